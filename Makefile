@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# sovguard top-level build. Each part keeps its rules in a fragment:
+#   bpf/bpf.mk        BPF objects, vmlinux.h, skeletons
+#   daemon/daemon.mk  sovguardd and sovguardctl
+#   kmod/kmod.mk      sovguard.ko through Kbuild (this directory's Kbuild)
+#   tests/tests.mk    host tests, VM tests, the kselftest harness
+# Everything generated lands in $(O) (default build/), never in git.
+
+VERSION		:= 0.1.0
+O		?= build
+O		:= $(abspath $(O))
+SRC		:= $(abspath .)
+
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS		?= -O2 -g
+WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wmissing-prototypes -Wstrict-prototypes -Wshadow
+USER_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE \
+		   -I$(SRC)/include -I$(O) -DSG_VERSION=\"$(VERSION)\"
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+UNITDIR		?= /lib/systemd/system
+SYSCONFDIR	?= /etc
+
+.SECONDEXPANSION:
+
+.PHONY: all
+all: bpf daemon
+
+$(O):
+	$(Q)mkdir -p $@
+
+include bpf/bpf.mk
+include daemon/policy/policy.mk
+include daemon/daemon.mk
+include kmod/kmod.mk
+include tests/tests.mk
+
+# `make run`: set up, build, start the daemon in the foreground in audit
+# mode with the built-in default policy, and print status.
+.PHONY: run deps
+deps:
+	$(Q)$(SRC)/scripts/install-deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(SRC)/scripts/run-defaults.sh $(O)
+
+.PHONY: clean
+clean:
+	$(Q)rm -rf $(O)
+	$(Q)find kmod tests -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+		-o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \
+		| xargs -r rm -f

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# BPF objects: clang -target bpf with -Werror, vmlinux.h generated from the
+# running kernel's BTF, and a bpftool skeleton per object.
+
+BTF_VMLINUX	?= /sys/kernel/btf/vmlinux
+BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		   -I$(O) -I$(SRC)/include
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS	:= $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
+
+$(O)/vmlinux.h: | $(O)
+	@echo "  BTF      $@"
+	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/vmlinux.h $(wildcard include/*.h) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/bpf/%.bpf.o
+	@echo "  SKEL     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name sg_$*_bpf > $@.tmp && mv $@.tmp $@
+
+.SECONDARY: $(BPF_OBJS)
+
+.PHONY: bpf
+bpf: $(BPF_SKELS)

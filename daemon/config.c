@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+static const char *const mode_names[SG_MODE_MAX] = {
+	[SG_MODE_ENFORCE] = "enforce",
+	[SG_MODE_AUDIT] = "audit",
+	[SG_MODE_OFF] = "off",
+};
+
+static const char *const verdict_names[SG_VERDICT_MAX] = {
+	[SG_VERDICT_ALLOW] = "allow",
+	[SG_VERDICT_DENY] = "deny",
+	[SG_VERDICT_AUDIT] = "audit",
+};
+
+static const char *const hook_names[SG_HOOK_MAX] = {
+	[SG_HOOK_CONNECT4] = "connect4",
+	[SG_HOOK_CONNECT6] = "connect6",
+	[SG_HOOK_SENDMSG4] = "sendmsg4",
+	[SG_HOOK_SENDMSG6] = "sendmsg6",
+};
+
+const char *sg_mode_name(__u32 mode)
+{
+	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
+}
+
+const char *sg_verdict_name(__u32 verdict)
+{
+	return verdict < SG_VERDICT_MAX ? verdict_names[verdict] : "unknown";
+}
+
+const char *sg_hook_name(__u32 hook)
+{
+	return hook < SG_HOOK_MAX ? hook_names[hook] : "unknown";
+}
+
+int sg_mode_parse(const char *s, __u32 *ret)
+{
+	__u32 i;
+
+	for (i = 0; i < SG_MODE_MAX; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/**
+ * sg_prefix_parse() - parse "ADDR" or "ADDR/LEN", IPv4 or IPv6.
+ *
+ * An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/len, len >= 96) is stored as
+ * the IPv4 prefix it denotes. Host bits beyond the length must be zero.
+ *
+ * Return: 0, or -EINVAL for anything else.
+ */
+int sg_prefix_parse(const char *s, struct sg_prefix *ret)
+{
+	struct sg_prefix p = {};
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	unsigned long len;
+	unsigned int i, max;
+	char *end;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(s, '/');
+	if (slash)
+		buf[slash - s] = '\0';
+
+	if (inet_pton(AF_INET, buf, p.addr) == 1) {
+		p.family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, p.addr) == 1) {
+		p.family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+
+	len = max;
+	if (slash) {
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (!isdigit((unsigned char)slash[1]) || *end || errno || len > max)
+			return -EINVAL;
+	}
+	for (i = len; i < max; i++)
+		if (p.addr[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (p.family == AF_INET6 && len >= 96 && !memcmp(p.addr, mapped, 12)) {
+		memmove(p.addr, p.addr + 12, 4);
+		memset(p.addr + 4, 0, 12);
+		p.family = AF_INET;
+		len -= 96;
+	}
+	p.len = len;
+	*ret = p;
+	return 0;
+}
+
+void sg_config_init(struct sg_config_file *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = SG_MODE_ENFORCE;
+	strcpy(cfg->cgroup, "/");
+	strcpy(cfg->pin_root, SG_PIN_ROOT_DEFAULT);
+	strcpy(cfg->run_dir, SG_RUN_DIR_DEFAULT);
+}
+
+void sg_config_free(struct sg_config_file *cfg)
+{
+	free(cfg->deny);
+	cfg->deny = NULL;
+	cfg->n_deny = 0;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int set_path(char *dst, const char *val)
+{
+	if (!*val || strlen(val) >= SG_PATH_MAX)
+		return -EINVAL;
+	strcpy(dst, val);
+	return 0;
+}
+
+static int add_deny(struct sg_config_file *cfg, const char *val, unsigned int line)
+{
+	struct sg_prefix p, *n;
+
+	if (sg_prefix_parse(val, &p))
+		return -EINVAL;
+	if (cfg->n_deny >= 2 * SG_DENY_MAX_ENTRIES)
+		return -E2BIG;
+	n = realloc(cfg->deny, (cfg->n_deny + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p.line = line;
+	n[cfg->n_deny++] = p;
+	cfg->deny = n;
+	return 0;
+}
+
+/**
+ * sg_config_load() - read @path into @cfg, all or nothing.
+ * @diag: where every error goes as "file:line: message".
+ *
+ * On error @cfg is left as it was, so the running configuration stays.
+ *
+ * Return: 0, -EINVAL after reporting every bad line, or another negative
+ * errno when the file cannot be read.
+ */
+int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char line[SG_CONFIG_MAX_LINE + 2];
+	struct sg_config_file n;
+	unsigned int lineno = 0;
+	int errors = 0, err;
+	struct stat st;
+
+	if (!f)
+		return -errno;
+	if (fstat(fileno(f), &st) < 0)
+		return -errno;
+	if (st.st_size > SG_CONFIG_MAX_BYTES) {
+		fprintf(diag, "%s: larger than %d bytes\n", path, SG_CONFIG_MAX_BYTES);
+		return -EFBIG;
+	}
+
+	sg_config_init(&n);
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key, *val;
+
+		lineno++;
+		if (strlen(line) > SG_CONFIG_MAX_LINE) {
+			fprintf(diag, "%s:%u: line longer than %d characters\n", path, lineno,
+				SG_CONFIG_MAX_LINE);
+			errors++;
+			/* Skip the rest of the overlong line. */
+			while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+				;
+			continue;
+		}
+		s = strchr(line, '#');
+		if (s)
+			*s = '\0';
+		s = strip(line);
+		if (!*s)
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(diag, "%s:%u: expected \"key = value\"\n", path, lineno);
+			errors++;
+			continue;
+		}
+		*eq = '\0';
+		key = strip(s);
+		val = strip(eq + 1);
+
+		if (!strcmp(key, "mode"))
+			err = sg_mode_parse(val, &n.mode);
+		else if (!strcmp(key, "cgroup"))
+			err = set_path(n.cgroup, val);
+		else if (!strcmp(key, "pin_root"))
+			err = val[0] == '/' ? set_path(n.pin_root, val) : -EINVAL;
+		else if (!strcmp(key, "run_dir"))
+			err = val[0] == '/' ? set_path(n.run_dir, val) : -EINVAL;
+		else if (!strcmp(key, "deny"))
+			err = add_deny(&n, val, lineno);
+		else
+			err = -ENOKEY;
+
+		if (err == -ENOKEY)
+			fprintf(diag, "%s:%u: unknown key \"%s\"\n", path, lineno, key);
+		else if (err == -E2BIG)
+			fprintf(diag, "%s:%u: more than %d deny prefixes\n", path, lineno,
+				2 * SG_DENY_MAX_ENTRIES);
+		else if (err)
+			fprintf(diag, "%s:%u: invalid value \"%s\" for %s\n", path, lineno, val,
+				key);
+		if (err)
+			errors++;
+	}
+	if (ferror(f)) {
+		sg_config_free(&n);
+		return -EIO;
+	}
+	if (errors) {
+		sg_config_free(&n);
+		return -EINVAL;
+	}
+	sg_config_free(cfg);
+	*cfg = n;
+	return 0;
+}

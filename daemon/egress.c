@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loads bpf/egress.bpf.c through its skeleton, adopts or creates the pinned
+ * maps and links, and writes policy into the maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "egress.h"
+#include "egress.skel.h"
+#include "log.h"
+#include "util.h"
+
+const char *const sg_link_names[SG_HOOK_MAX] = {
+	[SG_HOOK_CONNECT4] = "link_connect4",
+	[SG_HOOK_CONNECT6] = "link_connect6",
+	[SG_HOOK_SENDMSG4] = "link_sendmsg4",
+	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
+};
+
+/* Map names, for sg_egress_remove(): the same names the BPF object pins. */
+static const char *const sg_map_names[] = {
+	"sg_deny4", "sg_deny6", "sg_config", "sg_counters", "sg_events",
+};
+
+struct sg_egress {
+	struct sg_egress_bpf *skel;
+	struct bpf_link *links[SG_HOOK_MAX];
+	struct ring_buffer *rb;
+	sg_event_fn event_fn;
+	void *event_ctx;
+	char pin_root[SG_PATH_MAX];
+	__u32 generation;
+};
+
+static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
+{
+	switch (hook) {
+	case SG_HOOK_CONNECT4:
+		return skel->progs.sg_connect4;
+	case SG_HOOK_CONNECT6:
+		return skel->progs.sg_connect6;
+	case SG_HOOK_SENDMSG4:
+		return skel->progs.sg_sendmsg4;
+	default:
+		return skel->progs.sg_sendmsg6;
+	}
+}
+
+static int pin_path(char *buf, size_t len, const char *root, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", root, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Take over the program of one hook. An existing pinned link on the same
+ * cgroup gets the new program swapped in atomically (BPF_LINK_UPDATE): no
+ * connect is ever decided by nothing. Otherwise attach and pin a new link,
+ * and only then drop a link left on another cgroup.
+ */
+static int adopt_or_attach(struct sg_egress *e, int hook, int cg_fd, __u64 cg_id)
+{
+	struct bpf_program *prog = hook_prog(e->skel, hook);
+	struct bpf_link_info info = {};
+	__u32 info_len = sizeof(info);
+	struct bpf_link *old, *link;
+	char path[SG_PATH_MAX];
+	int err;
+
+	err = pin_path(path, sizeof(path), e->pin_root, sg_link_names[hook]);
+	if (err)
+		return err;
+
+	old = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
+	if (old && !bpf_link_get_info_by_fd(bpf_link__fd(old), &info, &info_len) &&
+	    info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == cg_id) {
+		err = bpf_link__update_program(old, prog);
+		if (err) {
+			bpf_link__destroy(old);
+			return sg_error_errno(err, "Failed to update pinned %s: %m", path);
+		}
+		e->links[hook] = old;
+		sg_debug("adopted %s", path);
+		return 0;
+	}
+
+	link = bpf_program__attach_cgroup(prog, cg_fd);
+	if (!link) {
+		err = -errno;
+		bpf_link__destroy(old);
+		return sg_error_errno(err, "Failed to attach %s: %m", sg_link_names[hook]);
+	}
+	if (old) {
+		/* Pinned on another cgroup: new link first, then the old goes. */
+		bpf_link__unpin(old);
+		bpf_link__detach(old);
+		bpf_link__destroy(old);
+	}
+	err = bpf_link__pin(link, path);
+	if (err) {
+		bpf_link__destroy(link);
+		return sg_error_errno(err, "Failed to pin %s: %m", path);
+	}
+	e->links[hook] = link;
+	return 0;
+}
+
+static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
+{
+	char root[SG_PATH_MAX], path[SG_PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	if (cgroup_path[0] == '/' && strcmp(cgroup_path, "/") &&
+	    access(cgroup_path, F_OK) == 0) {
+		if (strlen(cgroup_path) >= sizeof(path))
+			return -ENAMETOOLONG;
+		strcpy(path, cgroup_path);
+	} else {
+		err = sg_cgroup2_mount(root, sizeof(root));
+		if (err)
+			return sg_error_errno(err, "No cgroup v2 hierarchy mounted: %m");
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, cgroup_path) >=
+		    sizeof(path))
+			return -ENAMETOOLONG;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_errno(-errno, "Failed to open cgroup %s: %m", path);
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* On cgroup v2 the directory's inode number is the cgroup id. */
+	*ret_id = st.st_ino;
+	*ret_fd = fd;
+	return 0;
+}
+
+/**
+ * sg_egress_open() - load the egress programs and enforce on a cgroup.
+ * @ret: the loaded object, untouched on failure.
+ * @pin_root: bpffs directory for maps and links (created, mode 0700).
+ * @cgroup_path: cgroup subtree, absolute or relative to the cgroup2 mount.
+ *
+ * Maps already pinned under @pin_root are reused with their content, and
+ * pinned links are updated in place, so a restart leaves no gap.
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int sg_egress_open(struct sg_egress **ret, const char *pin_root, const char *cgroup_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
+	_cleanup_close_ int cg_fd = -1;
+	struct sg_egress *e;
+	__u64 cg_id;
+	int err, hook;
+
+	if (strlen(pin_root) >= SG_PATH_MAX)
+		return -ENAMETOOLONG;
+	err = sg_bpffs_ensure(pin_root);
+	if (err)
+		return sg_error_errno(err, "Failed to prepare %s: %m", pin_root);
+	err = open_cgroup(cgroup_path, &cg_fd, &cg_id);
+	if (err)
+		return err;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	strcpy(e->pin_root, pin_root);
+
+	e->skel = sg_egress_bpf__open_opts(&opts);
+	if (!e->skel) {
+		err = sg_error_errno(-errno, "Failed to open BPF object: %m");
+		goto err_free;
+	}
+	err = sg_egress_bpf__load(e->skel);
+	if (err) {
+		err = sg_error_errno(err, "Failed to load BPF programs (stale pins in %s?): %m",
+				     pin_root);
+		goto err_destroy;
+	}
+	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		err = adopt_or_attach(e, hook, cg_fd, cg_id);
+		if (err)
+			goto err_links;
+	}
+	*ret = e;
+	return 0;
+
+err_links:
+	while (hook-- > 0)
+		bpf_link__destroy(e->links[hook]);
+err_destroy:
+	sg_egress_bpf__destroy(e->skel);
+err_free:
+	free(e);
+	return err;
+}
+
+/*
+ * Make one deny table hold exactly the prefixes of @family in @cfg: add and
+ * overwrite first, delete stale entries after, so no prefix that stays
+ * denied is ever missing in between.
+ */
+static int sync_table(int fd, const struct sg_config_file *cfg, int family)
+{
+	size_t ksz = family == AF_INET ? sizeof(struct sg_lpm4_key) : sizeof(struct sg_lpm6_key);
+	size_t alen = family == AF_INET ? 4 : 16;
+	_cleanup_free_ __u8 *stale = NULL;
+	__u8 key[sizeof(struct sg_lpm6_key)], next[sizeof(struct sg_lpm6_key)];
+	size_t n_stale = 0, cap = 0, i;
+	unsigned int j;
+	void *prev = NULL;
+	int err;
+
+	for (j = 0; j < cfg->n_deny; j++) {
+		const struct sg_prefix *p = &cfg->deny[j];
+		struct sg_match m = { .rule_id = p->line, .verdict = SG_VERDICT_DENY };
+		__u32 plen = p->len;
+
+		if (p->family != family)
+			continue;
+		memcpy(key, &plen, 4);
+		memcpy(key + 4, p->addr, alen);
+		if (bpf_map_update_elem(fd, key, &m, BPF_ANY) < 0)
+			return -errno;
+	}
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		bool keep = false;
+		__u32 plen;
+
+		memcpy(&plen, next, 4);
+		for (j = 0; j < cfg->n_deny && !keep; j++) {
+			const struct sg_prefix *p = &cfg->deny[j];
+
+			keep = p->family == family && p->len == plen &&
+			       !memcmp(p->addr, next + 4, alen);
+		}
+		if (!keep) {
+			if (n_stale == cap) {
+				__u8 *n;
+
+				cap = cap ? 2 * cap : 64;
+				n = realloc(stale, cap * ksz);
+				if (!n)
+					return -ENOMEM;
+				stale = n;
+			}
+			memcpy(stale + n_stale++ * ksz, next, ksz);
+		}
+		memcpy(key, next, ksz);
+		prev = key;
+	}
+	for (i = 0; i < n_stale; i++) {
+		err = bpf_map_delete_elem(fd, stale + i * ksz);
+		if (err < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/**
+ * sg_egress_apply() - make the maps enforce @cfg.
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int sg_egress_apply(struct sg_egress *e, const struct sg_config_file *cfg)
+{
+	struct sg_config kc = {};
+	__u32 zero = 0;
+	int err, fd;
+
+	fd = bpf_map__fd(e->skel->maps.sg_config);
+	if (bpf_map_lookup_elem(fd, &zero, &kc) < 0)
+		return sg_error_errno(-errno, "Failed to read sg_config: %m");
+
+	err = sync_table(bpf_map__fd(e->skel->maps.sg_deny4), cfg, AF_INET);
+	if (!err)
+		err = sync_table(bpf_map__fd(e->skel->maps.sg_deny6), cfg, AF_INET6);
+	if (err)
+		return sg_error_errno(err, "Failed to write deny tables: %m");
+
+	kc.mode = cfg->mode;
+	kc.generation++;
+	if (bpf_map_update_elem(fd, &zero, &kc, BPF_ANY) < 0)
+		return sg_error_errno(-errno, "Failed to write sg_config: %m");
+	e->generation = kc.generation;
+	return 0;
+}
+
+static int rb_handler(void *ctx, void *data, size_t len)
+{
+	struct sg_egress *e = ctx;
+
+	if (len < sizeof(struct sg_event))
+		return 0;
+	return e->event_fn(e->event_ctx, data);
+}
+
+int sg_egress_events(struct sg_egress *e, sg_event_fn fn, void *ctx)
+{
+	e->event_fn = fn;
+	e->event_ctx = ctx;
+	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.sg_events), rb_handler, e, NULL);
+	if (!e->rb)
+		return sg_error_errno(-errno, "Failed to open event ring buffer: %m");
+	return 0;
+}
+
+int sg_egress_events_fd(struct sg_egress *e)
+{
+	return e->rb ? ring_buffer__epoll_fd(e->rb) : -EINVAL;
+}
+
+int sg_egress_poll(struct sg_egress *e, int timeout_ms)
+{
+	int n = ring_buffer__poll(e->rb, timeout_ms);
+
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+/**
+ * sg_egress_close() - release the daemon's handles; pins stay in force.
+ */
+void sg_egress_close(struct sg_egress *e)
+{
+	int hook;
+
+	if (!e)
+		return;
+	ring_buffer__free(e->rb);
+	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		if (!e->links[hook])
+			continue;
+		/* Closing our handle must not detach: the pin keeps it. */
+		bpf_link__disconnect(e->links[hook]);
+		bpf_link__destroy(e->links[hook]);
+	}
+	sg_egress_bpf__destroy(e->skel);
+	free(e);
+}
+
+/**
+ * sg_egress_remove() - end enforcement: unpin every link and map.
+ *
+ * Return: 0 or a negative errno for the first pin that could not go.
+ */
+int sg_egress_remove(const char *pin_root)
+{
+	char path[SG_PATH_MAX];
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < SG_HOOK_MAX; i++) {
+		if (!pin_path(path, sizeof(path), pin_root, sg_link_names[i]) &&
+		    unlink(path) < 0 && errno != ENOENT && !err)
+			err = -errno;
+	}
+	for (i = 0; i < SG_ARRAY_SIZE(sg_map_names); i++) {
+		if (!pin_path(path, sizeof(path), pin_root, sg_map_names[i]) &&
+		    unlink(path) < 0 && errno != ENOENT && !err)
+			err = -errno;
+	}
+	if (rmdir(pin_root) < 0 && errno != ENOENT && errno != ENOTEMPTY && !err)
+		err = -errno;
+	return err;
+}

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sovguardd: loads the egress programs, keeps their maps in line with the
+ * configuration, and reports their decisions.
+ *
+ * On SIGTERM the daemon exits and leaves enforcement pinned under the pin
+ * root: a stopped daemon never opens the door. `sovguardd --remove` ends
+ * enforcement on purpose. SIGHUP reloads; a bad configuration is rejected
+ * whole and the running policy stays.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+#include "config.h"
+#include "egress.h"
+#include "log.h"
+#include "util.h"
+
+struct sg_daemon {
+	const char *config_path;
+	const char *mode_override;
+	struct sg_config_file cfg;
+	struct sg_egress *egress;
+	char pidfile[SG_PATH_MAX];
+	unsigned long long events;
+};
+
+static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
+{
+	int err;
+
+	err = sg_config_load(cfg, d->config_path, stderr);
+	if (err == -ENOENT) {
+		sg_warn("%s does not exist: using built-in defaults", d->config_path);
+		err = 0;
+	} else if (err) {
+		return sg_error_errno(err, "Rejected %s: %m", d->config_path);
+	}
+	if (d->mode_override && sg_mode_parse(d->mode_override, &cfg->mode))
+		return sg_error_errno(-EINVAL, "Unknown mode \"%s\"", d->mode_override);
+	return 0;
+}
+
+static int on_event(void *ctx, const struct sg_event *ev)
+{
+	struct sg_daemon *d = ctx;
+	char dst[INET6_ADDRSTRLEN] = "?";
+
+	d->events++;
+	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
+	if (sg_log_use_journal()) {
+		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %u)",
+				sg_verdict_name(ev->verdict), dst, ev->port, ev->comm, ev->pid,
+				ev->rule_id, "PRIORITY=%d",
+				ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
+				"SYSLOG_IDENTIFIER=sovguardd", "SG_VERDICT=%s",
+				sg_verdict_name(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
+				"SG_DEST=%s", dst, "SG_PORT=%u", ev->port, "SG_PROTO=%u",
+				ev->protocol, "SG_RULE=%u", ev->rule_id, "SG_GENERATION=%u",
+				ev->generation, "SG_PID=%u", ev->pid, "SG_UID=%u", ev->uid,
+				"SG_COMM=%.16s", ev->comm, "SG_CGROUP_ID=%llu",
+				(unsigned long long)ev->cgroup_id, NULL);
+	} else {
+		sg_log(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
+		       "%s %s %s port %u by %.16s[%u] uid %u (rule %u, mode %s)",
+		       sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
+		       ev->comm, ev->pid, ev->uid, ev->rule_id, sg_mode_name(ev->mode));
+	}
+	return 0;
+}
+
+static int write_pidfile(struct sg_daemon *d)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	int err;
+
+	err = sg_mkdir_p(d->cfg.run_dir, 0755);
+	if (err)
+		return sg_error_errno(err, "Failed to create %s: %m", d->cfg.run_dir);
+	if ((size_t)snprintf(d->pidfile, sizeof(d->pidfile), "%s/sovguardd.pid",
+			     d->cfg.run_dir) >= sizeof(d->pidfile))
+		return -ENAMETOOLONG;
+	f = fopen(d->pidfile, "we");
+	if (!f)
+		return sg_error_errno(-errno, "Failed to write %s: %m", d->pidfile);
+	fprintf(f, "%d\n", getpid());
+	return 0;
+}
+
+static void reload(struct sg_daemon *d)
+{
+	struct sg_config_file n;
+
+	sd_notify(0, "RELOADING=1");
+	sg_config_init(&n);
+	if (load_config(d, &n) == 0) {
+		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
+			sg_warn("pin_root and cgroup changes take effect on restart");
+		if (sg_egress_apply(d->egress, &n) == 0) {
+			sg_config_free(&d->cfg);
+			strcpy(n.pin_root, d->cfg.pin_root);
+			strcpy(n.cgroup, d->cfg.cgroup);
+			d->cfg = n;
+			sg_info("reloaded %s: mode %s, %u deny prefixes", d->config_path,
+				sg_mode_name(d->cfg.mode), d->cfg.n_deny);
+		} else {
+			sg_config_free(&n);
+		}
+	} else {
+		sg_config_free(&n);
+		sg_warn("keeping the running policy");
+	}
+	sd_notify(0, "READY=1");
+}
+
+static int run(struct sg_daemon *d)
+{
+	_cleanup_close_ int sfd = -1, ep = -1;
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || ep < 0)
+		return sg_error_errno(-errno, "Failed to set up the event loop: %m");
+
+	err = sg_egress_open(&d->egress, d->cfg.pin_root, d->cfg.cgroup);
+	if (err)
+		return err;
+	err = sg_egress_apply(d->egress, &d->cfg);
+	if (err)
+		return err;
+	err = sg_egress_events(d->egress, on_event, d);
+	if (err)
+		return err;
+	err = write_pidfile(d);
+	if (err)
+		return err;
+
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = sg_egress_events_fd(d->egress);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+
+	sg_info("enforcing on cgroup %s, mode %s, %u deny prefixes, pinned in %s",
+		d->cfg.cgroup, sg_mode_name(d->cfg.mode), d->cfg.n_deny, d->cfg.pin_root);
+	sd_notify(0, "READY=1");
+
+	for (;;) {
+		struct epoll_event out[4];
+		int n, i;
+
+		n = epoll_wait(ep, out, SG_ARRAY_SIZE(out), -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sg_error_errno(-errno, "epoll_wait: %m");
+		for (i = 0; i < n; i++) {
+			struct signalfd_siginfo si;
+
+			if (out[i].data.fd != sfd) {
+				err = sg_egress_poll(d->egress, 0);
+				if (err)
+					return sg_error_errno(err, "Failed to read events: %m");
+				continue;
+			}
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(d);
+				continue;
+			}
+			sd_notify(0, "STOPPING=1");
+			sg_egress_poll(d->egress, 0);
+			sg_info("exiting on signal %u; enforcement stays pinned in %s",
+				si.ssi_signo, d->cfg.pin_root);
+			return 0;
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sovguardd [OPTIONS]\n"
+		"Keep outbound connections inside the allowed jurisdictions.\n\n"
+		"  -f, --foreground     stay in the foreground (under systemd: always)\n"
+		"  -c, --config PATH    configuration file (default %s)\n"
+		"  -m, --mode MODE      override the configured mode: enforce, audit or off\n"
+		"      --audit          same as --mode audit\n"
+		"      --check-config   validate the configuration and exit; touches no kernel state\n"
+		"      --remove         end enforcement: unpin programs and maps, then exit\n"
+		"      --stderr         log to stderr even when journald is present\n"
+		"  -v, --verbose        debug logging\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        print the version\n\n"
+		"SIGHUP reloads the configuration; SIGTERM exits and leaves enforcement in\n"
+		"force (pinned), so a stopped or crashed daemon never opens the door.\n",
+		SG_CONFIG_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_AUDIT = 256, OPT_CHECK, OPT_REMOVE, OPT_STDERR };
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "audit", no_argument, NULL, OPT_AUDIT },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "remove", no_argument, NULL, OPT_REMOVE },
+		{ "stderr", no_argument, NULL, OPT_STDERR },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct sg_daemon d = { .config_path = SG_CONFIG_DEFAULT };
+	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
+	int level = LOG_INFO, c, err;
+
+	while ((c = getopt_long(argc, argv, "fc:m:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'm':
+			d.mode_override = optarg;
+			break;
+		case OPT_AUDIT:
+			d.mode_override = "audit";
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_REMOVE:
+			remove_pins = true;
+			break;
+		case OPT_STDERR:
+			to_stderr = true;
+			break;
+		case 'v':
+			level = LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sovguardd %s\n", SG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	sg_log_init("sovguardd", level, to_stderr || check);
+	sg_config_init(&d.cfg);
+	err = load_config(&d, &d.cfg);
+	if (check) {
+		if (!err)
+			printf("%s: OK (mode %s, %u deny prefixes)\n", d.config_path,
+			       sg_mode_name(d.cfg.mode), d.cfg.n_deny);
+		sg_config_free(&d.cfg);
+		return err ? 1 : 0;
+	}
+	if (err)
+		return 1;
+	if (remove_pins) {
+		err = sg_egress_remove(d.cfg.pin_root);
+		if (err)
+			sg_error_errno(err, "Failed to remove pins in %s: %m", d.cfg.pin_root);
+		else
+			sg_info("enforcement removed from %s", d.cfg.pin_root);
+		sg_config_free(&d.cfg);
+		return err ? 1 : 0;
+	}
+	if (!foreground && !getenv("NOTIFY_SOCKET") && daemon(0, 0) < 0)
+		return sg_error_errno(-errno, "Failed to daemonize: %m"), 1;
+
+	err = run(&d);
+	if (d.pidfile[0])
+		unlink(d.pidfile);
+	sg_egress_close(d.egress);
+	sg_config_free(&d.cfg);
+	return err ? 1 : 0;
+}

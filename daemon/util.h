@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SG_UTIL_H
+#define SG_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Ownership helpers in systemd's manner: the variable releases itself. */
+static inline void sg_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void sg_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void sg_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(sg_freep)))
+#define _cleanup_close_ __attribute__((cleanup(sg_closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(sg_fclosep)))
+
+#define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SG_PIN_ROOT_DEFAULT	"/sys/fs/bpf/sovguard"
+#define SG_CONFIG_DEFAULT	"/etc/sovguard/sovguard.conf"
+#define SG_RUN_DIR_DEFAULT	"/run/sovguard"
+#define SG_PATH_MAX		4096
+
+int sg_cgroup2_mount(char *buf, size_t len);
+int sg_mkdir_p(const char *path, mode_t mode);
+int sg_bpffs_ensure(const char *pin_root);
+int sg_read_pidfile(const char *path, pid_t *ret_pid);
+
+#endif

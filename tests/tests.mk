@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests. C tests use the kernel's kselftest harness, extracted at build time
+# from Debian's linux-source-6.1 tarball into $(O)/kselftest (never into git).
+
+KSFT_TARBALL	?= /usr/src/linux-source-6.1.tar.xz
+KSFT_DIR	:= $(O)/kselftest
+KSFT_HDRS	:= $(KSFT_DIR)/kselftest_harness.h $(KSFT_DIR)/kselftest.h
+TEST_CFLAGS	= $(USER_CFLAGS) -I$(KSFT_DIR) -I$(SRC)/tests/lib -Wno-missing-prototypes
+
+$(KSFT_HDRS):
+	$(Q)mkdir -p $(KSFT_DIR)
+	@echo "  KSFT     $(KSFT_DIR)"
+	$(Q)test -r $(KSFT_TARBALL) || { echo "missing $(KSFT_TARBALL): run scripts/install-deps.sh" >&2; exit 1; }
+	$(Q)tar -xJf $(KSFT_TARBALL) -C $(KSFT_DIR) --strip-components=4 \
+		--wildcards '*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h'
+	$(Q)touch $(KSFT_HDRS)
+
+.PHONY: kselftest-harness
+kselftest-harness: $(KSFT_HDRS)
+
+# Host tests: tests/host/<name>.c -> $(O)/tests/host/<name>
+HOST_TEST_SRCS	:= $(wildcard tests/host/*.c)
+HOST_TESTS	:= $(patsubst tests/host/%.c,$(O)/tests/host/%,$(HOST_TEST_SRCS))
+
+$(O)/tests/host/%: tests/host/%.c $(KSFT_HDRS) $(SG_TEST_DEPS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS)
+
+-include tests/vm/vm.mk
+
+.PHONY: tests check check-host check-vm
+tests: all $(HOST_TESTS) $(VM_TEST_BINS)
+
+check: tests $(VM_CHECK_DEPS)
+	$(Q)$(SRC)/scripts/check.sh $(O) all
+
+check-host: tests
+	$(Q)$(SRC)/scripts/check.sh $(O) host
+
+check-vm: tests $(VM_CHECK_DEPS)
+	$(Q)$(SRC)/scripts/check.sh $(O) vm

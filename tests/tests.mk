@@ -20,6 +20,16 @@ $(KSFT_HDRS):
 .PHONY: kselftest-harness
 kselftest-harness: $(KSFT_HDRS)
 
+# Host tests link the shared test helpers and libbpf.
+SG_TEST_OBJS	+= $(O)/tests/lib/sg_test.o
+SG_TEST_DEPS	+= $(O)/tests/lib/sg_test.o $(O)/sovguardd
+SG_TEST_LIBS	+= $(shell $(PKG_CONFIG) --libs libbpf)
+
+$(O)/tests/lib/%.o: tests/lib/%.c tests/lib/sg_test.h $(KSFT_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
 # Host tests: tests/host/<name>.c -> $(O)/tests/host/<name>
 HOST_TEST_SRCS	:= $(wildcard tests/host/*.c)
 HOST_TESTS	:= $(patsubst tests/host/%.c,$(O)/tests/host/%,$(HOST_TEST_SRCS))
@@ -42,3 +52,4 @@ check-host: tests
 
 check-vm: tests $(VM_CHECK_DEPS)
 	$(Q)$(SRC)/scripts/check.sh $(O) vm
+

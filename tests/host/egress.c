@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Egress enforcement on the host kernel: the real programs attached to a
+ * test cgroup by a real sovguardd, real sockets.
+ *
+ * Topology: every probe is a child that joins the test cgroup (or not),
+ * then unshares its network namespace so that only lo exists and is up.
+ * A connect() or sendto() to a public address there fails with EPERM when
+ * sovguard refuses it, and with ENETUNREACH when sovguard lets it through:
+ * no route exists, so no packet ever leaves the machine.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/types.h>
+
+#include "kselftest_harness.h"
+#include "sovguard_egress.h"
+#include "sg_test.h"
+
+/* Real public networks, used only as destinations nothing can reach. */
+#define DENY4		"1.1.1.1"	/* in 1.1.1.0/24 */
+#define ALLOW4		"9.9.9.9"
+#define DENY6		"2606:4700::1111"	/* in 2606:4700::/32 */
+#define ALLOW6		"2620:fe::fe"
+#define DENY4_MAPPED	"::ffff:1.1.1.1"
+#define ALLOW4_MAPPED	"::ffff:9.9.9.9"
+
+#define POLICY		"deny = 1.1.1.0/24\ndeny = 2606:4700::/32\n"
+
+FIXTURE(egress)
+{
+	struct sg_testenv env;
+};
+
+FIXTURE_SETUP(egress)
+{
+	ASSERT_EQ(0, sg_testenv_init(&self->env, "egress"));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, POLICY));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+}
+
+FIXTURE_TEARDOWN(egress)
+{
+	sg_testenv_cleanup(&self->env);
+}
+
+TEST_F(egress, tcp_connect4)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+}
+
+TEST_F(egress, udp_connect4)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_CONNECT, DENY4, 53));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_UDP_CONNECT, ALLOW4, 53));
+}
+
+TEST_F(egress, udp_sendmsg4)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, ALLOW4, 443));
+}
+
+TEST_F(egress, tcp_connect6)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY6, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW6, 443));
+}
+
+TEST_F(egress, udp_sendmsg6)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY6, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, ALLOW6, 443));
+}
+
+TEST_F(egress, mapped_v4_in_v6)
+{
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4_MAPPED, 443));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY4_MAPPED, 443));
+	EXPECT_EQ(ENETUNREACH,
+		  sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4_MAPPED, 443));
+	EXPECT_EQ(ENETUNREACH,
+		  sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, ALLOW4_MAPPED, 443));
+}
+
+TEST_F(egress, outside_cgroup_untouched)
+{
+	EXPECT_EQ(ENETUNREACH, sg_probe(NULL, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(NULL, SG_PROBE_UDP_SENDTO, DENY6, 443));
+}
+
+TEST_F(egress, counters_move)
+{
+	__u64 deny0, deny1, allow0, allow1;
+
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_DENY, &deny0));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_ALLOW, &allow0));
+	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY6, 443));
+	ASSERT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_DENY, &deny1));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_ALLOW, &allow1));
+	EXPECT_EQ(deny0 + 2, deny1);
+	EXPECT_GE(allow1, allow0 + 1);
+}
+
+TEST_F(egress, audit_mode_allows_and_counts)
+{
+	__u64 would0, would1, deny0, deny1;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "mode = audit\n" POLICY));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_WOULD_DENY, &would0));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_DENY, &deny0));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_WOULD_DENY, &would1));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_DENY, &deny1));
+	EXPECT_EQ(would0 + 1, would1);
+	EXPECT_EQ(deny0, deny1);
+}
+
+TEST_F(egress, reload_changes_policy)
+{
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "deny = 9.9.9.0/24\n"));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+}
+
+TEST_F(egress, bad_config_keeps_running_policy)
+{
+	__u32 gen = sg_testenv_generation(&self->env);
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "deny = 9.9.9.0/33\nbogus\n"));
+	EXPECT_NE(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(gen, sg_testenv_generation(&self->env));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+}
+
+/*
+ * A prober in the test cgroup connects to a denied address in a loop while
+ * the daemon is stopped and started again; every single attempt, including
+ * those made while no daemon runs, must be refused.
+ */
+TEST_F(egress, restart_keeps_enforcement)
+{
+	struct shared {
+		volatile int stop;
+		volatile unsigned long attempts, refused, other;
+	} *sh;
+	unsigned long mark;
+	int pid, status, i;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset((void *)sh, 0, sizeof(*sh));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char path[4200], buf[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", self->env.cgroup);
+		f = fopen(path, "we");
+		if (!f)
+			_exit(1);
+		snprintf(buf, sizeof(buf), "%d\n", getpid());
+		fputs(buf, f);
+		fclose(f);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		while (!sh->stop) {
+			int r = sg_probe(NULL, SG_PROBE_TCP_CONNECT, DENY4, 443);
+
+			sh->attempts++;
+			if (r == EPERM)
+				sh->refused++;
+			else
+				sh->other++;
+		}
+		_exit(0);
+	}
+
+	for (i = 0; i < 500 && sh->attempts < 20; i++)
+		usleep(10000);
+	ASSERT_GE(sh->attempts, 20UL);
+
+	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
+	mark = sh->attempts;
+	for (i = 0; i < 500 && sh->attempts < mark + 20; i++)
+		usleep(10000);
+	EXPECT_GE(sh->attempts, mark + 20) TH_LOG("no attempts while the daemon was down");
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	mark = sh->attempts;
+	for (i = 0; i < 500 && sh->attempts < mark + 20; i++)
+		usleep(10000);
+
+	sh->stop = 1;
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(0UL, sh->other) TH_LOG("%lu of %lu attempts were not refused", sh->other,
+				       sh->attempts);
+	EXPECT_EQ(sh->attempts, sh->refused);
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY4, 443));
+}
+
+TEST_HARNESS_MAIN

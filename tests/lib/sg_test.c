@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sovguard_egress.h"
+#include "sg_test.h"
+
+static int cgroup2_mount(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[4096], fstype[64];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(sep, " - %63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 && strlen(mnt) < len) {
+			strcpy(buf, mnt);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+int sg_testenv_init(struct sg_testenv *env, const char *name)
+{
+	char self[4096], root[4096];
+	ssize_t n;
+	char *dir;
+
+	memset(env, 0, sizeof(*env));
+	if (cgroup2_mount(root, sizeof(root)))
+		return -ENOENT;
+	snprintf(env->cgroup, sizeof(env->cgroup), "%s/sovguard-test-%s-%d", root, name,
+		 getpid());
+	if (mkdir(env->cgroup, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(env->pin_root, sizeof(env->pin_root), "/sys/fs/bpf/sovguard-test-%s-%d", name,
+		 getpid());
+	snprintf(env->dir, sizeof(env->dir), "/tmp/sovguard-test-XXXXXX");
+	if (!mkdtemp(env->dir))
+		return -errno;
+	snprintf(env->config, sizeof(env->config), "%s/sovguard.conf", env->dir);
+	snprintf(env->log, sizeof(env->log), "%s/sovguardd.log", env->dir);
+
+	/* Tests live in BUILD/tests/host/; the programs under test in BUILD/. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	dir = dirname(dirname(dirname(self)));
+	snprintf(env->daemon, sizeof(env->daemon), "%s/sovguardd", dir);
+	snprintf(env->ctl, sizeof(env->ctl), "%s/sovguardctl", dir);
+	return access(env->daemon, X_OK) ? -errno : 0;
+}
+
+int sg_testenv_write_config(struct sg_testenv *env, const char *extra)
+{
+	char tmp[600];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", env->config);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "cgroup = %s\npin_root = %s\nrun_dir = %s/run\n%s\n", env->cgroup,
+		env->pin_root, env->dir, extra ? extra : "");
+	fclose(f);
+	return rename(tmp, env->config) ? -errno : 0;
+}
+
+static bool daemon_ready(struct sg_testenv *env)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/run/sovguardd.pid", env->dir);
+	return access(path, F_OK) == 0;
+}
+
+int sg_testenv_start(struct sg_testenv *env)
+{
+	char pidfile[512];
+	int i, pid, fd;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/run/sovguardd.pid", env->dir);
+	unlink(pidfile);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		fd = open(env->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(env->daemon, "sovguardd", "--foreground", "--stderr", "-c", env->config,
+		      (char *)NULL);
+		_exit(127);
+	}
+	env->pid = pid;
+	for (i = 0; i < 1000; i++) {
+		int status;
+
+		if (daemon_ready(env))
+			return 0;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			env->pid = 0;
+			return -ECHILD;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+int sg_testenv_stop(struct sg_testenv *env, int sig)
+{
+	int status = 0;
+
+	if (!env->pid)
+		return 0;
+	kill(env->pid, sig);
+	waitpid(env->pid, &status, 0);
+	env->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* SIGHUP, then wait until the daemon has answered it (generation moves or,
+ * for a rejected config, its log says so). */
+int sg_testenv_reload(struct sg_testenv *env)
+{
+	__u32 gen = sg_testenv_generation(env);
+	struct stat st0 = {}, st;
+	int i;
+
+	stat(env->log, &st0);
+	kill(env->pid, SIGHUP);
+	for (i = 0; i < 500; i++) {
+		if (sg_testenv_generation(env) != gen)
+			return 0;
+		if (!stat(env->log, &st) && st.st_size > st0.st_size) {
+			usleep(20000);
+			return sg_testenv_generation(env) != gen ? 0 : -EINVAL;
+		}
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+void sg_testenv_cleanup(struct sg_testenv *env)
+{
+	char cmd[8192];
+
+	sg_testenv_stop(env, SIGTERM);
+	/* A test may have left a broken config behind: --remove needs a good one. */
+	sg_testenv_write_config(env, NULL);
+	snprintf(cmd, sizeof(cmd), "'%s' --remove --stderr -c '%s' ; rm -rf '%s'",
+		 env->daemon, env->config, env->dir);
+	if (system(cmd) < 0)
+		perror("cleanup");
+	rmdir(env->cgroup);
+}
+
+static int open_map(struct sg_testenv *env, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", env->pin_root, name);
+	return bpf_obj_get(path);
+}
+
+int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
+{
+	int fd = open_map(env, "sg_counters"), ncpu = libbpf_num_possible_cpus(), c;
+	__u64 vals[1024];
+
+	if (fd < 0)
+		return -errno;
+	if (ncpu > 1024 || bpf_map_lookup_elem(fd, &idx, vals) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	*ret = 0;
+	for (c = 0; c < ncpu; c++)
+		*ret += vals[c];
+	return 0;
+}
+
+__u32 sg_testenv_generation(struct sg_testenv *env)
+{
+	int fd = open_map(env, "sg_config");
+	struct sg_config kc = {};
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return 0;
+	bpf_map_lookup_elem(fd, &zero, &kc);
+	close(fd);
+	return kc.generation;
+}
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int do_probe(enum sg_probe_kind kind, const char *addr, int port)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in *in = (void *)&ss;
+	struct sockaddr_in6 *in6 = (void *)&ss;
+	socklen_t len;
+	int fd, family, type;
+
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		family = AF_INET;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		len = sizeof(*in);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		family = AF_INET6;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		len = sizeof(*in6);
+	} else {
+		return 200;
+	}
+	type = kind == SG_PROBE_TCP_CONNECT ? SOCK_STREAM : SOCK_DGRAM;
+	fd = socket(family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 201;
+	if (kind == SG_PROBE_UDP_SENDTO) {
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) < 0)
+			return errno;
+		return 0;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return errno;
+	return 0;
+}
+
+int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int port)
+{
+	int pid, status;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char path[4200], buf[32];
+		int fd, n;
+
+		if (cgroup) {
+			snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+			if (fd < 0 || write(fd, buf, n) != n)
+				_exit(202);
+			close(fd);
+		}
+		if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+			_exit(203);
+		_exit(do_probe(kind, addr, port));
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -ECHILD;
+	if (WEXITSTATUS(status) >= 200)
+		return -WEXITSTATUS(status);
+	return WEXITSTATUS(status);
+}

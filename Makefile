@@ -64,3 +64,17 @@ clean:
 	$(Q)find kmod tests -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
 		-o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \
 		| xargs -r rm -f
+
+DOCDIR		?= $(PREFIX)/share/doc/sovguard
+
+.PHONY: install
+install: all
+	install -D -m 0755 $(O)/sovguardd $(DESTDIR)$(SBINDIR)/sovguardd
+	install -D -m 0755 $(O)/sovguardctl $(DESTDIR)$(SBINDIR)/sovguardctl
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf || \
+		install -m 0644 etc/sovguard.conf $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		etc/sovguard.service.in > $(O)/sovguard.service
+	install -D -m 0644 $(O)/sovguard.service $(DESTDIR)$(UNITDIR)/sovguard.service

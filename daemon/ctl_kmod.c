@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sovguardctl module ... and sovguardctl scan: the kernel module's
+ * controls and its integrity scan.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "ctl.h"
+#include "kmod_client.h"
+
+#define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
+#define SG_MODNAME_MAX		64
+
+static void sg_json_print(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int sg_kmod_fail(const char *what, int err)
+{
+	const char *msg = sg_kmod_errmsg();
+
+	if (err == -ENOENT)
+		fprintf(stderr, "sovguardctl: %s: sovguard.ko is not loaded\n", what);
+	else if (msg[0])
+		fprintf(stderr, "sovguardctl: %s: %s: %s\n", what, strerror(-err), msg);
+	else
+		fprintf(stderr, "sovguardctl: %s: %s\n", what, strerror(-err));
+	return err;
+}
+
+/* Strip -j/--json from argv; returns the new argc. */
+static int sg_take_json(int argc, char **argv, bool *json)
+{
+	int i, n = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (i && (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")))
+			*json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	return n;
+}
+
+static bool sg_help_asked(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static void sg_module_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sovguardctl module [status] [-j]\n"
+		"       sovguardctl module mode enforce|audit|off [fail open|closed]\n"
+		"       sovguardctl module fail-mode open|closed\n"
+		"       sovguardctl module allow [show] [-j]\n"
+		"       sovguardctl module allow set PREFIX... | clear\n"
+		"       sovguardctl module lease renew [TIMEOUT_MS [GENERATION]] | release\n"
+		"       sovguardctl module events [-j]\n"
+		"Show and steer sovguard.ko: its mode, the fail-safe guard's lease and\n"
+		"emergency allow-list. status and allow show work without privileges;\n"
+		"the rest need CAP_NET_ADMIN. events prints state changes as they happen.\n");
+}
+
+static int sg_module_status(bool json)
+{
+	struct json_object *st;
+	int err;
+
+	err = sg_kmod_status_json(&st);
+	if (err)
+		return sg_kmod_fail("status", err);
+	if (json)
+		sg_json_print(st);
+	else
+		sg_kmod_status_print(stdout, st);
+	json_object_put(st);
+	return 0;
+}
+
+static int sg_module_allow(int argc, char **argv, bool json)
+{
+	struct json_object *arr;
+	size_t i;
+	int err;
+
+	if (argc >= 1 && !strcmp(argv[0], "set")) {
+		err = sg_kmod_allow_set(argv + 1, argc - 1);
+		return err ? sg_kmod_fail("allow set", err) : 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "clear")) {
+		err = sg_kmod_allow_set(NULL, 0);
+		return err ? sg_kmod_fail("allow clear", err) : 0;
+	}
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "show"))) {
+		sg_module_usage(stderr);
+		return -EINVAL;
+	}
+	err = sg_kmod_allow_json(&arr);
+	if (err)
+		return sg_kmod_fail("allow", err);
+	if (json) {
+		sg_json_print(arr);
+	} else {
+		for (i = 0; i < json_object_array_length(arr); i++)
+			printf("%s\n", json_object_get_string(json_object_array_get_idx(arr, i)));
+	}
+	json_object_put(arr);
+	return 0;
+}
+
+static int sg_module_lease(int argc, char **argv)
+{
+	unsigned long long timeout = 0, gen = 0;
+	char *end;
+	int err;
+
+	if (argc == 1 && !strcmp(argv[0], "release")) {
+		err = sg_kmod_lease_release();
+		return err ? sg_kmod_fail("lease release", err) : 0;
+	}
+	if (argc < 1 || argc > 3 || strcmp(argv[0], "renew")) {
+		sg_module_usage(stderr);
+		return -EINVAL;
+	}
+	if (argc > 1) {
+		timeout = strtoull(argv[1], &end, 0);
+		if (*end || timeout > UINT32_MAX)
+			return sg_kmod_fail("lease renew", -EINVAL);
+	}
+	if (argc > 2) {
+		gen = strtoull(argv[2], &end, 0);
+		if (*end)
+			return sg_kmod_fail("lease renew", -EINVAL);
+	}
+	err = sg_kmod_lease_renew(timeout, gen);
+	return err ? sg_kmod_fail("lease renew", err) : 0;
+}
+
+static int sg_event_print(struct json_object *ev, void *arg)
+{
+	const bool *json = arg;
+
+	if (*json) {
+		printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	} else {
+		printf("event %s:", json_object_get_string(json_object_object_get(ev, "event")));
+		json_object_object_foreach(ev, k, v)
+			if (strcmp(k, "event"))
+				printf(" %s %s", k, json_object_get_string(v));
+		printf("\n");
+	}
+	fflush(stdout);
+	return 0;
+}
+
+int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	bool json = ctl->json;
+	const char *sub;
+	int err;
+
+	if (sg_help_asked(argc, argv)) {
+		sg_module_usage(stdout);
+		return 0;
+	}
+	argc = sg_take_json(argc, argv, &json);
+	sub = argc > 1 ? argv[1] : "status";
+
+	if (!strcmp(sub, "status") && argc <= 2)
+		return sg_module_status(json);
+	if (!strcmp(sub, "mode") && (argc == 3 || (argc == 5 && !strcmp(argv[3], "fail")))) {
+		err = sg_kmod_set_mode(argv[2], argc == 5 ? argv[4] : NULL);
+		return err ? sg_kmod_fail("mode", err) : 0;
+	}
+	if (!strcmp(sub, "fail-mode") && argc == 3) {
+		err = sg_kmod_set_mode(NULL, argv[2]);
+		return err ? sg_kmod_fail("fail-mode", err) : 0;
+	}
+	if (!strcmp(sub, "allow"))
+		return sg_module_allow(argc - 2, argv + 2, json);
+	if (!strcmp(sub, "lease"))
+		return sg_module_lease(argc - 2, argv + 2);
+	if (!strcmp(sub, "events") && argc == 2) {
+		err = sg_kmod_events(sg_event_print, &json);
+		return err ? sg_kmod_fail("events", err) : 0;
+	}
+	sg_module_usage(stderr);
+	return -EINVAL;
+}
+
+/* Modules listed in /proc/modules; a hook owner missing there is hidden. */
+static bool sg_module_listed(const char *name)
+{
+	char line[512], mod[SG_MODNAME_MAX + 1];
+	bool found = false;
+	FILE *f;
+
+	if (!strcmp(name, "bpf") || !strncmp(name, "__builtin", 9))
+		return true;
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return true;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%64s", mod) == 1 && !strcmp(mod, name);
+	fclose(f);
+	return found;
+}
+
+static bool sg_name_in(const char *name, char **list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+static void sg_scan_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sovguardctl scan [-j] [--allow MODULE[,MODULE...]]\n"
+		"List every netfilter hook of the initial network namespace (IPv4, IPv6,\n"
+		"ARP, bridge, netdev) with priority and owner. A hook whose code belongs\n"
+		"to no known module and lies outside the kernel image, a module that\n"
+		"/proc/modules does not list, and (with --allow) a module not on the\n"
+		"list are flagged; the exit status is 2 when anything is flagged.\n"
+		"Needs CAP_NET_ADMIN.\n");
+}
+
+int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	char *allow[SG_SCAN_ALLOW_MAX], *allow_buf = NULL, *tok, *save;
+	bool json = ctl->json, use_allow = false;
+	struct json_object *arr;
+	int i, n_allow = 0, flagged = 0, err;
+	size_t k;
+
+	if (sg_help_asked(argc, argv)) {
+		sg_scan_usage(stdout);
+		return 0;
+	}
+	argc = sg_take_json(argc, argv, &json);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--allow") && i + 1 < argc) {
+			use_allow = true;
+			free(allow_buf);
+			allow_buf = strdup(argv[++i]);
+			if (!allow_buf)
+				return -ENOMEM;
+			n_allow = 0;
+			for (tok = strtok_r(allow_buf, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (n_allow == SG_SCAN_ALLOW_MAX) {
+					fprintf(stderr, "sovguardctl: scan: more than %d modules\n",
+						SG_SCAN_ALLOW_MAX);
+					free(allow_buf);
+					return -E2BIG;
+				}
+				allow[n_allow++] = tok;
+			}
+		} else {
+			sg_scan_usage(stderr);
+			free(allow_buf);
+			return -EINVAL;
+		}
+	}
+
+	err = sg_kmod_scan_json(&arr);
+	if (err) {
+		free(allow_buf);
+		return sg_kmod_fail("scan", err);
+	}
+	for (k = 0; k < json_object_array_length(arr); k++) {
+		struct json_object *h = json_object_array_get_idx(arr, k), *v;
+		const char *kind = json_object_get_string(json_object_object_get(h, "owner_kind"));
+		const char *owner = NULL, *why = NULL;
+
+		if (json_object_object_get_ex(h, "owner", &v))
+			owner = json_object_get_string(v);
+		if (!strcmp(kind, "unknown"))
+			why = "code outside the kernel and every module";
+		else if (owner && !sg_module_listed(owner))
+			why = "module not listed in /proc/modules";
+		else if (owner && use_allow && !sg_name_in(owner, allow, n_allow))
+			why = "module not on the allow-list";
+		if (why) {
+			flagged++;
+			json_object_object_add(h, "alert", json_object_new_string(why));
+		}
+	}
+
+	if (json) {
+		sg_json_print(arr);
+	} else {
+		printf("%-7s %-12s %11s  %-20s %s\n", "FAMILY", "HOOK", "PRIORITY", "OWNER",
+		       "SYMBOL");
+		for (k = 0; k < json_object_array_length(arr); k++) {
+			struct json_object *h = json_object_array_get_idx(arr, k), *v;
+			const char *owner = "kernel", *dev = NULL;
+			char hook[64];
+
+			if (json_object_object_get_ex(h, "owner", &v))
+				owner = json_object_get_string(v);
+			else if (!strcmp(json_object_get_string(json_object_object_get(h, "owner_kind")),
+					 "unknown"))
+				owner = "UNKNOWN";
+			if (json_object_object_get_ex(h, "device", &v))
+				dev = json_object_get_string(v);
+			snprintf(hook, sizeof(hook), "%s%s%s",
+				 json_object_get_string(json_object_object_get(h, "hook")),
+				 dev ? "@" : "", dev ? dev : "");
+			printf("%-7s %-12s %11d  %-20s %s%s%s\n",
+			       json_object_get_string(json_object_object_get(h, "family")), hook,
+			       json_object_get_int(json_object_object_get(h, "priority")), owner,
+			       json_object_get_string(json_object_object_get(h, "symbol")),
+			       json_object_object_get_ex(h, "alert", &v) ? "  ALERT: " : "",
+			       json_object_object_get_ex(h, "alert", &v) ?
+				       json_object_get_string(v) : "");
+		}
+	}
+	json_object_put(arr);
+	free(allow_buf);
+	return flagged ? 2 : 0;
+}

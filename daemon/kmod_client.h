@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Client of the "sovguard" generic netlink family (include/uapi/sovguard.h),
+ * shared by sovguardd and sovguardctl. All functions return 0 or a negative
+ * errno: -ENOENT when the module is not loaded, the kernel's errno otherwise
+ * (EPERM, EINVAL, ...); sg_kmod_errmsg() then holds the kernel's extended
+ * ack message. One connection per process, opened on first use and reopened
+ * when the module was reloaded; not thread-safe.
+ */
+#ifndef SG_KMOD_CLIENT_H
+#define SG_KMOD_CLIENT_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+/* SOVGUARD_CMD_STATUS_GET as a JSON object (see docs/kmod.md). */
+int sg_kmod_status_json(struct json_object **ret);
+void sg_kmod_status_print(FILE *f, struct json_object *st);
+
+/* "enforce", "audit", "off" and "open", "closed"; NULL keeps the value. */
+int sg_kmod_set_mode(const char *mode, const char *fail_mode);
+
+/* The daemon's heartbeat and its clean hand-over. timeout_ms 0: default. */
+int sg_kmod_lease_renew(uint32_t timeout_ms, uint64_t generation);
+int sg_kmod_lease_release(void);
+
+/* Emergency allow-list: "192.0.2.0/24", "2001:db8::/32", "198.51.100.7". */
+int sg_kmod_allow_set(char *const *prefixes, size_t n);
+int sg_kmod_allow_json(struct json_object **ret);
+
+/* Netfilter hooks of the initial namespace: a JSON array of objects. */
+int sg_kmod_scan_json(struct json_object **ret);
+
+/*
+ * Subscribe to the events group and call fn with each event as JSON until
+ * fn returns non-zero (that value is returned) or an error occurs.
+ */
+int sg_kmod_events(int (*fn)(struct json_object *ev, void *arg), void *arg);
+
+/* The kernel's extended ack message of the last failed request, or "". */
+const char *sg_kmod_errmsg(void);
+
+void sg_kmod_close(void);
+
+#endif

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Bump allocator: everything a policy points to is freed in one go. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SGP_CHUNK_SIZE	(64u << 10)
+
+struct sgp_chunk {
+	struct sgp_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+void *sgp_arena_alloc(struct sgp_arena *a, size_t size)
+{
+	struct sgp_chunk *c = a->head;
+	size_t align = sizeof(max_align_t);
+	void *p;
+
+	size = (size + align - 1) & ~(align - 1);
+	if (!c || c->size - c->used < size) {
+		size_t csize = size > SGP_CHUNK_SIZE ? size : SGP_CHUNK_SIZE;
+
+		c = malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		c->size = csize;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *sgp_arena_strndup(struct sgp_arena *a, const char *s, size_t n)
+{
+	char *d = sgp_arena_alloc(a, n + 1);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *d;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	d = sgp_arena_alloc(a, (size_t)n + 1);
+	if (!d)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(d, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return d;
+}
+
+void sgp_arena_free(struct sgp_arena *a)
+{
+	while (a->head) {
+		struct sgp_chunk *c = a->head;
+
+		a->head = c->next;
+		free(c);
+	}
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+/* check-config: validate data and rules without touching the kernel. */
+#include <errno.h>
+
+#include "internal.h"
+
+static const char *verdict_str(enum sg_verdict v)
+{
+	return v == SG_VERDICT_DENY ? "deny" : v == SG_VERDICT_AUDIT ? "audit" : "allow";
+}
+
+static void data_freep(struct sg_data **d)
+{
+	sg_data_free(*d);
+}
+
+int sg_policy_check_dir(const char *rules_dir, const char *data_path, FILE *diag)
+{
+	__attribute__((cleanup(data_freep))) struct sg_data *data = NULL;
+	struct sg_policy *pol = NULL;
+	int err;
+
+	err = sg_data_new(&data);
+	if (err)
+		return err;
+	/* A rule set is never judged against missing data: that fails too. */
+	err = sg_data_load_default(data, data_path, NULL, diag);
+	if (!err)
+		err = sg_data_finish(data);
+	if (err) {
+		if (diag)
+			fprintf(diag, "%s: jurisdiction data unusable: %s\n",
+				data_path ? data_path : SG_LIBLOC_PATH_UPDATED, strerror(-err));
+		return -EINVAL;
+	}
+	err = sg_policy_load_dir(rules_dir, data, diag, &pol);
+	if (err) {
+		if (diag && err != -EINVAL)
+			fprintf(diag, "%s: %s\n", rules_dir, strerror(-err));
+		return -EINVAL;
+	}
+	if (diag)
+		fprintf(diag, "%s: %u rules, default %s: OK\n", rules_dir, pol->nr_rules,
+			verdict_str(pol->default_verdict));
+	sg_policy_free(pol);
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Private to the policy library. */
+#ifndef SG_POLICY_INTERNAL_H
+#define SG_POLICY_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+static inline void sgp_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void sgp_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+static inline void sgp_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define _sgp_free_ __attribute__((cleanup(sgp_freep)))
+#define _sgp_fclose_ __attribute__((cleanup(sgp_fclosep)))
+#define _sgp_close_ __attribute__((cleanup(sgp_closep)))
+
+#define SGP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef unsigned __int128 sg_u128;
+
+static inline sg_u128 sgp_addr_to_u128(const struct in6_addr *a)
+{
+	sg_u128 v = 0;
+
+	for (int i = 0; i < 16; i++)
+		v = (v << 8) | a->s6_addr[i];
+	return v;
+}
+
+static inline void sgp_u128_to_addr(sg_u128 v, struct in6_addr *a)
+{
+	for (int i = 15; i >= 0; i--) {
+		a->s6_addr[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+#define SGP_V4_MAPPED ((sg_u128)0xffff << 32)
+
+/* Bump allocator: a policy is freed in one go. */
+struct sgp_arena {
+	struct sgp_chunk *head;
+};
+
+void *sgp_arena_alloc(struct sgp_arena *a, size_t size);
+char *sgp_arena_strndup(struct sgp_arena *a, const char *s, size_t n);
+char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sgp_arena_free(struct sgp_arena *a);
+
+/* Growable array of fixed-size elements; *cap doubles. */
+int sgp_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Built-in zones (zones.c). */
+struct sgp_builtin_zone {
+	const char *name;
+	const char *members;	/* space-separated lower-case ISO codes */
+	const char *as_of;	/* date the membership was checked */
+};
+
+extern const struct sgp_builtin_zone sgp_builtin_zones[];
+extern const size_t sgp_nr_builtin_zones;
+
+/* Data loaders: append raw networks, before the sweep. */
+struct sgp_raw {
+	sg_u128 first, last;
+	uint32_t asn;
+	char cc[2];
+	uint8_t flags;
+	uint8_t source;
+	uint16_t label;
+	uint32_t seq;		/* input order, breaks ties */
+};
+
+int sgp_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
+		 uint8_t flags, uint16_t label);
+int sgp_data_add_asn(struct sg_data *d, uint32_t asn);
+int sgp_data_intern_label(struct sg_data *d, const char *name, size_t len);
+void sgp_data_set_has_asn_info(struct sg_data *d);
+
+int sgp_load_libloc(struct sg_data *d, const char *name, FILE *f, time_t *created, FILE *diag);
+int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
+		  FILE *diag);
+int sgp_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
+int sgp_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
+
+int sgp_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
+
+#endif

@@ -496,7 +496,7 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 		return 0;
 	}
 	lo = sgp_addr_to_u128(&a);
-	host = len >= 128 ? 0 : (((sg_u128)1 << (128 - len)) - 1);
+	host = len ? (((sg_u128)1 << (128 - len)) - 1) : ~(sg_u128)0;
 	return sgp_data_add(d, lo, lo | host, cc, asn, 0, (uint16_t)label);
 }
 

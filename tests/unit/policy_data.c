@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Jurisdiction data: every loader on small files the tests write, overlap
+ * resolution, point lookup, age and error handling, check-config.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "policy_fixtures.h"
+
+FIXTURE(data)
+{
+	char dir[64];
+	char path[128];
+	struct sg_data *d;
+	char *diag;
+	size_t diag_len;
+	FILE *df;
+};
+
+FIXTURE_SETUP(data)
+{
+	strcpy(self->dir, "/tmp/sg-data-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/db", self->dir);
+	ASSERT_EQ(0, sg_data_new(&self->d));
+	self->diag = NULL;
+	self->df = open_memstream(&self->diag, &self->diag_len);
+	ASSERT_NE(NULL, self->df);
+}
+
+FIXTURE_TEARDOWN(data)
+{
+	char cmd[128];
+
+	sg_data_free(self->d);
+	fclose(self->df);
+	free(self->diag);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->dir);
+	if (system(cmd))
+		TH_LOG("cannot remove %s", self->dir);
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(buf, 1, len, f) != len)
+		abort();
+	fclose(f);
+}
+
+static struct sg_lookup look(const struct sg_data *d, const char *addr)
+{
+	struct in6_addr a;
+	struct sg_lookup l;
+
+	memset(&l, 0, sizeof(l));
+	if (sg_addr_parse(addr, &a) || sg_data_lookup(d, &a, &l))
+		l.source = -2;
+	return l;
+}
+
+/* The table is sorted, non-overlapping, and neighbours differ. */
+static int table_ok(const struct sg_data *d)
+{
+	const struct sg_range *r = sg_data_ranges(d);
+
+	for (size_t i = 0; i < sg_data_nr_ranges(d); i++) {
+		if (memcmp(&r[i].first, &r[i].last, 16) > 0)
+			return 0;
+		if (i && memcmp(&r[i - 1].last, &r[i].first, 16) >= 0)
+			return 0;
+	}
+	return 1;
+}
+
+static const struct fx_net nested[] = {
+	{ "10.0.0.0/8", "DE", 64500, 0 },
+	{ "10.1.0.0/16", "FR", 64501, 0 },
+	{ "10.1.2.0/24", "FR", 64502, 1 },
+	{ "192.0.2.0/24", "US", 64503, 0 },
+	{ "2001:db8::/32", "NL", 64504, 0 },
+	{ "2001:db8:1::/48", "BE", 0, 0 },
+};
+
+TEST_F(data, libloc)
+{
+	static const uint32_t asns[] = { 64500, 64501, 64502, 64503, 64504, 64999 };
+	FILE *f = fopen(self->path, "w");
+	const struct sg_source_info *src;
+	struct sg_lookup l;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, fx_write_libloc(f, nested, 6, asns, 6));
+	fclose(f);
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_TRUE(table_ok(self->d));
+
+	src = sg_data_source(self->d, 0);
+	ASSERT_NE(NULL, src);
+	EXPECT_EQ(SG_SRC_LIBLOC, src->kind);
+	EXPECT_EQ(6, src->nr_networks);
+	EXPECT_LT(time(NULL) - 3600, src->created);
+	/* The AS list, not only ASes that own networks. */
+	EXPECT_TRUE(sg_data_has_asn(self->d, 64999));
+	EXPECT_FALSE(sg_data_has_asn(self->d, 64998));
+
+	l = look(self->d, "10.200.0.1");
+	EXPECT_STREQ("DE", l.cc);
+	EXPECT_EQ(64500, l.asn);
+	EXPECT_EQ(0, l.source);
+	l = look(self->d, "10.1.200.1");
+	EXPECT_STREQ("FR", l.cc);
+	EXPECT_EQ(64501, l.asn);
+	EXPECT_EQ(0, l.flags);
+	l = look(self->d, "10.1.2.255");
+	EXPECT_EQ(64502, l.asn);
+	EXPECT_EQ(SG_FLAG_ANYCAST, l.flags);
+	l = look(self->d, "10.1.3.0");
+	EXPECT_EQ(64501, l.asn);
+	l = look(self->d, "10.255.255.255");
+	EXPECT_EQ(64500, l.asn);
+	l = look(self->d, "11.0.0.0");
+	EXPECT_EQ(-1, l.source);
+	EXPECT_STREQ("", l.cc);
+	l = look(self->d, "::ffff:192.0.2.7");
+	EXPECT_STREQ("US", l.cc);
+	l = look(self->d, "2001:db8:1::1");
+	EXPECT_STREQ("BE", l.cc);
+	EXPECT_EQ(0, l.asn);
+	l = look(self->d, "2001:db8:2::1");
+	EXPECT_STREQ("NL", l.cc);
+	/* 10/8 splits around 10.1/16, which splits around 10.1.2/24. */
+	EXPECT_EQ(9, sg_data_nr_ranges(self->d));
+	fflush(self->df);
+	EXPECT_STREQ("", self->diag);
+}
+
+TEST_F(data, libloc_truncated)
+{
+	FILE *f = fopen(self->path, "w");
+	struct stat st;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, fx_write_libloc(f, nested, 6, NULL, 0));
+	fclose(f);
+	ASSERT_EQ(0, stat(self->path, &st));
+	ASSERT_EQ(0, truncate(self->path, st.st_size / 2));
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, NULL, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "not a readable libloc database (truncated or corrupt)"))
+		TH_LOG("%s", self->diag);
+}
+
+TEST_F(data, mmdb)
+{
+	static const struct fx_net nets[] = {
+		{ "10.0.0.0/8", "DE", 0, 0 },
+		{ "10.1.0.0/16", "FR", 64501, 0 },
+		{ "192.0.2.128/25", NULL, 64503, 1 },
+	};
+	struct fx_buf b = { 0 };
+	struct sg_lookup l;
+
+	ASSERT_EQ(0, fx_build_mmdb(&b, nets, 3, 1700000000));
+	write_file(self->path, b.p, b.n);
+	free(b.p);
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df)) {
+		fflush(self->df);
+		TH_LOG("%s", self->diag);
+	}
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_TRUE(table_ok(self->d));
+	EXPECT_EQ(SG_SRC_MMDB, sg_data_source(self->d, 0)->kind);
+	EXPECT_EQ(1700000000, sg_data_source(self->d, 0)->created);
+	/* The tree splits 10/8 around 10.1/16; the table merges it back. */
+	EXPECT_LE(3, sg_data_source(self->d, 0)->nr_networks);
+	EXPECT_EQ(4, sg_data_nr_ranges(self->d));
+	l = look(self->d, "10.9.9.9");
+	EXPECT_STREQ("DE", l.cc);
+	EXPECT_EQ(0, l.asn);
+	l = look(self->d, "10.1.9.9");
+	EXPECT_STREQ("FR", l.cc);
+	EXPECT_EQ(64501, l.asn);
+	l = look(self->d, "192.0.2.200");
+	EXPECT_STREQ("", l.cc);
+	EXPECT_EQ(64503, l.asn);
+	EXPECT_EQ(SG_FLAG_ANYCAST, l.flags);
+	l = look(self->d, "192.0.2.127");
+	EXPECT_EQ(-1, l.source);
+	EXPECT_TRUE(sg_data_has_asn(self->d, 64503));
+}
+
+TEST_F(data, mmdb_truncated)
+{
+	static const struct fx_net nets[] = { { "10.0.0.0/8", "DE", 0, 0 } };
+	struct fx_buf b = { 0 };
+
+	ASSERT_EQ(0, fx_build_mmdb(&b, nets, 1, 1700000000));
+	/* Cut into the search tree: the metadata marker is gone. */
+	write_file(self->path, b.p, 10);
+	free(b.p);
+	EXPECT_NE(0, sg_data_load(self->d, self->path,
+				  &(struct sg_load_opts){ .kind = SG_SRC_MMDB }, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "not a readable MMDB file")) TH_LOG("%s", self->diag);
+}
+
+TEST_F(data, tor_geoip)
+{
+	static const char v4[] = "# Tor geoip\n"
+				 "16777216,16777471,AU\n"	/* 1.0.0.0-1.0.0.255 */
+				 "16777472,16778239,CN\n"	/* 1.0.1.0-1.0.3.255 */
+				 "16778240,16779263,??\n";
+	static const char v6[] = "# Tor geoip6\n"
+				 "2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n";
+	struct sg_lookup l;
+
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip", v4, strlen(v4), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip6", v6, strlen(v6), NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_EQ(SG_SRC_TOR_GEOIP, sg_data_source(self->d, 0)->kind);
+	EXPECT_EQ(SG_SRC_TOR_GEOIP, sg_data_source(self->d, 1)->kind);
+	EXPECT_FALSE(sg_data_has_asn_info(self->d));
+	EXPECT_STREQ("AU", look(self->d, "1.0.0.200").cc);
+	EXPECT_STREQ("CN", look(self->d, "1.0.2.1").cc);
+	l = look(self->d, "1.0.4.1");
+	EXPECT_EQ(-1, l.source);
+	l = look(self->d, "2001:200:1::1");
+	EXPECT_STREQ("JP", l.cc);
+	EXPECT_EQ(1, l.source);
+}
+
+TEST_F(data, tor_errors)
+{
+	static const char bad[] = "1,2,DE\n"
+				  "5,4,DE\n"
+				  "x,9,DE\n"
+				  "1,2\n"
+				  "1,2,QQ\n"
+				  "::1,zz,DE\n";
+
+	EXPECT_EQ(-EINVAL, sg_data_load_buffer(self->d, "geoip", bad, strlen(bad),
+					       &(struct sg_load_opts){ .kind = SG_SRC_TOR_GEOIP },
+					       self->df));
+	fflush(self->df);
+	EXPECT_STREQ("geoip:2: range ends before it starts\n"
+		     "geoip:3: bad IPv4 integer\n"
+		     "geoip:4: expected LOW,HIGH,COUNTRY\n"
+		     "geoip:5: unknown country code 'QQ'\n"
+		     "geoip:6: bad IPv6 address\n",
+		     self->diag);
+}
+
+TEST_F(data, cidr_list)
+{
+	static const char list[] = "# operator list\n"
+				   "10.0.0.0/8   DE as64500\n"
+				   "10.9.0.0/16  corp\n"
+				   "2001:db8::/32 as64501 # no country\n"
+				   "192.0.2.1 US\n";
+	struct sg_lookup l;
+
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "list", list, strlen(list), NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_EQ(SG_SRC_CIDR, sg_data_source(self->d, 0)->kind);
+	EXPECT_TRUE(sg_data_has_asn_info(self->d));
+	EXPECT_TRUE(sg_data_has_asn(self->d, 64501));
+	EXPECT_EQ(1, sg_data_find_label(self->d, "corp"));
+	EXPECT_STREQ("corp", sg_data_label(self->d, 1));
+	l = look(self->d, "10.9.1.1");
+	EXPECT_STREQ("corp", l.label);
+	EXPECT_STREQ("", l.cc);
+	l = look(self->d, "10.8.1.1");
+	EXPECT_EQ(NULL, l.label);
+	EXPECT_EQ(64500, l.asn);
+	EXPECT_EQ(64501, look(self->d, "2001:db8::5").asn);
+	EXPECT_STREQ("US", look(self->d, "192.0.2.1").cc);
+	EXPECT_EQ(-1, look(self->d, "192.0.2.2").source);
+}
+
+TEST_F(data, cidr_errors)
+{
+	static const char bad[] = "10.0.0.1/8 DE\n"
+				  "10.0.0.0/8 XX\n"
+				  "10.0.0.0/8 as0\n"
+				  "10.0.0.0/8\n"
+				  "banana DE\n"
+				  "10.0.0.0/8 Bad!\n";
+
+	EXPECT_EQ(-EINVAL, sg_data_load_buffer(self->d, "list", bad, strlen(bad), NULL, self->df));
+	fflush(self->df);
+	EXPECT_STREQ("list:1: '10.0.0.1/8' is not a network prefix (host bits set)\n"
+		     "list:2: unknown country code 'XX'\n"
+		     "list:3: bad AS number 'as0'\n"
+		     "list:4: network without a country, AS or zone label\n"
+		     "list:5: 'banana' is not a network prefix\n"
+		     "list:6: 'Bad!' is neither a country, an AS nor a zone label\n",
+		     self->diag);
+}
+
+TEST_F(data, overlap_resolution)
+{
+	/* Source 0: a /8 and a partial overlap; source 1 ties on 10.1/16. */
+	static const char a[] = "10.0.0.0/8 DE\n10.1.0.0/16 FR\n";
+	static const char b[] = "10.1.0.0/16 NL\n10.2.0.0/24 AT\n";
+	/* Tor ranges need not be prefixes: 10.0.255.0 - 10.1.0.255 */
+	static const char c[] = "167837440,167837951,BE\n";
+
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "a", a, strlen(a), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "b", b, strlen(b), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "c", c, strlen(c), NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_TRUE(table_ok(self->d));
+	/* Equal size: the source read last wins. */
+	EXPECT_STREQ("NL", look(self->d, "10.1.5.5").cc);
+	EXPECT_EQ(1, look(self->d, "10.1.5.5").source);
+	EXPECT_STREQ("AT", look(self->d, "10.2.0.9").cc);
+	EXPECT_STREQ("DE", look(self->d, "10.2.1.0").cc);
+	/* The 512-address range is more specific than both /8 and /16. */
+	EXPECT_STREQ("DE", look(self->d, "10.0.254.255").cc);
+	EXPECT_STREQ("BE", look(self->d, "10.0.255.0").cc);
+	EXPECT_STREQ("BE", look(self->d, "10.1.0.255").cc);
+	EXPECT_STREQ("NL", look(self->d, "10.1.1.0").cc);
+	EXPECT_STREQ("DE", look(self->d, "10.255.255.255").cc);
+	EXPECT_STREQ("DE", look(self->d, "10.0.0.0").cc);
+	EXPECT_EQ(-1, look(self->d, "9.255.255.255").source);
+}
+
+TEST_F(data, full_address_space)
+{
+	static const char list[] = "::/0 DE\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 FR\n";
+
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "all", list, strlen(list), NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_EQ(2, sg_data_nr_ranges(self->d));
+	EXPECT_STREQ("DE", look(self->d, "::").cc);
+	EXPECT_STREQ("DE", look(self->d, "1.2.3.4").cc);
+	EXPECT_STREQ("FR", look(self->d, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff").cc);
+}
+
+TEST_F(data, age)
+{
+	static const struct fx_net nets[] = { { "10.0.0.0/8", "DE", 0, 0 } };
+	struct fx_buf b = { 0 };
+	struct sg_load_opts o = { .now = 1700000000 + 40 * 86400, .warn_age = 30 * 86400 };
+
+	ASSERT_EQ(0, fx_build_mmdb(&b, nets, 1, 1700000000));
+	write_file(self->path, b.p, b.n);
+	free(b.p);
+	EXPECT_EQ(0, sg_data_load(self->d, self->path, &o, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "warning: data is 40 days old (warning after 30)"))
+		TH_LOG("%s", self->diag);
+	o.max_age = 35 * 86400;
+	EXPECT_EQ(-ESTALE, sg_data_load(self->d, self->path, &o, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "data is 40 days old, more than the allowed 35"))
+		TH_LOG("%s", self->diag);
+}
+
+TEST_F(data, unreadable)
+{
+	EXPECT_EQ(-ENOENT, sg_data_load(self->d, "/nonexistent/db", NULL, self->df));
+	write_file(self->path, "", 0);
+	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, NULL, self->df));
+	write_file(self->path, "# only comments\n", 16);
+	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, NULL, self->df));
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->dir, NULL, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent/db: cannot open: No such file"));
+	EXPECT_NE(NULL, strstr(self->diag, "empty file"));
+	EXPECT_NE(NULL, strstr(self->diag, "no networks in cidr data"));
+	EXPECT_NE(NULL, strstr(self->diag, "not a regular file"));
+	/* Nothing loaded: finish refuses, lookups on unfinished data fail. */
+	EXPECT_EQ(-2, look(self->d, "1.1.1.1").source);
+}
+
+TEST_F(data, finish_without_sources)
+{
+	EXPECT_EQ(-ENODATA, sg_data_finish(self->d));
+}
+
+TEST_F(data, packaged_libloc)
+{
+	struct sg_lookup l;
+
+	if (access(SG_LIBLOC_PATH_PACKAGED, R_OK))
+		SKIP(return, "%s not installed", SG_LIBLOC_PATH_PACKAGED);
+	ASSERT_EQ(0, sg_data_load_default(self->d, NULL, NULL, self->df));
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	EXPECT_GT(sg_data_nr_ranges(self->d), 100000);
+	EXPECT_TRUE(sg_data_has_asn(self->d, 16509));
+	l = look(self->d, "2a00:1450:4001::1"); /* Google, Europe */
+	EXPECT_EQ(15169, l.asn);
+}
+
+TEST_F(data, check_dir)
+{
+	char rules[160], file[200], data[160];
+	static const char list[] = "10.0.0.0/8 DE as64500\n";
+	FILE *f;
+
+	snprintf(rules, sizeof(rules), "%s/rules.d", self->dir);
+	snprintf(data, sizeof(data), "%s/data.cidr", self->dir);
+	ASSERT_EQ(0, mkdir(rules, 0755));
+	write_file(data, list, strlen(list));
+	snprintf(file, sizeof(file), "%s/10-a.rules", rules);
+	write_file(file, "allow operator as64500\n", 23);
+	snprintf(file, sizeof(file), "%s/20-b.rules", rules);
+	write_file(file, "default deny\n", 13);
+	snprintf(file, sizeof(file), "%s/ignored.txt", rules);
+	write_file(file, "garbage\n", 8);
+	EXPECT_EQ(0, sg_policy_check_dir(rules, data, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, ": 1 rules, default deny: OK")) TH_LOG("%s", self->diag);
+
+	snprintf(file, sizeof(file), "%s/05-bad.rules", rules);
+	f = fopen(file, "w");
+	ASSERT_NE(NULL, f);
+	fputs("deny to xx\ndeny operator as1\n", f);
+	fclose(f);
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:1:9: unknown country code 'xx'"));
+	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:2:15: unknown AS1 "));
+
+	/* Missing data is an error, never an empty table. */
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "jurisdiction data unusable"));
+}
+
+TEST(prefix_parse)
+{
+	struct sg_data *d = fx_data_cidr("0.0.0.0/0 DE\n");
+	struct in6_addr a;
+
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(0, sg_addr_parse("1.2.3.4", &a));
+	EXPECT_EQ(0xff, a.s6_addr[10]);
+	EXPECT_EQ(4, a.s6_addr[15]);
+	EXPECT_EQ(-EINVAL, sg_addr_parse("1.2.3", &a));
+	/* 0.0.0.0/0 is all of IPv4, and only IPv4. */
+	EXPECT_EQ(1, sg_data_nr_ranges(d));
+	sg_data_free(d);
+}
+
+TEST_HARNESS_MAIN

@@ -91,12 +91,16 @@ $(KMOD_CHECKPATCH):
 
 kmod-lint: $(KMOD_CHECKPATCH)
 	@echo "  CHECKPATCH kmod"
-	$(Q)$(KMOD_CHECKPATCH) --no-tree --quiet --terse --show-types \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,LINUX_VERSION_CODE \
-		--max-line-length=100 -f $(KMOD_LINT_SRCS)
+	$(Q)mkdir -p $(O)/kmod
+	$(Q)for f in $(KMOD_LINT_SRCS); do \
+		$(KMOD_CHECKPATCH) --no-tree --quiet --terse --show-types \
+			--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+			--max-line-length=100 -f $$f >$(O)/kmod/checkpatch.log 2>&1 || \
+			{ grep -v '^total:' $(O)/kmod/checkpatch.log; exit 1; }; \
+	done
 	@echo "  KERNELDOC kmod"
 	$(Q)test -z "$(KMOD_LINT_KDIR)" || { \
-		out=$$(perl $(KMOD_LINT_KDIR)/scripts/kernel-doc -none $(wildcard kmod/*.c) 2>&1); \
+		out=$$(perl $(KMOD_LINT_KDIR)/scripts/kernel-doc -none -Werror $(wildcard kmod/*.c) 2>&1); \
 		[ -z "$$out" ] || { echo "$$out"; exit 1; }; }
 	@echo "  SPARSE   kmod"
 	$(Q)test -n "$(KMOD_LINT_KDIR)" || { echo "kmod-lint: no kernel headers" >&2; exit 1; }
@@ -111,3 +115,20 @@ kmod-lint: $(KMOD_CHECKPATCH)
 SG_CTL_SRCS	+= daemon/kmod_client.c daemon/ctl_kmod.c
 SG_CTL_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 SG_CTL_CFLAGS	+= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+
+# Tests of the module: kselftest binaries in $(O)/tests/vm/ (the VM suite
+# runs each), helpers in $(O)/tests/kmod/.
+KMOD_VM_TESTS	:= $(O)/tests/vm/kmod_genl
+KMOD_TEST_HELPERS := $(O)/tests/kmod/sg_tcp
+tests: $(KMOD_VM_TESTS) $(KMOD_TEST_HELPERS)
+
+$(O)/tests/vm/kmod_genl: tests/kmod/genl_test.c include/uapi/sovguard.h \
+		$(O)/kselftest/kselftest_harness.h
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<

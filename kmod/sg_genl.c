@@ -221,8 +221,10 @@ static int sg_cmd_lease_renew(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *t = info->attrs[SOVGUARD_A_LEASE_TIMEOUT_MS];
 	u32 timeout;
 
-	if (GENL_REQ_ATTR_CHECK(info, SOVGUARD_A_GENERATION))
+	if (GENL_REQ_ATTR_CHECK(info, SOVGUARD_A_GENERATION)) {
+		GENL_SET_ERR_MSG(info, "GENERATION required");
 		return -EINVAL;
+	}
 
 	mutex_lock(&sg_state.lock);
 	timeout = t ? nla_get_u32(t) : sg_state.default_timeout_ms;
@@ -254,8 +256,11 @@ static int sg_parse_prefix(const struct nlattr *entry, struct sg_prefix *p,
 		return err;
 	if (NL_REQ_ATTR_CHECK(extack, entry, tb, SOVGUARD_PREFIX_FAMILY) ||
 	    NL_REQ_ATTR_CHECK(extack, entry, tb, SOVGUARD_PREFIX_ADDR) ||
-	    NL_REQ_ATTR_CHECK(extack, entry, tb, SOVGUARD_PREFIX_LEN))
+	    NL_REQ_ATTR_CHECK(extack, entry, tb, SOVGUARD_PREFIX_LEN)) {
+		NL_SET_ERR_MSG_ATTR(extack, entry,
+				    "prefix needs FAMILY, ADDR and LEN");
 		return -EINVAL;
+	}
 
 	memset(p, 0, sizeof(*p));
 	p->family = nla_get_u8(tb[SOVGUARD_PREFIX_FAMILY]);
@@ -310,14 +315,16 @@ static int sg_cmd_allow_set(struct sk_buff *skb, struct genl_info *info)
 	u32 n = 0;
 	int rem, err;
 
-	if (GENL_REQ_ATTR_CHECK(info, SOVGUARD_A_ALLOW_LIST))
+	if (GENL_REQ_ATTR_CHECK(info, SOVGUARD_A_ALLOW_LIST)) {
+		GENL_SET_ERR_MSG(info, "ALLOW_LIST required");
 		return -EINVAL;
+	}
 
 	nla_for_each_nested(entry, list, rem) {
 		if (++n > SOVGUARD_ALLOW_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, entry,
 					    "more than SOVGUARD_ALLOW_MAX prefixes");
-			return -E2BIG;
+			return -EINVAL;
 		}
 	}
 

@@ -15,6 +15,8 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/inetdevice.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -52,13 +54,21 @@ static bool sg_allow_listed(u8 family, const struct in6_addr *daddr)
 
 /*
  * Is this the first packet of a flow? Conntrack knows when it runs in the
- * namespace; without it only a TCP SYN can be told apart, and every other
- * packet is treated as new (the guard errs on the side of closing).
+ * namespace. Without it: a TCP SYN, or an ICMP echo request, opens a flow;
+ * other TCP and ICMP packets (replies, errors, neighbour discovery) belong
+ * to one, and every other protocol is treated as new: the guard errs on the
+ * side of closing.
  */
 static bool sg_new_flow(struct sk_buff *skb, u8 family)
 {
-	struct tcphdr _th;
+	union {
+		struct tcphdr th;
+		struct icmphdr ih;
+		struct icmp6hdr i6h;
+	} _h;
 	const struct tcphdr *th;
+	const struct icmphdr *ih;
+	const struct icmp6hdr *i6h;
 	unsigned int thoff;
 	u8 proto;
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
@@ -82,12 +92,19 @@ static bool sg_new_flow(struct sk_buff *skb, u8 family)
 			return true;
 		thoff = off;
 	}
-	if (proto != IPPROTO_TCP)
-		return true;
-	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
-	if (!th)
-		return true;
-	return th->syn && !th->ack;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		th = skb_header_pointer(skb, thoff, sizeof(_h.th), &_h);
+		return !th || (th->syn && !th->ack);
+	case IPPROTO_ICMP:
+		ih = skb_header_pointer(skb, thoff, sizeof(_h.ih), &_h);
+		return !ih || ih->type == ICMP_ECHO;
+	case IPPROTO_ICMPV6:
+		i6h = skb_header_pointer(skb, thoff, sizeof(_h.i6h), &_h);
+		return !i6h || i6h->icmp6_type == ICMPV6_ECHO_REQUEST;
+	}
+	return true;
 }
 
 static unsigned int sg_guard_hook(u8 family, struct sk_buff *skb,

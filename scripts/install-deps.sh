@@ -37,7 +37,7 @@ PKGS=(
 	libnl-3-dev libnl-genl-3-dev libnl-utils
 	libsystemd-dev libjson-c-dev
 	libloc-dev libloc-database libmaxminddb-dev
-	iproute2 kmod util-linux procps
+	iproute2 kmod util-linux procps jq
 	cppcheck sparse
 )
 # Module builds and the VM harness.

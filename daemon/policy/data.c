@@ -563,7 +563,7 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 			close(dfd);
 			return err;
 		}
-		err = sgp_load_libloc(d, name, f, &created, diag);
+		err = sgp_load_libloc(d, name, buf, len, f, &created, diag);
 		break;
 	}
 	case SG_SRC_MMDB:

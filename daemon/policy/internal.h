@@ -95,7 +95,8 @@ int sgp_data_add_asn(struct sg_data *d, uint32_t asn);
 int sgp_data_intern_label(struct sg_data *d, const char *name, size_t len);
 void sgp_data_set_has_asn_info(struct sg_data *d);
 
-int sgp_load_libloc(struct sg_data *d, const char *name, FILE *f, time_t *created, FILE *diag);
+int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
+		    time_t *created, FILE *diag);
 int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
 		  FILE *diag);
 int sgp_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);

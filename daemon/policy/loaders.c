@@ -4,10 +4,14 @@
  * Each appends networks to the common table (data.c) and never resolves
  * overlaps itself.
  */
+#include <endian.h>
 #include <errno.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#define LIBLOC_PRIVATE	/* the on-disk structures in format.h, for validation */
+#include <libloc/format.h>
+#undef LIBLOC_PRIVATE
 #include <libloc/libloc.h>
 #include <libloc/database.h>
 #include <libloc/network.h>
@@ -38,7 +42,118 @@ static void loc_enump(struct loc_database_enumerator **p)
 		loc_database_enumerator_unref(*p);
 }
 
-int sgp_load_libloc(struct sg_data *d, const char *name, FILE *f, time_t *created, FILE *diag)
+/* Deepest path in a network tree: one level per address bit. */
+#define LIBLOC_TREE_DEPTH	128
+
+static uint32_t be32_at(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
+}
+
+/*
+ * libloc trusts its file: offsets into the string pool and the network tree
+ * are followed unchecked. Check the structure first, so that a truncated or
+ * corrupt file is an error and not a crash: every section inside the file,
+ * every string inside a NUL-terminated pool, the tree a tree of at most 128
+ * levels whose nodes and networks exist.
+ */
+static int libloc_validate(const char *buf, size_t len)
+{
+	struct loc_database_header_v1 h;
+	const size_t hoff = sizeof(struct loc_database_magic);
+	uint32_t nr_nodes, nr_nets, nr_as, nr_cc;
+	const size_t nsz = sizeof(struct loc_database_network_node_v1);
+	struct {
+		uint32_t node;
+		uint32_t depth;
+	} *stack = NULL;
+	uint8_t *seen = NULL;
+	size_t sp = 0;
+	int err = -EINVAL;
+
+	if (len < hoff + sizeof(h) || memcmp(buf, LOC_DATABASE_MAGIC, 7) ||
+	    buf[7] != LOC_DATABASE_VERSION_1)
+		return -EINVAL;
+	memcpy(&h, buf + hoff, sizeof(h));
+#define SECTION_OK(off, length) \
+	((uint64_t)be32toh(off) + be32toh(length) <= len && be32toh(off) >= hoff + sizeof(h))
+	if (!SECTION_OK(h.as_offset, h.as_length) ||
+	    !SECTION_OK(h.network_data_offset, h.network_data_length) ||
+	    !SECTION_OK(h.network_tree_offset, h.network_tree_length) ||
+	    !SECTION_OK(h.countries_offset, h.countries_length) ||
+	    !SECTION_OK(h.pool_offset, h.pool_length))
+		return -EINVAL;
+#undef SECTION_OK
+	if (be16toh(h.signature1_length) > LOC_SIGNATURE_MAX_LENGTH ||
+	    be16toh(h.signature2_length) > LOC_SIGNATURE_MAX_LENGTH)
+		return -EINVAL;
+	{
+		uint32_t pool = be32toh(h.pool_offset), plen = be32toh(h.pool_length);
+
+		if (!plen || buf[pool + plen - 1])
+			return -EINVAL;
+		if (be32toh(h.vendor) >= plen || be32toh(h.description) >= plen ||
+		    be32toh(h.license) >= plen)
+			return -EINVAL;
+		nr_as = be32toh(h.as_length) / sizeof(struct loc_database_as_v1);
+		for (uint32_t i = 0; i < nr_as; i++) {
+			const char *a = buf + be32toh(h.as_offset) +
+					i * sizeof(struct loc_database_as_v1);
+
+			if (be32_at(a + offsetof(struct loc_database_as_v1, name)) >= plen)
+				return -EINVAL;
+		}
+		nr_cc = be32toh(h.countries_length) / sizeof(struct loc_database_country_v1);
+		for (uint32_t i = 0; i < nr_cc; i++) {
+			const char *c = buf + be32toh(h.countries_offset) +
+					i * sizeof(struct loc_database_country_v1);
+
+			if (be32_at(c + offsetof(struct loc_database_country_v1, name)) >= plen)
+				return -EINVAL;
+		}
+	}
+	nr_nodes = be32toh(h.network_tree_length) / nsz;
+	nr_nets = be32toh(h.network_data_length) / sizeof(struct loc_database_network_v1);
+	if (!nr_nodes)
+		return -EINVAL;
+	seen = calloc(nr_nodes, 1);
+	stack = calloc(2 * LIBLOC_TREE_DEPTH + 2, sizeof(*stack));
+	if (!seen || !stack) {
+		err = -ENOMEM;
+		goto out;
+	}
+	stack[sp].node = 0;
+	stack[sp++].depth = 0;
+	seen[0] = 1;
+	while (sp) {
+		uint32_t n = stack[--sp].node, depth = stack[sp].depth;
+		const char *p = buf + be32toh(h.network_tree_offset) + (size_t)n * nsz;
+		uint32_t child[2] = { be32_at(p), be32_at(p + 4) }, net = be32_at(p + 8);
+
+		if (net != UINT32_MAX && net >= nr_nets)
+			goto out;
+		for (int i = 0; i < 2; i++) {
+			if (!child[i])
+				continue;
+			if (child[i] >= nr_nodes || seen[child[i]] || depth >= LIBLOC_TREE_DEPTH)
+				goto out;
+			seen[child[i]] = 1;
+			stack[sp].node = child[i];
+			stack[sp++].depth = depth + 1;
+		}
+	}
+	err = 0;
+out:
+	free(seen);
+	free(stack);
+	return err;
+}
+
+int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
+		    time_t *created, FILE *diag)
 {
 	__attribute__((cleanup(loc_ctxp))) struct loc_ctx *ctx = NULL;
 	__attribute__((cleanup(loc_dbp))) struct loc_database *db = NULL;
@@ -47,6 +162,13 @@ int sgp_load_libloc(struct sg_data *d, const char *name, FILE *f, time_t *create
 	struct loc_as *as;
 	int err;
 
+	err = libloc_validate(buf, len);
+	if (err) {
+		if (diag && err == -EINVAL)
+			fprintf(diag, "%s: not a readable libloc database (truncated or corrupt)\n",
+				name);
+		return err;
+	}
 	err = loc_new(&ctx);
 	if (err)
 		return -ENOMEM;
@@ -89,6 +211,8 @@ int sgp_load_libloc(struct sg_data *d, const char *name, FILE *f, time_t *create
 		net = NULL;
 		err = loc_database_enumerator_next_network(en, &net);
 		if (err) {
+			if (net)
+				loc_network_unref(net);
 			if (diag)
 				fprintf(diag, "%s: corrupt network tree\n", name);
 			return -EINVAL;

@@ -1151,6 +1151,8 @@ static size_t sort_unique(uint32_t *v, size_t n)
 {
 	size_t j = 0;
 
+	if (!n)
+		return 0;
 	qsort(v, n, sizeof(*v), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		if (!j || v[j - 1] != v[i])
@@ -1165,8 +1167,11 @@ struct u32vec {
 
 static int u32_add(struct u32vec *x, const uint32_t *v, size_t n)
 {
-	int err = sgp_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
+	int err;
 
+	if (!n)
+		return 0;
+	err = sgp_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
 	if (err)
 		return err;
 	memcpy(x->v + x->n, v, n * sizeof(*v));
@@ -1245,7 +1250,7 @@ static int resolve_zone(struct sg_parser *p, struct pzone *z, unsigned int depth
 	}
 	z->nr_atoms = sort_unique(acc.v, acc.n);
 	z->atoms = sgp_arena_alloc(&p->arena, (z->nr_atoms ? z->nr_atoms : 1) * sizeof(uint32_t));
-	if (z->atoms)
+	if (z->atoms && z->nr_atoms)
 		memcpy(z->atoms, acc.v, z->nr_atoms * sizeof(uint32_t));
 	free(acc.v);
 	return z->atoms ? 0 : -ENOMEM;
@@ -1289,7 +1294,8 @@ static int build_dest(struct sg_parser *p, const struct items *items, bool opera
 			one.n = sort_unique(one.v, one.n);
 			v = sgp_arena_alloc(&p->arena, (one.n ? one.n : 1) * sizeof(*v));
 			if (v) {
-				memcpy(v, one.v, one.n * sizeof(*v));
+				if (one.n)
+					memcpy(v, one.v, one.n * sizeof(*v));
 				terms[nt++] = (struct sg_term){ true, (uint32_t)one.n, v };
 			} else {
 				e = -ENOMEM;
@@ -1307,7 +1313,8 @@ static int build_dest(struct sg_parser *p, const struct items *items, bool opera
 		if (!v) {
 			err = -ENOMEM;
 		} else {
-			memcpy(v, pos.v, pos.n * sizeof(*v));
+			if (pos.n)
+				memcpy(v, pos.v, pos.n * sizeof(*v));
 			/* The positive term goes first: it is the common case. */
 			memmove(terms + 1, terms, nt * sizeof(*terms));
 			terms[0] = (struct sg_term){ false, (uint32_t)pos.n, v };

@@ -160,6 +160,29 @@ TEST_F(data, libloc_truncated)
 		TH_LOG("%s", self->diag);
 }
 
+/* Offsets libloc would follow blindly are checked first. */
+TEST_F(data, libloc_corrupt_header)
+{
+	/* magic (8), created_at (8), vendor, description, license, then five
+	 * (offset, length) pairs: the string pool's length is at byte 64. */
+	static const uint32_t huge = 0xffffff7f;
+	FILE *f = fopen(self->path, "w");
+	int fd;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, fx_write_libloc(f, nested, 6, NULL, 0));
+	fclose(f);
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df));
+	fd = open(self->path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, pwrite(fd, &huge, 4, 64));
+	close(fd);
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, NULL, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "not a readable libloc database (truncated or corrupt)"))
+		TH_LOG("%s", self->diag);
+}
+
 TEST_F(data, mmdb)
 {
 	static const struct fx_net nets[] = {

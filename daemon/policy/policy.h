@@ -33,28 +33,28 @@
 #include "sovguard_egress.h"	/* enum sg_verdict, SG_RULES_MAX: the ABI */
 
 /* Limits on everything a user controls. */
-#define SG_MAX_ERRORS		50		/* diagnostics printed before giving up */
+#define SG_MAX_ERRORS		50u		/* diagnostics printed before giving up */
 #define SG_MAX_FILE_SIZE	(1u << 20)	/* bytes per rules file */
-#define SG_MAX_FILES		256		/* *.rules files in a directory */
-#define SG_MAX_LINE_LEN		4096		/* bytes per line, newline excluded */
-#define SG_MAX_TOKENS		512		/* tokens per line */
+#define SG_MAX_FILES		256u		/* *.rules files in a directory */
+#define SG_MAX_LINE_LEN		4096u		/* bytes per line, newline excluded */
+#define SG_MAX_TOKENS		1024u		/* tokens per line */
 #ifdef SG_RULES_MAX
 #define SG_MAX_RULES		SG_RULES_MAX	/* rules in the whole set: what the kernel holds */
 #else
-#define SG_MAX_RULES		4096
+#define SG_MAX_RULES		4096u
 #endif
-#define SG_MAX_ZONES		1024		/* user zones in the whole set */
-#define SG_MAX_ZONE_ITEMS	4096		/* direct items of one zone */
-#define SG_MAX_ZONE_DEPTH	32		/* zone-in-zone nesting */
-#define SG_MAX_DEST_ITEMS	256		/* items after `to` or `operator` */
-#define SG_MAX_PORT_RANGES	32		/* ranges after `port` */
-#define SG_MAX_NAME_LEN		64		/* zone and rule names */
-#define SG_MAX_PATH_LEN		4096		/* exe and cgroup paths */
-#define SG_MAX_UNIT_LEN		256		/* systemd unit names (systemd's own limit) */
-#define SG_MAX_DATA_LINE_LEN	1024		/* bytes per line of a text data file */
+#define SG_MAX_ZONES		1024u		/* user zones in the whole set */
+#define SG_MAX_ZONE_ITEMS	4096u		/* direct items of one zone */
+#define SG_MAX_ZONE_DEPTH	32u		/* zone-in-zone nesting */
+#define SG_MAX_DEST_ITEMS	256u		/* items after `to` or `operator` */
+#define SG_MAX_PORT_RANGES	32u		/* ranges after `port` */
+#define SG_MAX_NAME_LEN		64u		/* zone and rule names */
+#define SG_MAX_PATH_LEN		4096u		/* exe and cgroup paths */
+#define SG_MAX_UNIT_LEN		256u		/* systemd unit names (systemd's own limit) */
+#define SG_MAX_DATA_LINE_LEN	1024u		/* bytes per line of a text data file */
 #define SG_MAX_DATA_RANGES	(16u << 20)	/* ranges from all data sources */
-#define SG_MAX_DATA_SOURCES	16		/* data files loaded together */
-#define SG_MAX_DATA_LABELS	1024		/* zone labels in CIDR lists */
+#define SG_MAX_DATA_SOURCES	16u		/* data files loaded together */
+#define SG_MAX_DATA_LABELS	1024u		/* zone labels in CIDR lists */
 
 /* ---------------------------------------------------------------------------
  * Jurisdiction data

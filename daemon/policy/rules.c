@@ -265,7 +265,7 @@ static int lex(struct line *l, const char *s, size_t len)
 		}
 		if (c == '#')
 			break;
-		if (l->n >= SG_MAX_TOKENS) {
+		if ((unsigned int)l->n >= SG_MAX_TOKENS) {
 			perr(l->p, &(struct pos){ l->file, l->lineno, col },
 			     "more than %u tokens on one line", SG_MAX_TOKENS);
 			return -EINVAL;
@@ -1053,31 +1053,33 @@ static void parse_line(struct line *l)
 
 int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf, size_t len)
 {
-	_sgp_free_ struct line *l = NULL;
-	const char *base = strrchr(name, '/');
+	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
 	unsigned int before = p->errors;
+	const char *file, *id_base;
+	struct line *l;
 	size_t i = 0;
 
 	if (p->finished)
 		return -EALREADY;
+	file = sgp_arena_strndup(&p->arena, name, strlen(name));
+	id_base = sgp_arena_strndup(&p->arena, base, strlen(base));
+	if (!file || !id_base)
+		return -ENOMEM;
+	if (++p->nr_files > SG_MAX_FILES) {
+		perr(p, &(struct pos){ file, 1, 1 }, "more than %u rules files", SG_MAX_FILES);
+		return -EINVAL;
+	}
+	if (len > SG_MAX_FILE_SIZE) {
+		perr(p, &(struct pos){ file, 1, 1 }, "file larger than %u bytes", SG_MAX_FILE_SIZE);
+		return -EINVAL;
+	}
+	/* Tokens and their copies for one line: too big for the stack. */
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->p = p;
-	l->file = sgp_arena_strndup(&p->arena, name, strlen(name));
-	l->base = sgp_arena_strndup(&p->arena, base ? base + 1 : name,
-				    strlen(base ? base + 1 : name));
-	if (!l->file || !l->base)
-		return -ENOMEM;
-	if (++p->nr_files > SG_MAX_FILES) {
-		perr(p, &(struct pos){ l->file, 1, 1 }, "more than %u rules files", SG_MAX_FILES);
-		return -EINVAL;
-	}
-	if (len > SG_MAX_FILE_SIZE) {
-		perr(p, &(struct pos){ l->file, 1, 1 }, "file larger than %u bytes",
-		     SG_MAX_FILE_SIZE);
-		return -EINVAL;
-	}
+	l->file = file;
+	l->base = id_base;
 	while (i < len && !p->stopped) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 		size_t e = nl ? (size_t)(nl - buf) : len, n = e - i;
@@ -1095,6 +1097,7 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 		}
 		i = e + 1;
 	}
+	free(l);
 	return p->errors > before ? -EINVAL : 0;
 }
 

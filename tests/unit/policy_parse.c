@@ -387,6 +387,46 @@ TEST_F(parse, limits)
 	self->diag = NULL;
 	free(text);
 
+	/* Tokens per line: every ',' is one. */
+	text = malloc(SG_MAX_TOKENS + 8);
+	memset(text, ',', SG_MAX_TOKENS + 1);
+	strcpy(text + SG_MAX_TOKENS + 1, "\n");
+	EXPECT_EQ(-EINVAL, fx_parse(self->data, text, &self->pol, &self->diag));
+	EXPECT_STREQ("t.rules:1:1025: more than 1024 tokens on one line\n", self->diag);
+	free(self->diag);
+	self->diag = NULL;
+	free(text);
+
+	/* Items after `to` */
+	text = calloc(1, 4 * (SG_MAX_DEST_ITEMS + 4));
+	strcpy(text, "deny to de");
+	for (unsigned int i = 0; i < SG_MAX_DEST_ITEMS; i++)
+		strcat(text, ",fr");
+	strcat(text, "\n");
+	EXPECT_EQ(-EINVAL, fx_parse(self->data, text, &self->pol, &self->diag));
+	EXPECT_STREQ("t.rules:1:777: more than 256 items in a destination\n", self->diag);
+	free(self->diag);
+	self->diag = NULL;
+	free(text);
+
+	/* Names and paths */
+	text = calloc(1, SG_MAX_PATH_LEN + 64);
+	strcpy(text, "deny name a");
+	memset(text + strlen(text), 'b', SG_MAX_NAME_LEN);
+	strcat(text, "\n");
+	EXPECT_EQ(-EINVAL, fx_parse(self->data, text, &self->pol, &self->diag));
+	EXPECT_STREQ("t.rules:1:11: rule name longer than 64 characters\n", self->diag);
+	free(self->diag);
+	self->diag = NULL;
+	strcpy(text, "deny unit a");
+	memset(text + strlen(text), 'b', SG_MAX_UNIT_LEN);
+	strcat(text, ".service\n");
+	EXPECT_EQ(-EINVAL, fx_parse(self->data, text, &self->pol, &self->diag));
+	EXPECT_STREQ("t.rules:1:11: unit name longer than 256 characters\n", self->diag);
+	free(self->diag);
+	self->diag = NULL;
+	free(text);
+
 	/* Port ranges */
 	text = calloc(1, 16 * (SG_MAX_PORT_RANGES + 2));
 	strcpy(text, "deny port 1");
@@ -441,6 +481,22 @@ TEST_F(parse, nul_byte_and_file_size)
 	EXPECT_STREQ("dir/n.rules:2:3: NUL byte in rules file\n"
 		     "dir/big.rules:1:1: file larger than 1048576 bytes\n",
 		     self->diag);
+}
+
+TEST_F(parse, file_count)
+{
+	struct sg_parser *p;
+	size_t len;
+	FILE *f = open_memstream(&self->diag, &len);
+
+	ASSERT_EQ(0, sg_parser_new(self->data, f, &p));
+	for (unsigned int i = 0; i < SG_MAX_FILES; i++)
+		ASSERT_EQ(0, sg_parser_add_buffer(p, "f.rules", "", 0));
+	EXPECT_EQ(-EINVAL, sg_parser_add_buffer(p, "last.rules", "", 0));
+	EXPECT_EQ(-EINVAL, sg_parser_finish(p, &self->pol));
+	sg_parser_free(p);
+	fclose(f);
+	EXPECT_STREQ("last.rules:1:1: more than 256 rules files\n", self->diag);
 }
 
 TEST_F(parse, zone_depth)

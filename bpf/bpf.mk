@@ -15,7 +15,7 @@ $(O)/vmlinux.h: | $(O)
 	@echo "  BTF      $@"
 	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
 
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/vmlinux.h $(wildcard include/*.h) | $(O)
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/vmlinux.h $(wildcard include/*.h bpf/*.h) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  BPF      $@"
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -3,40 +3,36 @@
  * sovguard egress decisions at cgroup connect and sendmsg.
  *
  * Every outbound TCP connect, connected-UDP connect and unconnected UDP
- * sendmsg from the attached cgroup subtree is looked up in the deny tables;
- * the program returns 0 (the caller sees EPERM) for a deny in enforce mode
- * and 1 otherwise. Map layout and semantics: include/sovguard_egress.h.
+ * sendmsg from the attached cgroup subtree is decided from the live policy
+ * image (bpf/decide.h); the program returns 0 (the caller sees EPERM) for a
+ * deny in enforce mode and 1 otherwise. Maps: include/sovguard_egress.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "sovguard_egress.h"
-
-#define AF_INET		2
-#define AF_INET6	10
 
 #define SG_ALLOW	1
 #define SG_REFUSE	0
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, SG_DENY_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sg_lpm4_key);
-	__type(value, struct sg_match);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sg_deny4 SEC(".maps");
+struct sg_image_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sg_blk));
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, SG_DENY_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sg_lpm6_key);
-	__type(value, struct sg_match);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sg_deny6 SEC(".maps");
+	__array(values, struct sg_image_map);
+} sg_policy SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -60,6 +56,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_events SEC(".maps");
 
+#define SG_IMG_T void *
+#define SG_BLK(img, i) ({ __u32 __k = (i); (struct sg_blk *)bpf_map_lookup_elem(img, &__k); })
+#define SG_HIT(p) __sync_fetch_and_add((p), 1)
+#define SG_LOOP(n, fn, ctx) bpf_loop((n), (fn), (ctx), 0)
+#include "decide.h"
+
+/* The query does not fit the 512-byte stack beside the decision's own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_query);
+} sg_scratch SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -68,32 +78,8 @@ static __always_inline void sg_count(__u32 idx)
 		*val += 1;
 }
 
-/* A decision's input, independent of the hook that produced it. */
-struct sg_flow {
-	__u8 addr[16];
-	__u16 port;
-	__u8 family;
-	__u8 protocol;
-	__u8 hook;
-};
-
-static __always_inline const struct sg_match *sg_lookup(const struct sg_flow *flow)
-{
-	if (flow->family == AF_INET) {
-		struct sg_lpm4_key k4 = { .prefixlen = 32 };
-
-		__builtin_memcpy(k4.addr, flow->addr, 4);
-		return bpf_map_lookup_elem(&sg_deny4, &k4);
-	} else {
-		struct sg_lpm6_key k6 = { .prefixlen = 128 };
-
-		__builtin_memcpy(k6.addr, flow->addr, 16);
-		return bpf_map_lookup_elem(&sg_deny6, &k6);
-	}
-}
-
-static __always_inline void sg_report(const struct sg_flow *flow, const struct sg_config *cfg,
-				      __u32 rule_id, __u8 verdict)
+static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32 mode,
+				      const struct sg_answer *ans, __u8 verdict)
 {
 	struct sg_event *ev;
 
@@ -105,94 +91,146 @@ static __always_inline void sg_report(const struct sg_flow *flow, const struct s
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->uid = (__u32)bpf_get_current_uid_gid();
-	ev->rule_id = rule_id;
-	ev->generation = cfg->generation;
-	ev->port = flow->port;
-	ev->hook = flow->hook;
+	ev->uid = q->uid;
+	ev->rule = ans->rule;
+	ev->generation = ans->generation;
+	ev->port = q->port;
+	ev->hook = hook;
 	ev->verdict = verdict;
-	ev->family = flow->family;
-	ev->protocol = flow->protocol;
-	ev->mode = cfg->mode;
+	ev->family = q->family;
+	ev->protocol = q->protocol;
+	ev->mode = mode;
 	ev->pad = 0;
-	__builtin_memcpy(ev->addr, flow->addr, 16);
+	__builtin_memcpy(ev->addr, q->addr, 16);
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/*
- * sg_decide() - the verdict for one flow; shared by every hook.
- *
- * Return: SG_ALLOW or SG_REFUSE, the sock_addr program return value.
- */
-static __always_inline int sg_decide(const struct sg_flow *flow)
+/* Executable identity of the calling task: what `exe PATH` rules match. */
+static __always_inline void sg_task_exe(struct sg_query *q)
 {
-	const struct sg_match *m;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+	q->exe_ino = BPF_CORE_READ(inode, i_ino);
+	q->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
+{
+	struct sg_answer ans = {};
+	const struct sg_image_hdr *h;
 	struct sg_config *cfg;
-	__u32 zero = 0;
+	__u32 zero = 0, mode, L;
+	__u64 ugid;
+	void *img;
 
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	if (!cfg || cfg->mode == SG_MODE_OFF) {
+	mode = cfg ? cfg->mode : SG_MODE_ENFORCE;
+	if (mode == SG_MODE_OFF) {
 		sg_count(SG_CNT_ALLOW);
+		return SG_ALLOW;
+	}
+	img = bpf_map_lookup_elem(&sg_policy, &zero);
+	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
+	if (!h || h->magic != SG_IMAGE_MAGIC) {
+		sg_count(SG_CNT_NO_POLICY);
 		return SG_ALLOW;
 	}
 
-	m = sg_lookup(flow);
-	if (!m || m->verdict == SG_VERDICT_ALLOW) {
+	ugid = bpf_get_current_uid_gid();
+	q->uid = (__u32)ugid;
+	q->gid = ugid >> 32;
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
+		sg_task_exe(q);
+	for (L = 0; L < SG_CGROUP_LEVELS; L++)
+		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
+				       bpf_get_current_ancestor_cgroup_id(L) : 0;
+
+	if (sg_decide(img, h, q, &ans)) {
+		/* A broken image never opens the door: the default applies. */
+		sg_count(SG_CNT_IMAGE_ERROR);
+		ans.verdict = h->default_verdict;
+		ans.rule = SG_RULE_DEFAULT;
+	}
+
+	if (ans.verdict == SG_VERDICT_ALLOW) {
 		sg_count(SG_CNT_ALLOW);
 		return SG_ALLOW;
 	}
-	if (m->verdict == SG_VERDICT_AUDIT) {
+	if (ans.verdict == SG_VERDICT_AUDIT) {
 		sg_count(SG_CNT_AUDIT);
-		sg_report(flow, cfg, m->rule_id, SG_VERDICT_AUDIT);
+		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
 		return SG_ALLOW;
 	}
-	if (cfg->mode == SG_MODE_AUDIT) {
+	if (mode == SG_MODE_AUDIT) {
 		sg_count(SG_CNT_WOULD_DENY);
-		sg_report(flow, cfg, m->rule_id, SG_VERDICT_AUDIT);
+		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
 		return SG_ALLOW;
 	}
 	sg_count(SG_CNT_DENY);
-	sg_report(flow, cfg, m->rule_id, SG_VERDICT_DENY);
+	sg_report(q, hook, mode, &ans, SG_VERDICT_DENY);
 	return SG_REFUSE;
+}
+
+static __always_inline struct sg_query *sg_query_get(struct bpf_sock_addr *ctx)
+{
+	struct sg_query *q;
+	__u32 zero = 0;
+
+	q = bpf_map_lookup_elem(&sg_scratch, &zero);
+	if (!q)
+		return NULL;
+	__builtin_memset(q, 0, sizeof(*q));
+	q->port = bpf_ntohs(ctx->user_port);
+	q->protocol = ctx->protocol;
+	return q;
 }
 
 static __always_inline int sg_decide4(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	struct sg_flow flow = {
-		.family = AF_INET,
-		.hook = hook,
-	};
+	struct sg_query *q = sg_query_get(ctx);
 	__u32 ip = ctx->user_ip4;
 
-	__builtin_memcpy(flow.addr, &ip, 4);
-	flow.port = bpf_ntohs(ctx->user_port);
-	flow.protocol = ctx->protocol;
-	return sg_decide(&flow);
+	if (!q)
+		return SG_ALLOW;
+	q->family = SG_AF_INET;
+	__builtin_memcpy(q->addr, &ip, 4);
+	if (q->addr[0] == 127) {
+		sg_count(SG_CNT_LOOPBACK);
+		return SG_ALLOW;
+	}
+	return sg_decide_task(q, hook);
 }
 
 static __always_inline int sg_decide6(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	struct sg_flow flow = {
-		.hook = hook,
-	};
+	struct sg_query *q = sg_query_get(ctx);
 	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
 	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
 
-	flow.port = bpf_ntohs(ctx->user_port);
-	flow.protocol = ctx->protocol;
+	if (!q)
+		return SG_ALLOW;
 	/* ::ffff:a.b.c.d is an IPv4 destination and follows IPv4 policy. */
 	if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
-		flow.family = AF_INET;
-		__builtin_memcpy(flow.addr, &w3, 4);
-	} else {
-		flow.family = AF_INET6;
-		__builtin_memcpy(flow.addr, &w0, 4);
-		__builtin_memcpy(flow.addr + 4, &w1, 4);
-		__builtin_memcpy(flow.addr + 8, &w2, 4);
-		__builtin_memcpy(flow.addr + 12, &w3, 4);
+		q->family = SG_AF_INET;
+		__builtin_memcpy(q->addr, &w3, 4);
+		if (q->addr[0] == 127) {
+			sg_count(SG_CNT_LOOPBACK);
+			return SG_ALLOW;
+		}
+		return sg_decide_task(q, hook);
 	}
-	return sg_decide(&flow);
+	if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == bpf_htonl(1)) {
+		sg_count(SG_CNT_LOOPBACK);
+		return SG_ALLOW;
+	}
+	q->family = SG_AF_INET6;
+	__builtin_memcpy(q->addr, &w0, 4);
+	__builtin_memcpy(q->addr + 4, &w1, 4);
+	__builtin_memcpy(q->addr + 8, &w2, 4);
+	__builtin_memcpy(q->addr + 12, &w3, 4);
+	return sg_decide_task(q, hook);
 }
 
 SEC("cgroup/connect4")

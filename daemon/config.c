@@ -28,12 +28,19 @@ static const char *const hook_names[SG_HOOK_MAX] = {
 	[SG_HOOK_SENDMSG6] = "sendmsg6",
 };
 
+const char *const sg_link_names[SG_HOOK_MAX] = {
+	[SG_HOOK_CONNECT4] = "link_connect4",
+	[SG_HOOK_CONNECT6] = "link_connect6",
+	[SG_HOOK_SENDMSG4] = "link_sendmsg4",
+	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
+};
+
 const char *sg_mode_name(__u32 mode)
 {
 	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
 }
 
-const char *sg_verdict_name(__u32 verdict)
+const char *sg_verdict_str(__u32 verdict)
 {
 	return verdict < SG_VERDICT_MAX ? verdict_names[verdict] : "unknown";
 }
@@ -56,64 +63,6 @@ int sg_mode_parse(const char *s, __u32 *ret)
 	return -EINVAL;
 }
 
-/**
- * sg_prefix_parse() - parse "ADDR" or "ADDR/LEN", IPv4 or IPv6.
- *
- * An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/len, len >= 96) is stored as
- * the IPv4 prefix it denotes. Host bits beyond the length must be zero.
- *
- * Return: 0, or -EINVAL for anything else.
- */
-int sg_prefix_parse(const char *s, struct sg_prefix *ret)
-{
-	struct sg_prefix p = {};
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash;
-	unsigned long len;
-	unsigned int i, max;
-	char *end;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(s, '/');
-	if (slash)
-		buf[slash - s] = '\0';
-
-	if (inet_pton(AF_INET, buf, p.addr) == 1) {
-		p.family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, p.addr) == 1) {
-		p.family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-
-	len = max;
-	if (slash) {
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (!isdigit((unsigned char)slash[1]) || *end || errno || len > max)
-			return -EINVAL;
-	}
-	for (i = len; i < max; i++)
-		if (p.addr[i / 8] & (0x80 >> (i % 8)))
-			return -EINVAL;
-
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (p.family == AF_INET6 && len >= 96 && !memcmp(p.addr, mapped, 12)) {
-		memmove(p.addr, p.addr + 12, 4);
-		memset(p.addr + 4, 0, 12);
-		p.family = AF_INET;
-		len -= 96;
-	}
-	p.len = len;
-	*ret = p;
-	return 0;
-}
-
 void sg_config_init(struct sg_config_file *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -121,13 +70,13 @@ void sg_config_init(struct sg_config_file *cfg)
 	strcpy(cfg->cgroup, "/");
 	strcpy(cfg->pin_root, SG_PIN_ROOT_DEFAULT);
 	strcpy(cfg->run_dir, SG_RUN_DIR_DEFAULT);
+	strcpy(cfg->rules_dir, SG_RULES_DIR_DEFAULT);
+	cfg->data_warn_days = 60;
 }
 
 void sg_config_free(struct sg_config_file *cfg)
 {
-	free(cfg->deny);
-	cfg->deny = NULL;
-	cfg->n_deny = 0;
+	cfg->n_data = 0;
 }
 
 static char *strip(char *s)
@@ -150,20 +99,23 @@ static int set_path(char *dst, const char *val)
 	return 0;
 }
 
-static int add_deny(struct sg_config_file *cfg, const char *val, unsigned int line)
+static int add_data(struct sg_config_file *cfg, const char *val)
 {
-	struct sg_prefix p, *n;
-
-	if (sg_prefix_parse(val, &p))
-		return -EINVAL;
-	if (cfg->n_deny >= 2 * SG_DENY_MAX_ENTRIES)
+	if (cfg->n_data >= SG_DATA_SOURCES_MAX)
 		return -E2BIG;
-	n = realloc(cfg->deny, (cfg->n_deny + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p.line = line;
-	n[cfg->n_deny++] = p;
-	cfg->deny = n;
+	return set_path(cfg->data[cfg->n_data++], val);
+}
+
+static int set_days(unsigned int *dst, const char *val)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (!isdigit((unsigned char)*val) || *end || errno || v > 36500)
+		return -EINVAL;
+	*dst = v;
 	return 0;
 }
 
@@ -232,16 +184,22 @@ int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
 			err = val[0] == '/' ? set_path(n.pin_root, val) : -EINVAL;
 		else if (!strcmp(key, "run_dir"))
 			err = val[0] == '/' ? set_path(n.run_dir, val) : -EINVAL;
-		else if (!strcmp(key, "deny"))
-			err = add_deny(&n, val, lineno);
+		else if (!strcmp(key, "rules_dir"))
+			err = val[0] == '/' ? set_path(n.rules_dir, val) : -EINVAL;
+		else if (!strcmp(key, "data"))
+			err = add_data(&n, val);
+		else if (!strcmp(key, "data_warn_age"))
+			err = set_days(&n.data_warn_days, val);
+		else if (!strcmp(key, "data_max_age"))
+			err = set_days(&n.data_max_days, val);
 		else
 			err = -ENOKEY;
 
 		if (err == -ENOKEY)
 			fprintf(diag, "%s:%u: unknown key \"%s\"\n", path, lineno, key);
 		else if (err == -E2BIG)
-			fprintf(diag, "%s:%u: more than %d deny prefixes\n", path, lineno,
-				2 * SG_DENY_MAX_ENTRIES);
+			fprintf(diag, "%s:%u: more than %d data sources\n", path, lineno,
+				SG_DATA_SOURCES_MAX);
 		else if (err)
 			fprintf(diag, "%s:%u: invalid value \"%s\" for %s\n", path, lineno, val,
 				key);

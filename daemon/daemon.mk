@@ -10,8 +10,9 @@ JSON_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c)
 JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 
 SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
-SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c $(SG_COMMON_SRCS)
-SG_DAEMON_LIBS	+= $(LIBBPF_LIBS) $(SYSTEMD_LIBS)
+SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
+		   $(SG_COMMON_SRCS)
+SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS)
 SG_CTL_SRCS	+= daemon/sovguardctl.c $(SG_COMMON_SRCS)
 SG_CTL_LIBS	+= $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 SG_CTL_CFLAGS	+= $(JSON_CFLAGS)
@@ -22,11 +23,12 @@ SG_CTL_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_CTL_SRCS))
 $(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h daemon/policy/*.h include/*.h include/uapi/*.h) $(BPF_SKELS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) $(LIBBPF_CFLAGS) $(SG_CTL_CFLAGS) $(SG_DAEMON_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(LIBBPF_CFLAGS) $(SG_POLICY_CFLAGS) $(SG_CTL_CFLAGS) \
+		$(SG_DAEMON_CFLAGS) -c $< -o $@
 
-$(O)/sovguardd: $$(SG_DAEMON_OBJS)
+$(O)/sovguardd: $$(SG_DAEMON_OBJS) $(SG_POLICY_LIB)
 	@echo "  LD       $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(SG_DAEMON_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(SG_DAEMON_OBJS) $(SG_DAEMON_LIBS)
 
 $(O)/sovguardctl: $$(SG_CTL_OBJS)
 	@echo "  LD       $@"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,16 +18,9 @@
 #include "log.h"
 #include "util.h"
 
-const char *const sg_link_names[SG_HOOK_MAX] = {
-	[SG_HOOK_CONNECT4] = "link_connect4",
-	[SG_HOOK_CONNECT6] = "link_connect6",
-	[SG_HOOK_SENDMSG4] = "link_sendmsg4",
-	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
-};
-
 /* Map names, for sg_egress_remove(): the same names the BPF object pins. */
 static const char *const sg_map_names[] = {
-	"sg_deny4", "sg_deny6", "sg_config", "sg_counters", "sg_events",
+	"sg_policy", "sg_config", "sg_counters", "sg_events",
 };
 
 struct sg_egress {
@@ -37,6 +31,9 @@ struct sg_egress {
 	void *event_ctx;
 	char pin_root[SG_PATH_MAX];
 	__u32 generation;
+	const struct sg_blk *live;	/* our mapping of the published image */
+	__u32 live_blocks;
+	int live_fd;
 };
 
 static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
@@ -146,37 +143,60 @@ static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
 	return 0;
 }
 
+static size_t image_bytes(__u32 nr_blocks)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+
+	return ((size_t)nr_blocks * SG_BLK_BYTES + page - 1) / page * page;
+}
+
+/*
+ * Generation of the image the kernel decides from now, or 0 when there is
+ * none: a restarted daemon continues the count.
+ */
+static __u32 live_generation(struct sg_egress *e)
+{
+	struct sg_image_hdr h = {};
+	__u32 zero = 0, id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.sg_policy), &zero, &id) < 0)
+		return 0;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &h) < 0 || h.magic != SG_IMAGE_MAGIC)
+		h.generation = 0;
+	close(fd);
+	return h.generation;
+}
+
 /**
- * sg_egress_open() - load the egress programs and enforce on a cgroup.
+ * sg_egress_open() - load the egress programs, not attached yet.
  * @ret: the loaded object, untouched on failure.
  * @pin_root: bpffs directory for maps and links (created, mode 0700).
- * @cgroup_path: cgroup subtree, absolute or relative to the cgroup2 mount.
  *
- * Maps already pinned under @pin_root are reused with their content, and
- * pinned links are updated in place, so a restart leaves no gap.
+ * Maps already pinned under @pin_root are reused with their content (the
+ * live policy among them), so a restart leaves no gap.
  *
  * Return: 0 or a negative errno (logged).
  */
-int sg_egress_open(struct sg_egress **ret, const char *pin_root, const char *cgroup_path)
+int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
-	_cleanup_close_ int cg_fd = -1;
 	struct sg_egress *e;
-	__u64 cg_id;
-	int err, hook;
+	int err;
 
 	if (strlen(pin_root) >= SG_PATH_MAX)
 		return -ENAMETOOLONG;
 	err = sg_bpffs_ensure(pin_root);
 	if (err)
 		return sg_error_errno(err, "Failed to prepare %s: %m", pin_root);
-	err = open_cgroup(cgroup_path, &cg_fd, &cg_id);
-	if (err)
-		return err;
 
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->live_fd = -1;
 	strcpy(e->pin_root, pin_root);
 
 	e->skel = sg_egress_bpf__open_opts(&opts);
@@ -190,17 +210,10 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root, const char *cgr
 				     pin_root);
 		goto err_destroy;
 	}
-	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
-		err = adopt_or_attach(e, hook, cg_fd, cg_id);
-		if (err)
-			goto err_links;
-	}
+	e->generation = live_generation(e);
 	*ret = e;
 	return 0;
 
-err_links:
-	while (hook-- > 0)
-		bpf_link__destroy(e->links[hook]);
 err_destroy:
 	sg_egress_bpf__destroy(e->skel);
 err_free:
@@ -208,95 +221,102 @@ err_free:
 	return err;
 }
 
-/*
- * Make one deny table hold exactly the prefixes of @family in @cfg: add and
- * overwrite first, delete stale entries after, so no prefix that stays
- * denied is ever missing in between.
+/**
+ * sg_egress_attach() - enforce on a cgroup subtree.
+ * @cgroup_path: absolute, or relative to the cgroup2 mount.
+ *
+ * Pinned links on the same cgroup get the new programs swapped in.
+ *
+ * Return: 0 or a negative errno (logged).
  */
-static int sync_table(int fd, const struct sg_config_file *cfg, int family)
+int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
 {
-	size_t ksz = family == AF_INET ? sizeof(struct sg_lpm4_key) : sizeof(struct sg_lpm6_key);
-	size_t alen = family == AF_INET ? 4 : 16;
-	_cleanup_free_ __u8 *stale = NULL;
-	__u8 key[sizeof(struct sg_lpm6_key)], next[sizeof(struct sg_lpm6_key)];
-	size_t n_stale = 0, cap = 0, i;
-	unsigned int j;
-	void *prev = NULL;
-	int err;
+	_cleanup_close_ int cg_fd = -1;
+	__u64 cg_id;
+	int err, hook;
 
-	for (j = 0; j < cfg->n_deny; j++) {
-		const struct sg_prefix *p = &cfg->deny[j];
-		struct sg_match m = { .rule_id = p->line, .verdict = SG_VERDICT_DENY };
-		__u32 plen = p->len;
-
-		if (p->family != family)
-			continue;
-		memcpy(key, &plen, 4);
-		memcpy(key + 4, p->addr, alen);
-		if (bpf_map_update_elem(fd, key, &m, BPF_ANY) < 0)
-			return -errno;
-	}
-
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		bool keep = false;
-		__u32 plen;
-
-		memcpy(&plen, next, 4);
-		for (j = 0; j < cfg->n_deny && !keep; j++) {
-			const struct sg_prefix *p = &cfg->deny[j];
-
-			keep = p->family == family && p->len == plen &&
-			       !memcmp(p->addr, next + 4, alen);
-		}
-		if (!keep) {
-			if (n_stale == cap) {
-				__u8 *n;
-
-				cap = cap ? 2 * cap : 64;
-				n = realloc(stale, cap * ksz);
-				if (!n)
-					return -ENOMEM;
-				stale = n;
-			}
-			memcpy(stale + n_stale++ * ksz, next, ksz);
-		}
-		memcpy(key, next, ksz);
-		prev = key;
-	}
-	for (i = 0; i < n_stale; i++) {
-		err = bpf_map_delete_elem(fd, stale + i * ksz);
-		if (err < 0 && errno != ENOENT)
-			return -errno;
+	err = open_cgroup(cgroup_path, &cg_fd, &cg_id);
+	if (err)
+		return err;
+	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		err = adopt_or_attach(e, hook, cg_fd, cg_id);
+		if (err)
+			return err;
 	}
 	return 0;
 }
 
 /**
- * sg_egress_apply() - make the maps enforce @cfg.
+ * sg_egress_set_mode() - enforce, audit or off, effective at once.
  *
  * Return: 0 or a negative errno (logged).
  */
-int sg_egress_apply(struct sg_egress *e, const struct sg_config_file *cfg)
+int sg_egress_set_mode(struct sg_egress *e, __u32 mode)
 {
-	struct sg_config kc = {};
+	struct sg_config kc = { .mode = mode };
 	__u32 zero = 0;
-	int err, fd;
 
-	fd = bpf_map__fd(e->skel->maps.sg_config);
-	if (bpf_map_lookup_elem(fd, &zero, &kc) < 0)
-		return sg_error_errno(-errno, "Failed to read sg_config: %m");
-
-	err = sync_table(bpf_map__fd(e->skel->maps.sg_deny4), cfg, AF_INET);
-	if (!err)
-		err = sync_table(bpf_map__fd(e->skel->maps.sg_deny6), cfg, AF_INET6);
-	if (err)
-		return sg_error_errno(err, "Failed to write deny tables: %m");
-
-	kc.mode = cfg->mode;
-	kc.generation++;
-	if (bpf_map_update_elem(fd, &zero, &kc, BPF_ANY) < 0)
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_config), &zero, &kc, BPF_ANY) < 0)
 		return sg_error_errno(-errno, "Failed to write sg_config: %m");
-	e->generation = kc.generation;
+	return 0;
+}
+
+__u32 sg_egress_generation(struct sg_egress *e)
+{
+	return e->generation;
+}
+
+const struct sg_blk *sg_egress_live(struct sg_egress *e, __u32 *ret_nr)
+{
+	*ret_nr = e->live_blocks;
+	return e->live;
+}
+
+/**
+ * sg_egress_publish() - make @img the policy every decision uses from now.
+ *
+ * The image goes into a map of its own, beside the live one; one update of
+ * the single sg_policy slot switches every later decision to it. The
+ * kernel returns from that update only after decisions in flight on the
+ * old image have finished (synchronize_rcu for map-in-map updates), so the
+ * old image is free to go when this returns.
+ *
+ * Return: 0 or a negative errno (logged); on error the live policy stays.
+ */
+int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t len = image_bytes(img->nr_blocks);
+	__u32 zero = 0;
+	void *mem;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sg_image", sizeof(__u32), SG_BLK_BYTES,
+			    img->nr_blocks, &opts);
+	if (fd < 0)
+		return sg_error_errno(-errno, "Failed to create a %u-block policy map: %m",
+				      img->nr_blocks);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = sg_error_errno(-errno, "Failed to map the policy map: %m");
+		close(fd);
+		return err;
+	}
+	memcpy(mem, img->blk, (size_t)img->nr_blocks * SG_BLK_BYTES);
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_policy), &zero, &fd, BPF_ANY) < 0) {
+		err = sg_error_errno(-errno, "Failed to publish the policy: %m");
+		munmap(mem, len);
+		close(fd);
+		return err;
+	}
+	if (e->live)
+		munmap((void *)e->live, image_bytes(e->live_blocks));
+	if (e->live_fd >= 0)
+		close(e->live_fd);
+	e->live = mem;
+	e->live_blocks = img->nr_blocks;
+	e->live_fd = fd;
+	e->generation = sg_image_hdr(img)->generation;
 	return 0;
 }
 
@@ -341,6 +361,10 @@ void sg_egress_close(struct sg_egress *e)
 	if (!e)
 		return;
 	ring_buffer__free(e->rb);
+	if (e->live)
+		munmap((void *)e->live, image_bytes(e->live_blocks));
+	if (e->live_fd >= 0)
+		close(e->live_fd);
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
 		if (!e->links[hook])
 			continue;

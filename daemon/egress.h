@@ -5,20 +5,22 @@
 #include <linux/types.h>
 #include "sovguard_egress.h"
 #include "config.h"
+#include "compile.h"
 
 struct sg_egress;
 
 typedef int (*sg_event_fn)(void *ctx, const struct sg_event *ev);
 
-int sg_egress_open(struct sg_egress **ret, const char *pin_root, const char *cgroup_path);
-int sg_egress_apply(struct sg_egress *e, const struct sg_config_file *cfg);
+int sg_egress_open(struct sg_egress **ret, const char *pin_root);
+int sg_egress_attach(struct sg_egress *e, const char *cgroup_path);
+int sg_egress_set_mode(struct sg_egress *e, __u32 mode);
+int sg_egress_publish(struct sg_egress *e, const struct sg_image *img);
+__u32 sg_egress_generation(struct sg_egress *e);
+const struct sg_blk *sg_egress_live(struct sg_egress *e, __u32 *ret_nr);
 int sg_egress_events(struct sg_egress *e, sg_event_fn fn, void *ctx);
 int sg_egress_events_fd(struct sg_egress *e);
 int sg_egress_poll(struct sg_egress *e, int timeout_ms);
 void sg_egress_close(struct sg_egress *e);
 int sg_egress_remove(const char *pin_root);
-
-/* Names of the pinned links, indexed by enum sg_hook. */
-extern const char *const sg_link_names[SG_HOOK_MAX];
 
 #endif

@@ -22,9 +22,12 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
+#include "compile.h"
 #include "config.h"
 #include "egress.h"
 #include "log.h"
+#include "policy.h"
+#include "subject.h"
 #include "util.h"
 
 struct sg_daemon {
@@ -32,9 +35,123 @@ struct sg_daemon {
 	const char *mode_override;
 	struct sg_config_file cfg;
 	struct sg_egress *egress;
+	struct sg_sysresolver sysres;
+	struct sg_resolver res;
+	struct sg_data *data;
+	struct sg_policy *pol;		/* the live generation's rules */
+	struct sg_policy *prev_pol;	/* the one before: events still name it */
+	__u32 gen, prev_gen;
 	char pidfile[SG_PATH_MAX];
 	unsigned long long events;
 };
+
+/* Run a step that writes diagnostics to a FILE, and log them line by line. */
+static void log_diag(int level, char *buf)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		sg_log(level, "%s", line);
+}
+
+static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_data **ret)
+{
+	struct sg_load_opts opts = {
+		.kind = SG_SRC_AUTO,
+		.warn_age = (time_t)cfg->data_warn_days * 86400,
+		.max_age = (time_t)cfg->data_max_days * 86400,
+	};
+	struct sg_data *data;
+	unsigned int i;
+	int err;
+
+	err = sg_data_new(&data);
+	if (err)
+		return err;
+	if (!cfg->n_data)
+		err = sg_data_load_default(data, NULL, &opts, diag);
+	for (i = 0; i < cfg->n_data && !err; i++)
+		err = sg_data_load(data, cfg->data[i], &opts, diag);
+	if (!err)
+		err = sg_data_finish(data);
+	if (err) {
+		sg_data_free(data);
+		return err;
+	}
+	*ret = data;
+	return 0;
+}
+
+/*
+ * Parse, compile and publish the policy of @cfg, all or nothing: on any
+ * error the live policy stays and nothing is changed.
+ */
+static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data)
+{
+	struct sg_data *data = d->data;
+	struct sg_policy *pol = NULL;
+	struct sg_image *img = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *diag;
+	int err;
+
+	diag = open_memstream(&buf, &len);
+	if (!diag)
+		return -ENOMEM;
+	err = 0;
+	if (new_data || !data)
+		err = load_data(cfg, diag, &data);
+	if (!err)
+		err = sg_policy_load_dir(cfg->rules_dir, data, diag, &pol);
+	if (!err)
+		err = sg_compile(pol, data, &d->res, d->gen + 1, diag, &img);
+	fclose(diag);
+	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
+	free(buf);
+	if (!err)
+		err = sg_egress_publish(d->egress, img);
+	if (err) {
+		sg_policy_free(pol);
+		if (data != d->data)
+			sg_data_free(data);
+		sg_image_free(img);
+		return sg_error_errno(err, "Policy from %s not applied: %m", cfg->rules_dir);
+	}
+	sg_info("generation %u: %u rules, %u destination classes, %u+%u ranges, %u KiB, "
+		"compiled in %.0f ms", sg_image_hdr(img)->generation, pol->nr_rules,
+		sg_image_hdr(img)->nr_dst_classes,
+		((const struct sg_image_info *)&img->blk[1])->nr_v4_ranges,
+		((const struct sg_image_info *)&img->blk[1])->nr_v6_ranges, img->nr_blocks * SG_BLK_BYTES / 1024,
+		img->compile_ms);
+	if (data != d->data) {
+		sg_data_free(d->data);
+		d->data = data;
+	}
+	sg_policy_free(d->prev_pol);
+	d->prev_pol = d->pol;
+	d->prev_gen = d->gen;
+	d->pol = pol;
+	d->gen = sg_image_hdr(img)->generation;
+	sg_image_free(img);
+	return 0;
+}
+
+static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *buf, size_t len)
+{
+	const struct sg_policy *pol = gen == d->gen ? d->pol : gen == d->prev_gen ? d->prev_pol :
+			NULL;
+
+	if (pol && rule == SG_RULE_DEFAULT)
+		return pol->default_id;
+	if (pol && rule < pol->nr_rules)
+		return pol->rules[rule].id;
+	if (rule == SG_RULE_DEFAULT)
+		snprintf(buf, len, "default (generation %u)", gen);
+	else
+		snprintf(buf, len, "#%u (generation %u)", rule, gen);
+	return buf;
+}
 
 static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 {
@@ -55,27 +172,28 @@ static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 static int on_event(void *ctx, const struct sg_event *ev)
 {
 	struct sg_daemon *d = ctx;
-	char dst[INET6_ADDRSTRLEN] = "?";
+	char dst[INET6_ADDRSTRLEN] = "?", rbuf[64];
+	const char *rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
 
 	d->events++;
 	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
 	if (sg_log_use_journal()) {
-		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %u)",
-				sg_verdict_name(ev->verdict), dst, ev->port, ev->comm, ev->pid,
-				ev->rule_id, "PRIORITY=%d",
+		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %s)",
+				sg_verdict_str(ev->verdict), dst, ev->port, ev->comm, ev->pid,
+				rule, "PRIORITY=%d",
 				ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
 				"SYSLOG_IDENTIFIER=sovguardd", "SG_VERDICT=%s",
-				sg_verdict_name(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
+				sg_verdict_str(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
 				"SG_DEST=%s", dst, "SG_PORT=%u", ev->port, "SG_PROTO=%u",
-				ev->protocol, "SG_RULE=%u", ev->rule_id, "SG_GENERATION=%u",
+				ev->protocol, "SG_RULE=%s", rule, "SG_GENERATION=%u",
 				ev->generation, "SG_PID=%u", ev->pid, "SG_UID=%u", ev->uid,
 				"SG_COMM=%.16s", ev->comm, "SG_CGROUP_ID=%llu",
 				(unsigned long long)ev->cgroup_id, NULL);
 	} else {
 		sg_log(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
-		       "%s %s %s port %u by %.16s[%u] uid %u (rule %u, mode %s)",
-		       sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
-		       ev->comm, ev->pid, ev->uid, ev->rule_id, sg_mode_name(ev->mode));
+		       "%s %s %s port %u by %.16s[%u] uid %u (rule %s, mode %s)",
+		       sg_verdict_str(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
+		       ev->comm, ev->pid, ev->uid, rule, sg_mode_name(ev->mode));
 	}
 	return 0;
 }
@@ -105,17 +223,21 @@ static void reload(struct sg_daemon *d)
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);
 	if (load_config(d, &n) == 0) {
+		bool new_data = n.n_data != d->cfg.n_data ||
+				memcmp(n.data, d->cfg.data, sizeof(n.data)) ||
+				n.data_max_days != d->cfg.data_max_days;
+
 		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
 			sg_warn("pin_root and cgroup changes take effect on restart");
-		if (sg_egress_apply(d->egress, &n) == 0) {
+		strcpy(n.pin_root, d->cfg.pin_root);
+		strcpy(n.cgroup, d->cfg.cgroup);
+		if (build_policy(d, &n, new_data) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
 			sg_config_free(&d->cfg);
-			strcpy(n.pin_root, d->cfg.pin_root);
-			strcpy(n.cgroup, d->cfg.cgroup);
 			d->cfg = n;
-			sg_info("reloaded %s: mode %s, %u deny prefixes", d->config_path,
-				sg_mode_name(d->cfg.mode), d->cfg.n_deny);
+			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
 		} else {
 			sg_config_free(&n);
+			sg_warn("keeping the running policy");
 		}
 	} else {
 		sg_config_free(&n);
@@ -141,10 +263,22 @@ static int run(struct sg_daemon *d)
 	if (sfd < 0 || ep < 0)
 		return sg_error_errno(-errno, "Failed to set up the event loop: %m");
 
-	err = sg_egress_open(&d->egress, d->cfg.pin_root, d->cfg.cgroup);
+	err = sg_sysresolver_init(&d->sysres);
+	if (err)
+		return sg_error_errno(err, "No cgroup v2 hierarchy: %m");
+	sg_sysresolver_bind(&d->sysres, &d->res);
+	err = sg_egress_open(&d->egress, d->cfg.pin_root);
 	if (err)
 		return err;
-	err = sg_egress_apply(d->egress, &d->cfg);
+	d->gen = sg_egress_generation(d->egress);
+	/* Policy first, then the hooks: no decision is ever made without one. */
+	err = build_policy(d, &d->cfg, true);
+	if (err)
+		return err;
+	err = sg_egress_set_mode(d->egress, d->cfg.mode);
+	if (err)
+		return err;
+	err = sg_egress_attach(d->egress, d->cfg.cgroup);
 	if (err)
 		return err;
 	err = sg_egress_events(d->egress, on_event, d);
@@ -159,8 +293,8 @@ static int run(struct sg_daemon *d)
 	ev.data.fd = sg_egress_events_fd(d->egress);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
-	sg_info("enforcing on cgroup %s, mode %s, %u deny prefixes, pinned in %s",
-		d->cfg.cgroup, sg_mode_name(d->cfg.mode), d->cfg.n_deny, d->cfg.pin_root);
+	sg_info("enforcing on cgroup %s, mode %s, rules from %s, pinned in %s",
+		d->cfg.cgroup, sg_mode_name(d->cfg.mode), d->cfg.rules_dir, d->cfg.pin_root);
 	sd_notify(0, "READY=1");
 
 	for (;;) {
@@ -283,8 +417,11 @@ int main(int argc, char **argv)
 	err = load_config(&d, &d.cfg);
 	if (check) {
 		if (!err)
-			printf("%s: OK (mode %s, %u deny prefixes)\n", d.config_path,
-			       sg_mode_name(d.cfg.mode), d.cfg.n_deny);
+			err = sg_policy_check_dir(d.cfg.rules_dir, d.cfg.n_data ? d.cfg.data[0] : NULL,
+						  stderr);
+		if (!err)
+			printf("%s: OK (mode %s, rules in %s)\n", d.config_path,
+			       sg_mode_name(d.cfg.mode), d.cfg.rules_dir);
 		sg_config_free(&d.cfg);
 		return err ? 1 : 0;
 	}
@@ -306,6 +443,10 @@ int main(int argc, char **argv)
 	if (d.pidfile[0])
 		unlink(d.pidfile);
 	sg_egress_close(d.egress);
+	sg_sysresolver_done(&d.sysres);
+	sg_policy_free(d.pol);
+	sg_policy_free(d.prev_pol);
+	sg_data_free(d.data);
 	sg_config_free(&d.cfg);
 	return err ? 1 : 0;
 }

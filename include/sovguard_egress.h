@@ -8,28 +8,69 @@
  *
  * Maps (pinned by name under the pin root, /sys/fs/bpf/sovguard by default):
  *
- *   sg_deny4, sg_deny6  LPM tries of denied prefixes. Key: struct sg_lpm4_key
- *                       or sg_lpm6_key; value: struct sg_match (the rule that
- *                       produced the entry). IPv4-mapped IPv6 destinations
- *                       (::ffff:a.b.c.d) are looked up in sg_deny4.
- *   sg_config           array, one struct sg_config at index 0: the runtime
- *                       mode and the policy generation.
- *   sg_counters         per-CPU array of __u64 indexed by enum sg_counter.
- *   sg_events           ring buffer of struct sg_event: every deny and audit
- *                       decision. A record that does not fit is counted in
- *                       SG_CNT_EVENTS_DROPPED, never lost silently.
+ *   sg_policy    ARRAY_OF_MAPS with one slot: the compiled policy of the
+ *                live generation, an image of struct sg_blk (below). A new
+ *                generation is built beside the live one in a map of its
+ *                own and published by replacing this one slot: every
+ *                decision looks the slot up once and reads only that image,
+ *                so no decision ever mixes two generations.
+ *   sg_config    ARRAY, one struct sg_config: the runtime mode.
+ *   sg_counters  PERCPU_ARRAY of __u64 indexed by enum sg_counter.
+ *   sg_events    RINGBUF of struct sg_event: every deny and audit decision;
+ *                one that does not fit is counted in SG_CNT_EVENTS_DROPPED.
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
  * link_connect6, link_sendmsg4, link_sendmsg6. A pinned link keeps its
  * program attached when the daemon exits; a new daemon replaces the program
  * inside the link (BPF_LINK_UPDATE), so enforcement has no gap.
+ *
+ * The policy image
+ * ----------------
+ * An array of 64-byte blocks. Block 0 is struct sg_image_hdr, block 1
+ * struct sg_image_info; every region is a run of blocks, at the fixed
+ * SG_IMG_* block numbers below or where the header says:
+ *
+ *   v4_index   65537 __u32, 16 a block: v4_index[p] is the first IPv4 range
+ *              that can contain an address whose top 16 bits are p
+ *   v4_ranges  struct sg_v4_range, 8 a block, sorted by start; together
+ *              they cover 0.0.0.0-255.255.255.255 without gaps
+ *   v6_index   65537 __u32 over the top 16 bits of IPv6 addresses
+ *   v6_ranges  struct sg_v6_range, 2 a block, covering all of IPv6 except
+ *              ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
+ *   port_class 2 x 65536 __u16 (TCP, then UDP), 32 a block: port class
+ *   subjects   struct sg_subject_key, 4 a block, sorted: subject atoms
+ *   bits       rule bitmaps, SG_CHUNK_RULES rules a block; a class with
+ *              nr_chunks blocks. Rows: destination classes, then port
+ *              classes, then the SG_SUBJ_KINDS "wildcard" rows (rules that
+ *              do not constrain that kind of subject), then subject atoms
+ *   rules      struct sg_rule_ent, 8 a block, by rule index
+ *   hits       __u64 per rule, 8 a block: match counters of this generation
+ *
+ * Decision: with D the destination's class, P its port class and, for each
+ * subject kind k, S_k = wildcard_k | OR(rows of k's atoms that match the
+ * calling task), the matching rules are D & P & S_cgroup & S_exe & S_uid &
+ * S_gid; the lowest set bit is the first matching rule (first match
+ * wins); none means the default verdict. bpf/decide.h implements it once,
+ * for the kernel and for `sovguardctl check`.
  */
 #ifndef SOVGUARD_EGRESS_H
 #define SOVGUARD_EGRESS_H
 
-#define SG_DENY_MAX_ENTRIES	65536	/* prefixes per address family */
 #define SG_EVENTS_BYTES		(256 * 1024)
 #define SG_COMM_LEN		16
+
+#define SG_BLK_WORDS		8		/* __u64 in a block */
+#define SG_BLK_BYTES		64
+#define SG_IMAGE_MAX_BLOCKS	(1u << 20)	/* 64 MiB: the image's hard limit */
+#define SG_CHUNK_RULES		512		/* rule bits in one block */
+#define SG_RULES_MAX		4096		/* rules the kernel tables hold */
+#define SG_CHUNKS_MAX		(SG_RULES_MAX / SG_CHUNK_RULES)
+#define SG_INDEX_ENTRIES	65537		/* top-16-bit index, plus the end */
+#define SG_CGROUP_LEVELS	16		/* cgroup depth a subject may sit at */
+#define SG_SUBJECTS_MAX		4096		/* subject atoms in one policy (< 2^13) */
+#define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
+#define SG_SUBJECT_STEPS	13		/* bound for the subject table */
+#define SG_IMAGE_MAGIC		0x53475031	/* "SGP1" */
 
 enum sg_verdict {
 	SG_VERDICT_ALLOW = 0,
@@ -47,6 +88,8 @@ enum sg_mode {
 	SG_MODE_MAX,
 };
 
+#define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
+
 enum sg_hook {
 	SG_HOOK_CONNECT4 = 0,
 	SG_HOOK_CONNECT6 = 1,
@@ -61,28 +104,91 @@ enum sg_counter {
 	SG_CNT_AUDIT,		/* audit verdict: allowed and reported */
 	SG_CNT_WOULD_DENY,	/* deny verdict in audit mode: allowed */
 	SG_CNT_EVENTS_DROPPED,	/* ring buffer full: event lost, counted */
+	SG_CNT_NO_POLICY,	/* no compiled policy yet: allowed, counted */
+	SG_CNT_LOOPBACK,	/* loopback destination: always allowed */
+	SG_CNT_IMAGE_ERROR,	/* inconsistent image: default verdict applied */
 	SG_CNT_MAX,
 };
 
-struct sg_lpm4_key {
-	__u32 prefixlen;
-	__u8 addr[4];
+/* Kinds of subject atom; a rule constrains any subset of them. A unit is
+ * its cgroup, so a rule names a unit or a cgroup, not both. */
+enum sg_subj_kind {
+	SG_SUBJ_KIND_CGROUP = 0,	/* cgroup id (a unit's or a path's), subtree */
+	SG_SUBJ_KIND_EXE,	/* executable: kernel dev_t and inode */
+	SG_SUBJ_KIND_UID,
+	SG_SUBJ_KIND_GID,
+	SG_SUBJ_KINDS,
 };
 
-struct sg_lpm6_key {
-	__u32 prefixlen;
-	__u8 addr[16];
+struct sg_blk {
+	__u64 w[SG_BLK_WORDS];
 };
 
-struct sg_match {
-	__u32 rule_id;
-	__u8 verdict;		/* enum sg_verdict */
-	__u8 pad[3];
+/* Block 0: everything a decision needs to find its way, in one block. */
+struct sg_image_hdr {
+	__u32 magic;		/* SG_IMAGE_MAGIC */
+	__u32 generation;
+	__u32 nr_blocks;
+	__u32 nr_rules;
+	__u32 nr_chunks;	/* blocks in one bitmap row */
+	__u32 default_verdict;	/* enum sg_verdict */
+	__u32 v4_ranges;	/* region starts, in blocks */
+	__u32 v6_ranges;
+	__u32 subjects;
+	__u32 nr_subjects;
+	__u32 bits;		/* first bitmap row */
+	__u32 rules;
+	__u32 hits;
+	__u32 nr_dst_classes;	/* bitmap rows: destination classes first, */
+	__u32 nr_port_classes;	/* then port classes, wildcards, atoms */
+	__u16 cgroup_levels;	/* bit L: some unit/cgroup atom sits at level L */
+	__u16 subj_kinds;	/* bit k: some atom of enum sg_subj_kind k */
+};
+
+/* Block 1: facts about the image for userspace; decisions never read it. */
+struct sg_image_info {
+	__u32 nr_v4_ranges;
+	__u32 nr_v6_ranges;
+	__u32 pad[14];
+};
+
+/* Regions of fixed size sit at fixed blocks; the rest follow. */
+#define SG_INDEX_BLOCKS		((SG_INDEX_ENTRIES + 15) / 16)
+#define SG_PORT_BLOCKS		(2 * 65536 / 32)
+#define SG_IMG_V4_INDEX		2
+#define SG_IMG_V6_INDEX		(SG_IMG_V4_INDEX + SG_INDEX_BLOCKS)
+#define SG_IMG_PORT_CLASS	(SG_IMG_V6_INDEX + SG_INDEX_BLOCKS)
+#define SG_IMG_VARIABLE		(SG_IMG_PORT_CLASS + SG_PORT_BLOCKS)
+
+struct sg_v4_range {
+	__u32 start;		/* host byte order */
+	__u32 dst_class;
+};
+
+struct sg_v6_range {
+	__u64 hi;		/* address, host byte order halves */
+	__u64 lo;
+	__u32 dst_class;
+	__u32 pad[3];
+};
+
+struct sg_subject_key {
+	__u32 kind;		/* enum sg_subj_kind */
+	__u32 dev;		/* exe: kernel dev_t (MAJOR << 20 | MINOR) */
+	__u64 id;		/* cgroup id, inode, uid or gid */
+};
+
+/* A sorted subject table is searched on (kind, dev, id); the atom's bitmap
+ * row is its position in the table. */
+
+struct sg_rule_ent {
+	__u32 verdict;		/* enum sg_verdict */
+	__u32 line;		/* rule's line, for events without the daemon */
 };
 
 struct sg_config {
 	__u32 mode;		/* enum sg_mode */
-	__u32 generation;	/* policy generation, reported in events */
+	__u32 pad;
 };
 
 struct sg_event {
@@ -90,7 +196,7 @@ struct sg_event {
 	__u64 cgroup_id;
 	__u32 pid;		/* thread group id */
 	__u32 uid;
-	__u32 rule_id;
+	__u32 rule;		/* rule index in its generation, or SG_RULE_DEFAULT */
 	__u32 generation;
 	__u16 port;		/* destination port, host byte order */
 	__u8 hook;		/* enum sg_hook */

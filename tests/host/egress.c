@@ -32,7 +32,7 @@
 #define DENY4_MAPPED	"::ffff:1.1.1.1"
 #define ALLOW4_MAPPED	"::ffff:9.9.9.9"
 
-#define POLICY		"deny = 1.1.1.0/24\ndeny = 2606:4700::/32\n"
+#define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\n"
 
 FIXTURE(egress)
 {
@@ -42,7 +42,8 @@ FIXTURE(egress)
 FIXTURE_SETUP(egress)
 {
 	ASSERT_EQ(0, sg_testenv_init(&self->env, "egress"));
-	ASSERT_EQ(0, sg_testenv_write_config(&self->env, POLICY));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, NULL));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, POLICY));
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 }
 
@@ -116,7 +117,7 @@ TEST_F(egress, audit_mode_allows_and_counts)
 {
 	__u64 would0, would1, deny0, deny1;
 
-	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "mode = audit\n" POLICY));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "mode = audit\n"));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_WOULD_DENY, &would0));
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_DENY, &deny0));
@@ -129,7 +130,7 @@ TEST_F(egress, audit_mode_allows_and_counts)
 
 TEST_F(egress, reload_changes_policy)
 {
-	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "deny = 9.9.9.0/24\n"));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to 9.9.9.0/24\n"));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
@@ -139,7 +140,7 @@ TEST_F(egress, bad_config_keeps_running_policy)
 {
 	__u32 gen = sg_testenv_generation(&self->env);
 
-	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "deny = 9.9.9.0/33\nbogus\n"));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to 9.9.9.0/33\nbogus\n"));
 	EXPECT_NE(0, sg_testenv_reload(&self->env));
 	EXPECT_EQ(gen, sg_testenv_generation(&self->env));
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));

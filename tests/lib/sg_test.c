@@ -63,6 +63,11 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 	if (!mkdtemp(env->dir))
 		return -errno;
 	snprintf(env->config, sizeof(env->config), "%s/sovguard.conf", env->dir);
+	snprintf(self, sizeof(self), "%s/rules.d", env->dir);
+	if (mkdir(self, 0755) < 0)
+		return -errno;
+	if (sg_testenv_write_data(env, SG_TEST_DATA) || sg_testenv_write_rules(env, ""))
+		return -EIO;
 	snprintf(env->log, sizeof(env->log), "%s/sovguardd.log", env->dir);
 
 	/* Tests live in BUILD/tests/host/; the programs under test in BUILD/. */
@@ -76,19 +81,45 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 	return access(env->daemon, X_OK) ? -errno : 0;
 }
 
-int sg_testenv_write_config(struct sg_testenv *env, const char *extra)
+static int write_file(const char *path, const char *text)
 {
-	char tmp[600];
+	char tmp[700];
 	FILE *f;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", env->config);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "cgroup = %s\npin_root = %s\nrun_dir = %s/run\n%s\n", env->cgroup,
-		env->pin_root, env->dir, extra ? extra : "");
+	fputs(text, f);
 	fclose(f);
-	return rename(tmp, env->config) ? -errno : 0;
+	return rename(tmp, path) ? -errno : 0;
+}
+
+int sg_testenv_write_config(struct sg_testenv *env, const char *extra)
+{
+	char buf[8192];
+
+	snprintf(buf, sizeof(buf),
+		 "cgroup = %s\npin_root = %s\nrun_dir = %s/run\nrules_dir = %s/rules.d\n"
+		 "data = %s/test.cidr\n%s\n",
+		 env->cgroup, env->pin_root, env->dir, env->dir, env->dir, extra ? extra : "");
+	return write_file(env->config, buf);
+}
+
+int sg_testenv_write_rules(struct sg_testenv *env, const char *rules)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/rules.d/test.rules", env->dir);
+	return write_file(path, rules);
+}
+
+int sg_testenv_write_data(struct sg_testenv *env, const char *cidr)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/test.cidr", env->dir);
+	return write_file(path, cidr);
 }
 
 static bool daemon_ready(struct sg_testenv *env)
@@ -210,15 +241,23 @@ int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 
 __u32 sg_testenv_generation(struct sg_testenv *env)
 {
-	int fd = open_map(env, "sg_config");
-	struct sg_config kc = {};
-	__u32 zero = 0;
+	int fd = open_map(env, "sg_policy"), ifd;
+	struct sg_image_hdr h = {};
+	__u32 zero = 0, id;
 
 	if (fd < 0)
 		return 0;
-	bpf_map_lookup_elem(fd, &zero, &kc);
+	if (bpf_map_lookup_elem(fd, &zero, &id) < 0) {
+		close(fd);
+		return 0;
+	}
 	close(fd);
-	return kc.generation;
+	ifd = bpf_map_get_fd_by_id(id);
+	if (ifd < 0)
+		return 0;
+	bpf_map_lookup_elem(ifd, &zero, &h);
+	close(ifd);
+	return h.generation;
 }
 
 static int lo_up(void)

@@ -27,7 +27,25 @@ struct sg_testenv {
 };
 
 int sg_testenv_init(struct sg_testenv *env, const char *name);
+/*
+ * The test jurisdiction dataset (a CIDR list): real public networks mapped
+ * to countries and operators, used only as destinations that nothing can
+ * reach from the probes' empty network namespaces.
+ */
+#define SG_TEST_DATA                                                                               \
+	"1.1.1.0/24 AU as13335\n"                                                                  \
+	"2606:4700::/32 US as13335\n"                                                              \
+	"9.9.9.0/24 CH as19281\n"                                                                  \
+	"2620:fe::/48 CH as19281\n"                                                                \
+	"8.8.8.0/24 US as15169\n"                                                                  \
+	"2001:4860::/32 US as15169\n"                                                              \
+	"193.0.6.0/24 NL as3333\n"                                                                 \
+	"2001:67c:2e8::/48 NL as3333\n"                                                            \
+	"194.0.0.0/16 DE as3320\n"
+
 int sg_testenv_write_config(struct sg_testenv *env, const char *extra);
+int sg_testenv_write_rules(struct sg_testenv *env, const char *rules);
+int sg_testenv_write_data(struct sg_testenv *env, const char *cidr);
 int sg_testenv_start(struct sg_testenv *env);
 int sg_testenv_stop(struct sg_testenv *env, int sig);
 int sg_testenv_reload(struct sg_testenv *env);

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The decision, written once: compiled into the BPF programs, where SG_BLK()
+ * is a lookup in the live policy image map, and into `sovguardctl check`
+ * and the tests, where it reads a copy of the same image. The image layout
+ * is described in include/sovguard_egress.h.
+ *
+ * The including file defines, before including this one:
+ *   SG_IMG_T             the image handle type
+ *   SG_BLK(img, i)       pointer to block i (struct sg_blk *) or NULL
+ *   SG_HIT(p)            count one match in the __u64 at p (may do nothing)
+ *   SG_LOOP(n, fn, ctx)  call fn(i, ctx) for i in [0, n) until it returns 1
+ *                        (bpf_loop() in BPF: its body is verified once)
+ */
+#ifndef SG_DECIDE_H
+#define SG_DECIDE_H
+
+#define SG_AF_INET	2
+#define SG_AF_INET6	10
+#define SG_IPPROTO_UDP	17
+
+/* Subject atoms that can match one task: a cgroup atom at every level,
+ * plus exe, uid and gid. */
+#define SG_MATCHES_MAX	(SG_CGROUP_LEVELS + 3)
+
+struct sg_query {
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
+	__u8 family;		/* SG_AF_INET or SG_AF_INET6 */
+	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 port;		/* host order */
+	__u32 uid;
+	__u32 gid;
+	__u32 exe_dev;		/* kernel dev_t */
+	__u32 nmatch;		/* work area of sg_decide() from here on */
+	__u64 exe_ino;
+	__u64 cgroup[SG_CGROUP_LEVELS];	/* ancestor cgroup id at each level */
+	__u32 match[SG_MATCHES_MAX];	/* kind << 24 | atom row */
+};
+
+struct sg_answer {
+	__u32 verdict;		/* enum sg_verdict */
+	__u32 rule;		/* rule index, or SG_RULE_DEFAULT */
+	__u32 generation;
+	__u32 dst_class;
+};
+
+struct sg_decide_ctx {
+	SG_IMG_T img;
+	const struct sg_image_hdr *h;
+	struct sg_query *q;
+	struct sg_answer *ans;
+	__u32 dst_row;
+	__u32 port_row;
+	int err;
+	int found;
+};
+
+static __always_inline __u32 sg_ctz64(__u64 x)
+{
+	__u32 n = 0;
+
+	if (!(x & 0xffffffffULL)) {
+		n += 32;
+		x >>= 32;
+	}
+	if (!(x & 0xffff)) {
+		n += 16;
+		x >>= 16;
+	}
+	if (!(x & 0xff)) {
+		n += 8;
+		x >>= 8;
+	}
+	if (!(x & 0xf)) {
+		n += 4;
+		x >>= 4;
+	}
+	if (!(x & 0x3)) {
+		n += 2;
+		x >>= 2;
+	}
+	if (!(x & 0x1))
+		n += 1;
+	return n;
+}
+
+static __always_inline int sg_index_get(SG_IMG_T img, __u32 base, __u32 i, __u32 *ret)
+{
+	const struct sg_blk *b = SG_BLK(img, base + i / 16);
+
+	if (!b)
+		return -1;
+	*ret = ((const __u32 *)b->w)[i & 15];
+	return 0;
+}
+
+static __always_inline __u64 sg_be64(const __u8 *p)
+{
+	return ((__u64)p[0] << 56) | ((__u64)p[1] << 48) | ((__u64)p[2] << 40) |
+	       ((__u64)p[3] << 32) | ((__u64)p[4] << 24) | ((__u64)p[5] << 16) |
+	       ((__u64)p[6] << 8) | p[7];
+}
+
+/*
+ * Binary searches run one step per SG_LOOP iteration: a step's body is
+ * verified once, where an unrolled search multiplies verifier states.
+ */
+struct sg_search {
+	SG_IMG_T img;
+	__u32 base;		/* first block of the region */
+	__u32 lo, hi;
+	__u64 khi, klo;		/* the key: address halves, or (dev, id) */
+	__u32 kind;
+	int err;
+};
+
+/* Last IPv4 range with start <= klo in [lo, hi]. */
+static long sg_v4_step(__u32 i, void *data)
+{
+	struct sg_search *s = data;
+	const struct sg_blk *b;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = s->lo + (s->hi - s->lo + 1) / 2;
+	b = SG_BLK(s->img, s->base + mid / 8);
+	if (!b) {
+		s->err = -1;
+		return 1;
+	}
+	if (((const struct sg_v4_range *)b->w)[mid & 7].start <= s->klo)
+		s->lo = mid;
+	else
+		s->hi = mid - 1;
+	return 0;
+}
+
+/* Last IPv6 range with start <= (khi, klo) in [lo, hi]. */
+static long sg_v6_step(__u32 i, void *data)
+{
+	struct sg_search *s = data;
+	const struct sg_v6_range *r;
+	const struct sg_blk *b;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = s->lo + (s->hi - s->lo + 1) / 2;
+	b = SG_BLK(s->img, s->base + mid / 2);
+	if (!b) {
+		s->err = -1;
+		return 1;
+	}
+	r = &((const struct sg_v6_range *)b->w)[mid & 1];
+	if (r->hi < s->khi || (r->hi == s->khi && r->lo <= s->klo))
+		s->lo = mid;
+	else
+		s->hi = mid - 1;
+	return 0;
+}
+
+/* Lower bound of (kind, dev = khi, id = klo) in [lo, hi). */
+static long sg_subject_step(__u32 i, void *data)
+{
+	struct sg_search *s = data;
+	const struct sg_subject_key *k;
+	const struct sg_blk *b;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = s->lo + (s->hi - s->lo) / 2;
+	b = SG_BLK(s->img, s->base + mid / 4);
+	if (!b) {
+		s->err = -1;
+		return 1;
+	}
+	k = &((const struct sg_subject_key *)b->w)[mid & 3];
+	if (k->kind < s->kind ||
+	    (k->kind == s->kind && (k->dev < s->khi || (k->dev == s->khi && k->id < s->klo))))
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* Destination class of an IPv4 address (host order). */
+static __always_inline int sg_dst_v4(SG_IMG_T img, const struct sg_image_hdr *h, __u32 a,
+				     __u32 *ret)
+{
+	struct sg_search s = { .img = img, .base = h->v4_ranges, .klo = a };
+	const struct sg_blk *b;
+
+	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &s.lo) ||
+	    sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &s.hi))
+		return -1;
+	SG_LOOP(SG_SEARCH_STEPS, sg_v4_step, &s);
+	if (s.err)
+		return -1;
+	b = SG_BLK(img, h->v4_ranges + s.lo / 8);
+	if (!b)
+		return -1;
+	*ret = ((const struct sg_v4_range *)b->w)[s.lo & 7].dst_class;
+	return 0;
+}
+
+static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h, __u64 ahi,
+				     __u64 alo, __u32 *ret)
+{
+	struct sg_search s = { .img = img, .base = h->v6_ranges, .khi = ahi, .klo = alo };
+	const struct sg_blk *b;
+
+	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &s.lo) ||
+	    sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &s.hi))
+		return -1;
+	SG_LOOP(SG_SEARCH_STEPS, sg_v6_step, &s);
+	if (s.err)
+		return -1;
+	b = SG_BLK(img, h->v6_ranges + s.lo / 2);
+	if (!b)
+		return -1;
+	*ret = ((const struct sg_v6_range *)b->w)[s.lo & 1].dst_class;
+	return 0;
+}
+
+/* Row of a subject atom in the sorted table, or -1. */
+static __always_inline int sg_subject_find(SG_IMG_T img, const struct sg_image_hdr *h, __u32 kind,
+					   __u32 dev, __u64 id)
+{
+	struct sg_search s = {
+		.img = img, .base = h->subjects, .hi = h->nr_subjects,
+		.kind = kind, .khi = dev, .klo = id,
+	};
+	const struct sg_subject_key *k;
+	const struct sg_blk *b;
+
+	SG_LOOP(SG_SUBJECT_STEPS, sg_subject_step, &s);
+	if (s.err || s.lo >= h->nr_subjects)
+		return -1;
+	b = SG_BLK(img, h->subjects + s.lo / 4);
+	if (!b)
+		return -1;
+	k = &((const struct sg_subject_key *)b->w)[s.lo & 3];
+	return k->kind == kind && k->dev == dev && k->id == id ? (int)s.lo : -1;
+}
+
+static __always_inline void sg_match_add(struct sg_query *q, __u32 kind, int row)
+{
+	__u32 n = q->nmatch;
+
+	if (row < 0 || n >= SG_MATCHES_MAX)
+		return;
+	q->match[n] = kind << 24 | (__u32)row;
+	q->nmatch = n + 1;
+}
+
+/* SG_LOOP body: the cgroup atom at one level of the task's ancestry. */
+static long sg_level_cb(__u32 level, void *data)
+{
+	struct sg_decide_ctx *c = data;
+	struct sg_query *q = c->q;
+	__u64 id;
+
+	if (level >= SG_CGROUP_LEVELS)
+		return 1;
+	id = q->cgroup[level];
+	if (!id || !(c->h->cgroup_levels & (1u << level)))
+		return 0;
+	sg_match_add(q, SG_SUBJ_KIND_CGROUP,
+		     sg_subject_find(c->img, c->h, SG_SUBJ_KIND_CGROUP, 0, id));
+	return 0;
+}
+
+static __always_inline const struct sg_blk *sg_row(const struct sg_decide_ctx *c, __u32 row,
+						   __u32 chunk)
+{
+	return SG_BLK(c->img, c->h->bits + row * c->h->nr_chunks + chunk);
+}
+
+/* SG_LOOP body: the rules of one chunk that match; stops at the first. */
+static long sg_chunk_cb(__u32 chunk, void *data)
+{
+	struct sg_decide_ctx *c = data;
+	const struct sg_image_hdr *h = c->h;
+	const struct sg_query *q = c->q;
+	const struct sg_blk *db, *pb, *sb;
+	__u32 wild = h->nr_dst_classes + h->nr_port_classes, k, i, w, rule;
+	__u64 m[SG_BLK_WORDS], s[SG_BLK_WORDS];
+	struct sg_blk *hb;
+
+	if (chunk >= SG_CHUNKS_MAX)
+		return 1;
+	db = sg_row(c, c->dst_row, chunk);
+	pb = sg_row(c, c->port_row, chunk);
+	if (!db || !pb)
+		goto broken;
+	for (w = 0; w < SG_BLK_WORDS; w++)
+		m[w] = db->w[w] & pb->w[w];
+
+	for (k = 0; k < SG_SUBJ_KINDS; k++) {
+		if (!(h->subj_kinds & (1u << k)))
+			continue;
+		sb = sg_row(c, wild + k, chunk);
+		if (!sb)
+			goto broken;
+		for (w = 0; w < SG_BLK_WORDS; w++)
+			s[w] = sb->w[w];
+		for (i = 0; i < SG_MATCHES_MAX; i++) {
+			__u32 e;
+
+			if (i >= q->nmatch)
+				break;
+			e = q->match[i];
+			if (e >> 24 != k)
+				continue;
+			sb = sg_row(c, wild + SG_SUBJ_KINDS + (e & 0xffffff), chunk);
+			if (!sb)
+				goto broken;
+			for (w = 0; w < SG_BLK_WORDS; w++)
+				s[w] |= sb->w[w];
+		}
+		for (w = 0; w < SG_BLK_WORDS; w++)
+			m[w] &= s[w];
+	}
+
+	for (w = 0; w < SG_BLK_WORDS; w++) {
+		if (!m[w])
+			continue;
+		rule = chunk * SG_CHUNK_RULES + w * 64 + sg_ctz64(m[w]);
+		sb = SG_BLK(c->img, h->rules + rule / 8);
+		if (!sb)
+			goto broken;
+		c->ans->verdict = ((const struct sg_rule_ent *)sb->w)[rule & 7].verdict;
+		c->ans->rule = rule;
+		hb = (struct sg_blk *)SG_BLK(c->img, h->hits + rule / 8);
+		if (hb)
+			SG_HIT(&hb->w[rule & 7]);
+		c->found = 1;
+		return 1;
+	}
+	return 0;
+broken:
+	c->err = -1;
+	return 1;
+}
+
+/**
+ * sg_decide() - first matching rule for @q in the image @img.
+ * @h: the image's header (block 0), read by the caller.
+ * @q: the query; its work area (nmatch, match) is overwritten.
+ *
+ * Return: 0 with @ans filled, or -1 when the image is inconsistent (the
+ * caller then applies its fail-safe).
+ */
+static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
+				     struct sg_query *q, struct sg_answer *ans)
+{
+	struct sg_decide_ctx c = { .img = img, .h = h, .q = q, .ans = ans };
+	const struct sg_blk *b;
+	__u32 dst, i;
+	__u16 pclass;
+
+	ans->generation = h->generation;
+	if (q->family == SG_AF_INET) {
+		__u32 a = ((__u32)q->addr[0] << 24) | ((__u32)q->addr[1] << 16) |
+			  ((__u32)q->addr[2] << 8) | q->addr[3];
+
+		if (sg_dst_v4(img, h, a, &dst))
+			return -1;
+	} else {
+		if (sg_dst_v6(img, h, sg_be64(q->addr), sg_be64(q->addr + 8), &dst))
+			return -1;
+	}
+	ans->dst_class = dst;
+	c.dst_row = dst;
+
+	i = (q->protocol == SG_IPPROTO_UDP ? 65536 : 0) + q->port;
+	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
+	if (!b)
+		return -1;
+	pclass = ((const __u16 *)b->w)[i & 31];
+	c.port_row = h->nr_dst_classes + pclass;
+
+	/* Subject atoms of the calling task. */
+	q->nmatch = 0;
+	if (h->cgroup_levels)
+		SG_LOOP(SG_CGROUP_LEVELS, sg_level_cb, &c);
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
+		sg_match_add(q, SG_SUBJ_KIND_EXE,
+			     sg_subject_find(img, h, SG_SUBJ_KIND_EXE, q->exe_dev, q->exe_ino));
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_UID))
+		sg_match_add(q, SG_SUBJ_KIND_UID,
+			     sg_subject_find(img, h, SG_SUBJ_KIND_UID, 0, q->uid));
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_GID))
+		sg_match_add(q, SG_SUBJ_KIND_GID,
+			     sg_subject_find(img, h, SG_SUBJ_KIND_GID, 0, q->gid));
+
+	SG_LOOP(h->nr_chunks, sg_chunk_cb, &c);
+	if (c.err)
+		return -1;
+	if (!c.found) {
+		ans->verdict = h->default_verdict;
+		ans->rule = SG_RULE_DEFAULT;
+	}
+	return 0;
+}
+
+#endif /* SG_DECIDE_H */

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sovguardctl: query and steer sovguard. A table of subcommands, each with
+ * its own --help; every listing also as JSON with -j.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "egress.h"
+#include "kmod_client.h"
+#include "util.h"
+
+static void json_put(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static int open_pinned(const char *root, const char *name)
+{
+	char path[SG_PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static const char *const counter_names[SG_CNT_MAX] = {
+	[SG_CNT_ALLOW] = "allow",
+	[SG_CNT_DENY] = "deny",
+	[SG_CNT_AUDIT] = "audit",
+	[SG_CNT_WOULD_DENY] = "would_deny",
+	[SG_CNT_EVENTS_DROPPED] = "events_dropped",
+	[SG_CNT_NO_POLICY] = "no_policy",
+	[SG_CNT_LOOPBACK] = "loopback",
+	[SG_CNT_IMAGE_ERROR] = "image_error",
+};
+
+static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
+{
+	_cleanup_close_ int fd = open_pinned(root, "sg_counters");
+	_cleanup_free_ __u64 *vals = NULL;
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 i;
+	int c;
+
+	if (fd < 0)
+		return fd;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < SG_CNT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals) < 0)
+			return -errno;
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	return 0;
+}
+
+/* The live policy image: an fd of the map in the single sg_policy slot. */
+static int open_live_image(const char *root)
+{
+	_cleanup_close_ int outer = open_pinned(root, "sg_policy");
+	__u32 zero = 0, id;
+	int fd;
+
+	if (outer < 0)
+		return outer;
+	if (bpf_map_lookup_elem(outer, &zero, &id) < 0)
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+static struct json_object *policy_status(const char *root)
+{
+	_cleanup_close_ int fd = open_live_image(root);
+	struct sg_image_hdr h = {};
+	struct sg_image_info info = {};
+	__u32 zero = 0, one = 1;
+	struct json_object *o;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &h) < 0 || h.magic != SG_IMAGE_MAGIC ||
+	    bpf_map_lookup_elem(fd, &one, &info) < 0)
+		return NULL;
+	o = json_object_new_object();
+	json_put(o, "generation", json_object_new_int64(h.generation));
+	json_put(o, "rules", json_object_new_int64(h.nr_rules));
+	json_put(o, "default", json_object_new_string(sg_verdict_str(h.default_verdict)));
+	json_put(o, "destination_classes", json_object_new_int64(h.nr_dst_classes));
+	json_put(o, "port_classes", json_object_new_int64(h.nr_port_classes));
+	json_put(o, "subject_atoms", json_object_new_int64(h.nr_subjects));
+	json_put(o, "ipv4_ranges", json_object_new_int64(info.nr_v4_ranges));
+	json_put(o, "ipv6_ranges", json_object_new_int64(info.nr_v6_ranges));
+	json_put(o, "bytes", json_object_new_int64((__s64)h.nr_blocks * SG_BLK_BYTES));
+	return o;
+}
+
+static struct json_object *bpf_status(const char *root)
+{
+	struct json_object *o = json_object_new_object(), *progs = json_object_new_array();
+	struct json_object *cnt;
+	struct sg_config kc = {};
+	__u64 counters[SG_CNT_MAX];
+	__u32 zero = 0, i;
+	int fd;
+
+	json_put(o, "pin_root", json_object_new_string(root));
+	for (i = 0; i < SG_HOOK_MAX; i++) {
+		struct bpf_link_info info = {};
+		struct bpf_prog_info pinfo = {};
+		__u32 len = sizeof(info), plen = sizeof(pinfo);
+		struct json_object *p;
+		int pfd;
+
+		fd = open_pinned(root, sg_link_names[i]);
+		if (fd < 0)
+			continue;
+		p = json_object_new_object();
+		json_put(p, "hook", json_object_new_string(sg_hook_name(i)));
+		if (!bpf_link_get_info_by_fd(fd, &info, &len)) {
+			json_put(p, "link_id", json_object_new_int64(info.id));
+			json_put(p, "prog_id", json_object_new_int64(info.prog_id));
+			json_put(p, "cgroup_id", json_object_new_int64(info.cgroup.cgroup_id));
+			pfd = bpf_prog_get_fd_by_id(info.prog_id);
+			if (pfd >= 0 && !bpf_prog_get_info_by_fd(pfd, &pinfo, &plen))
+				json_put(p, "prog_name", json_object_new_string(pinfo.name));
+			if (pfd >= 0)
+				close(pfd);
+		}
+		close(fd);
+		json_object_array_add(progs, p);
+	}
+	json_put(o, "attached", json_object_new_boolean(json_object_array_length(progs) ==
+							 SG_HOOK_MAX));
+	json_put(o, "programs", progs);
+
+	fd = open_pinned(root, "sg_config");
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc))
+		json_put(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+	if (fd >= 0)
+		close(fd);
+	json_put(o, "policy", policy_status(root));
+
+	if (!read_counters(root, counters)) {
+		cnt = json_object_new_object();
+		for (i = 0; i < SG_CNT_MAX; i++)
+			json_put(cnt, counter_names[i], json_object_new_int64(counters[i]));
+		json_put(o, "counters", cnt);
+	}
+	return o;
+}
+
+static struct json_object *daemon_status(const char *run_dir)
+{
+	struct json_object *o = json_object_new_object();
+	char path[SG_PATH_MAX];
+	pid_t pid = 0;
+	bool running;
+
+	snprintf(path, sizeof(path), "%s/sovguardd.pid", run_dir);
+	running = !sg_read_pidfile(path, &pid) && kill(pid, 0) == 0;
+	json_put(o, "running", json_object_new_boolean(running));
+	if (running)
+		json_put(o, "pid", json_object_new_int(pid));
+	return o;
+}
+
+static void print_status(struct json_object *st)
+{
+	struct json_object *b, *d, *m, *v, *progs, *cnt;
+	size_t i;
+
+	d = json_object_object_get(st, "daemon");
+	printf("daemon:    ");
+	if (json_object_get_boolean(json_object_object_get(d, "running")))
+		printf("running (pid %d)\n", json_object_get_int(json_object_object_get(d, "pid")));
+	else
+		printf("not running\n");
+
+	b = json_object_object_get(st, "bpf");
+	progs = json_object_object_get(b, "programs");
+	printf("programs:  %zu of %d attached (pinned in %s)\n", json_object_array_length(progs),
+	       SG_HOOK_MAX, json_object_get_string(json_object_object_get(b, "pin_root")));
+	for (i = 0; i < json_object_array_length(progs); i++) {
+		struct json_object *p = json_object_array_get_idx(progs, i);
+
+		printf("  %-9s prog %s link %s cgroup %s\n",
+		       json_object_get_string(json_object_object_get(p, "hook")),
+		       json_object_get_string(json_object_object_get(p, "prog_id")),
+		       json_object_get_string(json_object_object_get(p, "link_id")),
+		       json_object_get_string(json_object_object_get(p, "cgroup_id")));
+	}
+	if (json_object_object_get_ex(b, "mode", &v))
+		printf("mode:      %s\n", json_object_get_string(v));
+	if (json_object_object_get_ex(b, "policy", &v) && v) {
+		printf("policy:    generation %s, %s rules, default %s, %s destination classes "
+		       "over %s+%s ranges, %s KiB\n",
+		       json_object_get_string(json_object_object_get(v, "generation")),
+		       json_object_get_string(json_object_object_get(v, "rules")),
+		       json_object_get_string(json_object_object_get(v, "default")),
+		       json_object_get_string(json_object_object_get(v, "destination_classes")),
+		       json_object_get_string(json_object_object_get(v, "ipv4_ranges")),
+		       json_object_get_string(json_object_object_get(v, "ipv6_ranges")),
+		       json_object_get_string(json_object_object_get(v, "bytes")));
+	} else {
+		printf("policy:    none loaded\n");
+	}
+	if (json_object_object_get_ex(b, "counters", &cnt)) {
+		printf("counters: ");
+		json_object_object_foreach(cnt, k, val)
+			printf(" %s %s", k, json_object_get_string(val));
+		printf("\n");
+	}
+	m = json_object_object_get(st, "module");
+	if (m && json_object_get_type(m) == json_type_object)
+		sg_kmod_status_print(stdout, m);
+	else
+		printf("module:    not loaded\n");
+}
+
+static bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static bool want_json(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			return true;
+	return ctl->json;
+}
+
+static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct json_object *st, *mod = NULL;
+	int err;
+
+	if (want_help(argc, argv)) {
+		printf("Usage: sovguardctl status [-j]\n"
+		       "Show the daemon, the attached programs, mode, counters and the\n"
+		       "kernel module's state. Readable without privileges where the\n"
+		       "module is concerned; the BPF part needs root.\n");
+		return 0;
+	}
+	st = json_object_new_object();
+	json_put(st, "version", json_object_new_string(SG_VERSION));
+	json_put(st, "daemon", daemon_status(ctl->run_dir));
+	json_put(st, "bpf", bpf_status(ctl->pin_root));
+	err = sg_kmod_status_json(&mod);
+	if (err && err != -ENOENT)
+		fprintf(stderr, "sovguardctl: module status: %s\n", strerror(-err));
+	json_put(st, "module", err ? NULL : mod);
+
+	if (want_json(ctl, argc, argv))
+		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_status(st);
+	json_object_put(st);
+	return 0;
+}
+
+static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	printf("sovguardctl %s\n", SG_VERSION);
+	return 0;
+}
+
+static int cmd_help(const struct sg_ctl *ctl, int argc, char **argv);
+
+static const struct sg_cmd commands[] = {
+	{ "status", cmd_status, "daemon, programs, counters and module state" },
+	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list" },
+	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "this help" },
+};
+
+static int cmd_help(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	size_t i;
+
+	printf("Usage: sovguardctl [-j] [--pin-root DIR] [--run-dir DIR] COMMAND [ARGS]\n\n"
+	       "Commands:\n");
+	for (i = 0; i < SG_ARRAY_SIZE(commands); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\n`sovguardctl COMMAND --help` describes each command.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pin-root", required_argument, NULL, 'p' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct sg_ctl ctl = {
+		.pin_root = SG_PIN_ROOT_DEFAULT,
+		.run_dir = SG_RUN_DIR_DEFAULT,
+	};
+	size_t i;
+	int c, first;
+
+	while ((c = getopt_long(argc, argv, "+jp:r:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'p':
+			ctl.pin_root = optarg;
+			break;
+		case 'r':
+			ctl.run_dir = optarg;
+			break;
+		case 'h':
+			return cmd_help(&ctl, 0, NULL);
+		case 'V':
+			return cmd_version(&ctl, 0, NULL);
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return cmd_help(&ctl, 0, NULL) ? 1 : 0;
+
+	first = optind;
+	for (i = 0; i < SG_ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[first], commands[i].name))
+			continue;
+		/* Each command parses its own argv, its name being argv[0]. */
+		optind = 0;
+		return commands[i].fn(&ctl, argc - first, argv + first) ? 1 : 0;
+	}
+	fprintf(stderr, "sovguardctl: unknown command \"%s\"; see sovguardctl help\n",
+		argv[first]);
+	return 2;
+}

@@ -57,5 +57,11 @@ int main(int argc, char **argv)
 	fwrite(b.p, 1, b.n, f);
 	fclose(f);
 	free(b.p);
+	b = (struct fx_buf){ 0 };
+	if (open_seed(argv[1], "mmdb", 2, &f) || fx_build_mmdb_v(&b, seed_nets6, 2, 1700000000, 6))
+		return 1;
+	fwrite(b.p, 1, b.n, f);
+	fclose(f);
+	free(b.p);
 	return 0;
 }

@@ -222,6 +222,34 @@ TEST_F(data, mmdb)
 	EXPECT_TRUE(sg_data_has_asn(self->d, 64503));
 }
 
+TEST_F(data, mmdb_ipv6_tree)
+{
+	static const struct fx_net nets[] = {
+		{ "10.0.0.0/8", "DE", 0, 0 },
+		{ "2001:db8::/32", "NL", 64504, 1 },
+	};
+	struct fx_buf b = { 0 };
+	struct sg_lookup l;
+
+	ASSERT_EQ(0, fx_build_mmdb_v(&b, nets, 2, 1700000000, 6));
+	write_file(self->path, b.p, b.n);
+	free(b.p);
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df)) {
+		fflush(self->df);
+		TH_LOG("%s", self->diag);
+	}
+	ASSERT_EQ(0, sg_data_finish(self->d));
+	/* IPv4 is read once, at ::/96, not again through the ::ffff:0:0/96 alias. */
+	EXPECT_EQ(2, sg_data_source(self->d, 0)->nr_networks);
+	EXPECT_EQ(2, sg_data_nr_ranges(self->d));
+	EXPECT_STREQ("DE", look(self->d, "10.1.2.3").cc);
+	l = look(self->d, "2001:db8:ff::1");
+	EXPECT_STREQ("NL", l.cc);
+	EXPECT_EQ(64504, l.asn);
+	EXPECT_EQ(SG_FLAG_ANYCAST, l.flags);
+	EXPECT_EQ(-1, look(self->d, "2001:db9::1").source);
+}
+
 TEST_F(data, mmdb_truncated)
 {
 	static const struct fx_net nets[] = { { "10.0.0.0/8", "DE", 0, 0 } };

@@ -19,11 +19,12 @@
 #include <libloc/country.h>
 #include <libloc/network.h>
 #include <libloc/writer.h>
+#include <arpa/inet.h>
 
 #include "policy.h"
 
 struct fx_net {
-	const char *prefix;	/* "a.b.c.d/n" (IPv4 only for MMDB) */
+	const char *prefix;	/* "a.b.c.d/n" or "x::/n" (IPv6 in IPv6 MMDBs only) */
 	const char *cc;		/* NULL: none */
 	uint32_t asn;		/* 0: none */
 	int anycast;
@@ -137,9 +138,40 @@ struct fx_node {
 #define FX_DATA		0x40000000u
 #define FX_MAX_NODES	4096
 
-/* MMDB image of nets in b; build_epoch as given. */
-static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, size_t n,
-				uint64_t build_epoch)
+static inline int fx_bit(const uint8_t *a, unsigned int i)
+{
+	return (a[i / 8] >> (7 - i % 8)) & 1;
+}
+
+/* Walks to the record for (a, len), creating nodes; returns its address. */
+static inline uint32_t *fx_record(struct fx_node *node, uint32_t *nr_nodes, const uint8_t *a,
+				  unsigned int len)
+{
+	uint32_t cur = 0;
+
+	for (unsigned int depth = 0;; depth++) {
+		int bit = fx_bit(a, depth);
+		uint32_t r = node[cur].rec[bit];
+
+		if (depth == len - 1)
+			return &node[cur].rec[bit];
+		if (r & FX_EMPTY || r & FX_DATA) {
+			if (*nr_nodes >= FX_MAX_NODES)
+				return NULL;
+			node[*nr_nodes].rec[0] = node[*nr_nodes].rec[1] = r;
+			node[cur].rec[bit] = *nr_nodes;
+			r = (*nr_nodes)++;
+		}
+		cur = r;
+	}
+}
+
+/*
+ * MMDB image of nets; ip_version 4 or 6. An IPv6 tree holds IPv4 at ::/96
+ * and, as MaxMind's files do, aliases ::ffff:0:0/96 to the same subtree.
+ */
+static inline int fx_build_mmdb_v(struct fx_buf *out, const struct fx_net *nets, size_t n,
+				  uint64_t build_epoch, int ip_version)
 {
 	static struct fx_node node[FX_MAX_NODES];
 	struct fx_buf data = { 0 };
@@ -166,14 +198,25 @@ static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, s
 	node[0].rec[0] = node[0].rec[1] = FX_EMPTY;
 	for (size_t k = 0; k < n; k++) {
 		const struct fx_net *x = &nets[order[k]];
-		unsigned int a, b2, c, d, len, cur = 0;
-		uint32_t addr, off = (uint32_t)data.n;
+		uint32_t off = (uint32_t)data.n, *rec;
 		int fields = !!x->cc + !!x->asn + !!x->anycast;
+		uint8_t a[16] = { 0 };
+		char addr[64];
+		const char *slash = strchr(x->prefix, '/');
+		unsigned int len = (unsigned int)atoi(slash + 1);
 
-		if (sscanf(x->prefix, "%u.%u.%u.%u/%u", &a, &b2, &c, &d, &len) != 5 || !len ||
-		    len > 32)
+		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - x->prefix), x->prefix);
+		if (strchr(addr, ':')) {
+			if (ip_version != 6 || inet_pton(AF_INET6, addr, a) != 1)
+				return -EINVAL;
+		} else {
+			if (inet_pton(AF_INET, addr, ip_version == 6 ? a + 12 : a) != 1)
+				return -EINVAL;
+			if (ip_version == 6)
+				len += 96;
+		}
+		if (!len || len > (ip_version == 6 ? 128u : 32u))
 			return -EINVAL;
-		addr = a << 24 | b2 << 16 | c << 8 | d;
 		fx_map(&data, fields);
 		if (x->cc) {
 			fx_str(&data, "country");
@@ -192,22 +235,22 @@ static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, s
 			fx_byte(&data, 1);	/* boolean true: extended type 14 */
 			fx_byte(&data, 14 - 7);
 		}
-		for (unsigned int depth = 0; depth < len; depth++) {
-			unsigned int bit = (addr >> (31 - depth)) & 1;
-			uint32_t r = node[cur].rec[bit];
+		rec = fx_record(node, &nr_nodes, a, len);
+		if (!rec)
+			return -E2BIG;
+		*rec = FX_DATA | off;
+	}
+	if (ip_version == 6) {
+		static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+		uint32_t v4 = 0, *rec;
 
-			if (depth == len - 1) {
-				node[cur].rec[bit] = FX_DATA | off;
-				break;
-			}
-			if (r & FX_EMPTY || r & FX_DATA) {
-				if (nr_nodes >= FX_MAX_NODES)
-					return -E2BIG;
-				node[nr_nodes].rec[0] = node[nr_nodes].rec[1] = r;
-				node[cur].rec[bit] = nr_nodes;
-				r = nr_nodes++;
-			}
-			cur = r;
+		for (unsigned int i = 0; i < 96 && !(v4 & (FX_EMPTY | FX_DATA)); i++)
+			v4 = node[v4].rec[0];
+		if (!(v4 & (FX_EMPTY | FX_DATA))) {
+			rec = fx_record(node, &nr_nodes, mapped, 96);
+			if (!rec)
+				return -E2BIG;
+			*rec = v4;
 		}
 	}
 	for (uint32_t i = 0; i < nr_nodes; i++) {
@@ -242,7 +285,7 @@ static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, s
 	fx_str(out, "description");
 	fx_map(out, 0);
 	fx_str(out, "ip_version");
-	fx_uint(out, 5, 4);
+	fx_uint(out, 5, (uint64_t)ip_version);
 	fx_str(out, "languages");
 	fx_byte(out, 0);	/* empty array: extended type 11 */
 	fx_byte(out, 11 - 7);
@@ -251,6 +294,12 @@ static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, s
 	fx_str(out, "record_size");
 	fx_uint(out, 5, 24);
 	return 0;
+}
+
+static inline int fx_build_mmdb(struct fx_buf *out, const struct fx_net *nets, size_t n,
+				uint64_t build_epoch)
+{
+	return fx_build_mmdb_v(out, nets, n, build_epoch, 4);
 }
 
 /* ---------------------------------------------------------------------------

@@ -74,6 +74,8 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d
 	test -e $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf || \
 		install -m 0644 etc/sovguard.conf $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf
+	test -n "$$(ls $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d)" || \
+		install -m 0644 etc/rules.d/*.rules $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d/
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 		etc/sovguard.service.in > $(O)/sovguard.service

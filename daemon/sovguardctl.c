@@ -211,14 +211,14 @@ static void print_status(struct json_object *st)
 		printf("mode:      %s\n", json_object_get_string(v));
 	if (json_object_object_get_ex(b, "policy", &v) && v) {
 		printf("policy:    generation %s, %s rules, default %s, %s destination classes "
-		       "over %s+%s ranges, %s KiB\n",
+		       "over %s+%s ranges, %lld KiB\n",
 		       json_object_get_string(json_object_object_get(v, "generation")),
 		       json_object_get_string(json_object_object_get(v, "rules")),
 		       json_object_get_string(json_object_object_get(v, "default")),
 		       json_object_get_string(json_object_object_get(v, "destination_classes")),
 		       json_object_get_string(json_object_object_get(v, "ipv4_ranges")),
 		       json_object_get_string(json_object_object_get(v, "ipv6_ranges")),
-		       json_object_get_string(json_object_object_get(v, "bytes")));
+		       (long long)json_object_get_int64(json_object_object_get(v, "bytes")) / 1024);
 	} else {
 		printf("policy:    none loaded\n");
 	}

@@ -10,7 +10,14 @@ set -euo pipefail
 
 O=${1:?build dir}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-CONF=${SOVGUARD_CONF:-$SRC/etc/sovguard.conf}
+if [ -n "${SOVGUARD_CONF:-}" ]; then
+	CONF=$SOVGUARD_CONF
+else
+	# The shipped configuration, with the rules from this tree.
+	CONF=$O/run/sovguard.conf
+	mkdir -p "$O/run"
+	sed "s|^rules_dir = .*|rules_dir = $SRC/etc/rules.d|" "$SRC/etc/sovguard.conf" >"$CONF"
+fi
 RUN_DIR=$(sed -n 's/^run_dir *= *//p' "$CONF")
 RUN_DIR=${RUN_DIR:-/run/sovguard}
 PIN_ROOT=$(sed -n 's/^pin_root *= *//p' "$CONF")

@@ -661,6 +661,7 @@ static void parse_zone(struct line *l, const struct tok *kw)
 	struct tok *name = next(l), *t;
 	struct pzone *z, *old;
 	struct items items = { 0 };
+	bool append = false;
 	struct pos at;
 
 	if (!name || name->type != T_WORD) {
@@ -676,8 +677,13 @@ static void parse_zone(struct line *l, const struct tok *kw)
 	if (!check_name(l, name, "zone"))
 		return;
 	t = next(l);
+	/* "zone NAME += ..." extends a zone, so a long one spans lines. */
+	if (t && t->type == T_WORD && !strcmp(t->s, "+") && peek(l) && peek(l)->type == T_EQ) {
+		append = true;
+		t = next(l);
+	}
 	if (!t || t->type != T_EQ) {
-		expected(l, t, "'='");
+		expected(l, t, "'=' or '+='");
 		return;
 	}
 	if (!parse_items(l, &items, SG_MAX_ZONE_ITEMS, "a zone"))
@@ -692,6 +698,22 @@ static void parse_zone(struct line *l, const struct tok *kw)
 			perr(p, &(struct pos){ l->file, l->lineno, items.v[i].pos.col - 1 },
 			     "negation is not allowed inside a zone; negate where the zone is used");
 		}
+	}
+	if (append) {
+		if (!old) {
+			perr(p, &at, "zone '%s' is extended before it is defined", name->s);
+			goto out;
+		}
+		if (old->items.n + items.n > SG_MAX_ZONE_ITEMS) {
+			perr(p, &at, "more than %u items in zone '%s'", SG_MAX_ZONE_ITEMS, name->s);
+			goto out;
+		}
+		for (size_t i = 0; i < items.n; i++)
+			if (items_add(&old->items, &items.v[i])) {
+				perr(p, &at, "out of memory");
+				break;
+			}
+		goto out;
 	}
 	if (old) {
 		perr(p, &at, "duplicate zone '%s' (first defined at %s:%u)", name->s,

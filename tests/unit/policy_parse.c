@@ -163,6 +163,35 @@ TEST_F(parse, every_construct)
 	EXPECT_EQ(3, z->nr_atoms);
 }
 
+TEST_F(parse, zone_extended)
+{
+	const struct sg_zone *z;
+
+	ASSERT_EQ(0, fx_parse(self->data,
+			      "zone corp = 10.0.0.0/8\n"
+			      "zone corp += 2001:db8::/32, as16509\n"
+			      "zone corp += de\n",
+			      &self->pol, &self->diag))
+		TH_LOG("%s", self->diag);
+	z = sg_policy_find_zone(self->pol, "corp");
+	ASSERT_NE(NULL, z);
+	EXPECT_EQ(4, z->nr_atoms);
+	EXPECT_STREQ("t.rules:1", z->defined_at);
+}
+
+TEST_F(parse, zone_item_limit)
+{
+	char *text = calloc(1, 8 * (SG_MAX_ZONE_ITEMS + 8));
+
+	strcpy(text, "zone big = de");
+	for (unsigned int i = 1; i < SG_MAX_ZONE_ITEMS; i++)
+		strcat(text, i % 500 ? ",de" : "\nzone big += de");
+	strcat(text, "\nzone big += fr\n");
+	EXPECT_EQ(-EINVAL, fx_parse(self->data, text, &self->pol, &self->diag));
+	EXPECT_STREQ("t.rules:10:6: more than 4096 items in zone 'big'\n", self->diag);
+	free(text);
+}
+
 TEST_F(parse, builtin_zones)
 {
 	static const struct {
@@ -249,7 +278,10 @@ static const struct {
 	{ "deny to de = fr\n", "t.rules:1:12: expected a keyword, got '='\n" },
 	{ "permit to de\n", "t.rules:1:1: expected zone, default, allow, deny or audit, got 'permit'\n" },
 	{ "zone\n", "t.rules:1:5: expected a zone name at end of line\n" },
-	{ "zone xy1 de\n", "t.rules:1:10: expected '=', got 'de'\n" },
+	{ "zone xy1 de\n", "t.rules:1:10: expected '=' or '+=', got 'de'\n" },
+	{ "zone xy1 + de\n", "t.rules:1:10: expected '=' or '+=', got '+'\n" },
+	{ "zone xyz += de\nzone xyz = fr\n",
+	  "t.rules:1:6: zone 'xyz' is extended before it is defined\n" },
 	{ "zone xy1 = de fr\n", "t.rules:1:15: expected ',' or end of line, got 'fr'\n" },
 	{ "zone Corp = de\n", "t.rules:1:6: zone name 'Corp' must start with a lower-case letter\n" },
 	{ "zone corp! = de\n",

@@ -71,7 +71,7 @@ static bool unit_matches(const char *unit, const struct sg_subject_info *s)
 	if (s->unit)
 		return !strcmp(s->unit, unit);
 	for (c = s->cgroup; c && (c = strstr(c, unit)); c++)
-		if (c[-1] == '/' && (c[n] == '/' || !c[n]))
+		if (c > s->cgroup && c[-1] == '/' && (c[n] == '/' || !c[n]))
 			return true;
 	return false;
 }

@@ -189,6 +189,11 @@ TEST_F(ref, subjects)
 	/* A name that only starts the same is another unit. */
 	self->subj.cgroup = "/system.slice/billing.service2";
 	EXPECT_EQ(SG_VERDICT_ALLOW, verdict(self, "10.3.0.1"));
+	/* A component, not a substring, and never read before the path. */
+	self->subj.cgroup = "billing.service";
+	EXPECT_EQ(-1, decide(self, "10.3.0.1", 443, SG_PROTO_TCP).rule);
+	self->subj.cgroup = "/system.slice/xbilling.service";
+	EXPECT_EQ(3, decide(self, "10.3.0.1", 443, SG_PROTO_TCP).rule);
 	/* The caller may name the unit itself. */
 	self->subj.cgroup = "/elsewhere";
 	self->subj.unit = "billing.service";

@@ -37,8 +37,6 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 void sg_image_free(struct sg_image *img);
 const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img);
 
-struct sg_query;
-struct sg_answer;
 /* The kernel's decision, computed in userspace from the same image. */
 int sg_image_decide(const struct sg_image *img, struct sg_query *q, struct sg_answer *ans);
 

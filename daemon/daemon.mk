@@ -11,10 +11,11 @@ JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 
 SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
+		   daemon/control.c \
 		   $(SG_COMMON_SRCS)
-SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS)
+SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 SG_CTL_SRCS	+= daemon/sovguardctl.c $(SG_COMMON_SRCS)
-SG_CTL_LIBS	+= $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
+SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 SG_CTL_CFLAGS	+= $(JSON_CFLAGS)
 
 SG_DAEMON_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_DAEMON_SRCS))
@@ -30,9 +31,9 @@ $(O)/sovguardd: $$(SG_DAEMON_OBJS) $(SG_POLICY_LIB)
 	@echo "  LD       $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $(SG_DAEMON_OBJS) $(SG_DAEMON_LIBS)
 
-$(O)/sovguardctl: $$(SG_CTL_OBJS)
+$(O)/sovguardctl: $$(SG_CTL_OBJS) $(SG_POLICY_LIB)
 	@echo "  LD       $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(SG_CTL_LIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(SG_CTL_OBJS) $(SG_CTL_LIBS)
 
 .PHONY: daemon
 daemon: $(O)/sovguardd $(O)/sovguardctl

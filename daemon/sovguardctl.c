@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,9 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "control.h"
 #include "ctl.h"
+#include "policy.h"
 #include "egress.h"
 #include "kmod_client.h"
 #include "util.h"
@@ -285,6 +289,211 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* One request to the daemon's control socket; the reply, or NULL (said why). */
+static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct json_object *rep, *e;
+	const char *msg;
+	ssize_t n;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", ctl->run_dir);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m\n", sa.sun_path);
+		return NULL;
+	}
+	msg = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	buf = malloc(SG_CONTROL_MAX_REPLY + 1);
+	if (!buf || send(fd, msg, strlen(msg), 0) < 0 ||
+	    (n = recv(fd, buf, SG_CONTROL_MAX_REPLY, 0)) <= 0) {
+		fprintf(stderr, "sovguardctl: no answer from sovguardd: %m\n");
+		return NULL;
+	}
+	buf[n] = '\0';
+	rep = json_tokener_parse(buf);
+	if (!rep) {
+		fprintf(stderr, "sovguardctl: malformed answer from sovguardd\n");
+		return NULL;
+	}
+	if (json_object_object_get_ex(rep, "error", &e)) {
+		fprintf(stderr, "sovguardctl: %s\n", json_object_get_string(e));
+		json_object_put(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+static void print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = json_object_object_get(o, k);
+
+	return v ? json_object_get_string(v) : "-";
+}
+
+static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exe", required_argument, NULL, 'e' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "gid", required_argument, NULL, 'G' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "proto", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct json_object *req = json_object_new_object(), *rep;
+	bool json = ctl->json;
+	char *end;
+	long v;
+	int c;
+
+	json_object_object_add(req, "cmd", json_object_new_string("check"));
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			json_object_object_add(req, "exe", json_object_new_string(optarg));
+			break;
+		case 'u':
+			json_object_object_add(req, "unit", json_object_new_string(optarg));
+			break;
+		case 'c':
+			json_object_object_add(req, "cgroup", json_object_new_string(optarg));
+			break;
+		case 'U':
+		case 'G':
+		case 'p':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (*end || errno || v < 0 || v > (c == 'p' ? 65535 : 0x7fffffffL)) {
+				fprintf(stderr, "sovguardctl: bad number \"%s\"\n", optarg);
+				json_object_put(req);
+				return -EINVAL;
+			}
+			json_object_object_add(req, c == 'p' ? "port" : c == 'U' ? "uid" : "gid",
+					       json_object_new_int64(v));
+			break;
+		case 'P':
+			json_object_object_add(req, "proto", json_object_new_string(optarg));
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
+			       "                         [--uid N] [--gid N] [--port P] [--proto tcp|udp] [-j]\n"
+			       "The verdict the kernel would give a connection to ADDRESS (port 443/tcp\n"
+			       "unless said), from the live compiled tables: the rule, the destination's\n"
+			       "country, operator AS and zones, and the data source that placed it.\n");
+			json_object_put(req);
+			return 0;
+		default:
+			json_object_put(req);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "sovguardctl: check takes one ADDRESS; see --help\n");
+		json_object_put(req);
+		return -EINVAL;
+	}
+	json_object_object_add(req, "addr", json_object_new_string(argv[optind]));
+	rep = control_call(ctl, req);
+	json_object_put(req);
+	if (!rep)
+		return -EIO;
+	if (json) {
+		print_json(rep);
+	} else {
+		struct json_object *src = json_object_object_get(rep, "source");
+
+		printf("%s: %s", jstr(rep, "addr"), jstr(rep, "verdict"));
+		if (strcmp(jstr(rep, "verdict"), jstr(rep, "effective")))
+			printf(" (%s mode: %s)", jstr(rep, "mode"), jstr(rep, "effective"));
+		printf(" by rule %s, generation %s\n", jstr(rep, "rule"), jstr(rep, "generation"));
+		printf("  country %s, AS%s, zones %s\n", jstr(rep, "country"), jstr(rep, "asn"),
+		       json_object_to_json_string_ext(json_object_object_get(rep, "zones"),
+						      JSON_C_TO_STRING_PLAIN));
+		printf("  source %s %s\n", src ? jstr(src, "kind") : "none",
+		       src ? jstr(src, "path") : "");
+	}
+	json_object_put(rep);
+	return 0;
+}
+
+static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct json_object *req, *rep, *arr, *r;
+	size_t i;
+
+	if (want_help(argc, argv)) {
+		printf("Usage: sovguardctl rules [-j]\n"
+		       "The compiled rules in order, each with its verdict and how many\n"
+		       "decisions it made in the kernel since it was loaded.\n");
+		return 0;
+	}
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("rules"));
+	rep = control_call(ctl, req);
+	json_object_put(req);
+	if (!rep)
+		return -EIO;
+	if (want_json(ctl, argc, argv)) {
+		print_json(rep);
+	} else {
+		arr = json_object_object_get(rep, "rules");
+		printf("generation %s\n%5s  %-7s %12s  %s\n", jstr(rep, "generation"), "#", "verdict",
+		       "hits", "rule");
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			r = json_object_array_get_idx(arr, i);
+			printf("%5s  %-7s %12s  %s%s%s\n", jstr(r, "index"), jstr(r, "verdict"),
+			       jstr(r, "hits"), jstr(r, "id"),
+			       json_object_object_get(r, "name") ? " " : "",
+			       json_object_object_get(r, "name") ? jstr(r, "name") : "");
+		}
+		r = json_object_object_get(rep, "default");
+		printf("%5s  %-7s %12s  %s\n", "-", jstr(r, "verdict"), "", jstr(r, "id"));
+	}
+	json_object_put(rep);
+	return 0;
+}
+
+static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct sg_config_file cfg;
+	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
+	int err;
+
+	if (want_help(argc, argv)) {
+		printf("Usage: sovguardctl check-config [CONFIG]\n"
+		       "Validate the configuration (default %s), its rules and data,\n"
+		       "printing every error as file:line:column: message. Touches no\n"
+		       "kernel state; the running policy is not affected.\n", SG_CONFIG_DEFAULT);
+		return 0;
+	}
+	sg_config_init(&cfg);
+	err = sg_config_load(&cfg, path, stderr);
+	if (err == -ENOENT)
+		fprintf(stderr, "%s: not found; checking the built-in defaults\n", path);
+	else if (err)
+		return err;
+	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, stderr);
+	if (!err)
+		printf("%s: OK\n", path);
+	return err;
+}
+
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	printf("sovguardctl %s\n", SG_VERSION);
@@ -295,6 +504,9 @@ static int cmd_help(const struct sg_ctl *ctl, int argc, char **argv);
 
 static const struct sg_cmd commands[] = {
 	{ "status", cmd_status, "daemon, programs, counters and module state" },
+	{ "check", cmd_check, "the verdict for an address, with its rule and jurisdiction" },
+	{ "rules", cmd_rules, "the compiled rules with their kernel hit counters" },
+	{ "check-config", cmd_check_config, "validate configuration, rules and data" },
 	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list" },
 	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
 	{ "version", cmd_version, "print the version" },

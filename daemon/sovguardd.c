@@ -24,26 +24,13 @@
 
 #include "compile.h"
 #include "config.h"
+#include "control.h"
+#include "daemon.h"
 #include "egress.h"
 #include "log.h"
 #include "policy.h"
 #include "subject.h"
 #include "util.h"
-
-struct sg_daemon {
-	const char *config_path;
-	const char *mode_override;
-	struct sg_config_file cfg;
-	struct sg_egress *egress;
-	struct sg_sysresolver sysres;
-	struct sg_resolver res;
-	struct sg_data *data;
-	struct sg_policy *pol;		/* the live generation's rules */
-	struct sg_policy *prev_pol;	/* the one before: events still name it */
-	__u32 gen, prev_gen;
-	char pidfile[SG_PATH_MAX];
-	unsigned long long events;
-};
 
 /* Run a step that writes diagnostics to a FILE, and log them line by line. */
 static void log_diag(int level, char *buf)
@@ -288,6 +275,11 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 
+	err = sg_control_open(d);
+	if (err)
+		return err;
+	ev.data.fd = d->control_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->control_fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = sg_egress_events_fd(d->egress);
@@ -309,6 +301,10 @@ static int run(struct sg_daemon *d)
 		for (i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
+			if (out[i].data.fd == d->control_fd) {
+				sg_control_handle(d);
+				continue;
+			}
 			if (out[i].data.fd != sfd) {
 				err = sg_egress_poll(d->egress, 0);
 				if (err)
@@ -366,7 +362,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	struct sg_daemon d = { .config_path = SG_CONFIG_DEFAULT };
+	struct sg_daemon d = { .config_path = SG_CONFIG_DEFAULT, .control_fd = -1 };
 	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
 	int level = LOG_INFO, c, err;
 
@@ -440,6 +436,7 @@ int main(int argc, char **argv)
 		return sg_error_errno(-errno, "Failed to daemonize: %m"), 1;
 
 	err = run(&d);
+	sg_control_close(&d);
 	if (d.pidfile[0])
 		unlink(d.pidfile);
 	sg_egress_close(d.egress);

@@ -209,4 +209,37 @@ struct sg_event {
 	char comm[SG_COMM_LEN];
 };
 
+/*
+ * One decision's input and output, as bpf/decide.h takes them. The
+ * programs fill a query from the socket and the calling task; the test
+ * wrapper (tests/bpf/) and `sovguardctl check` fill it from their own input.
+ */
+#define SG_AF_INET		2
+#define SG_AF_INET6		10
+#define SG_IPPROTO_UDP		17
+/* Subject atoms that can match one task: a cgroup atom at every level,
+ * plus exe, uid and gid. */
+#define SG_MATCHES_MAX		(SG_CGROUP_LEVELS + 3)
+
+struct sg_query {
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
+	__u8 family;		/* SG_AF_INET or SG_AF_INET6 */
+	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u16 port;		/* host order */
+	__u32 uid;
+	__u32 gid;
+	__u32 exe_dev;		/* kernel dev_t */
+	__u32 nmatch;		/* work area of the decision from here on */
+	__u64 exe_ino;
+	__u64 cgroup[SG_CGROUP_LEVELS];	/* ancestor cgroup id at each level, 0: none */
+	__u32 match[SG_MATCHES_MAX];	/* kind << 24 | atom row */
+};
+
+struct sg_answer {
+	__u32 verdict;		/* enum sg_verdict */
+	__u32 rule;		/* rule index, or SG_RULE_DEFAULT */
+	__u32 generation;
+	__u32 dst_class;
+};
+
 #endif /* SOVGUARD_EGRESS_H */

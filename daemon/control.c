@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+
+#include "compile.h"
+
+static struct json_object *error_reply(const char *fmt, const char *arg)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+static const char *get_str(struct json_object *req, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int get_int(struct json_object *req, const char *key, long long lo, long long hi,
+		   long long *ret)
+{
+	struct json_object *v;
+	long long n;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return -ENOENT;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	n = json_object_get_int64(v);
+	if (n < lo || n > hi)
+		return -ERANGE;
+	*ret = n;
+	return 0;
+}
+
+/* Fill q->cgroup[] with the ids of @path and its ancestors, by level. */
+static int cgroup_ancestry(struct sg_daemon *d, const char *path, struct sg_query *q)
+{
+	char sub[SG_PATH_MAX];
+	size_t i, n = strlen(path);
+	unsigned int level = 0;
+	__u64 id;
+
+	if (n >= sizeof(sub) || path[0] != '/')
+		return -EINVAL;
+	for (i = 0; i <= n; i++) {
+		if (i && i < n && path[i] != '/')
+			continue;
+		if (i == 0) {
+			strcpy(sub, "/");
+		} else {
+			memcpy(sub, path, i);
+			sub[i] = '\0';
+			if (sub[i - 1] == '/')
+				continue;
+		}
+		if (level >= SG_CGROUP_LEVELS)
+			return -E2BIG;
+		if (d->res.cgroup_id(d->res.ctx, sub, &id))
+			return -ENOENT;
+		q->cgroup[level++] = id;
+		if (i == n)
+			break;
+	}
+	return 0;
+}
+
+static struct json_object *zones_of(struct sg_daemon *d, const struct in6_addr *a,
+				    const struct sg_lookup *info)
+{
+	struct json_object *arr = json_object_new_array();
+	__u32 z, i;
+
+	for (z = 0; z < d->pol->nr_zones; z++) {
+		const struct sg_zone *zone = &d->pol->zones[z];
+
+		for (i = 0; i < zone->nr_atoms; i++) {
+			const struct sg_atom *atom = &d->pol->atoms[zone->atoms[i]];
+			bool hit;
+
+			if (atom->kind == SG_ATOM_LABEL)
+				hit = info->label && !strcmp(info->label,
+							     sg_data_label(d->data, atom->label));
+			else
+				hit = sg_atom_matches(atom, a, info);
+			if (hit) {
+				json_object_array_add(arr, json_object_new_string(zone->name));
+				break;
+			}
+		}
+	}
+	return arr;
+}
+
+static const char *rule_id(struct sg_daemon *d, __u32 rule)
+{
+	if (rule == SG_RULE_DEFAULT)
+		return d->pol->default_id;
+	return rule < d->pol->nr_rules ? d->pol->rules[rule].id : "?";
+}
+
+static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *req)
+{
+	struct sg_image live = {};
+	struct sg_query q = {};
+	struct sg_answer ans = {};
+	struct sg_lookup info = {};
+	struct in6_addr a;
+	struct json_object *o;
+	const char *s, *unit, *cg, *exe;
+	char path[SG_PATH_MAX];
+	long long n;
+	int err;
+
+	s = get_str(req, "addr");
+	if (!s || sg_addr_parse(s, &a))
+		return error_reply("\"addr\" must be an IPv4 or IPv6 address, not %s",
+				   s ? s : "missing");
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(a.s6_addr, mapped, 12)) {
+		q.family = SG_AF_INET;
+		memcpy(q.addr, a.s6_addr + 12, 4);
+	} else {
+		q.family = SG_AF_INET6;
+		memcpy(q.addr, a.s6_addr, 16);
+	}
+	q.protocol = IPPROTO_TCP;
+	s = get_str(req, "proto");
+	if (s && !strcmp(s, "udp"))
+		q.protocol = IPPROTO_UDP;
+	else if (s && strcmp(s, "tcp"))
+		return error_reply("\"proto\" must be tcp or udp, not %s", s);
+	err = get_int(req, "port", 0, 65535, &n);
+	if (err && err != -ENOENT)
+		return error_reply("\"port\" must be a number from 0 to 65535%s", "");
+	q.port = err ? 443 : n;
+	if (!get_int(req, "uid", 0, 0xffffffffLL, &n))
+		q.uid = n;
+	if (!get_int(req, "gid", 0, 0xffffffffLL, &n))
+		q.gid = n;
+
+	unit = get_str(req, "unit");
+	cg = get_str(req, "cgroup");
+	exe = get_str(req, "exe");
+	if (unit) {
+		if (d->res.unit_cgroup(d->res.ctx, unit, path, sizeof(path)))
+			return error_reply("unit %s has no cgroup (not running?)", unit);
+		cg = path;
+	}
+	if (cg && cgroup_ancestry(d, cg, &q))
+		return error_reply("no cgroup %s", cg);
+	if (exe && d->res.exe_id(d->res.ctx, exe, &q.exe_dev, &q.exe_ino))
+		return error_reply("cannot stat executable %s", exe);
+
+	live.blk = (struct sg_blk *)sg_egress_live(d->egress, &live.nr_blocks);
+	if (!live.blk || sg_image_decide(&live, &q, &ans))
+		return error_reply("no consistent live policy%s", "");
+
+	o = json_object_new_object();
+	json_object_object_add(o, "addr", json_object_new_string(get_str(req, "addr")));
+	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_str(ans.verdict)));
+	json_object_object_add(o, "effective",
+			       json_object_new_string(d->cfg.mode == SG_MODE_OFF ? "allow" :
+						      ans.verdict == SG_VERDICT_DENY &&
+							      d->cfg.mode == SG_MODE_AUDIT ?
+						      "audit" : sg_verdict_str(ans.verdict)));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(d->cfg.mode)));
+	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
+	json_object_object_add(o, "rule_index",
+			       ans.rule == SG_RULE_DEFAULT ? NULL : json_object_new_int64(ans.rule));
+	if (ans.rule != SG_RULE_DEFAULT && ans.rule < d->pol->nr_rules &&
+	    d->pol->rules[ans.rule].name)
+		json_object_object_add(o, "rule_name",
+				       json_object_new_string(d->pol->rules[ans.rule].name));
+	json_object_object_add(o, "generation", json_object_new_int64(ans.generation));
+	json_object_object_add(o, "dst_class", json_object_new_int64(ans.dst_class));
+
+	sg_data_lookup(d->data, &a, &info);
+	json_object_object_add(o, "country", info.cc[0] ? json_object_new_string(info.cc) : NULL);
+	json_object_object_add(o, "asn", info.asn ? json_object_new_int64(info.asn) : NULL);
+	json_object_object_add(o, "flags", json_object_new_int(info.flags));
+	json_object_object_add(o, "zones", zones_of(d, &a, &info));
+	if (info.source >= 0) {
+		const struct sg_source_info *src = sg_data_source(d->data, info.source);
+		struct json_object *so = json_object_new_object();
+
+		json_object_object_add(so, "kind",
+				       json_object_new_string(sg_source_kind_name(src->kind)));
+		json_object_object_add(so, "path", json_object_new_string(src->path));
+		json_object_object_add(o, "source", so);
+	} else {
+		json_object_object_add(o, "source", NULL);
+	}
+	return o;
+}
+
+static struct json_object *rule_json(__u32 index, const char *id, const char *name,
+				     __u32 verdict, __u64 hits)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "index", index == SG_RULE_DEFAULT ? NULL :
+					   json_object_new_int64(index));
+	json_object_object_add(r, "id", json_object_new_string(id));
+	json_object_object_add(r, "name", name ? json_object_new_string(name) : NULL);
+	json_object_object_add(r, "verdict", json_object_new_string(sg_verdict_str(verdict)));
+	json_object_object_add(r, "hits", json_object_new_int64(hits));
+	return r;
+}
+
+static struct json_object *cmd_rules(struct sg_daemon *d)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	const struct sg_image_hdr *h;
+	const struct sg_blk *live;
+	__u32 nr, i;
+
+	live = sg_egress_live(d->egress, &nr);
+	if (!live)
+		return error_reply("no live policy%s", "");
+	h = (const struct sg_image_hdr *)live;
+	for (i = 0; i < d->pol->nr_rules && i < h->nr_rules; i++) {
+		const struct sg_rule *r = &d->pol->rules[i];
+		__u64 hits = __atomic_load_n(&live[h->hits + i / 8].w[i % 8], __ATOMIC_RELAXED);
+
+		json_object_array_add(arr, rule_json(i, r->id, r->name, r->verdict, hits));
+	}
+	json_object_object_add(o, "generation", json_object_new_int64(h->generation));
+	json_object_object_add(o, "rules", arr);
+	json_object_object_add(o, "default", rule_json(SG_RULE_DEFAULT, d->pol->default_id, NULL,
+						       d->pol->default_verdict, 0));
+	return o;
+}
+
+int sg_control_open(struct sg_daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", d->cfg.run_dir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return sg_error_errno(err, "Failed to open %s: %m", sa.sun_path);
+	}
+	d->control_fd = fd;
+	return 0;
+}
+
+/* One request on one connection, then the connection is closed. */
+void sg_control_handle(struct sg_daemon *d)
+{
+	struct json_tokener *tok;
+	struct json_object *req, *rep;
+	char buf[SG_CONTROL_MAX_MSG + 1];
+	struct timeval tv = { .tv_sec = 1 };
+	const char *out, *cmd;
+	ssize_t n;
+	int fd;
+
+	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+	if (n <= 0) {
+		close(fd);
+		return;
+	}
+	if (n > SG_CONTROL_MAX_MSG) {
+		rep = error_reply("request larger than %s bytes", "4096");
+		goto reply;
+	}
+	buf[n] = '\0';
+	tok = json_tokener_new_ex(8);
+	req = tok ? json_tokener_parse_ex(tok, buf, n) : NULL;
+	json_tokener_free(tok);
+	cmd = req ? get_str(req, "cmd") : NULL;
+	if (!req || !json_object_is_type(req, json_type_object))
+		rep = error_reply("request is not a JSON object%s", "");
+	else if (!cmd)
+		rep = error_reply("request has no \"cmd\"%s", "");
+	else if (!d->pol)
+		rep = error_reply("no policy loaded%s", "");
+	else if (!strcmp(cmd, "check"))
+		rep = cmd_check(d, req);
+	else if (!strcmp(cmd, "rules"))
+		rep = cmd_rules(d);
+	else
+		rep = error_reply("unknown command \"%s\"", cmd);
+	json_object_put(req);
+reply:
+	out = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN);
+	if (strlen(out) <= SG_CONTROL_MAX_REPLY && send(fd, out, strlen(out), MSG_NOSIGNAL) < 0)
+		sg_debug("control reply: %m");
+	json_object_put(rep);
+	close(fd);
+}
+
+void sg_control_close(struct sg_daemon *d)
+{
+	char path[SG_PATH_MAX + 16];
+
+	if (d->control_fd < 0)
+		return;
+	close(d->control_fd);
+	snprintf(path, sizeof(path), "%s/control", d->cfg.run_dir);
+	unlink(path);
+	d->control_fd = -1;
+}

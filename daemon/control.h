@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control socket, RUN_DIR/control: a SOCK_SEQPACKET socket, mode 0600,
+ * one JSON object a message each way. Requests (at most SG_CONTROL_MAX_MSG
+ * bytes):
+ *
+ *   {"cmd": "check", "addr": "192.0.2.1", "port": 443, "proto": "tcp",
+ *    "exe": PATH | "unit": NAME | "cgroup": PATH, "uid": N, "gid": N}
+ *	-> {"verdict", "effective", "rule", "rule_index", "generation",
+ *	    "country", "asn", "flags", "zones", "source", "dst_class"}
+ *   {"cmd": "rules"}
+ *	-> {"generation", "rules": [{"index", "id", "name", "verdict",
+ *	    "hits"}], "default": {...}}
+ *
+ * A bad request gets {"error": "message"}; nothing in a request changes
+ * the daemon's state.
+ */
+#ifndef SG_CONTROL_H
+#define SG_CONTROL_H
+
+#define SG_CONTROL_MAX_MSG	4096
+#define SG_CONTROL_MAX_REPLY	(4 << 20)
+
+struct sg_daemon;
+
+int sg_control_open(struct sg_daemon *d);
+void sg_control_handle(struct sg_daemon *d);
+void sg_control_close(struct sg_daemon *d);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SG_DAEMON_H
+#define SG_DAEMON_H
+
+#include "compile.h"
+#include "config.h"
+#include "egress.h"
+#include "policy.h"
+#include "subject.h"
+
+struct sg_daemon {
+	const char *config_path;
+	const char *mode_override;
+	struct sg_config_file cfg;
+	struct sg_egress *egress;
+	struct sg_sysresolver sysres;
+	struct sg_resolver res;
+	struct sg_data *data;
+	struct sg_policy *pol;		/* the live generation's rules */
+	struct sg_policy *prev_pol;	/* the one before: events still name it */
+	__u32 gen, prev_gen;
+	char pidfile[SG_PATH_MAX];
+	unsigned long long events;
+	int control_fd;
+};
+
+#endif

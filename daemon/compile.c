@@ -32,7 +32,7 @@ typedef unsigned __int128 u128;
 
 #define V4_FIRST	((u128)0xffff << 32)
 #define V4_LAST		(V4_FIRST | 0xffffffffu)
-#define SG_PORT_CLASSES_MAX	65535
+#define SG_PORT_CLASSES_MAX	65535u
 
 static u128 addr_u128(const struct in6_addr *a)
 {

@@ -63,11 +63,11 @@
 #define SG_BLK_BYTES		64
 #define SG_IMAGE_MAX_BLOCKS	(1u << 20)	/* 64 MiB: the image's hard limit */
 #define SG_CHUNK_RULES		512		/* rule bits in one block */
-#define SG_RULES_MAX		4096		/* rules the kernel tables hold */
+#define SG_RULES_MAX		4096u		/* rules the kernel tables hold */
 #define SG_CHUNKS_MAX		(SG_RULES_MAX / SG_CHUNK_RULES)
 #define SG_INDEX_ENTRIES	65537		/* top-16-bit index, plus the end */
 #define SG_CGROUP_LEVELS	16		/* cgroup depth a subject may sit at */
-#define SG_SUBJECTS_MAX		4096		/* subject atoms in one policy (< 2^13) */
+#define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
 #define SG_SUBJECT_STEPS	13		/* bound for the subject table */
 #define SG_IMAGE_MAGIC		0x53475031	/* "SGP1" */

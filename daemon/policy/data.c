@@ -405,6 +405,7 @@ int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct 
 	ret->asn = r->asn;
 	ret->flags = r->flags;
 	ret->source = r->source;
+	ret->label_id = r->label;
 	ret->label = sg_data_label(d, r->label);
 	return 0;
 }

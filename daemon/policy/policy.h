@@ -112,6 +112,7 @@ struct sg_lookup {
 	uint32_t asn;
 	uint8_t flags;
 	int source;		/* -1: no range covers the address */
+	uint16_t label_id;	/* 0: none; as in struct sg_range */
 	const char *label;	/* NULL: none */
 };
 
@@ -286,6 +287,11 @@ struct sg_decision {
 int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 		  const struct sg_subject_info *subj, const struct in6_addr *addr, uint16_t port,
 		  uint8_t proto, struct sg_decision *ret);
+/*
+ * Whether an address with these data attributes matches one atom. Labels
+ * compare by id, so policy and lookup must come from the same sg_data.
+ * A compiler can fill info from a struct sg_range (cc, asn, flags, label).
+ */
 bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
 		     const struct sg_lookup *info);
 

@@ -23,7 +23,7 @@ bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
 	case SG_ATOM_FLAG:
 		return info->flags & atom->flag;
 	case SG_ATOM_LABEL:
-		return false;	/* compared by name in dest_matches() */
+		return info->label_id && info->label_id == atom->label;
 	case SG_ATOM_PREFIX:
 		a = sgp_addr_to_u128(addr);
 		p = sgp_addr_to_u128(&atom->prefix.addr);
@@ -33,20 +33,8 @@ bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
 	return false;
 }
 
-static bool atom_matches(const struct sg_policy *pol, const struct sg_data *data, uint32_t idx,
+static bool dest_matches(const struct sg_policy *pol, const struct sg_dest *dest,
 			 const struct in6_addr *addr, const struct sg_lookup *info)
-{
-	const struct sg_atom *atom = &pol->atoms[idx];
-
-	if (atom->kind == SG_ATOM_LABEL)
-		return info->label && data && sg_data_label(data, atom->label) &&
-		       !strcmp(info->label, sg_data_label(data, atom->label));
-	return sg_atom_matches(atom, addr, info);
-}
-
-static bool dest_matches(const struct sg_policy *pol, const struct sg_data *data,
-			 const struct sg_dest *dest, const struct in6_addr *addr,
-			 const struct sg_lookup *info)
 {
 	if (!dest->nr_terms)
 		return true;
@@ -55,7 +43,7 @@ static bool dest_matches(const struct sg_policy *pol, const struct sg_data *data
 		bool any = false;
 
 		for (uint32_t i = 0; i < term->nr_atoms && !any; i++)
-			any = atom_matches(pol, data, term->atoms[i], addr, info);
+			any = sg_atom_matches(&pol->atoms[term->atoms[i]], addr, info);
 		if (any != term->negated)
 			return true;
 	}
@@ -145,8 +133,8 @@ int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 
 		if (!(r->proto_mask & proto) || !port_matches(r, port) ||
 		    !subject_matches(&r->subject, subj) ||
-		    !dest_matches(pol, data, &r->located, addr, &info) ||
-		    !dest_matches(pol, data, &r->operator, addr, &info))
+		    !dest_matches(pol, &r->located, addr, &info) ||
+		    !dest_matches(pol, &r->operator, addr, &info))
 			continue;
 		ret->verdict = r->verdict;
 		ret->rule = (int)i;

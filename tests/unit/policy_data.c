@@ -329,6 +329,7 @@ TEST_F(data, cidr_list)
 	EXPECT_STREQ("corp", sg_data_label(self->d, 1));
 	l = look(self->d, "10.9.1.1");
 	EXPECT_STREQ("corp", l.label);
+	EXPECT_EQ(1, l.label_id);
 	EXPECT_STREQ("", l.cc);
 	l = look(self->d, "10.8.1.1");
 	EXPECT_EQ(NULL, l.label);

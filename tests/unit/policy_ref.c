@@ -278,6 +278,36 @@ TEST_F(ref, builtin_zone_membership)
 	EXPECT_EQ(SG_VERDICT_DENY, verdict(self, "192.0.2.1"));	/* unknown */
 }
 
+/*
+ * What a compiler does: evaluate atoms per data range instead of per
+ * address. It must agree with the evaluator at every range's first address.
+ */
+TEST_F(ref, atoms_over_ranges)
+{
+	const struct sg_range *r = sg_data_ranges(self->data);
+	const struct sg_term *term;
+	unsigned int hits = 0;
+
+	POLICY("deny to de, corp, as3320\n");
+	term = &self->pol->rules[0].located.terms[0];
+	for (size_t i = 0; i < sg_data_nr_ranges(self->data); i++) {
+		struct sg_lookup info = { .asn = r[i].asn, .flags = r[i].flags,
+					  .source = r[i].source, .label_id = r[i].label };
+		struct sg_decision d;
+		bool any = false;
+
+		memcpy(info.cc, r[i].cc, 2);
+		for (uint32_t k = 0; k < term->nr_atoms; k++)
+			any |= sg_atom_matches(&self->pol->atoms[term->atoms[k]], &r[i].first, &info);
+		ASSERT_EQ(0, sg_ref_decide(self->pol, self->data, &self->subj, &r[i].first, 443,
+					   SG_PROTO_TCP, &d));
+		EXPECT_EQ(any, d.rule == 0) TH_LOG("range %zu", i);
+		hits += any;
+	}
+	/* 10/8 (DE, twice around 10.1/16 and the others), 10.1/16, 10.4/16, corp */
+	EXPECT_LE(4, hits);
+}
+
 TEST_F(ref, bad_arguments)
 {
 	struct sg_decision d;

@@ -1130,11 +1130,13 @@ int sg_parser_add_file(struct sg_parser *p, const char *path)
 	struct stat st;
 	size_t off = 0;
 	struct pos at = { path, 1, 1 };
+	int err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		perr(p, &at, "cannot read: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		perr(p, &at, "cannot read: %s", strerror(-err));
+		return err;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		perr(p, &at, "not a regular file");
@@ -1151,8 +1153,9 @@ int sg_parser_add_file(struct sg_parser *p, const char *path)
 		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
 
 		if (n < 0) {
-			perr(p, &at, "cannot read: %s", strerror(errno));
-			return -errno;
+			err = -errno;
+			perr(p, &at, "cannot read: %s", strerror(-err));
+			return err;
 		}
 		if (!n)
 			break;

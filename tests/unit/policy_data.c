@@ -485,6 +485,18 @@ TEST_F(data, check_dir)
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:1:9: unknown country code 'xx'"));
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:2:15: unknown AS1 "));
 
+	/* Whatever ends in .rules is read, and must be a file. */
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/30-dir.rules", rules);
+	ASSERT_EQ(0, mkdir(file, 0755));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "/30-dir.rules:1:1: not a regular file\n"));
+	rmdir(file);
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir("/nonexistent.d", data, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent.d: cannot open rules directory"));
+
 	/* Missing data is an error, never an empty table. */
 	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", self->df));
 	fflush(self->df);

@@ -111,3 +111,23 @@ $(O)/policy/bench-data: tests/unit/bench/bench_data.c $(SG_POLICY_LIB) | $(O)
 .PHONY: bench-policy
 bench-policy: $(O)/policy/bench-data
 	$(Q)$< $(BENCH_DB)
+
+# The unit tests again, built with clang's ASan and UBSan over the library's
+# sources: `make check-policy-asan`.
+SG_ASAN_TESTS		:= $(patsubst tests/unit/%.c,$(O)/asan/unit-%,$(SG_UNIT_SRCS))
+
+$(O)/asan/unit-%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) \
+		| $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  ASANCC   $@"
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I$(SRC)/include $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -I$(KSFT_DIR) \
+		-o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
+
+.PHONY: check-policy-asan
+check-policy-asan: $(SG_ASAN_TESTS)
+	$(Q)set -e; for t in $^; do \
+		$$t >$$t.log 2>&1 || { cat $$t.log; echo "FAIL $$t"; exit 1; }; \
+		echo "  ASAN     $$(basename $$t): $$(tail -n 1 $$t.log)"; \
+	done

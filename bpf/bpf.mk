@@ -24,6 +24,21 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	@echo "  SKEL     $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name sg_$*_bpf > $@.tmp && mv $@.tmp $@
 
+# Test-only BPF objects (tests/bpf/): the same rules, into $(O)/tests/bpf/.
+TEST_BPF_SRCS	:= $(wildcard tests/bpf/*.bpf.c)
+TEST_BPF_SKELS	:= $(patsubst tests/bpf/%.bpf.c,$(O)/tests/%.skel.h,$(TEST_BPF_SRCS))
+
+$(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(O)/vmlinux.h $(wildcard include/*.h bpf/*.h) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(SRC)/bpf -c $< -o $@
+
+$(O)/tests/%.skel.h: $(O)/tests/bpf/%.bpf.o
+	@echo "  SKEL     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name sg_$*_bpf > $@.tmp && mv $@.tmp $@
+
+.SECONDARY: $(patsubst tests/bpf/%.bpf.c,$(O)/tests/bpf/%.bpf.o,$(TEST_BPF_SRCS))
+
 .SECONDARY: $(BPF_OBJS)
 
 .PHONY: bpf

@@ -15,6 +15,7 @@
 
 #include "egress.h"
 #include "egress.skel.h"
+#include "publish.h"
 #include "log.h"
 #include "util.h"
 
@@ -31,9 +32,7 @@ struct sg_egress {
 	void *event_ctx;
 	char pin_root[SG_PATH_MAX];
 	__u32 generation;
-	const struct sg_blk *live;	/* our mapping of the published image */
-	__u32 live_blocks;
-	int live_fd;
+	struct sg_live live;		/* the published image, mapped */
 };
 
 static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
@@ -143,13 +142,6 @@ static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
 	return 0;
 }
 
-static size_t image_bytes(__u32 nr_blocks)
-{
-	size_t page = sysconf(_SC_PAGESIZE);
-
-	return ((size_t)nr_blocks * SG_BLK_BYTES + page - 1) / page * page;
-}
-
 /*
  * Generation of the image the kernel decides from now, or 0 when there is
  * none: a restarted daemon continues the count.
@@ -196,7 +188,7 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->live_fd = -1;
+	e->live.fd = -1;
 	strcpy(e->pin_root, pin_root);
 
 	e->skel = sg_egress_bpf__open_opts(&opts);
@@ -268,54 +260,26 @@ __u32 sg_egress_generation(struct sg_egress *e)
 
 const struct sg_blk *sg_egress_live(struct sg_egress *e, __u32 *ret_nr)
 {
-	*ret_nr = e->live_blocks;
-	return e->live;
+	*ret_nr = e->live.nr_blocks;
+	return e->live.blk;
 }
 
 /**
- * sg_egress_publish() - make @img the policy every decision uses from now.
- *
- * The image goes into a map of its own, beside the live one; one update of
- * the single sg_policy slot switches every later decision to it. The
- * kernel returns from that update only after decisions in flight on the
- * old image have finished (synchronize_rcu for map-in-map updates), so the
- * old image is free to go when this returns.
+ * sg_egress_publish() - make @img the live policy (see sg_image_publish()).
  *
  * Return: 0 or a negative errno (logged); on error the live policy stays.
  */
 int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t len = image_bytes(img->nr_blocks);
-	__u32 zero = 0;
-	void *mem;
-	int fd, err;
+	struct sg_live live;
+	int err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sg_image", sizeof(__u32), SG_BLK_BYTES,
-			    img->nr_blocks, &opts);
-	if (fd < 0)
-		return sg_error_errno(-errno, "Failed to create a %u-block policy map: %m",
+	err = sg_image_publish(bpf_map__fd(e->skel->maps.sg_policy), img, &live);
+	if (err)
+		return sg_error_errno(err, "Failed to publish a %u-block policy: %m",
 				      img->nr_blocks);
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mem == MAP_FAILED) {
-		err = sg_error_errno(-errno, "Failed to map the policy map: %m");
-		close(fd);
-		return err;
-	}
-	memcpy(mem, img->blk, (size_t)img->nr_blocks * SG_BLK_BYTES);
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_policy), &zero, &fd, BPF_ANY) < 0) {
-		err = sg_error_errno(-errno, "Failed to publish the policy: %m");
-		munmap(mem, len);
-		close(fd);
-		return err;
-	}
-	if (e->live)
-		munmap((void *)e->live, image_bytes(e->live_blocks));
-	if (e->live_fd >= 0)
-		close(e->live_fd);
-	e->live = mem;
-	e->live_blocks = img->nr_blocks;
-	e->live_fd = fd;
+	sg_live_release(&e->live);
+	e->live = live;
 	e->generation = sg_image_hdr(img)->generation;
 	return 0;
 }
@@ -361,10 +325,7 @@ void sg_egress_close(struct sg_egress *e)
 	if (!e)
 		return;
 	ring_buffer__free(e->rb);
-	if (e->live)
-		munmap((void *)e->live, image_bytes(e->live_blocks));
-	if (e->live_fd >= 0)
-		close(e->live_fd);
+	sg_live_release(&e->live);
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
 		if (!e->links[hook])
 			continue;

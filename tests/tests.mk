@@ -53,3 +53,12 @@ check-host: tests
 check-vm: tests $(VM_CHECK_DEPS)
 	$(Q)$(SRC)/scripts/check.sh $(O) vm
 
+
+# The differential test links the compiler and the test BPF wrapper.
+SG_DIFF_OBJS	= $(O)/daemon/compile.o $(O)/daemon/publish.o
+$(O)/tests/host/differential: tests/host/differential.c $(O)/tests/decide_test.skel.h \
+		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(KSFT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -I$(SRC)/daemon -I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< \
+		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(shell $(PKG_CONFIG) --libs libbpf)

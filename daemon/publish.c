@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "publish.h"
+
+/**
+ * sg_image_publish() - make @img the policy every later decision uses.
+ * @outer_fd: the sg_policy map (ARRAY_OF_MAPS, one slot).
+ * @ret: the published image, for reading hit counters; untouched on error.
+ *
+ * The image goes into a map of its own, beside the live one; one update of
+ * the single slot switches every later decision to it. The kernel returns
+ * from that update only after the decisions in flight on the old image have
+ * finished (map-in-map updates wait for an RCU grace period), so the old
+ * image may be released when this returns.
+ *
+ * Return: 0 or a negative errno; on error the live policy stays.
+ */
+int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t page = sysconf(_SC_PAGESIZE);
+	size_t len = ((size_t)img->nr_blocks * SG_BLK_BYTES + page - 1) / page * page;
+	__u32 zero = 0;
+	void *mem;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sg_image", sizeof(__u32), SG_BLK_BYTES,
+			    img->nr_blocks, &opts);
+	if (fd < 0)
+		return -errno;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	memcpy(mem, img->blk, (size_t)img->nr_blocks * SG_BLK_BYTES);
+	if (bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY) < 0) {
+		err = -errno;
+		munmap(mem, len);
+		close(fd);
+		return err;
+	}
+	*ret = (struct sg_live){ .blk = mem, .nr_blocks = img->nr_blocks, .len = len, .fd = fd };
+	return 0;
+}
+
+void sg_live_release(struct sg_live *live)
+{
+	if (live->blk)
+		munmap(live->blk, live->len);
+	if (live->fd >= 0)
+		close(live->fd);
+	live->blk = NULL;
+	live->fd = -1;
+}

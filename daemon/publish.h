@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SG_PUBLISH_H
+#define SG_PUBLISH_H
+
+#include <stddef.h>
+#include "compile.h"
+
+/* A published image: the kernel's map, and our read-write mapping of it. */
+struct sg_live {
+	struct sg_blk *blk;
+	__u32 nr_blocks;
+	size_t len;
+	int fd;
+};
+
+int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret);
+void sg_live_release(struct sg_live *live);
+
+#endif

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test wrapper around bpf/decide.h: cgroup sock_addr programs cannot run
+ * under BPF_PROG_TEST_RUN, a tc program can. The "packet" is a struct
+ * sg_query; the return value packs the answer:
+ *   bits 0-1 verdict, bits 2-15 rule index + 1 (0: the default),
+ *   bits 16-31 the low 16 bits of the generation; 0xffffffff: no image or
+ *   an inconsistent one.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "sovguard_egress.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct sg_image_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sg_blk));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct sg_image_map);
+} sg_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_query);
+} sg_scratch SEC(".maps");
+
+#define SG_IMG_T void *
+#define SG_BLK(img, i) ({ __u32 __k = (i); (struct sg_blk *)bpf_map_lookup_elem(img, &__k); })
+#define SG_HIT(p) __sync_fetch_and_add((p), 1)
+#define SG_LOOP(n, fn, ctx) bpf_loop((n), (fn), (ctx), 0)
+#include "decide.h"
+
+SEC("tc")
+int sg_decide_test(struct __sk_buff *skb)
+{
+	const struct sg_image_hdr *h;
+	struct sg_answer ans = {};
+	struct sg_query *q;
+	__u32 zero = 0;
+	void *img;
+
+	q = bpf_map_lookup_elem(&sg_scratch, &zero);
+	if (!q || bpf_skb_load_bytes(skb, 0, q, sizeof(*q)))
+		return -1;
+	img = bpf_map_lookup_elem(&sg_policy, &zero);
+	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
+	if (!h || h->magic != SG_IMAGE_MAGIC || sg_decide(img, h, q, &ans))
+		return -1;
+	return (ans.verdict & 3) | ((ans.rule == SG_RULE_DEFAULT ? 0 : ans.rule + 1) << 2) |
+	       (ans.generation << 16);
+}

@@ -7,23 +7,23 @@
 
 #include "internal.h"
 
-#define SGP_CHUNK_SIZE	(64u << 10)
+#define SG_POL_CHUNK_SIZE	(64u << 10)
 
-struct sgp_chunk {
-	struct sgp_chunk *next;
+struct sg_pol_chunk {
+	struct sg_pol_chunk *next;
 	size_t used, size;
 	max_align_t data[];
 };
 
-void *sgp_arena_alloc(struct sgp_arena *a, size_t size)
+void *sg_pol_arena_alloc(struct sg_pol_arena *a, size_t size)
 {
-	struct sgp_chunk *c = a->head;
+	struct sg_pol_chunk *c = a->head;
 	size_t align = sizeof(max_align_t);
 	void *p;
 
 	size = (size + align - 1) & ~(align - 1);
 	if (!c || c->size - c->used < size) {
-		size_t csize = size > SGP_CHUNK_SIZE ? size : SGP_CHUNK_SIZE;
+		size_t csize = size > SG_POL_CHUNK_SIZE ? size : SG_POL_CHUNK_SIZE;
 
 		c = malloc(sizeof(*c) + csize);
 		if (!c)
@@ -39,16 +39,16 @@ void *sgp_arena_alloc(struct sgp_arena *a, size_t size)
 	return p;
 }
 
-char *sgp_arena_strndup(struct sgp_arena *a, const char *s, size_t n)
+char *sg_pol_arena_strndup(struct sg_pol_arena *a, const char *s, size_t n)
 {
-	char *d = sgp_arena_alloc(a, n + 1);
+	char *d = sg_pol_arena_alloc(a, n + 1);
 
 	if (d)
 		memcpy(d, s, n);
 	return d;
 }
 
-char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
+char *sg_pol_arena_printf(struct sg_pol_arena *a, const char *fmt, ...)
 {
 	va_list ap;
 	char *d;
@@ -59,7 +59,7 @@ char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return NULL;
-	d = sgp_arena_alloc(a, (size_t)n + 1);
+	d = sg_pol_arena_alloc(a, (size_t)n + 1);
 	if (!d)
 		return NULL;
 	va_start(ap, fmt);
@@ -68,10 +68,10 @@ char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
 	return d;
 }
 
-void sgp_arena_free(struct sgp_arena *a)
+void sg_pol_arena_free(struct sg_pol_arena *a)
 {
 	while (a->head) {
-		struct sgp_chunk *c = a->head;
+		struct sg_pol_chunk *c = a->head;
 
 		a->head = c->next;
 		free(c);

@@ -24,7 +24,7 @@
 #define SG_MAX_DATA_FILE_SIZE	(512ul << 20)	/* text data files are read whole */
 
 struct sg_data {
-	struct sgp_raw *raw;
+	struct sg_pol_raw *raw;
 	size_t nr_raw, cap_raw;
 	struct sg_range *ranges;
 	size_t nr_ranges;
@@ -38,7 +38,7 @@ struct sg_data {
 	size_t nr_labels;
 };
 
-int sgp_grow(void **arr, size_t *cap, size_t need, size_t elem)
+int sg_pol_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
 	void *n;
@@ -98,17 +98,17 @@ void sg_data_free(struct sg_data *d)
 	free(d);
 }
 
-int sgp_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
+int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label)
 {
-	struct sgp_raw *r;
+	struct sg_pol_raw *r;
 	int err;
 
 	if (first > last)
 		return -EINVAL;
 	if (d->nr_raw >= SG_MAX_DATA_RANGES)
 		return -E2BIG;
-	err = sgp_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + 1, sizeof(*d->raw));
+	err = sg_pol_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + 1, sizeof(*d->raw));
 	if (err)
 		return err;
 	r = &d->raw[d->nr_raw];
@@ -125,31 +125,31 @@ int sgp_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc,
 	d->sources[d->nr_sources - 1].nr_networks++;
 	if (asn) {
 		d->has_asn_info = true;
-		return sgp_data_add_asn(d, asn);
+		return sg_pol_data_add_asn(d, asn);
 	}
 	return 0;
 }
 
-int sgp_data_add_asn(struct sg_data *d, uint32_t asn)
+int sg_pol_data_add_asn(struct sg_data *d, uint32_t asn)
 {
 	int err;
 
 	/* Consecutive networks often share an AS: skip the obvious repeat. */
 	if (d->nr_asns && d->asns[d->nr_asns - 1] == asn)
 		return 0;
-	err = sgp_grow((void **)&d->asns, &d->cap_asns, d->nr_asns + 1, sizeof(*d->asns));
+	err = sg_pol_grow((void **)&d->asns, &d->cap_asns, d->nr_asns + 1, sizeof(*d->asns));
 	if (err)
 		return err;
 	d->asns[d->nr_asns++] = asn;
 	return 0;
 }
 
-void sgp_data_set_has_asn_info(struct sg_data *d)
+void sg_pol_data_set_has_asn_info(struct sg_data *d)
 {
 	d->has_asn_info = true;
 }
 
-int sgp_data_intern_label(struct sg_data *d, const char *name, size_t len)
+int sg_pol_data_intern_label(struct sg_data *d, const char *name, size_t len)
 {
 	for (size_t i = 1; i < d->nr_labels; i++)
 		if (strlen(d->labels[i]) == len && !memcmp(d->labels[i], name, len))
@@ -171,7 +171,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static int cmp_raw(const void *a, const void *b)
 {
-	const struct sgp_raw *x = a, *y = b;
+	const struct sg_pol_raw *x = a, *y = b;
 
 	if (x->first != y->first)
 		return x->first < y->first ? -1 : 1;
@@ -179,7 +179,7 @@ static int cmp_raw(const void *a, const void *b)
 }
 
 /* true if raw a is more specific than raw b */
-static inline bool raw_better(const struct sgp_raw *a, const struct sgp_raw *b)
+static inline bool raw_better(const struct sg_pol_raw *a, const struct sg_pol_raw *b)
 {
 	sg_u128 sa = a->last - a->first, sb = b->last - b->first;
 
@@ -191,7 +191,7 @@ static inline bool raw_better(const struct sgp_raw *a, const struct sgp_raw *b)
 struct heap {
 	uint32_t *v;
 	size_t n;
-	const struct sgp_raw *raw;
+	const struct sg_pol_raw *raw;
 };
 
 static void heap_push(struct heap *h, uint32_t idx)
@@ -233,21 +233,21 @@ static void heap_pop(struct heap *h)
 	}
 }
 
-static void emit(struct sg_data *d, sg_u128 first, sg_u128 last, const struct sgp_raw *r)
+static void emit(struct sg_data *d, sg_u128 first, sg_u128 last, const struct sg_pol_raw *r)
 {
 	struct sg_range *prev = d->nr_ranges ? &d->ranges[d->nr_ranges - 1] : NULL;
 	struct sg_range *o;
 
-	if (prev && sgp_addr_to_u128(&prev->last) + 1 == first && prev->asn == r->asn &&
+	if (prev && sg_pol_addr_to_u128(&prev->last) + 1 == first && prev->asn == r->asn &&
 	    !memcmp(prev->cc, r->cc, 2) && prev->flags == r->flags &&
 	    prev->source == r->source && prev->label == r->label) {
-		sgp_u128_to_addr(last, &prev->last);
+		sg_pol_u128_to_addr(last, &prev->last);
 		return;
 	}
 	o = &d->ranges[d->nr_ranges++];
 	memset(o, 0, sizeof(*o));
-	sgp_u128_to_addr(first, &o->first);
-	sgp_u128_to_addr(last, &o->last);
+	sg_pol_u128_to_addr(first, &o->first);
+	sg_pol_u128_to_addr(last, &o->last);
 	o->asn = r->asn;
 	memcpy(o->cc, r->cc, 2);
 	o->flags = r->flags;
@@ -291,7 +291,7 @@ int sg_data_finish(struct sg_data *d)
 
 	i = 0;
 	while (i < d->nr_raw || h.n) {
-		const struct sgp_raw *top;
+		const struct sg_pol_raw *top;
 		sg_u128 end;
 
 		if (!h.n)
@@ -378,7 +378,7 @@ bool sg_data_has_asn(const struct sg_data *d, uint32_t asn)
 
 int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct sg_lookup *ret)
 {
-	sg_u128 a = sgp_addr_to_u128(addr);
+	sg_u128 a = sg_pol_addr_to_u128(addr);
 	size_t lo = 0, hi = d->nr_ranges;
 	const struct sg_range *r = NULL;
 
@@ -388,12 +388,12 @@ int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (sgp_addr_to_u128(&d->ranges[mid].first) <= a)
+		if (sg_pol_addr_to_u128(&d->ranges[mid].first) <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo && sgp_addr_to_u128(&d->ranges[lo - 1].last) >= a)
+	if (lo && sg_pol_addr_to_u128(&d->ranges[lo - 1].last) >= a)
 		r = &d->ranges[lo - 1];
 
 	memset(ret, 0, sizeof(*ret));
@@ -427,7 +427,7 @@ int sg_addr_parse(const char *s, struct in6_addr *ret)
 }
 
 /* "a.b.c.d/n" or "x::/n" (or a bare address); IPv4 comes out mapped. */
-int sgp_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len)
+int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len)
 {
 	char buf[64];
 	const char *slash;
@@ -458,7 +458,7 @@ int sgp_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *le
 	}
 	if (v4)
 		plen += 96;
-	v = sgp_addr_to_u128(addr);
+	v = sg_pol_addr_to_u128(addr);
 	mask = plen ? ~(sg_u128)0 << (128 - plen) : 0;
 	if (v & ~mask)
 		return -EDOM;	/* host bits set */
@@ -553,7 +553,7 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 	}
 	switch (kind) {
 	case SG_SRC_LIBLOC: {
-		_sgp_fclose_ FILE *f = NULL;
+		_sg_pol_fclose_ FILE *f = NULL;
 		int dfd = dup(fd);
 
 		if (dfd < 0)
@@ -564,19 +564,19 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 			close(dfd);
 			return err;
 		}
-		err = sgp_load_libloc(d, name, buf, len, f, &created, diag);
+		err = sg_pol_load_libloc(d, name, buf, len, f, &created, diag);
 		break;
 	}
 	case SG_SRC_MMDB:
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-		err = sgp_load_mmdb(d, name, fdpath, &created, diag);
+		err = sg_pol_load_mmdb(d, name, fdpath, &created, diag);
 		break;
 	case SG_SRC_TOR_GEOIP:
-		err = sgp_load_tor(d, name, buf, len, diag);
+		err = sg_pol_load_tor(d, name, buf, len, diag);
 		break;
 	case SG_SRC_CIDR:
 	default:
-		err = sgp_load_cidr(d, name, buf, len, diag);
+		err = sg_pol_load_cidr(d, name, buf, len, diag);
 		break;
 	}
 	d->sources[d->nr_sources - 1].created = created;
@@ -584,7 +584,8 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 		return err;
 	if (!d->sources[d->nr_sources - 1].nr_networks) {
 		if (diag)
-			fprintf(diag, "%s: no networks in %s data\n", name, sg_source_kind_name(kind));
+			fprintf(diag, "%s: no networks in %s data\n", name,
+				sg_source_kind_name(kind));
 		return -ENODATA;
 	}
 	return check_age(name, created, opts, diag);
@@ -592,7 +593,7 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 
 int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts *opts, FILE *diag)
 {
-	_sgp_close_ int fd = -1;
+	_sg_pol_close_ int fd = -1;
 	struct stat st;
 	void *map;
 	int err;
@@ -618,7 +619,8 @@ int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts 
 	}
 	if ((unsigned long)st.st_size > SG_MAX_DATA_FILE_SIZE) {
 		if (diag)
-			fprintf(diag, "%s: larger than %lu MiB\n", path, SG_MAX_DATA_FILE_SIZE >> 20);
+			fprintf(diag, "%s: larger than %lu MiB\n", path,
+				SG_MAX_DATA_FILE_SIZE >> 20);
 		return -EFBIG;
 	}
 	map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -636,7 +638,7 @@ int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts 
 int sg_data_load_buffer(struct sg_data *d, const char *name, const void *buf, size_t len,
 			const struct sg_load_opts *opts, FILE *diag)
 {
-	_sgp_close_ int fd = -1;
+	_sg_pol_close_ int fd = -1;
 	size_t off = 0;
 
 	fd = memfd_create("sg-data", MFD_CLOEXEC);

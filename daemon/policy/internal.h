@@ -10,32 +10,32 @@
 
 #include "policy.h"
 
-static inline void sgp_freep(void *p)
+static inline void sg_pol_freep(void *p)
 {
 	free(*(void **)p);
 }
 
-static inline void sgp_fclosep(FILE **f)
+static inline void sg_pol_fclosep(FILE **f)
 {
 	if (*f)
 		fclose(*f);
 }
 
-static inline void sgp_closep(int *fd)
+static inline void sg_pol_closep(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 }
 
-#define _sgp_free_ __attribute__((cleanup(sgp_freep)))
-#define _sgp_fclose_ __attribute__((cleanup(sgp_fclosep)))
-#define _sgp_close_ __attribute__((cleanup(sgp_closep)))
+#define _sg_pol_free_ __attribute__((cleanup(sg_pol_freep)))
+#define _sg_pol_fclose_ __attribute__((cleanup(sg_pol_fclosep)))
+#define _sg_pol_close_ __attribute__((cleanup(sg_pol_closep)))
 
-#define SGP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SG_POL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef unsigned __int128 sg_u128;
 
-static inline sg_u128 sgp_addr_to_u128(const struct in6_addr *a)
+static inline sg_u128 sg_pol_addr_to_u128(const struct in6_addr *a)
 {
 	sg_u128 v = 0;
 
@@ -44,7 +44,7 @@ static inline sg_u128 sgp_addr_to_u128(const struct in6_addr *a)
 	return v;
 }
 
-static inline void sgp_u128_to_addr(sg_u128 v, struct in6_addr *a)
+static inline void sg_pol_u128_to_addr(sg_u128 v, struct in6_addr *a)
 {
 	for (int i = 15; i >= 0; i--) {
 		a->s6_addr[i] = (uint8_t)v;
@@ -52,34 +52,34 @@ static inline void sgp_u128_to_addr(sg_u128 v, struct in6_addr *a)
 	}
 }
 
-#define SGP_V4_MAPPED ((sg_u128)0xffff << 32)
+#define SG_POL_V4_MAPPED ((sg_u128)0xffff << 32)
 
 /* Bump allocator: a policy is freed in one go. */
-struct sgp_arena {
-	struct sgp_chunk *head;
+struct sg_pol_arena {
+	struct sg_pol_chunk *head;
 };
 
-void *sgp_arena_alloc(struct sgp_arena *a, size_t size);
-char *sgp_arena_strndup(struct sgp_arena *a, const char *s, size_t n);
-char *sgp_arena_printf(struct sgp_arena *a, const char *fmt, ...)
+void *sg_pol_arena_alloc(struct sg_pol_arena *a, size_t size);
+char *sg_pol_arena_strndup(struct sg_pol_arena *a, const char *s, size_t n);
+char *sg_pol_arena_printf(struct sg_pol_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void sgp_arena_free(struct sgp_arena *a);
+void sg_pol_arena_free(struct sg_pol_arena *a);
 
 /* Growable array of fixed-size elements; *cap doubles. */
-int sgp_grow(void **arr, size_t *cap, size_t need, size_t elem);
+int sg_pol_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* Built-in zones (zones.c). */
-struct sgp_builtin_zone {
+struct sg_pol_builtin_zone {
 	const char *name;
 	const char *members;	/* space-separated lower-case ISO codes */
 	const char *as_of;	/* date the membership was checked */
 };
 
-extern const struct sgp_builtin_zone sgp_builtin_zones[];
-extern const size_t sgp_nr_builtin_zones;
+extern const struct sg_pol_builtin_zone sg_pol_builtin_zones[];
+extern const size_t sg_pol_nr_builtin_zones;
 
 /* Data loaders: append raw networks, before the sweep. */
-struct sgp_raw {
+struct sg_pol_raw {
 	sg_u128 first, last;
 	uint32_t asn;
 	char cc[2];
@@ -89,19 +89,19 @@ struct sgp_raw {
 	uint32_t seq;		/* input order, breaks ties */
 };
 
-int sgp_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
+int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label);
-int sgp_data_add_asn(struct sg_data *d, uint32_t asn);
-int sgp_data_intern_label(struct sg_data *d, const char *name, size_t len);
-void sgp_data_set_has_asn_info(struct sg_data *d);
+int sg_pol_data_add_asn(struct sg_data *d, uint32_t asn);
+int sg_pol_data_intern_label(struct sg_data *d, const char *name, size_t len);
+void sg_pol_data_set_has_asn_info(struct sg_data *d);
 
-int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
+int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
 		    time_t *created, FILE *diag);
-int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
+int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
 		  FILE *diag);
-int sgp_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
-int sgp_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
+int sg_pol_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
+int sg_pol_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
 
-int sgp_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
+int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
 
 #endif

@@ -152,7 +152,7 @@ out:
 	return err;
 }
 
-int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
+int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
 		    time_t *created, FILE *diag)
 {
 	__attribute__((cleanup(loc_ctxp))) struct loc_ctx *ctx = NULL;
@@ -186,13 +186,13 @@ int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t
 	err = loc_database_enumerator_new(&en, db, LOC_DB_ENUMERATE_ASES, 0);
 	if (err)
 		return -ENOMEM;
-	sgp_data_set_has_asn_info(d);
+	sg_pol_data_set_has_asn_info(d);
 	for (;;) {
 		as = NULL;
 		err = loc_database_enumerator_next_as(en, &as);
 		if (err || !as)
 			break;
-		err = sgp_data_add_asn(d, loc_as_get_number(as));
+		err = sg_pol_data_add_asn(d, loc_as_get_number(as));
 		loc_as_unref(as);
 		if (err)
 			return err;
@@ -234,8 +234,9 @@ int sgp_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t
 			flags |= SG_FLAG_DROP;
 		err = -EINVAL;
 		if (first && last)
-			err = sgp_data_add(d, sgp_addr_to_u128(first), sgp_addr_to_u128(last), cc,
-					   loc_network_get_asn(net), flags, 0);
+			err = sg_pol_data_add(d, sg_pol_addr_to_u128(first),
+					      sg_pol_addr_to_u128(last), cc,
+					      loc_network_get_asn(net), flags, 0);
 		loc_network_unref(net);
 		if (err) {
 			if (diag)
@@ -296,14 +297,14 @@ static int mmdb_record(struct sg_data *d, const char *name, MMDB_entry_s *entry,
 		flags |= SG_FLAG_ANYCAST;
 	if (!cc[0] && !asn && !flags)
 		return 0;
-	return sgp_data_add(d, first, last, cc, asn, flags, 0);
+	return sg_pol_data_add(d, first, last, cc, asn, flags, 0);
 corrupt:
 	if (diag)
 		fprintf(diag, "%s: corrupt data record: %s\n", name, MMDB_strerror(st));
 	return -EINVAL;
 }
 
-int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
+int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
 		  FILE *diag)
 {
 	MMDB_s mmdb;
@@ -317,7 +318,8 @@ int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t 
 	st = MMDB_open(path, MMDB_MODE_MMAP, &mmdb);
 	if (st != MMDB_SUCCESS) {
 		if (diag)
-			fprintf(diag, "%s: not a readable MMDB file: %s\n", name, MMDB_strerror(st));
+			fprintf(diag, "%s: not a readable MMDB file: %s\n", name,
+				MMDB_strerror(st));
 		return st == MMDB_IO_ERROR ? -EIO : -EINVAL;
 	}
 	open_db = &mmdb;
@@ -387,8 +389,8 @@ int sgp_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t 
 				break;
 			case MMDB_RECORD_TYPE_DATA:
 				if (bits == 32 || (depth >= 96 && !(first >> 32))) {
-					first |= SGP_V4_MAPPED;
-					last |= SGP_V4_MAPPED;
+					first |= SG_POL_V4_MAPPED;
+					last |= SG_POL_V4_MAPPED;
 				}
 				err = mmdb_record(d, name, entry, first, last, diag);
 				if (err)
@@ -524,8 +526,8 @@ static int tor_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg)
 			text_error(t, lineno, "bad IPv6 address");
 			return 0;
 		}
-		lo = sgp_addr_to_u128(&a);
-		hi = sgp_addr_to_u128(&b);
+		lo = sg_pol_addr_to_u128(&a);
+		hi = sg_pol_addr_to_u128(&b);
 	} else {
 		uint32_t a, b;
 
@@ -533,8 +535,8 @@ static int tor_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg)
 			text_error(t, lineno, "bad IPv4 integer");
 			return 0;
 		}
-		lo = SGP_V4_MAPPED | a;
-		hi = SGP_V4_MAPPED | b;
+		lo = SG_POL_V4_MAPPED | a;
+		hi = SG_POL_V4_MAPPED | b;
 	}
 	if (lo > hi) {
 		text_error(t, lineno, "range ends before it starts");
@@ -547,10 +549,10 @@ static int tor_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg)
 		text_error(t, lineno, "unknown country code '%s'", cc);
 		return 0;
 	}
-	return cc ? sgp_data_add(d, lo, hi, cc, 0, 0, 0) : 0;
+	return cc ? sg_pol_data_add(d, lo, hi, cc, 0, 0, 0) : 0;
 }
 
-int sgp_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag)
+int sg_pol_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag)
 {
 	struct text_ctx t = { .name = name, .diag = diag };
 
@@ -583,7 +585,7 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 	int err;
 
 	tok = strtok_r(s, " \t", &save);
-	err = sgp_parse_prefix(tok, strlen(tok), &a, &len);
+	err = sg_pol_parse_prefix(tok, strlen(tok), &a, &len);
 	if (err) {
 		text_error(t, lineno, "'%s' is not a network prefix%s", tok,
 			   err == -EDOM ? " (host bits set)" : "");
@@ -603,7 +605,7 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 			}
 			memcpy(cc, tok, 3);
 		} else if (label_valid(tok)) {
-			label = sgp_data_intern_label(d, tok, strlen(tok));
+			label = sg_pol_data_intern_label(d, tok, strlen(tok));
 			if (label < 0) {
 				text_error(t, lineno, "more than %u zone labels",
 					   SG_MAX_DATA_LABELS);
@@ -619,12 +621,12 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 		text_error(t, lineno, "network without a country, AS or zone label");
 		return 0;
 	}
-	lo = sgp_addr_to_u128(&a);
+	lo = sg_pol_addr_to_u128(&a);
 	host = len ? (((sg_u128)1 << (128 - len)) - 1) : ~(sg_u128)0;
-	return sgp_data_add(d, lo, lo | host, cc, asn, 0, (uint16_t)label);
+	return sg_pol_data_add(d, lo, lo | host, cc, asn, 0, (uint16_t)label);
 }
 
-int sgp_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag)
+int sg_pol_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag)
 {
 	struct text_ctx t = { .name = name, .diag = diag };
 

@@ -76,7 +76,7 @@ struct sg_parser {
 	FILE *diag;
 	unsigned int errors;
 	bool stopped;
-	struct sgp_arena arena;
+	struct sg_pol_arena arena;
 	struct atom_table atoms;
 	struct pzone *zones;
 	size_t nr_zones, cap_zones;
@@ -91,8 +91,8 @@ struct sg_parser {
 	const char *chain[SG_MAX_ZONE_DEPTH + 2];	/* zones being resolved */
 };
 
-struct sgp_policy_priv {
-	struct sgp_arena arena;
+struct sg_pol_policy_priv {
+	struct sg_pol_arena arena;
 };
 
 /* ---------------------------------------------------------------------------
@@ -188,7 +188,7 @@ static int atom_intern(struct atom_table *t, const struct sg_atom *a, uint32_t *
 	}
 	if (t->n >= SG_MAX_ATOMS)
 		return -E2BIG;
-	err = sgp_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	err = sg_pol_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v));
 	if (err)
 		return err;
 	t->v[t->n] = *a;
@@ -199,7 +199,7 @@ static int atom_intern(struct atom_table *t, const struct sg_atom *a, uint32_t *
 
 static int items_add(struct items *it, const struct item *x)
 {
-	int err = sgp_grow((void **)&it->v, &it->cap, it->n + 1, sizeof(*it->v));
+	int err = sg_pol_grow((void **)&it->v, &it->cap, it->n + 1, sizeof(*it->v));
 
 	if (err)
 		return err;
@@ -282,7 +282,8 @@ static int lex(struct line *l, const char *s, size_t len)
 			t->type = T_STRING;
 			i++;
 			while (i < len && s[i] != '"') {
-				if (s[i] == '\\' && i + 1 < len && (s[i + 1] == '"' || s[i + 1] == '\\'))
+				if (s[i] == '\\' && i + 1 < len &&
+				    (s[i + 1] == '"' || s[i + 1] == '\\'))
 					i++;
 				*out++ = s[i++];
 			}
@@ -353,7 +354,7 @@ static const char *const keywords[] = {
 
 static bool is_keyword(const char *s)
 {
-	for (size_t i = 0; i < SGP_ARRAY_SIZE(keywords); i++)
+	for (size_t i = 0; i < SG_POL_ARRAY_SIZE(keywords); i++)
 		if (!strcmp(s, keywords[i]))
 			return true;
 	return false;
@@ -541,16 +542,16 @@ static bool parse_item(struct line *l, struct items *out, bool neg)
 			struct item it = { .kind = ITEM_ZONE, .negated = neg,
 					   .pos = lpos(l, v->col), .zone = v->s };
 
-			it.zone = sgp_arena_strndup(&p->arena, v->s, v->len);
+			it.zone = sg_pol_arena_strndup(&p->arena, v->s, v->len);
 			if (!it.zone || items_add(out, &it))
 				perr(p, &at, "out of memory");
 		} else if (is_kw(t, "flag")) {
 			size_t i;
 
-			for (i = 0; i < SGP_ARRAY_SIZE(flag_names); i++)
+			for (i = 0; i < SG_POL_ARRAY_SIZE(flag_names); i++)
 				if (!strcmp(v->s, flag_names[i].name))
 					break;
-			if (i == SGP_ARRAY_SIZE(flag_names)) {
+			if (i == SG_POL_ARRAY_SIZE(flag_names)) {
 				perr(p, &(struct pos){ l->file, l->lineno, v->col },
 				     "unknown flag '%s' (anonymous-proxy, satellite, anycast, drop)",
 				     v->s);
@@ -574,7 +575,7 @@ static bool parse_item(struct line *l, struct items *out, bool neg)
 
 		memset(&a, 0, sizeof(a));
 		a.kind = SG_ATOM_PREFIX;
-		err = sgp_parse_prefix(t->s, t->len, &a.prefix.addr, &a.prefix.len);
+		err = sg_pol_parse_prefix(t->s, t->len, &a.prefix.addr, &a.prefix.len);
 		if (err == -EDOM)
 			perr(p, &at, "prefix '%s' has host bits set", t->s);
 		else if (err == -ERANGE)
@@ -594,7 +595,7 @@ static bool parse_item(struct line *l, struct items *out, bool neg)
 	if (islower((unsigned char)t->s[0])) {
 		struct item it = { .kind = ITEM_ZONE, .negated = neg, .pos = at };
 
-		it.zone = sgp_arena_strndup(&p->arena, t->s, t->len);
+		it.zone = sg_pol_arena_strndup(&p->arena, t->s, t->len);
 		if (!it.zone || items_add(out, &it))
 			perr(p, &at, "out of memory");
 		return true;
@@ -720,19 +721,19 @@ static void parse_zone(struct line *l, const struct tok *kw)
 		     old->pos.file, old->pos.line);
 		goto out;
 	}
-	if (p->nr_zones - sgp_nr_builtin_zones >= SG_MAX_ZONES) {
+	if (p->nr_zones - sg_pol_nr_builtin_zones >= SG_MAX_ZONES) {
 		perr(p, &at, "more than %u zones", SG_MAX_ZONES);
 		goto out;
 	}
-	if (sgp_grow((void **)&p->zones, &p->cap_zones, p->nr_zones + 1, sizeof(*p->zones))) {
+	if (sg_pol_grow((void **)&p->zones, &p->cap_zones, p->nr_zones + 1, sizeof(*p->zones))) {
 		perr(p, &at, "out of memory");
 		goto out;
 	}
 	z = &p->zones[p->nr_zones++];
 	memset(z, 0, sizeof(*z));
-	z->name = sgp_arena_strndup(&p->arena, name->s, name->len);
+	z->name = sg_pol_arena_strndup(&p->arena, name->s, name->len);
 	z->pos = at;
-	z->defined_at = sgp_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
+	z->defined_at = sg_pol_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
 	z->items = items;
 	return;
 out:
@@ -763,7 +764,7 @@ static void parse_default(struct line *l, const struct tok *kw)
 	p->has_default = true;
 	p->default_verdict = v;
 	p->default_pos = at;
-	p->default_id = sgp_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
+	p->default_id = sg_pol_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
 }
 
 static bool path_ok(struct line *l, const struct tok *t, const char *what, bool is_cgroup)
@@ -807,7 +808,7 @@ static bool unit_ok(struct line *l, const struct tok *t)
 			return false;
 		}
 	}
-	for (size_t i = 0; dot && dot != t->s && i < SGP_ARRAY_SIZE(suffixes); i++)
+	for (size_t i = 0; dot && dot != t->s && i < SG_POL_ARRAY_SIZE(suffixes); i++)
 		suffix |= !strcmp(dot, suffixes[i]);
 	if (!suffix) {
 		perr(l->p, &at, "unit '%s' must end in .service, .scope or .slice", t->s);
@@ -862,7 +863,7 @@ static bool parse_ports(struct line *l, struct prule *r)
 			break;
 		next(l);
 	}
-	r->r.ports = sgp_arena_alloc(&p->arena, n * sizeof(*v));
+	r->r.ports = sg_pol_arena_alloc(&p->arena, n * sizeof(*v));
 	if (!r->r.ports)
 		return false;
 	memcpy((void *)r->r.ports, v, n * sizeof(*v));
@@ -923,7 +924,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		     SG_MAX_RULES);
 		return;
 	}
-	if (sgp_grow((void **)&p->rules, &p->cap_rules, p->nr_rules + 1, sizeof(*p->rules)))
+	if (sg_pol_grow((void **)&p->rules, &p->cap_rules, p->nr_rules + 1, sizeof(*p->rules)))
 		return;
 	r = &p->rules[p->nr_rules];
 	memset(r, 0, sizeof(*r));
@@ -964,7 +965,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 				expected(l, a, "a rule name");
 				ok = false;
 			} else if (check_name(l, a, "rule")) {
-				r->r.name = sgp_arena_strndup(&p->arena, a->s, a->len);
+				r->r.name = sg_pol_arena_strndup(&p->arena, a->s, a->len);
 			}
 			break;
 		case C_SUBJ_ALL:
@@ -980,17 +981,17 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 			}
 			if (c == C_UNIT && unit_ok(l, a)) {
 				r->r.subject.mask |= SG_SUBJ_UNIT;
-				r->r.subject.unit = sgp_arena_strndup(&p->arena, a->s, a->len);
+				r->r.subject.unit = sg_pol_arena_strndup(&p->arena, a->s, a->len);
 			} else if (c == C_CGROUP && path_ok(l, a, "cgroup", true)) {
 				size_t len = a->len;
 
 				while (len > 1 && a->s[len - 1] == '/')
 					len--;
 				r->r.subject.mask |= SG_SUBJ_CGROUP;
-				r->r.subject.cgroup = sgp_arena_strndup(&p->arena, a->s, len);
+				r->r.subject.cgroup = sg_pol_arena_strndup(&p->arena, a->s, len);
 			} else if (c == C_EXE && path_ok(l, a, "exe", false)) {
 				r->r.subject.mask |= SG_SUBJ_EXE;
-				r->r.subject.exe = sgp_arena_strndup(&p->arena, a->s, a->len);
+				r->r.subject.exe = sg_pol_arena_strndup(&p->arena, a->s, a->len);
 			}
 			break;
 		case C_UID:
@@ -1041,7 +1042,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 	}
 	if (!r->r.proto_mask)
 		r->r.proto_mask = SG_PROTO_ANY;
-	r->r.id = sgp_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
+	r->r.id = sg_pol_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
 	r->r.file = l->base;
 	if (r->r.name) {
 		for (size_t i = 0; i < p->nr_rules; i++) {
@@ -1083,8 +1084,8 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 
 	if (p->finished)
 		return -EALREADY;
-	file = sgp_arena_strndup(&p->arena, name, strlen(name));
-	id_base = sgp_arena_strndup(&p->arena, base, strlen(base));
+	file = sg_pol_arena_strndup(&p->arena, name, strlen(name));
+	id_base = sg_pol_arena_strndup(&p->arena, base, strlen(base));
 	if (!file || !id_base)
 		return -ENOMEM;
 	if (++p->nr_files > SG_MAX_FILES) {
@@ -1125,8 +1126,8 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 
 int sg_parser_add_file(struct sg_parser *p, const char *path)
 {
-	_sgp_close_ int fd = -1;
-	_sgp_free_ char *buf = NULL;
+	_sg_pol_close_ int fd = -1;
+	_sg_pol_free_ char *buf = NULL;
 	struct stat st;
 	size_t off = 0;
 	struct pos at = { path, 1, 1 };
@@ -1199,7 +1200,7 @@ static int u32_add(struct u32vec *x, const uint32_t *v, size_t n)
 
 	if (!n)
 		return 0;
-	err = sgp_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
+	err = sg_pol_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
 	if (err)
 		return err;
 	memcpy(x->v + x->n, v, n * sizeof(*v));
@@ -1241,7 +1242,8 @@ static int item_atoms(struct sg_parser *p, const struct item *it, struct u32vec 
 		while (k < depth && strcmp(p->chain[k], ref->name))
 			k++;
 		for (; k < depth && off < sizeof(buf); k++)
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s -> ", p->chain[k]);
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s -> ",
+						p->chain[k]);
 		perr(p, &it->pos, "zone cycle: %s%s", buf, ref->name);
 		return -ELOOP;
 	}
@@ -1277,7 +1279,8 @@ static int resolve_zone(struct sg_parser *p, struct pzone *z, unsigned int depth
 		return err;
 	}
 	z->nr_atoms = sort_unique(acc.v, acc.n);
-	z->atoms = sgp_arena_alloc(&p->arena, (z->nr_atoms ? z->nr_atoms : 1) * sizeof(uint32_t));
+	z->atoms = sg_pol_arena_alloc(&p->arena,
+				      (z->nr_atoms ? z->nr_atoms : 1) * sizeof(uint32_t));
 	if (z->atoms && z->nr_atoms)
 		memcpy(z->atoms, acc.v, z->nr_atoms * sizeof(uint32_t));
 	free(acc.v);
@@ -1295,7 +1298,7 @@ static int build_dest(struct sg_parser *p, const struct items *items, bool opera
 
 	for (size_t i = 0; i < items->n; i++)
 		nneg += items->v[i].negated;
-	terms = sgp_arena_alloc(&p->arena, (nneg + 1) * sizeof(*terms));
+	terms = sg_pol_arena_alloc(&p->arena, (nneg + 1) * sizeof(*terms));
 	if (!terms)
 		return -ENOMEM;
 	for (size_t i = 0; i < items->n; i++) {
@@ -1320,7 +1323,7 @@ static int build_dest(struct sg_parser *p, const struct items *items, bool opera
 			uint32_t *v;
 
 			one.n = sort_unique(one.v, one.n);
-			v = sgp_arena_alloc(&p->arena, (one.n ? one.n : 1) * sizeof(*v));
+			v = sg_pol_arena_alloc(&p->arena, (one.n ? one.n : 1) * sizeof(*v));
 			if (v) {
 				if (one.n)
 					memcpy(v, one.v, one.n * sizeof(*v));
@@ -1337,7 +1340,7 @@ static int build_dest(struct sg_parser *p, const struct items *items, bool opera
 		uint32_t *v;
 
 		pos.n = sort_unique(pos.v, pos.n);
-		v = sgp_arena_alloc(&p->arena, (pos.n ? pos.n : 1) * sizeof(*v));
+		v = sg_pol_arena_alloc(&p->arena, (pos.n ? pos.n : 1) * sizeof(*v));
 		if (!v) {
 			err = -ENOMEM;
 		} else {
@@ -1364,12 +1367,12 @@ int sg_parser_new(const struct sg_data *data, FILE *diag, struct sg_parser **ret
 		return -ENOMEM;
 	p->data = data;
 	p->diag = diag;
-	p->zones = calloc(sgp_nr_builtin_zones, sizeof(*p->zones));
+	p->zones = calloc(sg_pol_nr_builtin_zones, sizeof(*p->zones));
 	if (!p->zones)
 		goto err_free;
-	p->cap_zones = sgp_nr_builtin_zones;
-	for (size_t i = 0; i < sgp_nr_builtin_zones; i++) {
-		const struct sgp_builtin_zone *b = &sgp_builtin_zones[i];
+	p->cap_zones = sg_pol_nr_builtin_zones;
+	for (size_t i = 0; i < sg_pol_nr_builtin_zones; i++) {
+		const struct sg_pol_builtin_zone *b = &sg_pol_builtin_zones[i];
 		struct pzone *z = &p->zones[p->nr_zones++];
 		struct u32vec acc = { 0 };
 
@@ -1393,7 +1396,7 @@ int sg_parser_new(const struct sg_data *data, FILE *diag, struct sg_parser **ret
 				break;
 		}
 		z->nr_atoms = sort_unique(acc.v, acc.n);
-		z->atoms = sgp_arena_alloc(&p->arena, z->nr_atoms * sizeof(uint32_t));
+		z->atoms = sg_pol_arena_alloc(&p->arena, z->nr_atoms * sizeof(uint32_t));
 		if (z->atoms)
 			memcpy(z->atoms, acc.v, z->nr_atoms * sizeof(uint32_t));
 		free(acc.v);
@@ -1422,13 +1425,13 @@ void sg_parser_free(struct sg_parser *p)
 	free(p->rules);
 	free(p->atoms.v);
 	free(p->atoms.hash);
-	sgp_arena_free(&p->arena);
+	sg_pol_arena_free(&p->arena);
 	free(p);
 }
 
 int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret)
 {
-	struct sgp_policy_priv *priv;
+	struct sg_pol_policy_priv *priv;
 	struct sg_policy *pol;
 	struct sg_rule *rules;
 	struct sg_zone *zones;
@@ -1440,7 +1443,7 @@ int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret)
 	for (size_t i = 0; i < p->nr_zones; i++)
 		if (p->zones[i].state != 2)
 			resolve_zone(p, &p->zones[i], 0);
-	rules = sgp_arena_alloc(&p->arena, (p->nr_rules + 1) * sizeof(*rules));
+	rules = sg_pol_arena_alloc(&p->arena, (p->nr_rules + 1) * sizeof(*rules));
 	if (!rules)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nr_rules; i++) {
@@ -1454,9 +1457,9 @@ int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret)
 	if (p->errors)
 		return -EINVAL;
 
-	pol = sgp_arena_alloc(&p->arena, sizeof(*pol));
-	zones = sgp_arena_alloc(&p->arena, p->nr_zones * sizeof(*zones));
-	atoms = sgp_arena_alloc(&p->arena, (p->atoms.n + 1) * sizeof(*atoms));
+	pol = sg_pol_arena_alloc(&p->arena, sizeof(*pol));
+	zones = sg_pol_arena_alloc(&p->arena, p->nr_zones * sizeof(*zones));
+	atoms = sg_pol_arena_alloc(&p->arena, (p->atoms.n + 1) * sizeof(*atoms));
 	priv = calloc(1, sizeof(*priv));
 	if (!pol || !zones || !atoms || !priv) {
 		free(priv);
@@ -1490,12 +1493,12 @@ int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret)
 
 void sg_policy_free(struct sg_policy *pol)
 {
-	struct sgp_policy_priv *priv;
+	struct sg_pol_policy_priv *priv;
 
 	if (!pol)
 		return;
 	priv = pol->priv;
-	sgp_arena_free(&priv->arena);
+	sg_pol_arena_free(&priv->arena);
 	free(priv);
 }
 

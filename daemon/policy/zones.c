@@ -69,7 +69,7 @@ bool sg_country_valid(const char *cc)
  *  fourteen-eyes: SIGINT Seniors Europe: the five eyes, DK, FR, NL, NO
  *      ("nine eyes") and BE, DE, ES, IT, SE.
  */
-const struct sgp_builtin_zone sgp_builtin_zones[] = {
+const struct sg_pol_builtin_zone sg_pol_builtin_zones[] = {
 	{ "eu",
 	  "at be bg hr cy cz dk ee fi fr de gr hu ie it lv lt lu mt nl pl pt ro sk si es se",
 	  "2025-01-01" },
@@ -81,4 +81,4 @@ const struct sgp_builtin_zone sgp_builtin_zones[] = {
 	{ "fourteen-eyes", "au ca gb nz us dk fr nl no be de es it se", "2025-01-01" },
 };
 
-const size_t sgp_nr_builtin_zones = SGP_ARRAY_SIZE(sgp_builtin_zones);
+const size_t sg_pol_nr_builtin_zones = SG_POL_ARRAY_SIZE(sg_pol_builtin_zones);

@@ -517,11 +517,19 @@ static int begin_source(struct sg_data *d, enum sg_source_kind kind, const char 
 static int check_age(const char *name, time_t created, const struct sg_load_opts *opts,
 		     FILE *diag)
 {
-	time_t now = opts && opts->now ? opts->now : time(NULL);
-	time_t age = now - created;
+	time_t now, age;
 
-	if (!opts || !created)
+	if (!opts || !created || (!opts->max_age && !opts->warn_age))
 		return 0;
+	now = opts->now ? opts->now : time(NULL);
+	/* A date before 1970 or more than a day ahead proves nothing. */
+	if (created < 0 || created > now + 86400) {
+		if (diag)
+			fprintf(diag, "%s: %screation time %lld is in the future or invalid\n",
+				name, opts->max_age ? "" : "warning: ", (long long)created);
+		return opts->max_age ? -ESTALE : 0;
+	}
+	age = created > now ? 0 : now - created;
 	if (opts->max_age && age > opts->max_age) {
 		if (diag)
 			fprintf(diag, "%s: data is %lld days old, more than the allowed %lld\n",

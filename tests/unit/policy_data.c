@@ -417,6 +417,14 @@ TEST_F(data, age)
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "data is 40 days old, more than the allowed 35"))
 		TH_LOG("%s", self->diag);
+	/* From the future: no age can be proven. */
+	o.now = 1700000000 - 2 * 86400;
+	EXPECT_EQ(-ESTALE, sg_data_load(self->d, self->path, &o, self->df));
+	fflush(self->df);
+	EXPECT_NE(NULL, strstr(self->diag, "creation time 1700000000 is in the future or invalid"))
+		TH_LOG("%s", self->diag);
+	o.max_age = 0;
+	EXPECT_EQ(0, sg_data_load(self->d, self->path, &o, self->df));
 }
 
 TEST_F(data, unreadable)

@@ -14,7 +14,6 @@
 #include "kmod_client.h"
 
 #define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
-#define SG_MODNAME_MAX		64
 
 static void sg_json_print(struct json_object *o)
 {
@@ -201,34 +200,6 @@ int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
 	return -EINVAL;
 }
 
-/* Modules listed in /proc/modules; a hook owner missing there is hidden. */
-static bool sg_module_listed(const char *name)
-{
-	char line[512], mod[SG_MODNAME_MAX + 1];
-	bool found = false;
-	FILE *f;
-
-	if (!strcmp(name, "bpf") || !strncmp(name, "__builtin", 9))
-		return true;
-	f = fopen("/proc/modules", "re");
-	if (!f)
-		return true;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%64s", mod) == 1 && !strcmp(mod, name);
-	fclose(f);
-	return found;
-}
-
-static bool sg_name_in(const char *name, char **list, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], name))
-			return true;
-	return false;
-}
-
 static void sg_scan_usage(FILE *f)
 {
 	fprintf(f,
@@ -237,7 +208,7 @@ static void sg_scan_usage(FILE *f)
 		"ARP, bridge, netdev) with priority and owner. A hook whose code belongs\n"
 		"to no known module and lies outside the kernel image, a module that\n"
 		"/proc/modules does not list, and (with --allow) a module not on the\n"
-		"list are flagged; the exit status is 2 when anything is flagged.\n"
+		"list are flagged; the exit status is non-zero when anything is flagged.\n"
 		"Needs CAP_NET_ADMIN.\n");
 }
 
@@ -284,24 +255,7 @@ int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv)
 		free(allow_buf);
 		return sg_kmod_fail("scan", err);
 	}
-	for (k = 0; k < json_object_array_length(arr); k++) {
-		struct json_object *h = json_object_array_get_idx(arr, k), *v;
-		const char *kind = json_object_get_string(json_object_object_get(h, "owner_kind"));
-		const char *owner = NULL, *why = NULL;
-
-		if (json_object_object_get_ex(h, "owner", &v))
-			owner = json_object_get_string(v);
-		if (!strcmp(kind, "unknown"))
-			why = "code outside the kernel and every module";
-		else if (owner && !sg_module_listed(owner))
-			why = "module not listed in /proc/modules";
-		else if (owner && use_allow && !sg_name_in(owner, allow, n_allow))
-			why = "module not on the allow-list";
-		if (why) {
-			flagged++;
-			json_object_object_add(h, "alert", json_object_new_string(why));
-		}
-	}
+	flagged = sg_kmod_scan_flag(arr, use_allow ? allow : NULL, n_allow);
 
 	if (json) {
 		sg_json_print(arr);

@@ -695,6 +695,57 @@ int sg_kmod_scan_json(struct json_object **ret)
 	return 0;
 }
 
+#define SG_MODNAME_MAX 64
+
+/* Modules listed in /proc/modules; a hook owner missing there is hidden. */
+static bool sg_module_listed(const char *name)
+{
+	char line[512], mod[SG_MODNAME_MAX + 1];
+	bool found = false;
+	FILE *f;
+
+	/* kallsyms' pseudo modules: BPF programs, ftrace trampolines */
+	if (!strcmp(name, "bpf") || !strncmp(name, "__builtin", 9))
+		return true;
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return true;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%64s", mod) == 1 && !strcmp(mod, name);
+	fclose(f);
+	return found;
+}
+
+int sg_kmod_scan_flag(struct json_object *hooks, char *const *allow, size_t n_allow)
+{
+	size_t k, i;
+	int flagged = 0;
+
+	for (k = 0; k < json_object_array_length(hooks); k++) {
+		struct json_object *h = json_object_array_get_idx(hooks, k), *v;
+		const char *owner = NULL, *why = NULL, *kind = "";
+		bool allowed = !allow;
+
+		if (json_object_object_get_ex(h, "owner_kind", &v))
+			kind = json_object_get_string(v);
+		if (json_object_object_get_ex(h, "owner", &v))
+			owner = json_object_get_string(v);
+		for (i = 0; owner && !allowed && i < n_allow; i++)
+			allowed = !strcmp(allow[i], owner);
+		if (!strcmp(kind, "unknown"))
+			why = "code outside the kernel and every module";
+		else if (owner && !sg_module_listed(owner))
+			why = "module not listed in /proc/modules";
+		else if (owner && !allowed)
+			why = "module not on the allow-list";
+		if (why) {
+			flagged++;
+			json_object_object_add(h, "alert", json_object_new_string(why));
+		}
+	}
+	return flagged;
+}
+
 struct sg_events_ctx {
 	int (*fn)(struct json_object *ev, void *arg);
 	void *arg;

@@ -35,6 +35,14 @@ int sg_kmod_allow_json(struct json_object **ret);
 int sg_kmod_scan_json(struct json_object **ret);
 
 /*
+ * Mark suspicious hooks of a scan with an "alert" string: code outside the
+ * kernel and every module, a module /proc/modules does not list, and (when
+ * allow is not NULL) a module not named in allow[0..n_allow). Returns how
+ * many hooks were marked. The daemon raises one alert per marked hook.
+ */
+int sg_kmod_scan_flag(struct json_object *hooks, char *const *allow, size_t n_allow);
+
+/*
  * Subscribe to the events group and call fn with each event as JSON until
  * fn returns non-zero (that value is returned) or an error occurs.
  */

@@ -20,27 +20,100 @@ enum sg_mcgrp {
 	SG_MCGRP_EVENTS,
 };
 
-static struct netlink_range_validation sg_timeout_range = {
-	.min = SOVGUARD_LEASE_TIMEOUT_MIN_MS,
-	.max = SOVGUARD_LEASE_TIMEOUT_MAX_MS,
-};
+/*
+ * Range checks are validation functions rather than NLA_POLICY_RANGE():
+ * the ABI promises EINVAL with a message for any malformed, oversized or
+ * out-of-range attribute, where the core's range check would say ERANGE.
+ */
+static int sg_validate_mode(const struct nlattr *attr,
+			    struct netlink_ext_ack *extack)
+{
+	if (nla_get_u32(attr) > SOVGUARD_MODE_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "MODE must be off (0), audit (1) or enforce (2)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sg_validate_fail_mode(const struct nlattr *attr,
+				 struct netlink_ext_ack *extack)
+{
+	if (nla_get_u32(attr) > SOVGUARD_FAIL_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "FAIL_MODE must be open (0) or closed (1)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sg_validate_timeout(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	u32 v = nla_get_u32(attr);
+
+	if (v < SOVGUARD_LEASE_TIMEOUT_MIN_MS ||
+	    v > SOVGUARD_LEASE_TIMEOUT_MAX_MS) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "LEASE_TIMEOUT_MS outside 100..3600000");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sg_validate_family(const struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	u8 family = nla_get_u8(attr);
+
+	if (family != AF_INET && family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sg_validate_addr(const struct nlattr *attr,
+			    struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != sizeof(struct in_addr) &&
+	    nla_len(attr) != sizeof(struct in6_addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address must be 4 or 16 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sg_validate_plen(const struct nlattr *attr,
+			    struct netlink_ext_ack *extack)
+{
+	if (nla_get_u8(attr) > 128) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "prefix length above 128");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static const struct nla_policy sg_mode_set_policy[SOVGUARD_A_MAX + 1] = {
-	[SOVGUARD_A_MODE] = NLA_POLICY_MAX(NLA_U32, SOVGUARD_MODE_MAX),
-	[SOVGUARD_A_FAIL_MODE] = NLA_POLICY_MAX(NLA_U32, SOVGUARD_FAIL_MAX),
+	[SOVGUARD_A_MODE] = NLA_POLICY_VALIDATE_FN(NLA_U32, sg_validate_mode),
+	[SOVGUARD_A_FAIL_MODE] =
+		NLA_POLICY_VALIDATE_FN(NLA_U32, sg_validate_fail_mode),
 };
 
 static const struct nla_policy sg_lease_renew_policy[SOVGUARD_A_MAX + 1] = {
 	[SOVGUARD_A_LEASE_TIMEOUT_MS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &sg_timeout_range),
+		NLA_POLICY_VALIDATE_FN(NLA_U32, sg_validate_timeout),
 	[SOVGUARD_A_GENERATION] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy sg_prefix_policy[SOVGUARD_PREFIX_MAX + 1] = {
-	[SOVGUARD_PREFIX_FAMILY] = NLA_POLICY_MAX(NLA_U8, AF_INET6),
-	[SOVGUARD_PREFIX_ADDR] = { .type = NLA_BINARY,
-				   .len = sizeof(struct in6_addr) },
-	[SOVGUARD_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[SOVGUARD_PREFIX_FAMILY] =
+		NLA_POLICY_VALIDATE_FN(NLA_U8, sg_validate_family),
+	[SOVGUARD_PREFIX_ADDR] =
+		NLA_POLICY_VALIDATE_FN(NLA_BINARY, sg_validate_addr),
+	[SOVGUARD_PREFIX_LEN] = NLA_POLICY_VALIDATE_FN(NLA_U8, sg_validate_plen),
 };
 
 static const struct nla_policy sg_allow_list_policy[SOVGUARD_A_MAX + 1] = {

@@ -287,11 +287,15 @@ void sg_guard_exit(void)
 
 	cancel_delayed_work_sync(&sg_state.lease_work);
 	unregister_pernet_subsys(&sg_net_ops);
+	/*
+	 * Hook removal does not wait for packets still inside the hooks; they
+	 * run under RCU and may touch the allow-list and the counters.
+	 */
+	synchronize_net();
 
 	mutex_lock(&sg_state.lock);
 	allow = rcu_replace_pointer(sg_state.allow, NULL,
 				    lockdep_is_held(&sg_state.lock));
 	mutex_unlock(&sg_state.lock);
-	/* The hooks are gone and unregistration waited for readers. */
 	kfree(allow);
 }

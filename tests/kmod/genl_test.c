@@ -697,8 +697,10 @@ static int unprivileged_child(int (*setup)(void))
 	struct nlres *res = calloc(1, sizeof(*res));
 	int fd, grp, bad = 0;
 
-	if (!r || !res || setup())
+	if (!r || !res)
 		return 100;
+	if (setup())
+		return errno == EPERM ? 77 : 100;
 	fd = nl_socket();
 	if (fd < 0)
 		return 101;
@@ -772,6 +774,7 @@ static int setup_no_net_admin(void)
 
 static int setup_userns_root(void)
 {
+	/* EPERM here: a chroot, where the kernel refuses user namespaces */
 	return unshare(CLONE_NEWUSER) ? -errno : 0;
 }
 
@@ -782,7 +785,11 @@ TEST_F(sg, eperm_without_cap_net_admin)
 
 TEST_F(sg, eperm_user_namespace_root)
 {
-	EXPECT_EQ(0, run_child(setup_userns_root));
+	int rc = run_child(setup_userns_root);
+
+	if (rc == 77)
+		SKIP(return, "cannot create a user namespace here (chroot)");
+	EXPECT_EQ(0, rc);
 }
 
 TEST_HARNESS_MAIN

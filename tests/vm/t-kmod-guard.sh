@@ -18,7 +18,7 @@ SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/ktap.sh"
 . "$SRC/tests/kmod/lib.sh"
 
-LEASE_MS=600
+LEASE_MS=2000
 TMP=$(mktemp -d)
 daemon_pid=
 pids=()
@@ -39,8 +39,11 @@ sg_require
 ktap_plan 17
 sg_dmesg_mark
 
+# Background processes write to files: ktap_check's $(...) would wait for them.
 setup()
 {
+	# explicit: module autoload may not reach a chroot's /lib/modules
+	modprobe veth 2>/dev/null
 	ip netns add sgc && ip netns add sgs &&
 		ip link add sgc0 netns sgc type veth peer name sgs0 netns sgs &&
 		ip -n sgc link set lo up && ip -n sgs link set lo up &&
@@ -51,9 +54,12 @@ setup()
 		ip -n sgs addr add fd99::2/64 dev sgs0 nodad &&
 		ip -n sgc link set sgc0 up && ip -n sgs link set sgs0 up &&
 		ip -n sgc route add 10.99.1.0/24 dev sgc0 || return 1
-	ip netns exec sgs "$SG_TCP" listen 0.0.0.0 8080 & pids+=($!)
-	ip netns exec sgs "$SG_TCP" listen :: 8080 & pids+=($!)
-	ip netns exec sgc "$SG_TCP" listen 127.0.0.1 8081 & pids+=($!)
+	ip netns exec sgs "$SG_TCP" listen 0.0.0.0 8080 >>"$TMP/listen.log" 2>&1 &
+	pids+=($!)
+	ip netns exec sgs "$SG_TCP" listen :: 8080 >>"$TMP/listen.log" 2>&1 &
+	pids+=($!)
+	ip netns exec sgc "$SG_TCP" listen 127.0.0.1 8081 >>"$TMP/listen.log" 2>&1 &
+	pids+=($!)
 	sg_wait_for 50 ip netns exec sgc "$SG_TCP" connect 10.99.0.2 8080 >/dev/null
 }
 
@@ -75,11 +81,18 @@ fake_daemon_start()
 	(
 		while :; do
 			"$SG_CTL" module lease renew "$LEASE_MS" 7 || exit 1
-			sleep 0.1
+			sleep 0.2
 		done
-	) &
+	) >>"$TMP/daemon.log" 2>&1 &
 	daemon_pid=$!
-	sg_wait_for 50 test "$(sg_status lease)" = valid
+}
+
+lease_valid()
+{
+	sg_wait_for 100 eval '[ "$(sg_status lease)" = valid ]' || {
+		cat "$TMP/daemon.log"
+		return 1
+	}
 }
 
 fake_daemon_stop()
@@ -92,7 +105,9 @@ fake_daemon_stop()
 ktap_check "load in enforce mode, fail closed" sg_load mode=enforce fail_mode=closed
 ktap_check "topology and listeners" setup
 ktap_check "emergency allow-list set" "$SG_CTL" module allow set 10.99.1.0/24 fd99:1::/64
-ktap_check "fake daemon renews a ${LEASE_MS} ms lease" fake_daemon_start
+# started here, not in ktap_check's subshell, so that daemon_pid is ours
+fake_daemon_start
+ktap_check "fake daemon renews a ${LEASE_MS} ms lease" lease_valid
 ktap_check "connections pass while the lease holds" \
 	eval 'conn 10.99.0.2 8080 && conn fd99::2 8080 && [ "$(sg_status guard)" = idle ]'
 
@@ -104,7 +119,7 @@ sleep 0.5
 fake_daemon_stop
 t_engaged()
 {
-	sg_wait_for 50 test "$(sg_status guard)" = engaged &&
+	sg_wait_for 100 eval '[ "$(sg_status guard)" = engaged ]' &&
 		[ "$(sg_status lease)" = expired ]
 }
 ktap_check "lease lapses, guard engages" t_engaged
@@ -142,7 +157,7 @@ t_open()
 {
 	local would0
 	"$SG_CTL" module fail-mode open && "$SG_CTL" module lease renew 200 9 || return 1
-	sg_wait_for 50 test "$(sg_status guard)" = open || return 1
+	sg_wait_for 100 eval '[ "$(sg_status guard)" = open ]' || return 1
 	would0=$(sg_counter would_drop)
 	conn 10.99.0.2 8080 && [ "$(sg_counter would_drop)" -gt "$would0" ]
 }
@@ -151,7 +166,7 @@ ktap_check "fail mode open: lapse counts but passes" t_open
 t_unload_engaged()
 {
 	"$SG_CTL" module fail-mode closed &&
-		sg_wait_for 20 test "$(sg_status guard)" = engaged &&
+		sg_wait_for 50 eval '[ "$(sg_status guard)" = engaged ]' &&
 		refused 10.99.0.2 8080 && rmmod sovguard && conn 10.99.0.2 8080
 }
 ktap_check "unloading while engaged restores traffic" t_unload_engaged

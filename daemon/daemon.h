@@ -22,6 +22,10 @@ struct sg_daemon {
 	char pidfile[SG_PATH_MAX];
 	unsigned long long events;
 	int control_fd;
+	int inotify_fd, debounce_fd, rescan_fd;
+	int watches[1024];		/* SG_WATCH_MAX */
+	unsigned int nr_watches;
+	bool watch_any;
 };
 
 #endif

@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "subject.h"
 #include "util.h"
+#include "watch.h"
 
 /* Run a step that writes diagnostics to a FILE, and log them line by line. */
 static void log_diag(int level, char *buf)
@@ -73,7 +74,25 @@ static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_dat
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
  */
-static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data)
+/* Equal images but for the generation and the hit counters. */
+static bool same_image(struct sg_daemon *d, const struct sg_image *img)
+{
+	const struct sg_image_hdr *h = sg_image_hdr(img);
+	const struct sg_blk *live;
+	struct sg_image_hdr lh;
+	__u32 nr;
+
+	live = sg_egress_live(d->egress, &nr);
+	if (!live || nr != img->nr_blocks)
+		return false;
+	memcpy(&lh, live, sizeof(lh));
+	lh.generation = h->generation;
+	return !memcmp(&lh, h, sizeof(lh)) &&
+	       !memcmp(&live[1], &img->blk[1], (size_t)(h->hits - 1) * SG_BLK_BYTES);
+}
+
+static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data,
+			bool only_if_changed)
 {
 	struct sg_data *data = d->data;
 	struct sg_policy *pol = NULL;
@@ -96,6 +115,11 @@ static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, b
 	fclose(diag);
 	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
 	free(buf);
+	if (!err && only_if_changed && same_image(d, img)) {
+		sg_policy_free(pol);
+		sg_image_free(img);
+		return 0;
+	}
 	if (!err)
 		err = sg_egress_publish(d->egress, img);
 	if (err) {
@@ -121,6 +145,7 @@ static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, b
 	d->pol = pol;
 	d->gen = sg_image_hdr(img)->generation;
 	sg_image_free(img);
+	sg_watch_update(d);
 	return 0;
 }
 
@@ -131,6 +156,10 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
 
 	if (pol && rule == SG_RULE_DEFAULT)
 		return pol->default_id;
+	if (pol && rule < pol->nr_rules && pol->rules[rule].name) {
+		snprintf(buf, len, "%s %s", pol->rules[rule].id, pol->rules[rule].name);
+		return buf;
+	}
 	if (pol && rule < pol->nr_rules)
 		return pol->rules[rule].id;
 	if (rule == SG_RULE_DEFAULT)
@@ -159,7 +188,7 @@ static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 static int on_event(void *ctx, const struct sg_event *ev)
 {
 	struct sg_daemon *d = ctx;
-	char dst[INET6_ADDRSTRLEN] = "?", rbuf[64];
+	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160];
 	const char *rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
 
 	d->events++;
@@ -218,7 +247,7 @@ static void reload(struct sg_daemon *d)
 			sg_warn("pin_root and cgroup changes take effect on restart");
 		strcpy(n.pin_root, d->cfg.pin_root);
 		strcpy(n.cgroup, d->cfg.cgroup);
-		if (build_policy(d, &n, new_data) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
+		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
@@ -259,7 +288,10 @@ static int run(struct sg_daemon *d)
 		return err;
 	d->gen = sg_egress_generation(d->egress);
 	/* Policy first, then the hooks: no decision is ever made without one. */
-	err = build_policy(d, &d->cfg, true);
+	err = sg_watch_init(d);
+	if (err)
+		return err;
+	err = build_policy(d, &d->cfg, true, false);
 	if (err)
 		return err;
 	err = sg_egress_set_mode(d->egress, d->cfg.mode);
@@ -282,6 +314,12 @@ static int run(struct sg_daemon *d)
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->control_fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = d->inotify_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->inotify_fd, &ev);
+	ev.data.fd = d->debounce_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->debounce_fd, &ev);
+	ev.data.fd = d->rescan_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->rescan_fd, &ev);
 	ev.data.fd = sg_egress_events_fd(d->egress);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 
@@ -303,6 +341,12 @@ static int run(struct sg_daemon *d)
 
 			if (out[i].data.fd == d->control_fd) {
 				sg_control_handle(d);
+				continue;
+			}
+			if (out[i].data.fd == d->inotify_fd || out[i].data.fd == d->debounce_fd ||
+			    out[i].data.fd == d->rescan_fd) {
+				if (sg_watch_event(d, out[i].data.fd))
+					build_policy(d, &d->cfg, false, true);
 				continue;
 			}
 			if (out[i].data.fd != sfd) {
@@ -362,7 +406,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	struct sg_daemon d = { .config_path = SG_CONFIG_DEFAULT, .control_fd = -1 };
+	struct sg_daemon d = {
+		.config_path = SG_CONFIG_DEFAULT,
+		.control_fd = -1,
+		.inotify_fd = -1,
+		.debounce_fd = -1,
+		.rescan_fd = -1,
+	};
 	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
 	int level = LOG_INFO, c, err;
 
@@ -437,6 +487,7 @@ int main(int argc, char **argv)
 
 	err = run(&d);
 	sg_control_close(&d);
+	sg_watch_close(&d);
 	if (d.pidfile[0])
 		unlink(d.pidfile);
 	sg_egress_close(d.egress);

@@ -22,7 +22,7 @@ kselftest-harness: $(KSFT_HDRS)
 
 # Host tests link the shared test helpers and libbpf.
 SG_TEST_OBJS	+= $(O)/tests/lib/sg_test.o
-SG_TEST_DEPS	+= $(O)/tests/lib/sg_test.o $(O)/sovguardd
+SG_TEST_DEPS	+= $(O)/tests/lib/sg_test.o $(O)/sovguardd $(O)/tests/sg-probe
 SG_TEST_LIBS	+= $(shell $(PKG_CONFIG) --libs libbpf)
 
 $(O)/tests/lib/%.o: tests/lib/%.c tests/lib/sg_test.h $(KSFT_HDRS)
@@ -38,6 +38,11 @@ $(O)/tests/host/%: tests/host/%.c $(KSFT_HDRS) $(SG_TEST_DEPS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS)
+
+$(O)/tests/sg-probe: tests/lib/sg_probe_main.c | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
 -include tests/vm/vm.mk
 

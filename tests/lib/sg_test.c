@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <grp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -78,6 +79,7 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 	dir = dirname(dirname(dirname(self)));
 	snprintf(env->daemon, sizeof(env->daemon), "%s/sovguardd", dir);
 	snprintf(env->ctl, sizeof(env->ctl), "%s/sovguardctl", dir);
+	snprintf(env->probe, sizeof(env->probe), "%s/tests/sg-probe", dir);
 	return access(env->daemon, X_OK) ? -errno : 0;
 }
 
@@ -313,6 +315,44 @@ static int do_probe(enum sg_probe_kind kind, const char *addr, int port)
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		return errno;
 	return 0;
+}
+
+int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
+		  enum sg_probe_kind kind, const char *addr, int port)
+{
+	static const char *const kinds[] = { "tcp", "udp", "sendto" };
+	char portbuf[16];
+	int pid, status;
+
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char path[4200], buf[32];
+		int fd, n;
+
+		if (cgroup) {
+			snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+			if (fd < 0 || write(fd, buf, n) != n)
+				_exit(202);
+			close(fd);
+		}
+		if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+			_exit(203);
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(204);
+		execl(exe, exe, kinds[kind], addr, portbuf, (char *)NULL);
+		_exit(205);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -ECHILD;
+	if (WEXITSTATUS(status) >= 200)
+		return -WEXITSTATUS(status);
+	return WEXITSTATUS(status);
 }
 
 int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int port)

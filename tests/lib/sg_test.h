@@ -13,6 +13,7 @@
 #define SG_TEST_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 struct sg_testenv {
@@ -23,6 +24,7 @@ struct sg_testenv {
 	char log[512];
 	char daemon[4096];	/* path of the sovguardd under test */
 	char ctl[4096];		/* path of the sovguardctl under test */
+	char probe[4096];	/* path of sg-probe */
 	int pid;		/* running daemon, 0 if none */
 };
 
@@ -65,5 +67,9 @@ enum sg_probe_kind {
  * (negative values: the probe could not be set up).
  */
 int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int port);
+
+/* The same, by executing @exe (an sg-probe, or a copy of it) as uid/gid. */
+int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
+		  enum sg_probe_kind kind, const char *addr, int port);
 
 #endif

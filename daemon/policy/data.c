@@ -280,9 +280,12 @@ int sg_data_finish(struct sg_data *d)
 			break;
 	if (i < d->nr_raw)
 		qsort(d->raw, d->nr_raw, sizeof(*d->raw), cmp_raw);
-	/* Every network adds at most two boundaries, so 2n + 1 ranges at most. */
-	d->ranges = calloc(2 * d->nr_raw + 1, sizeof(*d->ranges));
-	h.v = calloc(d->nr_raw + 1, sizeof(*h.v));
+	/*
+	 * Every network adds at most two boundaries, so 2n + 1 ranges at most.
+	 * Not zeroed: pages never written are never touched.
+	 */
+	d->ranges = reallocarray(NULL, 2 * d->nr_raw + 1, sizeof(*d->ranges));
+	h.v = reallocarray(NULL, d->nr_raw + 1, sizeof(*h.v));
 	if (!d->ranges || !h.v) {
 		free(h.v);
 		return -ENOMEM;
@@ -312,6 +315,12 @@ int sg_data_finish(struct sg_data *d)
 		cur = end + 1;
 	}
 	free(h.v);
+	if (d->nr_ranges) {
+		struct sg_range *r = reallocarray(d->ranges, d->nr_ranges, sizeof(*r));
+
+		if (r)
+			d->ranges = r;
+	}
 
 	/* The raw networks are no longer needed: give the memory back. */
 	free(d->raw);

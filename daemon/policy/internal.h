@@ -3,6 +3,7 @@
 #ifndef SG_POLICY_INTERNAL_H
 #define SG_POLICY_INTERNAL_H
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +38,19 @@ typedef unsigned __int128 sg_u128;
 
 static inline sg_u128 sg_pol_addr_to_u128(const struct in6_addr *a)
 {
-	sg_u128 v = 0;
+	uint64_t hi, lo;
 
-	for (int i = 0; i < 16; i++)
-		v = (v << 8) | a->s6_addr[i];
-	return v;
+	memcpy(&hi, a->s6_addr, 8);
+	memcpy(&lo, a->s6_addr + 8, 8);
+	return (sg_u128)be64toh(hi) << 64 | be64toh(lo);
 }
 
 static inline void sg_pol_u128_to_addr(sg_u128 v, struct in6_addr *a)
 {
-	for (int i = 15; i >= 0; i--) {
-		a->s6_addr[i] = (uint8_t)v;
-		v >>= 8;
-	}
+	uint64_t hi = htobe64((uint64_t)(v >> 64)), lo = htobe64((uint64_t)v);
+
+	memcpy(a->s6_addr, &hi, 8);
+	memcpy(a->s6_addr + 8, &lo, 8);
 }
 
 #define SG_POL_V4_MAPPED ((sg_u128)0xffff << 32)

@@ -9,6 +9,7 @@
  * country list, so rules validate the same whatever source is loaded.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -41,22 +42,27 @@ static const char iso3166_alpha2[] =
 	"YE YT "
 	"ZA ZM ZW";
 
-/* Case-insensitive; exactly two letters. */
+/* Bit b of iso_bits[a]: code ('A' + a, 'A' + b) is assigned. Built once. */
+static uint32_t iso_bits[26];
+static pthread_once_t iso_once = PTHREAD_ONCE_INIT;
+
+static void iso_bits_init(void)
+{
+	for (const char *p = iso3166_alpha2; p[0] && p[1]; p += p[2] ? 3 : 2)
+		iso_bits[p[0] - 'A'] |= 1u << (p[1] - 'A');
+}
+
+/* Case-insensitive; exactly two letters. Called for every network loaded. */
 bool sg_country_valid(const char *cc)
 {
-	char a, b;
+	int a, b;
 
 	if (!cc || !isalpha((unsigned char)cc[0]) || !isalpha((unsigned char)cc[1]) || cc[2])
 		return false;
-	a = (char)toupper((unsigned char)cc[0]);
-	b = (char)toupper((unsigned char)cc[1]);
-	for (const char *p = iso3166_alpha2; *p; p += 3) {
-		if (p[0] == a && p[1] == b)
-			return true;
-		if (!p[2])
-			break;
-	}
-	return false;
+	pthread_once(&iso_once, iso_bits_init);
+	a = toupper((unsigned char)cc[0]) - 'A';
+	b = toupper((unsigned char)cc[1]) - 'A';
+	return iso_bits[a] & (1u << b);
 }
 
 /*

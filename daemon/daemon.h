@@ -26,6 +26,10 @@ struct sg_daemon {
 	int watches[1024];		/* SG_WATCH_MAX */
 	unsigned int nr_watches;
 	bool watch_any;
+	/* event logging: rate limit and batch (sovguardd.c) */
+	long log_second;
+	unsigned int log_count, batch;
+	unsigned long long log_suppressed, events_unlogged;
 };
 
 #endif

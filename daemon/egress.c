@@ -312,7 +312,7 @@ int sg_egress_poll(struct sg_egress *e, int timeout_ms)
 {
 	int n = ring_buffer__poll(e->rb, timeout_ms);
 
-	return n < 0 && n != -EINTR ? n : 0;
+	return n < 0 && n != -EINTR ? n : 0;	/* -EAGAIN: the handler stopped early */
 }
 
 /**

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
@@ -185,13 +186,50 @@ static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 	return 0;
 }
 
+/*
+ * A flood of decisions must not flood the journal nor starve the daemon:
+ * at most SG_EVENT_LOG_RATE events a second are logged one by one, the
+ * rest are counted and summed up once a second; and one wake-up handles at
+ * most SG_EVENT_BATCH events before signals and requests get their turn.
+ */
+#define SG_EVENT_LOG_RATE	200
+#define SG_EVENT_BATCH		256
+
+static bool event_log_allowed(struct sg_daemon *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != d->log_second) {
+		if (d->log_suppressed)
+			sg_warn("%llu decisions not logged in the last %lds (more than %d a second)",
+				d->log_suppressed, (long)(ts.tv_sec - d->log_second),
+				SG_EVENT_LOG_RATE);
+		d->log_second = ts.tv_sec;
+		d->log_count = 0;
+		d->log_suppressed = 0;
+	}
+	if (d->log_count >= SG_EVENT_LOG_RATE) {
+		d->log_suppressed++;
+		d->events_unlogged++;
+		return false;
+	}
+	d->log_count++;
+	return true;
+}
+
 static int on_event(void *ctx, const struct sg_event *ev)
 {
 	struct sg_daemon *d = ctx;
 	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160];
-	const char *rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
+	const char *rule;
 
 	d->events++;
+	if (++d->batch >= SG_EVENT_BATCH)
+		return -EAGAIN;		/* the rest on the next turn */
+	if (!event_log_allowed(d))
+		return 0;
+	rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
 	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
 	if (sg_log_use_journal()) {
 		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %s)",
@@ -350,8 +388,9 @@ static int run(struct sg_daemon *d)
 				continue;
 			}
 			if (out[i].data.fd != sfd) {
+				d->batch = 0;
 				err = sg_egress_poll(d->egress, 0);
-				if (err)
+				if (err && err != -EAGAIN)
 					return sg_error_errno(err, "Failed to read events: %m");
 				continue;
 			}

@@ -67,3 +67,9 @@ $(O)/tests/host/differential: tests/host/differential.c $(O)/tests/decide_test.s
 	@echo "  CC       $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -I$(SRC)/daemon -I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< \
 		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(shell $(PKG_CONFIG) --libs libbpf)
+
+$(O)/tests/host/reload: tests/host/reload.c $(O)/tests/decide_test.skel.h $(SG_TEST_DEPS) \
+		$(KSFT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -I$(O)/tests -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS) -lpthread

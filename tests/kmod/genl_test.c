@@ -273,6 +273,20 @@ static int load_module(void)
 	return 0;
 }
 
+/* Leave the module as we found it: unload it if this test loaded it. */
+static int sg_was_loaded = -1;
+
+static void __attribute__((constructor)) sg_note_loaded(void)
+{
+	sg_was_loaded = resolve_family() > 0;
+}
+
+static void __attribute__((destructor)) sg_restore_loaded(void)
+{
+	if (sg_was_loaded == 0 && resolve_family() > 0 && system("rmmod sovguard"))
+		fprintf(stderr, "# rmmod sovguard failed\n");
+}
+
 static int drop_net_admin(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };

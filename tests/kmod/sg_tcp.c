@@ -7,6 +7,7 @@
  *                                    and echoes, else print the errno name
  *   sg_tcp hold ADDR PORT FILE       connect, wait until FILE exists, then
  *                                    exchange data on the same connection
+ *   sg_tcp flood ADDR PORT SECONDS   connect and exchange data over and over
  *
  * Timeouts are short and fixed: a dropped SYN must not hang the test.
  */
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define SG_TCP_TIMEOUT_MS	3000
 #define SG_TCP_HOLD_MAX_S	60
@@ -55,6 +57,8 @@ static int sg_listen(struct sockaddr_storage *ss, socklen_t len)
 	ssize_t n;
 
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
 	    bind(fd, (struct sockaddr *)ss, len) || listen(fd, 64)) {
 		perror("listen");
 		return 1;
@@ -139,11 +143,24 @@ int main(int argc, char **argv)
 	int fd, i;
 
 	if (argc < 4 || sg_addr(argv[2], argv[3], &ss, &len)) {
-		fprintf(stderr, "usage: sg_tcp listen|connect|hold ADDR PORT [FILE]\n");
+		fprintf(stderr, "usage: sg_tcp listen|connect|hold|flood ADDR PORT [FILE|SECONDS]\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "listen"))
 		return sg_listen(&ss, len);
+	if (!strcmp(argv[1], "flood") && argc == 5) {
+		time_t end = time(NULL) + atoi(argv[4]);
+
+		while (time(NULL) < end) {
+			fd = sg_connect(&ss, len);
+			if (fd >= 0) {
+				sg_echo(fd);
+				close(fd);
+			}
+			usleep(2000);
+		}
+		return 0;
+	}
 	fd = sg_connect(&ss, len);
 	if (fd < 0)
 		return sg_report(fd);

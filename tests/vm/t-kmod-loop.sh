@@ -5,28 +5,43 @@
 # family and traffic flows through the guard's hooks, every fourth time with
 # the guard engaged. No warning, oops or leftover hook may follow.
 #
-#   netns sgl: lo only; sg_tcp listen 127.0.0.1:8082, a connect loop to it
-#   init netns: sovguardctl status/lease/scan loops; ping to 127.0.0.1
+#   netns sgl: lo only; sg_tcp listen 127.0.0.1:8082 and a connect loop to it
+#   init netns: two sg_hammer clients (status, renew, allow, mode, scan),
+#               ping to 127.0.0.1
 set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/ktap.sh"
 . "$SRC/tests/kmod/lib.sh"
 
 ROUNDS=${SG_KMOD_LOOP_ROUNDS:-200}
+TMP=$(mktemp -d)
 pids=()
+hammer=()
 
 cleanup()
 {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" "${hammer[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del sgl 2>/dev/null
 	sg_unload 2>/dev/null
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 sg_require
-ktap_plan 5
+ktap_plan 6
 sg_dmesg_mark
+
+# A scan dump in flight holds a module reference: rmmod says "in use" then.
+sg_rmmod_retry()
+{
+	local n
+	for n in $(seq 100); do
+		rmmod sovguard 2>/dev/null && return 0
+		sleep 0.05
+	done
+	rmmod sovguard
+}
 
 t_load()
 {
@@ -40,21 +55,38 @@ t_load()
 		else
 			insmod "$SG_KO" || return 1
 		fi
-		rmmod sovguard || return 1
+		sg_rmmod_retry || return 1
+		[ $((i % 25)) -ne 0 ] || echo "# round $i, ${SECONDS}s" >&3
 	done
-	echo "$ROUNDS rounds"
 }
 
 ip netns add sgl && ip -n sgl link set lo up
-ip netns exec sgl "$SG_TCP" listen 127.0.0.1 8082 & pids+=($!)
-(while :; do ip netns exec sgl "$SG_TCP" connect 127.0.0.1 8082 >/dev/null; done) & pids+=($!)
-(while :; do "$SG_CTL" module status -j >/dev/null 2>&1; done) & pids+=($!)
-(while :; do "$SG_CTL" module lease renew 5000 1 >/dev/null 2>&1; done) & pids+=($!)
-(while :; do "$SG_CTL" scan -j >/dev/null 2>&1; done) & pids+=($!)
-(while :; do "$SG_CTL" module mode enforce >/dev/null 2>&1; done) & pids+=($!)
-ping -q -i 0.01 127.0.0.1 >/dev/null 2>&1 & pids+=($!)
+ip netns exec sgl "$SG_TCP" listen 127.0.0.1 8082 >/dev/null 2>&1 &
+pids+=($!)
+ip netns exec sgl "$SG_TCP" flood 127.0.0.1 8082 3600 >/dev/null 2>&1 &
+pids+=($!)
+ping -q -i 0.01 127.0.0.1 >/dev/null 2>&1 &
+pids+=($!)
+"$SG_BUILD/tests/kmod/sg_hammer" 3600 >"$TMP/hammer1" 2>&1 &
+hammer=($!)
+"$SG_BUILD/tests/kmod/sg_hammer" 3600 >"$TMP/hammer2" 2>&1 &
+hammer+=($!)
+exec 3>&1
 
 ktap_check "$ROUNDS loads and unloads under genetlink calls and traffic" t_load
+
+hammer_rc=0
+kill -TERM "${hammer[@]}"
+for h in "${hammer[@]}"; do
+	wait "$h" || hammer_rc=1
+done
+hammer=()
+t_hammer()
+{
+	cat "$TMP"/hammer*
+	[ "$hammer_rc" -eq 0 ] && grep -q "[1-9][0-9]* ok," "$TMP/hammer1"
+}
+ktap_check "genetlink clients saw only success or no module" t_hammer
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=()

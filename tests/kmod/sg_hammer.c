@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sg_hammer: keep the "sovguard" family busy from one process while the
+ * module is loaded and unloaded under it. Each round sends status, lease
+ * allow-list get, mode set, a scan and now and then a short lease renewal
+ * through daemon/kmod_client.c,
+ * which must survive the family disappearing and coming back with a new id.
+ *
+ *   sg_hammer SECONDS     run that long, or until SIGTERM; print how many
+ *                         calls succeeded and how many found no module
+ *                         (both expected); fail on any other error
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "kmod_client.h"
+
+#define SG_HAMMER_MAX_S	3600
+
+static volatile sig_atomic_t sg_stop;
+
+static void sg_on_term(int sig)
+{
+	sg_stop = 1;
+}
+
+static int sg_count(int err, unsigned long *ok, unsigned long *absent)
+{
+	if (!err)
+		(*ok)++;
+	else if (err == -ENOENT || err == -EOPNOTSUPP)
+		(*absent)++;
+	else
+		return err;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long ok = 0, absent = 0, other = 0, round = 0;
+	struct json_object *o;
+	time_t end;
+	int secs, err;
+
+	secs = argc > 1 ? atoi(argv[1]) : 0;
+	if (secs <= 0 || secs > SG_HAMMER_MAX_S) {
+		fprintf(stderr, "usage: sg_hammer SECONDS (1..%d)\n", SG_HAMMER_MAX_S);
+		return 2;
+	}
+	signal(SIGTERM, sg_on_term);
+	end = time(NULL) + secs;
+	while (!sg_stop && time(NULL) < end) {
+		err = sg_kmod_status_json(&o);
+		if (!err)
+			json_object_put(o);
+		other += !!sg_count(err, &ok, &absent);
+		/* a short lease, renewed now and then: the guard engages and lets go */
+		if (!(++round % 20))
+			other += !!sg_count(sg_kmod_lease_renew(100, round), &ok, &absent);
+		err = sg_kmod_allow_json(&o);
+		if (!err)
+			json_object_put(o);
+		other += !!sg_count(err, &ok, &absent);
+		other += !!sg_count(sg_kmod_set_mode("enforce", NULL), &ok, &absent);
+		err = sg_kmod_scan_json(&o);
+		if (!err)
+			json_object_put(o);
+		other += !!sg_count(err, &ok, &absent);
+		usleep(5000);
+	}
+	printf("sg_hammer: %lu ok, %lu without module, %lu other errors\n", ok, absent, other);
+	return other ? 1 : 0;
+}

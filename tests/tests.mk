@@ -73,3 +73,17 @@ $(O)/tests/host/reload: tests/host/reload.c $(O)/tests/decide_test.skel.h $(SG_T
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -I$(O)/tests -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS) -lpthread
+
+# Benchmarks: make bench prints every figure with its ratio to a baseline
+# measured in the same run (tests/bench/sg_bench.c).
+$(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h $(SG_DIFF_OBJS) \
+		$(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) -Wno-missing-prototypes -I$(SRC)/daemon -I$(SRC)/tests/lib \
+		-I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< $(SG_DIFF_OBJS) $(SG_TEST_OBJS) \
+		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) -lpthread
+
+.PHONY: bench
+bench: all $(O)/tests/bench/sg-bench
+	$(Q)$(O)/tests/bench/sg-bench $(BENCH_ARGS)

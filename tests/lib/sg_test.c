@@ -153,7 +153,8 @@ int sg_testenv_start(struct sg_testenv *env)
 		_exit(127);
 	}
 	env->pid = pid;
-	for (i = 0; i < 1000; i++) {
+	/* Up to a minute: loading the world's jurisdiction data takes seconds. */
+	for (i = 0; i < 6000; i++) {
 		int status;
 
 		if (daemon_ready(env))

@@ -72,6 +72,8 @@ void sg_config_init(struct sg_config_file *cfg)
 	strcpy(cfg->run_dir, SG_RUN_DIR_DEFAULT);
 	strcpy(cfg->rules_dir, SG_RULES_DIR_DEFAULT);
 	cfg->data_warn_days = 60;
+	cfg->lease_timeout_ms = 10000;
+	cfg->scan_interval = 300;
 }
 
 void sg_config_free(struct sg_config_file *cfg)
@@ -106,16 +108,33 @@ static int add_data(struct sg_config_file *cfg, const char *val)
 	return set_path(cfg->data[cfg->n_data++], val);
 }
 
-static int set_days(unsigned int *dst, const char *val)
+static int set_uint(unsigned int *dst, const char *val, unsigned long lo, unsigned long hi)
 {
 	unsigned long v;
 	char *end;
 
 	errno = 0;
 	v = strtoul(val, &end, 10);
-	if (!isdigit((unsigned char)*val) || *end || errno || v > 36500)
+	if (!isdigit((unsigned char)*val) || *end || errno || v < lo || v > hi)
 		return -EINVAL;
 	*dst = v;
+	return 0;
+}
+
+static int set_days(unsigned int *dst, const char *val)
+{
+	return set_uint(dst, val, 0, 36500);
+}
+
+static int set_hook_allow(struct sg_config_file *cfg, char *val)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(val, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		if (cfg->n_hook_allow >= SG_HOOK_ALLOW_MAX || strlen(tok) >= SG_MODULE_NAME_LEN)
+			return -E2BIG;
+		strcpy(cfg->hook_allow[cfg->n_hook_allow++], tok);
+	}
 	return 0;
 }
 
@@ -192,14 +211,21 @@ int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
 			err = set_days(&n.data_warn_days, val);
 		else if (!strcmp(key, "data_max_age"))
 			err = set_days(&n.data_max_days, val);
+		else if (!strcmp(key, "lease_timeout_ms"))
+			err = set_uint(&n.lease_timeout_ms, val, 100, 3600000);
+		else if (!strcmp(key, "scan_interval"))
+			err = set_uint(&n.scan_interval, val, 0, 86400);
+		else if (!strcmp(key, "hook_allow"))
+			err = set_hook_allow(&n, val);
 		else
 			err = -ENOKEY;
 
 		if (err == -ENOKEY)
 			fprintf(diag, "%s:%u: unknown key \"%s\"\n", path, lineno, key);
 		else if (err == -E2BIG)
-			fprintf(diag, "%s:%u: more than %d data sources\n", path, lineno,
-				SG_DATA_SOURCES_MAX);
+			fprintf(diag, "%s:%u: more than %d %s, or a name too long\n", path,
+				lineno, !strcmp(key, "data") ? SG_DATA_SOURCES_MAX : SG_HOOK_ALLOW_MAX,
+				!strcmp(key, "data") ? "data sources" : "modules");
 		else if (err)
 			fprintf(diag, "%s:%u: invalid value \"%s\" for %s\n", path, lineno, val,
 				key);

@@ -14,6 +14,8 @@
 
 #define SG_DATA_SOURCES_MAX	16
 #define SG_RULES_DIR_DEFAULT	"/etc/sovguard/rules.d"
+#define SG_HOOK_ALLOW_MAX	64
+#define SG_MODULE_NAME_LEN	64	/* MODULE_NAME_LEN is 56 on 64-bit */
 
 /*
  * /etc/sovguard/sovguard.conf: "key = value" lines, '#' comments.
@@ -28,6 +30,11 @@
  *	                       they overlap); default: the libloc database
  *	data_warn_age = DAYS   warn when the data is older (default 60)
  *	data_max_age = DAYS    refuse older data (default 0: any age)
+ *	lease_timeout_ms = N   the module's lease (default 10000); renewed every
+ *	                       third of it while sovguard.ko is loaded
+ *	scan_interval = SECS   integrity scan of the kernel's netfilter hooks
+ *	                       (default 300, 0: never)
+ *	hook_allow = MOD ...   modules whose netfilter hooks are expected
  */
 struct sg_config_file {
 	__u32 mode;
@@ -39,6 +46,10 @@ struct sg_config_file {
 	unsigned int n_data;
 	unsigned int data_warn_days;
 	unsigned int data_max_days;
+	unsigned int lease_timeout_ms;
+	unsigned int scan_interval;
+	char hook_allow[SG_HOOK_ALLOW_MAX][SG_MODULE_NAME_LEN];
+	unsigned int n_hook_allow;
 };
 
 void sg_config_init(struct sg_config_file *cfg);

@@ -2,6 +2,9 @@
 #ifndef SG_DAEMON_H
 #define SG_DAEMON_H
 
+#include <stdbool.h>
+#include <time.h>
+
 #include "compile.h"
 #include "config.h"
 #include "egress.h"
@@ -30,6 +33,10 @@ struct sg_daemon {
 	long log_second;
 	unsigned int log_count, batch;
 	unsigned long long log_suppressed, events_unlogged;
+	/* sovguard.ko (kguard.c) */
+	int kguard_fd;
+	bool kmod_present, kmod_failed;
+	time_t next_scan;
 };
 
 #endif

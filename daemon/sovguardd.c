@@ -33,6 +33,8 @@
 #include "subject.h"
 #include "util.h"
 #include "watch.h"
+#include "kguard.h"
+#include "kmod_client.h"
 
 /* Run a step that writes diagnostics to a FILE, and log them line by line. */
 static void log_diag(int level, char *buf)
@@ -286,6 +288,9 @@ static void reload(struct sg_daemon *d)
 		strcpy(n.pin_root, d->cfg.pin_root);
 		strcpy(n.cgroup, d->cfg.cgroup);
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
+			if (d->kmod_present && n.mode != d->cfg.mode &&
+			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
+				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
@@ -348,6 +353,11 @@ static int run(struct sg_daemon *d)
 	err = sg_control_open(d);
 	if (err)
 		return err;
+	err = sg_kguard_init(d);
+	if (err)
+		return err;
+	ev.data.fd = d->kguard_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->kguard_fd, &ev);
 	ev.data.fd = d->control_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->control_fd, &ev);
 	ev.data.fd = sfd;
@@ -381,6 +391,10 @@ static int run(struct sg_daemon *d)
 				sg_control_handle(d);
 				continue;
 			}
+			if (out[i].data.fd == d->kguard_fd) {
+				sg_kguard_tick(d);
+				continue;
+			}
 			if (out[i].data.fd == d->inotify_fd || out[i].data.fd == d->debounce_fd ||
 			    out[i].data.fd == d->rescan_fd) {
 				if (sg_watch_event(d, out[i].data.fd))
@@ -401,6 +415,7 @@ static int run(struct sg_daemon *d)
 				continue;
 			}
 			sd_notify(0, "STOPPING=1");
+			sg_kguard_stop(d);
 			sg_egress_poll(d->egress, 0);
 			sg_info("exiting on signal %u; enforcement stays pinned in %s",
 				si.ssi_signo, d->cfg.pin_root);
@@ -451,6 +466,7 @@ int main(int argc, char **argv)
 		.inotify_fd = -1,
 		.debounce_fd = -1,
 		.rescan_fd = -1,
+		.kguard_fd = -1,
 	};
 	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
 	int level = LOG_INFO, c, err;

@@ -16,7 +16,7 @@ KMOD_STRIP	?= strip --strip-debug
 KMOD_SRCS	:= Kbuild kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) \
 		   include/uapi/sovguard.h
 KMOD_TEST_SRCS	:= $(wildcard tests/kmod/Kbuild tests/kmod/*.c)
-KMOD_LINT_SRCS	:= $(wildcard kmod/*.c kmod/*.h tests/kmod/*.c) \
+KMOD_LINT_SRCS	:= $(wildcard kmod/*.c kmod/*.h tests/kmod/sg_test_hook.c) \
 		   include/uapi/sovguard.h
 # Debian header packages: /usr/src/linux-headers-<release>/ with Module.symvers
 KMOD_KDIRS	:= $(patsubst %/Module.symvers,%,\

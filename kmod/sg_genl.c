@@ -269,6 +269,7 @@ static int sg_cmd_mode_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *m = info->attrs[SOVGUARD_A_MODE];
 	struct nlattr *f = info->attrs[SOVGUARD_A_FAIL_MODE];
+	u32 old_mode, old_fail;
 
 	if (!m && !f) {
 		GENL_SET_ERR_MSG(info, "MODE or FAIL_MODE required");
@@ -276,15 +277,19 @@ static int sg_cmd_mode_set(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&sg_state.lock);
+	old_mode = sg_state.mode;
+	old_fail = sg_state.fail_mode;
 	if (m)
 		sg_state.mode = nla_get_u32(m);
 	if (f)
 		sg_state.fail_mode = nla_get_u32(f);
-	pr_info("mode %s, fail mode %s (set by pid %d)\n",
-		sg_mode_names[sg_state.mode], sg_fail_names[sg_state.fail_mode],
-		task_tgid_nr(current));
-	sg_genl_notify(SOVGUARD_EVENT_MODE);
-	sg_state_update_guard();
+	if (sg_state.mode != old_mode || sg_state.fail_mode != old_fail) {
+		pr_info("mode %s, fail mode %s (set by pid %d)\n",
+			sg_mode_names[sg_state.mode],
+			sg_fail_names[sg_state.fail_mode], task_tgid_nr(current));
+		sg_genl_notify(SOVGUARD_EVENT_MODE);
+		sg_state_update_guard();
+	}
 	mutex_unlock(&sg_state.lock);
 	return 0;
 }

@@ -201,9 +201,10 @@ void sg_lease_renew(u32 timeout_ms, u64 generation, u32 pid)
 
 	if (old == SOVGUARD_LEASE_VALID)
 		return;
-	pr_info("lease %s by pid %u (timeout %u ms, generation %llu)\n",
-		old == SOVGUARD_LEASE_EXPIRED ? "renewed after lapse" : "taken",
-		pid, timeout_ms, generation);
+	pr_info_ratelimited("lease %s by pid %u (timeout %u ms, generation %llu)\n",
+			    old == SOVGUARD_LEASE_EXPIRED ?
+				"renewed after lapse" : "taken",
+			    pid, timeout_ms, generation);
 	sg_genl_notify(SOVGUARD_EVENT_LEASE);
 	sg_state_update_guard();
 }
@@ -220,7 +221,8 @@ void sg_lease_release(void)
 	cancel_delayed_work(&sg_state.lease_work);
 	if (sg_state.lease_state == SOVGUARD_LEASE_NONE)
 		return;
-	pr_info("lease released by pid %d\n", task_tgid_nr(current));
+	pr_info_ratelimited("lease released by pid %d\n",
+			    task_tgid_nr(current));
 	sg_state.lease_state = SOVGUARD_LEASE_NONE;
 	sg_genl_notify(SOVGUARD_EVENT_LEASE);
 	sg_state_update_guard();
@@ -240,8 +242,8 @@ void sg_lease_work_fn(struct work_struct *work)
 	sg_state.lease_state = SOVGUARD_LEASE_EXPIRED;
 	sg_state.lease_lapsed = jiffies;
 	atomic64_inc(&sg_state.expiries);
-	pr_notice("lease of pid %u lapsed: no renewal within %u ms\n",
-		  sg_state.daemon_pid, sg_state.lease_timeout_ms);
+	pr_notice_ratelimited("lease of pid %u lapsed: no renewal within %u ms\n",
+			      sg_state.daemon_pid, sg_state.lease_timeout_ms);
 	sg_genl_notify(SOVGUARD_EVENT_LEASE);
 	sg_state_update_guard();
 out_unlock:

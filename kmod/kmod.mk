@@ -122,7 +122,8 @@ SG_DAEMON_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c)
 # Tests of the module: kselftest binaries in $(O)/tests/vm/ (the VM suite
 # runs each), helpers in $(O)/tests/kmod/.
 KMOD_VM_TESTS	:= $(O)/tests/vm/kmod_genl
-KMOD_TEST_HELPERS := $(O)/tests/kmod/sg_tcp $(O)/tests/kmod/sg_hammer
+KMOD_TEST_HELPERS := $(O)/tests/kmod/sg_tcp $(O)/tests/kmod/sg_hammer \
+		     $(O)/tests/kmod/sg_modloop
 tests: $(KMOD_VM_TESTS) $(KMOD_TEST_HELPERS)
 
 $(O)/tests/vm/kmod_genl: tests/kmod/genl_test.c include/uapi/sovguard.h \
@@ -136,10 +137,11 @@ $(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
-$(O)/tests/kmod/sg_hammer: tests/kmod/sg_hammer.c daemon/kmod_client.c daemon/kmod_client.h \
-		include/uapi/sovguard.h
+# Helpers that speak to the module through daemon/kmod_client.c.
+$(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
+		daemon/kmod_client.c daemon/kmod_client.h include/uapi/sovguard.h
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
-		-o $@ tests/kmod/sg_hammer.c daemon/kmod_client.c \
+		-o $@ $< daemon/kmod_client.c \
 		$(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)

@@ -45,7 +45,7 @@ sg_dmesg_mark()
 
 sg_dmesg_since()
 {
-	dmesg | tail -n +$((_sg_dmesg_lines + 1))
+	dmesg | tail -n +$((${1:-$_sg_dmesg_lines} + 1))
 }
 
 # sg_dmesg_clean: no warning, oops or leak report since the mark.

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		if (!err)
 			json_object_put(o);
 		other += !!sg_count(err, &ok, &absent);
-		usleep(5000);
+		usleep(20000);
 	}
 	printf("sg_hammer: %lu ok, %lu without module, %lu other errors\n", ok, absent, other);
 	return other ? 1 : 0;

@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 				sg_echo(fd);
 				close(fd);
 			}
-			usleep(2000);
+			usleep(20000);
 		}
 		return 0;
 	}

@@ -116,6 +116,7 @@ ip netns exec sgc "$SG_TCP" hold 10.99.0.2 8080 "$TMP/go" >"$TMP/hold.out" &
 hold_pid=$!
 sleep 0.5
 
+lapse_mark=$(dmesg | wc -l)
 fake_daemon_stop
 t_engaged()
 {
@@ -142,7 +143,8 @@ ktap_check "established connection is not cut" t_established
 
 t_logged_once()
 {
-	[ "$(sg_dmesg_since | grep -c 'guard engaged')" -eq 1 ]
+	sg_dmesg_since "$lapse_mark" | grep sovguard
+	[ "$(sg_dmesg_since "$lapse_mark" | grep -c 'guard engaged')" -eq 1 ]
 }
 ktap_check "transition logged once" t_logged_once
 

@@ -24,6 +24,7 @@ cleanup()
 	wait 2>/dev/null
 	ip netns del sgl 2>/dev/null
 	sg_unload 2>/dev/null
+	rmmod sg_test_hook 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -40,6 +41,9 @@ t_load()
 	[ "${PIPESTATUS[0]}" -eq 0 ]
 }
 
+# Keep the LOCAL_OUT static keys on (see tests/kmod/sg_test_hook.c): the
+# loop is about sovguard.ko, not about the emulator's code patching.
+insmod "$SG_TEST_KO" local_out=1 priority=1000
 ip netns add sgl && ip -n sgl link set lo up
 ip netns exec sgl "$SG_TCP" listen 127.0.0.1 8082 >/dev/null 2>&1 &
 pids+=($!)

@@ -270,7 +270,9 @@ out:
 
 /*
  * One request; when the module was reloaded since we resolved the family
- * (the old id is gone or reused), resolve again and retry once.
+ * (the old id is gone or reused), resolve again and retry once. A dump
+ * sent while the module is being removed fails with EPROTONOSUPPORT (the
+ * kernel cannot take a reference on it): that is "not loaded" too.
  */
 static int sg_request(uint8_t cmd, int flags, sg_build_fn build, const void *barg,
 		      int (*parse)(struct nlattr **tb, void *arg), void *parg)
@@ -280,12 +282,13 @@ static int sg_request(uint8_t cmd, int flags, sg_build_fn build, const void *bar
 
 	sg_errmsg[0] = '\0';
 	err = sg_request_once(cmd, flags, build, barg, parse, parg);
-	if (had_sock && (err == -ENOENT || err == -EOPNOTSUPP || err == -EIO)) {
+	if (had_sock && (err == -ENOENT || err == -EOPNOTSUPP || err == -EIO ||
+			 err == -EPROTONOSUPPORT)) {
 		sg_kmod_close();
 		sg_errmsg[0] = '\0';
 		err = sg_request_once(cmd, flags, build, barg, parse, parg);
 	}
-	return err;
+	return err == -EPROTONOSUPPORT ? -ENOENT : err;
 }
 
 static void sg_put_u64(struct json_object *o, const char *k, struct nlattr *a)

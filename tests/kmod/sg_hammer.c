@@ -30,14 +30,21 @@ static void sg_on_term(int sig)
 	sg_stop = 1;
 }
 
-static int sg_count(int err, unsigned long *ok, unsigned long *absent)
+#define SG_HAMMER_REPORT_MAX 10
+
+static int sg_count(const char *what, int err, unsigned long *ok, unsigned long *absent)
 {
+	static int reported;
+
 	if (!err)
 		(*ok)++;
 	else if (err == -ENOENT || err == -EOPNOTSUPP)
 		(*absent)++;
-	else
+	else {
+		if (reported++ < SG_HAMMER_REPORT_MAX)
+			printf("sg_hammer: %s: %s %s\n", what, strerror(-err), sg_kmod_errmsg());
 		return err;
+	}
 	return 0;
 }
 
@@ -59,19 +66,19 @@ int main(int argc, char **argv)
 		err = sg_kmod_status_json(&o);
 		if (!err)
 			json_object_put(o);
-		other += !!sg_count(err, &ok, &absent);
+		other += !!sg_count("status", err, &ok, &absent);
 		/* a short lease, renewed now and then: the guard engages and lets go */
 		if (!(++round % 20))
-			other += !!sg_count(sg_kmod_lease_renew(100, round), &ok, &absent);
+			other += !!sg_count("renew", sg_kmod_lease_renew(100, round), &ok, &absent);
 		err = sg_kmod_allow_json(&o);
 		if (!err)
 			json_object_put(o);
-		other += !!sg_count(err, &ok, &absent);
-		other += !!sg_count(sg_kmod_set_mode("enforce", NULL), &ok, &absent);
+		other += !!sg_count("allow", err, &ok, &absent);
+		other += !!sg_count("mode", sg_kmod_set_mode("enforce", NULL), &ok, &absent);
 		err = sg_kmod_scan_json(&o);
 		if (!err)
 			json_object_put(o);
-		other += !!sg_count(err, &ok, &absent);
+		other += !!sg_count("scan", err, &ok, &absent);
 		usleep(20000);
 	}
 	printf("sg_hammer: %lu ok, %lu without module, %lu other errors\n", ok, absent, other);

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 		engage = !(i % 4);
 		err = sg_load(argv[1], engage ? "mode=enforce fail_mode=closed" : "");
 		if (err) {
-			printf("round %d: load: %s\n", i, strerror(-err));
+			printf("# round %d: load: %s\n", i, strerror(-err));
 			return 1;
 		}
 		if (engage) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		}
 		err = sg_unload("sovguard");
 		if (err) {
-			printf("round %d: unload: %s\n", i, strerror(-err));
+			printf("# round %d: unload: %s\n", i, strerror(-err));
 			return 1;
 		}
 		if (!(i % 25)) {

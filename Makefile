@@ -26,7 +26,7 @@ endif
 CFLAGS		?= -O2 -g
 WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Wmissing-prototypes -Wstrict-prototypes -Wshadow
-USER_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE \
+USER_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 		   -I$(SRC)/include -I$(O) -DSG_VERSION=\"$(VERSION)\"
 
 PREFIX		?= /usr/local

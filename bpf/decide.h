@@ -73,147 +73,136 @@ static __always_inline __u64 sg_be64(const __u8 *p)
 }
 
 /*
- * Binary searches run one step per SG_LOOP iteration: a step's body is
- * verified once, where an unrolled search multiplies verifier states.
+ * Searches run over blocks and compare only a block's first entry: no
+ * access at a variable offset inside a block, so the verifier does not
+ * track the search bounds precisely and prunes the loop's states; the last
+ * block is scanned at constant offsets. Regions are padded to whole blocks
+ * (ranges with copies of their last entry, subjects with keys above all).
  */
-struct sg_search {
-	SG_IMG_T img;
-	__u32 base;		/* first block of the region */
-	__u32 lo, hi;
-	__u64 khi, klo;		/* the key: address halves, or (dev, id) */
-	__u32 kind;
-	int err;
-};
-
-/* Last IPv4 range with start <= klo in [lo, hi]. */
-static long sg_v4_step(__u32 i, void *data)
-{
-	struct sg_search *s = data;
-	const struct sg_blk *b;
-	__u32 mid;
-
-	if (s->lo >= s->hi)
-		return 1;
-	mid = s->lo + (s->hi - s->lo + 1) / 2;
-	b = SG_BLK(s->img, s->base + mid / 8);
-	if (!b) {
-		s->err = -1;
-		return 1;
-	}
-	if (((const struct sg_v4_range *)b->w)[mid & 7].start <= s->klo)
-		s->lo = mid;
-	else
-		s->hi = mid - 1;
-	return 0;
-}
-
-/* Last IPv6 range with start <= (khi, klo) in [lo, hi]. */
-static long sg_v6_step(__u32 i, void *data)
-{
-	struct sg_search *s = data;
-	const struct sg_v6_range *r;
-	const struct sg_blk *b;
-	__u32 mid;
-
-	if (s->lo >= s->hi)
-		return 1;
-	mid = s->lo + (s->hi - s->lo + 1) / 2;
-	b = SG_BLK(s->img, s->base + mid / 2);
-	if (!b) {
-		s->err = -1;
-		return 1;
-	}
-	r = &((const struct sg_v6_range *)b->w)[mid & 1];
-	if (r->hi < s->khi || (r->hi == s->khi && r->lo <= s->klo))
-		s->lo = mid;
-	else
-		s->hi = mid - 1;
-	return 0;
-}
-
-/* Lower bound of (kind, dev = khi, id = klo) in [lo, hi). */
-static long sg_subject_step(__u32 i, void *data)
-{
-	struct sg_search *s = data;
-	const struct sg_subject_key *k;
-	const struct sg_blk *b;
-	__u32 mid;
-
-	if (s->lo >= s->hi)
-		return 1;
-	mid = s->lo + (s->hi - s->lo) / 2;
-	b = SG_BLK(s->img, s->base + mid / 4);
-	if (!b) {
-		s->err = -1;
-		return 1;
-	}
-	k = &((const struct sg_subject_key *)b->w)[mid & 3];
-	if (k->kind < s->kind ||
-	    (k->kind == s->kind && (k->dev < s->khi || (k->dev == s->khi && k->id < s->klo))))
-		s->lo = mid + 1;
-	else
-		s->hi = mid;
-	return 0;
-}
 
 /* Destination class of an IPv4 address (host order). */
 static __always_inline int sg_dst_v4(SG_IMG_T img, const struct sg_image_hdr *h, __u32 a,
 				     __u32 *ret)
 {
-	struct sg_search s = { .img = img, .base = h->v4_ranges, .klo = a };
+	const struct sg_v4_range *r;
 	const struct sg_blk *b;
+	__u32 lo, hi, mid, step;
 
-	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &s.lo) ||
-	    sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &s.hi))
+	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &lo) ||
+	    sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &hi))
 		return -1;
-	SG_LOOP(SG_SEARCH_STEPS, sg_v4_step, &s);
-	if (s.err)
-		return -1;
-	b = SG_BLK(img, h->v4_ranges + s.lo / 8);
+	/* The last block in [lo/8, hi/8] that starts at or below a. */
+	lo /= 8;
+	hi /= 8;
+	for (step = 0; step < SG_SEARCH_STEPS; step++) {
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo + 1) / 2;
+		b = SG_BLK(img, h->v4_ranges + mid);
+		if (!b)
+			return -1;
+		if (((const struct sg_v4_range *)b->w)[0].start <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	b = SG_BLK(img, h->v4_ranges + lo);
 	if (!b)
 		return -1;
-	*ret = ((const struct sg_v4_range *)b->w)[s.lo & 7].dst_class;
+	r = (const struct sg_v4_range *)b->w;
+	*ret = r[7].start <= a ? r[7].dst_class : r[6].start <= a ? r[6].dst_class :
+	       r[5].start <= a ? r[5].dst_class : r[4].start <= a ? r[4].dst_class :
+	       r[3].start <= a ? r[3].dst_class : r[2].start <= a ? r[2].dst_class :
+	       r[1].start <= a ? r[1].dst_class : r[0].dst_class;
 	return 0;
+}
+
+static __always_inline int sg_v6_le(const struct sg_v6_range *r, __u64 ahi, __u64 alo)
+{
+	return r->hi < ahi || (r->hi == ahi && r->lo <= alo);
 }
 
 static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h, __u64 ahi,
 				     __u64 alo, __u32 *ret)
 {
-	struct sg_search s = { .img = img, .base = h->v6_ranges, .khi = ahi, .klo = alo };
+	const struct sg_v6_range *r;
 	const struct sg_blk *b;
+	__u32 lo, hi, mid, step;
 
-	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &s.lo) ||
-	    sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &s.hi))
+	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &lo) ||
+	    sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &hi))
 		return -1;
-	SG_LOOP(SG_SEARCH_STEPS, sg_v6_step, &s);
-	if (s.err)
-		return -1;
-	b = SG_BLK(img, h->v6_ranges + s.lo / 2);
+	lo /= 2;
+	hi /= 2;
+	for (step = 0; step < SG_SEARCH_STEPS; step++) {
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo + 1) / 2;
+		b = SG_BLK(img, h->v6_ranges + mid);
+		if (!b)
+			return -1;
+		if (sg_v6_le((const struct sg_v6_range *)b->w, ahi, alo))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	b = SG_BLK(img, h->v6_ranges + lo);
 	if (!b)
 		return -1;
-	*ret = ((const struct sg_v6_range *)b->w)[s.lo & 1].dst_class;
+	r = (const struct sg_v6_range *)b->w;
+	*ret = sg_v6_le(&r[1], ahi, alo) ? r[1].dst_class : r[0].dst_class;
 	return 0;
+}
+
+static __always_inline int sg_key_le(const struct sg_subject_key *k, __u32 kind, __u32 dev,
+				     __u64 id)
+{
+	return k->kind < kind ||
+	       (k->kind == kind && (k->dev < dev || (k->dev == dev && k->id <= id)));
+}
+
+static __always_inline int sg_key_eq(const struct sg_subject_key *k, __u32 kind, __u32 dev,
+				     __u64 id)
+{
+	return k->kind == kind && k->dev == dev && k->id == id;
 }
 
 /* Row of a subject atom in the sorted table, or -1. */
 static __always_inline int sg_subject_find(SG_IMG_T img, const struct sg_image_hdr *h, __u32 kind,
 					   __u32 dev, __u64 id)
 {
-	struct sg_search s = {
-		.img = img, .base = h->subjects, .hi = h->nr_subjects,
-		.kind = kind, .khi = dev, .klo = id,
-	};
 	const struct sg_subject_key *k;
 	const struct sg_blk *b;
+	__u32 lo = 0, hi, mid, step;
 
-	SG_LOOP(SG_SUBJECT_STEPS, sg_subject_step, &s);
-	if (s.err || s.lo >= h->nr_subjects)
+	if (!h->nr_subjects)
 		return -1;
-	b = SG_BLK(img, h->subjects + s.lo / 4);
+	hi = (h->nr_subjects - 1) / 4;
+	for (step = 0; step < SG_SUBJECT_STEPS; step++) {
+		if (lo >= hi)
+			break;
+		mid = lo + (hi - lo + 1) / 2;
+		b = SG_BLK(img, h->subjects + mid);
+		if (!b)
+			return -1;
+		if (sg_key_le((const struct sg_subject_key *)b->w, kind, dev, id))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	b = SG_BLK(img, h->subjects + lo);
 	if (!b)
 		return -1;
-	k = &((const struct sg_subject_key *)b->w)[s.lo & 3];
-	return k->kind == kind && k->dev == dev && k->id == id ? (int)s.lo : -1;
+	k = (const struct sg_subject_key *)b->w;
+	if (sg_key_eq(&k[0], kind, dev, id))
+		return lo * 4;
+	if (sg_key_eq(&k[1], kind, dev, id))
+		return lo * 4 + 1;
+	if (sg_key_eq(&k[2], kind, dev, id))
+		return lo * 4 + 2;
+	if (sg_key_eq(&k[3], kind, dev, id))
+		return lo * 4 + 3;
+	return -1;
 }
 
 static __always_inline void sg_match_add(struct sg_query *q, __u32 kind, int row)

@@ -872,6 +872,11 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 
 	memcpy(&img->blk[h->v4_ranges], c.v4, c.nr_v4 * sizeof(*c.v4));
 	memcpy(&img->blk[h->v6_ranges], c.v6, c.nr_v6 * sizeof(*c.v6));
+	/* Whole blocks: the tail repeats the last range (same start, same class). */
+	for (i = c.nr_v4; i % 8; i++)
+		((struct sg_v4_range *)&img->blk[h->v4_ranges])[i] = c.v4[c.nr_v4 - 1];
+	for (i = c.nr_v6; i % 2; i++)
+		((struct sg_v6_range *)&img->blk[h->v6_ranges])[i] = c.v6[c.nr_v6 - 1];
 	fill_index(img, SG_IMG_V4_INDEX, c.nr_v4, v4_start, &c, 16);
 	fill_index(img, SG_IMG_V6_INDEX, c.nr_v6, v6_start, &c, 112);
 	memcpy(&img->blk[SG_IMG_PORT_CLASS], pclass, 2 * 65536 * sizeof(__u16));
@@ -884,6 +889,10 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		for (i = 0; i < c.nr_rules; i++)
 			if (!(pol->rules[i].subject.mask & kind_mask(k)))
 				set_bit_row(img, h, c.dst.nr + ports.nr + k, i);
+	/* Subject keys above every real one fill the last block. */
+	for (i = nr_atoms; i % 4; i++)
+		((struct sg_subject_key *)&img->blk[h->subjects])[i] =
+			(struct sg_subject_key){ .kind = ~0u, .dev = ~0u, .id = ~0ULL };
 	row = 0;
 	for (i = 0; i < nr_subj; i++) {
 		struct sg_subject_key *keys = (struct sg_subject_key *)&img->blk[h->subjects];

@@ -495,6 +495,28 @@ static int fail(int where)
 	return 1;
 }
 
+/* Mean run time of one hook program, from the kernel's BPF statistics. */
+static double hook_ns(struct netbench *nb, const char *link, __u64 *ret_cnt)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 ll = sizeof(li), pl = sizeof(pi);
+	char path[600];
+	int lfd, pfd;
+
+	snprintf(path, sizeof(path), "%s/%s", nb->env.pin_root, link);
+	lfd = bpf_obj_get(path);
+	if (lfd < 0 || bpf_link_get_info_by_fd(lfd, &li, &ll))
+		return -1;
+	close(lfd);
+	pfd = bpf_prog_get_fd_by_id(li.prog_id);
+	if (pfd < 0 || bpf_prog_get_info_by_fd(pfd, &pi, &pl))
+		return -1;
+	close(pfd);
+	*ret_cnt = pi.run_cnt;
+	return pi.run_cnt ? (double)pi.run_time_ns / pi.run_cnt : 0;
+}
+
 static int bench_net(void)
 {
 	struct netbench *nb = calloc(1, sizeof(*nb));
@@ -505,7 +527,7 @@ static int bench_net(void)
 	struct sg_data *data = NULL;
 	pthread_t srv;
 	size_t at = 0, nr, i;
-	int r, one = 1;
+	int r, one = 1, stats_fd;
 	__u32 gen0;
 
 	ld = mmap(NULL, sizeof(*ld), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -590,6 +612,7 @@ static int bench_net(void)
 		return fail(8);
 	pthread_create(&srv, NULL, server, &nb->listen_fd);
 
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	for (r = 0; r < rounds; r++) {
 		int k;
 
@@ -609,6 +632,15 @@ static int bench_net(void)
 	ratio_line("UDP connect, 64k cold destinations (mean)", median(onu, rounds),
 		   median(offu, rounds), "us", 1.5);
 	ratio_line("UDP sendto (mean)", median(ons, rounds), median(offs, rounds), "us", 1.10);
+	if (stats_fd >= 0) {
+		__u64 c4 = 0, s4 = 0;
+		double n4 = hook_ns(nb, "link_connect4", &c4), n5 = hook_ns(nb, "link_sendmsg4", &s4);
+
+		printf("%-44s %10.0f ns (connect4, %llu runs), %.0f ns (sendmsg4, %llu runs)\n",
+		       "hook program run time (bpf_stats)", n4, (unsigned long long)c4, n5,
+		       (unsigned long long)s4);
+		close(stats_fd);
+	}
 
 	join(nb->env.cgroup);
 	gen0 = sg_testenv_generation(&nb->env);

@@ -17,8 +17,13 @@
 # Totals line. --list prints the suite names, one a line, on the host as in
 # the VM: check.sh takes the number of Totals lines it expects from it.
 #
+# Each suite runs under SG_VM_SUITE_TIMEOUT seconds (default 300); a shell
+# suite that needs more says so in a comment among its first 20 lines:
+#   # vm-timeout: 900
+# --budget prints the sum of the timeouts, for the VM's own timeout.
+#
 # Environment: SG_SRC, SG_BUILD (set by vm-run), SG_VM_KVER (the kernel the
-# VM should be running), SG_VM_SUITE_TIMEOUT (seconds per suite, 300).
+# VM should be running), SG_VM_SUITE_TIMEOUT.
 set -uo pipefail
 
 SG_SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -27,12 +32,14 @@ export SG_SRC SG_BUILD
 suite_tmo=${SG_VM_SUITE_TIMEOUT:-300}
 systemd=0
 list=0
+budget=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--systemd) systemd=1 ;;
 	--list) list=1 ;;
-	*) echo "usage: run-all.sh [--systemd] [--list]" >&2; exit 2 ;;
+	--budget) budget=1 ;;
+	*) echo "usage: run-all.sh [--systemd] [--list|--budget]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -52,9 +59,26 @@ suites()
 	return 0
 }
 
+# suite_timeout FILE: its "# vm-timeout: N" or the default.
+suite_timeout()
+{
+	local t
+	t=$(head -n 20 "$1" 2>/dev/null | tr -d '\0' |
+		sed -n 's/^# *vm-timeout: *\([0-9][0-9]*\) *$/\1/p' | head -n1)
+	echo "${t:-$suite_tmo}"
+}
+
 if [ "$list" -eq 1 ]; then
 	echo vm-env
 	suites
+	exit 0
+fi
+if [ "$budget" -eq 1 ]; then
+	total=60
+	while read -r s; do
+		total=$((total + $(suite_timeout "$s")))
+	done < <(suites)
+	echo "$total"
 	exit 0
 fi
 
@@ -104,11 +128,12 @@ for s in "${all[@]}"; do
 	name=${name#"$SG_BUILD"/}
 	echo "# === $name"
 	start=$SECONDS
-	(cd "$SG_BUILD" && exec timeout --kill-after=10 "$suite_tmo" "$s") </dev/null
+	tmo=$(suite_timeout "$s")
+	(cd "$SG_BUILD" && exec timeout --kill-after=10 "$tmo" "$s") </dev/null
 	rc=$?
 	case $rc in
 	0) ;;
-	124 | 137) echo "# $name: timed out after ${suite_tmo}s"; failed=$((failed + 1)) ;;
+	124 | 137) echo "# $name: timed out after ${tmo}s"; failed=$((failed + 1)) ;;
 	*) echo "# $name: exit status $rc"; failed=$((failed + 1)) ;;
 	esac
 	echo "# $name: $((SECONDS - start))s"

@@ -8,7 +8,8 @@
 # boot, so a VM that never boots counts as that many failures.
 #
 # SG_VM_KERNELS selects the kernels (default "6.1 6.12"),
-# SG_VM_SUITE_TIMEOUT the seconds per suite (default 300).
+# SG_VM_SUITE_TIMEOUT the seconds per suite (default 300; a suite may ask
+# for more with "# vm-timeout: N", see run-all.sh).
 
 # sg_vm_boot NAME O KERNEL MODE RUN-ALL-ARGS...
 sg_vm_boot()
@@ -18,7 +19,7 @@ sg_vm_boot()
 	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	n=$(SG_SRC=$src SG_BUILD=$o "$src/tests/vm/run-all.sh" --list "$@" | wc -l)
 	# Boot and shutdown, then every suite at most its own timeout.
-	tmo=$((240 + n * ${SG_VM_SUITE_TIMEOUT:-300}))
+	tmo=$((180 + $(SG_SRC=$src SG_BUILD=$o "$src/tests/vm/run-all.sh" --budget "$@")))
 	start=$SECONDS
 	run_multi "$name" $((tmo + 60)) "$n" \
 		"$src/scripts/vm-run" --kernel "$k" --mode "$mode" --build "$o" \

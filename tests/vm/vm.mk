@@ -12,9 +12,9 @@ VM_RUN		:= $(SRC)/scripts/vm-run
 VM_KERNELS	?= 6.1 6.12
 KERNEL		?= 6.1
 MODE		?= initramfs
-# 6.1 -> 6.1.0-56-cloud-amd64: the newest installed cloud headers of that series.
-vm_kver		= $(patsubst linux-headers-%,%,$(notdir $(lastword $(sort \
-		    $(wildcard /usr/src/linux-headers-$(1).*-cloud-amd64)))))
+# 6.1 -> 6.1.0-56-cloud-amd64: the newest installed cloud headers of that
+# series, as vm-run chooses it.
+vm_kver		= $(shell $(VM_RUN) --kernel $(1) --print-kver 2>/dev/null)
 VM_KVERS	:= $(foreach k,$(VM_KERNELS),$(call vm_kver,$(k)))
 VM_CHECK_DEPS	:= $(foreach v,$(VM_KVERS),$(O)/vm/initramfs-$(v).cpio)
 

@@ -60,3 +60,29 @@ int sg_decide_test(struct __sk_buff *skb)
 	return (ans.verdict & 3) | ((ans.rule == SG_RULE_DEFAULT ? 0 : ans.rule + 1) << 2) |
 	       (ans.generation << 16);
 }
+
+/* The stock alternative, for sg-bench: one LPM trie lookup of the same query. */
+struct sg_trie_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 20);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sg_trie_key);
+	__type(value, __u32);
+} sg_bench_trie SEC(".maps");
+
+SEC("tc")
+int sg_trie_test(struct __sk_buff *skb)
+{
+	struct sg_trie_key k = { .prefixlen = 32 };
+	__u32 *v;
+
+	if (bpf_skb_load_bytes(skb, 0, k.addr, 4))
+		return -1;
+	v = bpf_map_lookup_elem(&sg_bench_trie, &k);
+	return v ? *v : 0;
+}

@@ -215,4 +215,72 @@ TEST_F(egress, restart_keeps_enforcement)
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY4, 443));
 }
 
+/* Run sovguardctl against the test daemon; its stdout in @out. */
+static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
+{
+	char cmd[9000];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
+		 env->pin_root, env->dir, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}
+
+TEST_F(egress, ctl_check_from_live_tables)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, ctl(&self->env, "check -j 1.1.1.1 --port 53 --proto udp", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"verdict\":\"deny\""));
+	EXPECT_NE(NULL, strstr(out, "\"rule\":\"test.rules:1\""));
+	EXPECT_NE(NULL, strstr(out, "\"country\":\"AU\""));
+	EXPECT_NE(NULL, strstr(out, "\"asn\":13335"));
+	EXPECT_NE(NULL, strstr(out, "\"zones\":[\n    \"five-eyes\""));
+	EXPECT_NE(NULL, strstr(out, "\"kind\":\"cidr\""));
+
+	ASSERT_EQ(0, ctl(&self->env, "-j check 9.9.9.9", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"verdict\":\"allow\""));
+	EXPECT_NE(NULL, strstr(out, "\"rule\":\"implicit\""));
+	EXPECT_NE(NULL, strstr(out, "\"country\":\"CH\""));
+
+	EXPECT_NE(0, ctl(&self->env, "check not-an-address", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "must be an IPv4 or IPv6 address"));
+}
+
+TEST_F(egress, ctl_rules_count_hits)
+{
+	char out[8192];
+
+	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY6, 443));
+	ASSERT_EQ(0, ctl(&self->env, "rules -j", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"id\":\"test.rules:1\""));
+	EXPECT_NE(NULL, strstr(out, "\"hits\":2")) TH_LOG("%s", out);
+}
+
+TEST_F(egress, missing_data_never_allows_everything)
+{
+	/* A daemon whose data is gone refuses to start ... */
+	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "data = /nonexistent/location.db\n"));
+	EXPECT_NE(0, sg_testenv_start(&self->env));
+	/* ... and the pinned policy it leaves keeps deciding. */
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+
+	/* A running daemon keeps its policy when a reload names missing data. */
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, NULL));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "data = /nonexistent/location.db\n"));
+	EXPECT_NE(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+}
+
 TEST_HARNESS_MAIN

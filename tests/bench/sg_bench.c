@@ -241,9 +241,12 @@ static int bench_policy(void)
 	printf("%-44s %10.3f s\n", "load data (enumerate, sort, overlap sweep)", t_load);
 	printf("%-44s %10.3f s  (target <= 0.50 s)\n",
 	       "compile + publish typical policy (71 rules)", median(t_typ, 5));
-	printf("%-44s %10.3f s  ratio %.2f to plain enumeration (target <= 1.50)\n",
+	printf("%-44s %10.3f s  ratio %.2f to plain enumeration\n",
 	       "compile + publish, every country a class", median(t_worst, 3),
 	       median(t_worst, 3) / median(t_enum, 3));
+	printf("%-44s %10.3f s  ratio %.2f to plain enumeration (target <= 1.50)\n",
+	       "from the database: load + compile + publish", t_load + median(t_worst, 3),
+	       (t_load + median(t_worst, 3)) / median(t_enum, 3));
 
 	/* Kernel memory: the worst-case image against an LPM trie of the data's IPv4 networks. */
 	{

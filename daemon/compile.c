@@ -598,13 +598,27 @@ static int resolve_cgroup(const struct sg_resolver *res, const char *path, __u64
 	return *level < SG_CGROUP_LEVELS ? 0 : -E2BIG;
 }
 
+/* Record one resolved atom of @rule, or say why it matches nothing for now. */
+static void add_atom(struct compiler *c, struct subj_ent *ents, __u32 *n, __u32 r,
+		     const struct sg_subject_key *k, int err, const char *what, const char *name,
+		     __u32 *unresolved)
+{
+	if (!err) {
+		ents[(*n)++] = (struct subj_ent){ *k, r };
+		return;
+	}
+	fprintf(c->diag, "%s: %s %s: %s; the rule matches nothing until it is there\n",
+		c->pol->rules[r].id, what, name, strerror(-err));
+	(*unresolved)++;
+}
+
 /* One entry per (rule, constrained kind) whose atom resolved. */
 static int subjects(struct compiler *c, const struct sg_resolver *res,
 		    struct subj_ent **ret, __u32 *ret_nr, __u32 *levels, __u32 *kinds,
 		    __u32 *unresolved)
 {
 	struct subj_ent *ents = calloc((size_t)c->nr_rules * SG_SUBJ_KINDS + 1, sizeof(*ents));
-	__u32 n = 0, r, lvl;
+	__u32 n = 0, r, lvl = 0;
 	char path[SG_PATH_MAX];
 	int err;
 
@@ -620,55 +634,36 @@ static int subjects(struct compiler *c, const struct sg_resolver *res,
 			free(ents);
 			return -EINVAL;
 		}
-		if (s->mask & SG_SUBJ_UNIT) {
+		if (s->mask & (SG_SUBJ_UNIT | SG_SUBJ_CGROUP)) {
 			*kinds |= 1u << SG_SUBJ_KIND_CGROUP;
 			k = (struct sg_subject_key){ .kind = SG_SUBJ_KIND_CGROUP };
-			err = res->unit_cgroup(res->ctx, s->unit, path, sizeof(path));
+			err = s->mask & SG_SUBJ_UNIT ?
+				      res->unit_cgroup(res->ctx, s->unit, path, sizeof(path)) :
+				      snprintf(path, sizeof(path), "%s", s->cgroup) >=
+						      (int)sizeof(path) ?
+				      -ENAMETOOLONG : 0;
 			if (!err)
 				err = resolve_cgroup(res, path, &k.id, &lvl);
-			if (!err) {
+			if (!err)
 				*levels |= 1u << lvl;
-				ents[n++] = (struct subj_ent){ k, r };
-			} else {
-				fprintf(c->diag, "%s: unit %s: %s; the rule matches nothing until it runs\n",
-					rule->id, s->unit, strerror(-err));
-				(*unresolved)++;
-			}
-		}
-		if (s->mask & SG_SUBJ_CGROUP) {
-			*kinds |= 1u << SG_SUBJ_KIND_CGROUP;
-			k = (struct sg_subject_key){ .kind = SG_SUBJ_KIND_CGROUP };
-			err = resolve_cgroup(res, s->cgroup, &k.id, &lvl);
-			if (!err) {
-				*levels |= 1u << lvl;
-				ents[n++] = (struct subj_ent){ k, r };
-			} else {
-				fprintf(c->diag, "%s: cgroup %s: %s; the rule matches nothing until it exists\n",
-					rule->id, s->cgroup, strerror(-err));
-				(*unresolved)++;
-			}
+			add_atom(c, ents, &n, r, &k, err, s->mask & SG_SUBJ_UNIT ? "unit" : "cgroup",
+				 s->mask & SG_SUBJ_UNIT ? s->unit : s->cgroup, unresolved);
 		}
 		if (s->mask & SG_SUBJ_EXE) {
 			*kinds |= 1u << SG_SUBJ_KIND_EXE;
 			k = (struct sg_subject_key){ .kind = SG_SUBJ_KIND_EXE };
 			err = res->exe_id(res->ctx, s->exe, &k.dev, &k.id);
-			if (!err) {
-				ents[n++] = (struct subj_ent){ k, r };
-			} else {
-				fprintf(c->diag, "%s: exe %s: %s; the rule matches nothing until it exists\n",
-					rule->id, s->exe, strerror(-err));
-				(*unresolved)++;
-			}
+			add_atom(c, ents, &n, r, &k, err, "exe", s->exe, unresolved);
 		}
 		if (s->mask & SG_SUBJ_UID) {
 			*kinds |= 1u << SG_SUBJ_KIND_UID;
 			k = (struct sg_subject_key){ .kind = SG_SUBJ_KIND_UID, .id = s->uid };
-			ents[n++] = (struct subj_ent){ k, r };
+			add_atom(c, ents, &n, r, &k, 0, "uid", "", unresolved);
 		}
 		if (s->mask & SG_SUBJ_GID) {
 			*kinds |= 1u << SG_SUBJ_KIND_GID;
 			k = (struct sg_subject_key){ .kind = SG_SUBJ_KIND_GID, .id = s->gid };
-			ents[n++] = (struct subj_ent){ k, r };
+			add_atom(c, ents, &n, r, &k, 0, "gid", "", unresolved);
 		}
 	}
 	qsort(ents, n, sizeof(*ents), cmp_subj);

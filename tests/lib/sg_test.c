@@ -318,37 +318,29 @@ static int do_probe(enum sg_probe_kind kind, const char *addr, int port)
 	return 0;
 }
 
-int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
-		  enum sg_probe_kind kind, const char *addr, int port)
+/* In a probe child: join @cgroup (if any) and an empty network namespace. */
+static void probe_enter(const char *cgroup)
 {
-	static const char *const kinds[] = { "tcp", "udp", "sendto" };
-	char portbuf[16];
-	int pid, status;
+	char path[4200], buf[32];
+	int fd, n;
 
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char path[4200], buf[32];
-		int fd, n;
-
-		if (cgroup) {
-			snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-			if (fd < 0 || write(fd, buf, n) != n)
-				_exit(202);
-			close(fd);
-		}
-		if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
-			_exit(203);
-		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(204);
-		execl(exe, exe, kinds[kind], addr, portbuf, (char *)NULL);
-		_exit(205);
+	if (cgroup) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+		if (fd < 0 || write(fd, buf, n) != n)
+			_exit(202);
+		close(fd);
 	}
+	if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+		_exit(203);
+}
+
+/* The probe child's errno, or a negative value when it could not try. */
+static int probe_wait(int pid)
+{
+	int status;
+
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -ECHILD;
 	if (WEXITSTATUS(status) >= 200)
@@ -356,32 +348,37 @@ int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
 	return WEXITSTATUS(status);
 }
 
-int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int port)
+int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
+		  enum sg_probe_kind kind, const char *addr, int port)
 {
-	int pid, status;
+	static const char *const kinds[] = { "tcp", "udp", "sendto" };
+	char portbuf[16];
+	int pid;
 
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		char path[4200], buf[32];
-		int fd, n;
+		probe_enter(cgroup);
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(204);
+		execl(exe, exe, kinds[kind], addr, portbuf, (char *)NULL);
+		_exit(205);
+	}
+	return probe_wait(pid);
+}
 
-		if (cgroup) {
-			snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-			if (fd < 0 || write(fd, buf, n) != n)
-				_exit(202);
-			close(fd);
-		}
-		if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
-			_exit(203);
+int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int port)
+{
+	int pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		probe_enter(cgroup);
 		_exit(do_probe(kind, addr, port));
 	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -ECHILD;
-	if (WEXITSTATUS(status) >= 200)
-		return -WEXITSTATUS(status);
-	return WEXITSTATUS(status);
+	return probe_wait(pid);
 }

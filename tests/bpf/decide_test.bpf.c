@@ -13,33 +13,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct sg_image_map {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct sg_blk));
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct sg_image_map);
-} sg_policy SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_query);
-} sg_scratch SEC(".maps");
-
-#define SG_IMG_T void *
-#define SG_BLK(img, i) ({ __u32 __k = (i); (struct sg_blk *)bpf_map_lookup_elem(img, &__k); })
-#define SG_HIT(p) __sync_fetch_and_add((p), 1)
-#define SG_LOOP(n, fn, ctx) bpf_loop((n), (fn), (ctx), 0)
-#include "decide.h"
+#define SG_POLICY_PIN
+#include "policy_maps.h"
 
 SEC("tc")
 int sg_decide_test(struct __sk_buff *skb)

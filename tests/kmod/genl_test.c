@@ -663,7 +663,7 @@ TEST_F(sg, scan)
 TEST_F(sg, events)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int grp = 0, ev, fd = -1;
+	int grp = 0, ev, fd = -1, lapsed = 0, engaged;
 	char buf[8192];
 	ssize_t n;
 
@@ -698,6 +698,30 @@ TEST_F(sg, events)
 	ev = ATTR_U32(msg_attr(buf, SOVGUARD_A_EVENT));
 	EXPECT_EQ(SOVGUARD_EVENT_MODE, ev);
 	EXPECT_EQ(SOVGUARD_MODE_OFF, ATTR_U32(msg_attr(buf, SOVGUARD_A_MODE)));
+
+	/* a lease that lapses in enforce/closed: lease and guard announced */
+	req_init(self->r, SOVGUARD_CMD_MODE_SET, 0);
+	req_u32(self->r, SOVGUARD_A_MODE, SOVGUARD_MODE_ENFORCE);
+	req_u32(self->r, SOVGUARD_A_FAIL_MODE, SOVGUARD_FAIL_CLOSED);
+	ASSERT_EQ(0, nl_xfer(self->fd, self->r, self->res));
+	req_init(self->r, SOVGUARD_CMD_LEASE_RENEW, 0);
+	req_u32(self->r, SOVGUARD_A_LEASE_TIMEOUT_MS, 150);
+	req_u64(self->r, SOVGUARD_A_GENERATION, 11);
+	ASSERT_EQ(0, nl_xfer(self->fd, self->r, self->res));
+	ASSERT_EQ(0, self->res->err);
+	engaged = 0;
+	while (!engaged && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		if (ATTR_U32(msg_attr(buf, SOVGUARD_A_EVENT)) == SOVGUARD_EVENT_LEASE &&
+		    ATTR_U32(msg_attr(buf, SOVGUARD_A_LEASE_STATE)) == SOVGUARD_LEASE_EXPIRED)
+			lapsed = 1;
+		if (ATTR_U32(msg_attr(buf, SOVGUARD_A_EVENT)) == SOVGUARD_EVENT_GUARD &&
+		    ATTR_U32(msg_attr(buf, SOVGUARD_A_GUARD_STATE)) == SOVGUARD_GUARD_ENGAGED) {
+			engaged = 1;
+			EXPECT_EQ(11, (int)ATTR_U64(msg_attr(buf, SOVGUARD_A_GENERATION)));
+		}
+	}
+	EXPECT_EQ(1, lapsed);
+	EXPECT_EQ(1, engaged);
 	close(fd);
 }
 

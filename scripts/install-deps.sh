@@ -39,7 +39,7 @@ PKGS=(
 	libloc-dev libloc-database libmaxminddb-dev
 	libclang-rt-14-dev
 	iproute2 kmod util-linux procps jq
-	cppcheck sparse
+	cppcheck sparse nftables
 )
 # Module builds and the VM harness.
 PKGS+=(

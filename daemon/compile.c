@@ -347,34 +347,37 @@ static long segment_class(struct compiler *c, const struct sg_range *r, __u32 ps
 	return cls;
 }
 
+/* Room for one more element in a doubling array. */
+static int grow(void *arrp, __u32 *cap, __u32 nr, size_t elem)
+{
+	void **arr = arrp, *n;
+	__u32 ncap;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap ? 2 * *cap : 4096;
+	n = realloc(*arr, (size_t)ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
 static int push_range(struct compiler *c, u128 start, __u32 cls)
 {
 	if (start >= V4_FIRST && start <= V4_LAST) {
 		if (c->nr_v4 && c->v4[c->nr_v4 - 1].dst_class == cls)
 			return 0;
-		if (c->nr_v4 == c->cap_v4) {
-			__u32 cap = c->cap_v4 ? 2 * c->cap_v4 : 4096;
-			void *n = realloc(c->v4, cap * sizeof(*c->v4));
-
-			if (!n)
-				return -ENOMEM;
-			c->v4 = n;
-			c->cap_v4 = cap;
-		}
+		if (grow(&c->v4, &c->cap_v4, c->nr_v4, sizeof(*c->v4)))
+			return -ENOMEM;
 		c->v4[c->nr_v4++] = (struct sg_v4_range){ (__u32)(start - V4_FIRST), cls };
 		return 0;
 	}
 	if (c->nr_v6 && c->v6[c->nr_v6 - 1].dst_class == cls)
 		return 0;
-	if (c->nr_v6 == c->cap_v6) {
-		__u32 cap = c->cap_v6 ? 2 * c->cap_v6 : 4096;
-		void *n = realloc(c->v6, cap * sizeof(*c->v6));
-
-		if (!n)
-			return -ENOMEM;
-		c->v6 = n;
-		c->cap_v6 = cap;
-	}
+	if (grow(&c->v6, &c->cap_v6, c->nr_v6, sizeof(*c->v6)))
+		return -ENOMEM;
 	c->v6[c->nr_v6++] = (struct sg_v6_range){
 		.hi = (__u64)(start >> 64), .lo = (__u64)start, .dst_class = cls };
 	return 0;

@@ -14,12 +14,12 @@ set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/ktap.sh"
 . "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/lib/probe.sh"
 
 sg_require
 ktap_plan 10
 
 CG=/sys/fs/cgroup/sgsvc
-PROBE=$SG_BUILD/tests/sg-probe
 RULES=/etc/sovguard/rules.d/t.rules
 
 mkdir -p "$CG" /etc/sovguard/rules.d /var/lib/sovguard
@@ -48,8 +48,7 @@ trap cleanup EXIT
 
 probe()
 {
-	unshare -n sh -c "ip link set lo up; echo \$\$ > $CG/cgroup.procs; exec $PROBE tcp $1 443"
-	echo $?
+	sg_probe_in "$CG" "$1"
 }
 
 mainpid()

@@ -13,13 +13,13 @@ set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/ktap.sh"
 . "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/lib/probe.sh"
 
 sg_require
 ktap_plan 8
 
 CG=/sys/fs/cgroup/sgvm
 DIR=$(mktemp -d /run/sg-daemon-XXXXXX)
-PROBE=$SG_BUILD/tests/sg-probe
 PID=
 
 mkdir -p "$CG" "$DIR/rules.d"
@@ -59,11 +59,9 @@ started()
 	sg_wait_for 1200 test -e "$DIR/run/sovguardd.pid"
 }
 
-# probe ADDR: the errno of one connect() from the cgroup, in a fresh netns.
 probe()
 {
-	unshare -n sh -c "ip link set lo up; echo \$\$ > $CG/cgroup.procs; exec $PROBE tcp $1 443"
-	echo $?
+	sg_probe_in "$CG" "$1"
 }
 
 lease_is()

@@ -16,7 +16,7 @@ SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/probe.sh"
 
 sg_require
-ktap_plan 8
+ktap_plan 9
 
 CG=/sys/fs/cgroup/sgvm
 DIR=$(mktemp -d /run/sg-daemon-XXXXXX)
@@ -120,6 +120,21 @@ t_takeover()
 	started && sg_wait_for 100 lease_is valid && sg_wait_for 50 guard_is idle
 }
 ktap_check "a new daemon takes the lease and releases the guard" t_takeover
+
+t_scan_alert()
+{
+	# A netfilter hook of a module the configuration does not expect.
+	insmod "$SG_TEST_KO" priority=-777 || return 1
+	sed -i 's/^scan_interval = .*/scan_interval = 1\nhook_allow = nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6/' \
+		"$DIR/sovguard.conf"
+	kill -HUP "$PID"
+	sg_wait_for 300 grep -q 'alert: netfilter hook: .*sg_test_hook' "$DIR/log"
+	local r=$?
+	grep 'alert: netfilter hook' "$DIR/log" | head -n 3
+	rmmod sg_test_hook
+	return $r
+}
+ktap_check "the daemon's integrity scan alerts on an unexpected module's hook" t_scan_alert
 
 t_log()
 {

@@ -407,6 +407,16 @@ static long current_pset(struct compiler *c, const __u32 *prefix_atoms, __u32 nr
 	return bitset_intern(&c->psets, c->bits);
 }
 
+/* Apply the prefix events at @at; return the id of the new set of prefixes. */
+static long apply_events(struct compiler *c, const struct event *ev, __u32 nev, __u32 *ei,
+			 u128 at, const __u32 *prefix_atoms, __u32 nr_prefix)
+{
+	for (; *ei < nev && ev[*ei].at == at; (*ei)++)
+		if (ev[*ei].atom >= 0)
+			c->active[ev[*ei].atom] = ev[*ei].add;
+	return current_pset(c, prefix_atoms, nr_prefix);
+}
+
 /* The sweep: every address gets exactly one class. */
 static int sweep(struct compiler *c)
 {
@@ -449,12 +459,7 @@ static int sweep(struct compiler *c)
 		c->bits = n;
 	}
 	/* Events at 0 take effect before the first segment. */
-	while (ei < nev && ev[ei].at == 0) {
-		if (ev[ei].atom >= 0)
-			c->active[ev[ei].atom] = ev[ei].add;
-		ei++;
-	}
-	pset = current_pset(c, prefix_atoms, nr_prefix);
+	pset = apply_events(c, ev, nev, &ei, 0, prefix_atoms, nr_prefix);
 	if (pset < 0)
 		return pset;
 
@@ -489,12 +494,7 @@ static int sweep(struct compiler *c)
 			break;
 		cur = next + 1;
 		if (ei < nev && ev[ei].at == cur) {
-			while (ei < nev && ev[ei].at == cur) {
-				if (ev[ei].atom >= 0)
-					c->active[ev[ei].atom] = ev[ei].add;
-				ei++;
-			}
-			pset = current_pset(c, prefix_atoms, nr_prefix);
+			pset = apply_events(c, ev, nev, &ei, cur, prefix_atoms, nr_prefix);
 			if (pset < 0)
 				return pset;
 		}

@@ -7,3 +7,13 @@ sg_probe_in()
 	unshare -n sh -c "ip link set lo up; echo \$\$ > $1/cgroup.procs; exec $SG_BUILD/tests/sg-probe tcp $2 443"
 	echo $?
 }
+
+# sg_verdicts_are CGROUP REFUSED_ADDR PASSED_ADDR: the first is refused
+# (EPERM), the second let through (ENETUNREACH); prints what was seen.
+sg_verdicts_are()
+{
+	local d a
+	d=$(sg_probe_in "$1" "$2") a=$(sg_probe_in "$1" "$3")
+	echo "$2 -> $d, $3 -> $a"
+	[ "$d" = 1 ] && [ "$a" = 101 ]
+}

@@ -42,9 +42,9 @@
 #include "sg_test.h"
 #include "decide_test.skel.h"
 
-#define TCP_CONNECTS	4000
+#define TCP_CONNECTS	4096
 #define UDP_DESTS	65536
-#define SENDTOS		20000
+#define SENDTOS		20480
 #define LOAD_THREADS	16
 #define BENCH_ADDR	"198.18.0.1"
 #define BENCH_PORT	8443
@@ -428,47 +428,87 @@ static int tcp_connect_once(const struct sockaddr_in *sa, double *lat)
 	return r;
 }
 
-static void tcp_round(double *p50, double *p99)
+/*
+ * One round of each figure: BLOCKS blocks, each measured once inside the
+ * guarded cgroup and once beside it, the order alternating A B B A so that a
+ * drift of the machine over the round (caches, frequency, the ephemeral
+ * port search) weighs on both sides alike. Each figure has rounds of its
+ * own, so that one workload's cache footprint does not land in another's.
+ */
+#define BLOCKS		64
+#define TCP_BLOCK	(TCP_CONNECTS / BLOCKS)
+#define UDP_BLOCK	(UDP_DESTS / BLOCKS)
+#define SENDTO_BLOCK	(SENDTOS / BLOCKS)
+
+enum { FIG_TCP, FIG_UDP, FIG_SENDTO };
+
+struct side {
+	double tcp[TCP_CONNECTS];
+	double sum_s;
+	int ntcp;
+};
+
+static void measure_block(struct netbench *nb, int fig, int b, struct side *sd)
 {
-	static double lat[TCP_CONNECTS];
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(BENCH_PORT) };
-	int i;
-
-	inet_pton(AF_INET, BENCH_ADDR, &sa.sin_addr);
-	for (i = 0; i < TCP_CONNECTS; i++)
-		tcp_connect_once(&sa, &lat[i]);
-	*p50 = pct(lat, TCP_CONNECTS, 0.5);
-	*p99 = pct(lat, TCP_CONNECTS, 0.99);
-}
-
-static double udp_connect_round(struct netbench *nb)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443) };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), i;
-	double t0 = now_s();
-
-	for (i = 0; i < UDP_DESTS; i++) {
-		sa.sin_addr = nb->udp_dst4[i];
-		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	t0 = (now_s() - t0) / UDP_DESTS * 1e6;
-	close(fd);
-	return t0;
-}
-
-static double sendto_round(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), i;
 	double t0;
+	int fd, i;
 
 	inet_pton(AF_INET, BENCH_ADDR, &sa.sin_addr);
+	if (fig == FIG_TCP) {
+		for (i = 0; i < TCP_BLOCK; i++)
+			tcp_connect_once(&sa, &sd->tcp[sd->ntcp++]);
+		return;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	t0 = now_s();
-	for (i = 0; i < SENDTOS; i++)
-		sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa));
-	t0 = (now_s() - t0) / SENDTOS * 1e6;
+	if (fig == FIG_UDP) {
+		sa.sin_port = htons(443);
+		for (i = 0; i < UDP_BLOCK; i++) {
+			sa.sin_addr = nb->udp_dst4[b * UDP_BLOCK + i];
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		}
+	} else {
+		sa.sin_port = htons(9);
+		for (i = 0; i < SENDTO_BLOCK; i++)
+			sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	sd->sum_s += now_s() - t0;
 	close(fd);
-	return t0;
+}
+
+/* One round of figure @fig: both sides' blocks, interleaved. */
+static void fig_round(struct netbench *nb, int fig, struct side *on, struct side *off)
+{
+	int b, k;
+
+	memset(on, 0, sizeof(*on));
+	memset(off, 0, sizeof(*off));
+	for (b = 0; b < BLOCKS; b++)
+		for (k = 0; k < 2; k++) {
+			bool guarded = (b + k + b / 2) % 2;
+
+			join(guarded ? nb->env.cgroup : nb->off);
+			measure_block(nb, fig, b, guarded ? on : off);
+		}
+}
+
+static void net_round(struct netbench *nb, int r, double *on50, double *off50, double *on99,
+		      double *off99, double *onu, double *offu, double *ons, double *offs)
+{
+	static struct side on, off;
+
+	fig_round(nb, FIG_TCP, &on, &off);
+	on50[r] = pct(on.tcp, on.ntcp, 0.5);
+	off50[r] = pct(off.tcp, off.ntcp, 0.5);
+	on99[r] = pct(on.tcp, on.ntcp, 0.99);
+	off99[r] = pct(off.tcp, off.ntcp, 0.99);
+	fig_round(nb, FIG_UDP, &on, &off);
+	onu[r] = on.sum_s / UDP_DESTS * 1e6;
+	offu[r] = off.sum_s / UDP_DESTS * 1e6;
+	fig_round(nb, FIG_SENDTO, &on, &off);
+	ons[r] = on.sum_s / (BLOCKS * SENDTO_BLOCK) * 1e6;
+	offs[r] = off.sum_s / (BLOCKS * SENDTO_BLOCK) * 1e6;
 }
 
 struct load {
@@ -659,18 +699,8 @@ static int bench_net(void)
 	pthread_create(&srv, NULL, server, &nb->listen_fd);
 
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	for (r = 0; r < rounds; r++) {
-		int k;
-
-		for (k = 0; k < 2; k++) {
-			bool on = (r + k) % 2;
-
-			join(on ? nb->env.cgroup : nb->off);
-			tcp_round(on ? &on50[r] : &off50[r], on ? &on99[r] : &off99[r]);
-			(on ? onu : offu)[r] = udp_connect_round(nb);
-			(on ? ons : offs)[r] = sendto_round();
-		}
-	}
+	for (r = 0; r < rounds; r++)
+		net_round(nb, r, on50, off50, on99, off99, onu, offu, ons, offs);
 	printf("\n== network (medians of %d alternating rounds; 1,000 rules, world data)\n",
 	       rounds);
 	ratio_line("TCP connect p50", median(on50, rounds), median(off50, rounds), "us", 1.02);

@@ -43,6 +43,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SG_VCACHE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sg_vcache_ent);
+} sg_vcache SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -89,12 +96,90 @@ static __always_inline void sg_task_exe(struct sg_query *q)
 	q->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
 }
 
+/* Slot of the verdict cache for @q and the task's cgroup @cg. */
+static __always_inline __u32 sg_vcache_slot(const struct sg_query *q, __u64 cg)
+{
+	const __u64 *a = (const __u64 *)q->addr;
+	__u64 x;
+
+	x = a[0] * 0x9e3779b97f4a7c15ULL ^ a[1];
+	x = (x ^ ((__u64)q->port << 8 | q->protocol)) * 0xff51afd7ed558ccdULL;
+	x = (x ^ cg ^ ((__u64)q->uid << 32 | q->gid) ^ q->exe_ino) * 0xc4ceb9fe1a85ec53ULL;
+	return (__u32)(x >> 32) & (SG_VCACHE_ENTRIES - 1);
+}
+
+static __always_inline int sg_vcache_same(const struct sg_vcache_ent *e, const struct sg_query *q,
+					  __u64 cg, __u32 image_id)
+{
+	const __u64 *a = (const __u64 *)q->addr, *b = (const __u64 *)e->addr;
+
+	return e->image_id == image_id && b[0] == a[0] && b[1] == a[1] && e->cgroup_id == cg &&
+	       e->port == q->port && e->protocol == q->protocol && e->family == q->family &&
+	       e->uid == q->uid && e->gid == q->gid && e->exe_ino == q->exe_ino &&
+	       e->exe_dev == q->exe_dev;
+}
+
+static __always_inline void sg_vcache_fill(struct sg_vcache_ent *e, const struct sg_query *q,
+					   __u64 cg, __u32 image_id, const struct sg_answer *ans)
+{
+	__builtin_memcpy(e->addr, q->addr, 16);
+	e->cgroup_id = cg;
+	e->exe_ino = q->exe_ino;
+	e->exe_dev = q->exe_dev;
+	e->uid = q->uid;
+	e->gid = q->gid;
+	e->port = q->port;
+	e->family = q->family;
+	e->protocol = q->protocol;
+	e->rule = ans->rule;
+	e->verdict = ans->verdict;
+	e->image_id = image_id;
+}
+
+/*
+ * The answer for @q from the image @img: from the verdict cache when this
+ * CPU decided the same query on the same image recently (the rule's hit
+ * counter still counts it), else by the full decision, which it memoizes.
+ */
+static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h,
+					 struct sg_query *q, struct sg_answer *ans)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+	struct sg_vcache_ent *e;
+	struct sg_blk *hb;
+	__u32 slot, L;
+
+	slot = sg_vcache_slot(q, cg);
+	e = bpf_map_lookup_elem(&sg_vcache, &slot);
+	if (e && h->image_id && sg_vcache_same(e, q, cg, h->image_id)) {
+		ans->verdict = e->verdict;
+		ans->rule = e->rule;
+		ans->generation = h->generation;
+		sg_count(SG_CNT_CACHE_HIT);
+		if (ans->rule != SG_RULE_DEFAULT) {
+			hb = (struct sg_blk *)SG_BLK(img, h->hits + ans->rule / 8);
+			if (hb)
+				SG_HIT(&hb->w[ans->rule & 7]);
+		}
+		return 0;
+	}
+
+	for (L = 0; L < SG_CGROUP_LEVELS; L++)
+		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
+				       bpf_get_current_ancestor_cgroup_id(L) : 0;
+	if (sg_decide(img, h, q, ans))
+		return -1;
+	if (e)
+		sg_vcache_fill(e, q, cg, h->image_id, ans);
+	return 0;
+}
+
 static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 {
 	struct sg_answer ans = {};
 	const struct sg_image_hdr *h;
 	struct sg_config *cfg;
-	__u32 zero = 0, mode, L;
+	__u32 zero = 0, mode;
 	__u64 ugid;
 	void *img;
 
@@ -116,11 +201,8 @@ static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 	q->gid = ugid >> 32;
 	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
 		sg_task_exe(q);
-	for (L = 0; L < SG_CGROUP_LEVELS; L++)
-		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
-				       bpf_get_current_ancestor_cgroup_id(L) : 0;
 
-	if (sg_decide(img, h, q, &ans)) {
+	if (sg_answer_get(img, h, q, &ans)) {
 		/* A broken image never opens the door: the default applies. */
 		sg_count(SG_CNT_IMAGE_ERROR);
 		ans.verdict = h->default_verdict;
@@ -154,7 +236,8 @@ static __always_inline struct sg_query *sg_query_get(struct bpf_sock_addr *ctx)
 	q = bpf_map_lookup_elem(&sg_scratch, &zero);
 	if (!q)
 		return NULL;
-	__builtin_memset(q, 0, sizeof(*q));
+	/* The inputs; the work area behind them is written before it is read. */
+	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
 	q->port = bpf_ntohs(ctx->user_port);
 	q->protocol = ctx->protocol;
 	return q;

@@ -858,7 +858,7 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 			err = -E2BIG;
 			goto out;
 		}
-		hh.nr_blocks = at;
+		info.nr_blocks = at;
 		img->nr_blocks = at;
 		img->blk = calloc(at, sizeof(struct sg_blk));
 		if (!img->blk)

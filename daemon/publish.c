@@ -18,6 +18,9 @@
  * finished (map-in-map updates wait for an RCU grace period), so the old
  * image may be released when this returns.
  *
+ * The live copy's header gets the new map's id (image_id), which no other
+ * live image has: the programs' verdict cache keys on it.
+ *
  * Return: 0 or a negative errno; on error the live policy stays.
  */
 int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret)
@@ -25,7 +28,8 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	size_t page = sysconf(_SC_PAGESIZE);
 	size_t len = ((size_t)img->nr_blocks * SG_BLK_BYTES + page - 1) / page * page;
-	__u32 zero = 0;
+	struct bpf_map_info info = {};
+	__u32 zero = 0, ilen = sizeof(info);
 	void *mem;
 	int fd, err;
 
@@ -40,6 +44,13 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 		return err;
 	}
 	memcpy(mem, img->blk, (size_t)img->nr_blocks * SG_BLK_BYTES);
+	if (bpf_map_get_info_by_fd(fd, &info, &ilen) < 0 || !info.id) {
+		err = errno ? -errno : -EINVAL;
+		munmap(mem, len);
+		close(fd);
+		return err;
+	}
+	((struct sg_image_hdr *)mem)->image_id = info.id;
 	if (bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY) < 0) {
 		err = -errno;
 		munmap(mem, len);

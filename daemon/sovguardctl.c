@@ -50,6 +50,7 @@ static const char *const counter_names[SG_CNT_MAX] = {
 	[SG_CNT_NO_POLICY] = "no_policy",
 	[SG_CNT_LOOPBACK] = "loopback",
 	[SG_CNT_IMAGE_ERROR] = "image_error",
+	[SG_CNT_CACHE_HIT] = "cache_hit",
 };
 
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
@@ -112,7 +113,7 @@ static struct json_object *policy_status(const char *root)
 	json_put(o, "subject_atoms", json_object_new_int64(h.nr_subjects));
 	json_put(o, "ipv4_ranges", json_object_new_int64(info.nr_v4_ranges));
 	json_put(o, "ipv6_ranges", json_object_new_int64(info.nr_v6_ranges));
-	json_put(o, "bytes", json_object_new_int64((__s64)h.nr_blocks * SG_BLK_BYTES));
+	json_put(o, "bytes", json_object_new_int64((__s64)info.nr_blocks * SG_BLK_BYTES));
 	return o;
 }
 

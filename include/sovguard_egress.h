@@ -18,6 +18,8 @@
  *   sg_counters  PERCPU_ARRAY of __u64 indexed by enum sg_counter.
  *   sg_events    RINGBUF of struct sg_event: every deny and audit decision;
  *                one that does not fit is counted in SG_CNT_EVENTS_DROPPED.
+ *   sg_vcache    PERCPU_ARRAY of struct sg_vcache_ent, not pinned: each
+ *                program object's own memo of recent decisions (below).
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
  * link_connect6, link_sendmsg4, link_sendmsg6. A pinned link keeps its
@@ -70,7 +72,8 @@
 #define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
 #define SG_SUBJECT_STEPS	13		/* bound for the subject table */
-#define SG_IMAGE_MAGIC		0x53475031	/* "SGP1" */
+#define SG_IMAGE_MAGIC		0x53475032	/* "SGP2" */
+#define SG_VCACHE_ENTRIES	1024		/* verdict cache slots per CPU */
 
 enum sg_verdict {
 	SG_VERDICT_ALLOW = 0,
@@ -107,6 +110,7 @@ enum sg_counter {
 	SG_CNT_NO_POLICY,	/* no compiled policy yet: allowed, counted */
 	SG_CNT_LOOPBACK,	/* loopback destination: always allowed */
 	SG_CNT_IMAGE_ERROR,	/* inconsistent image: default verdict applied */
+	SG_CNT_CACHE_HIT,	/* decided from the verdict cache */
 	SG_CNT_MAX,
 };
 
@@ -128,7 +132,9 @@ struct sg_blk {
 struct sg_image_hdr {
 	__u32 magic;		/* SG_IMAGE_MAGIC */
 	__u32 generation;
-	__u32 nr_blocks;
+	__u32 image_id;		/* id of the kernel map holding this image,
+				 * stamped by the publisher: no two live images
+				 * share one, so the verdict cache keys on it */
 	__u32 nr_rules;
 	__u32 nr_chunks;	/* blocks in one bitmap row */
 	__u32 default_verdict;	/* enum sg_verdict */
@@ -149,7 +155,8 @@ struct sg_image_hdr {
 struct sg_image_info {
 	__u32 nr_v4_ranges;
 	__u32 nr_v6_ranges;
-	__u32 pad[14];
+	__u32 nr_blocks;	/* the image's size */
+	__u32 pad[13];
 };
 
 /* Regions of fixed size sit at fixed blocks; the rest follow. */
@@ -240,6 +247,32 @@ struct sg_answer {
 	__u32 rule;		/* rule index, or SG_RULE_DEFAULT */
 	__u32 generation;
 	__u32 dst_class;
+};
+
+/*
+ * The verdict cache: a direct-mapped, per-CPU memo of decisions. A decision
+ * is a pure function of the image and of the inputs below (a cgroup's
+ * ancestry never changes, so the task's own cgroup id stands for all its
+ * levels), so an entry that equals the query in all of them, image_id
+ * included, holds the verdict and rule the image would give. A new image has
+ * a new id, which retires every entry of the old one at once; a slot is
+ * simply overwritten by the next decision that hashes to it. Fields that the
+ * image does not decide on (exe when it has no exe atom) are zero.
+ */
+struct sg_vcache_ent {
+	__u8 addr[16];		/* as in struct sg_query */
+	__u64 cgroup_id;	/* the task's own cgroup */
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 uid;
+	__u32 gid;
+	__u32 image_id;		/* 0: empty slot */
+	__u16 port;
+	__u8 family;
+	__u8 protocol;
+	__u32 rule;		/* the answer */
+	__u32 verdict;
+	__u32 pad;
 };
 
 #endif /* SOVGUARD_EGRESS_H */

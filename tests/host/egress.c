@@ -136,6 +136,40 @@ TEST_F(egress, reload_changes_policy)
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 }
 
+/*
+ * A cached verdict lives exactly as long as its image: after repeated
+ * decisions on one CPU (answered by the cache) a reload turns both verdicts
+ * around at once, and the next decisions are answered by the new image.
+ */
+TEST_F(egress, verdict_cache_ends_with_its_image)
+{
+	__u64 hit0, hit1;
+	cpu_set_t saved, one;
+	int i;
+
+	sched_getaffinity(0, sizeof(saved), &saved);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit0));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+		EXPECT_EQ(ENETUNREACH,
+			  sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+	}
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit1));
+	EXPECT_GE(hit1 - hit0, 3ULL);
+
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to 9.9.9.0/24\n"));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(ENETUNREACH,
+			  sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+		EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
 TEST_F(egress, bad_config_keeps_running_policy)
 {
 	__u32 gen = sg_testenv_generation(&self->env);

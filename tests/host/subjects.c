@@ -11,6 +11,7 @@
  * and ENETUNREACH when let through; no packet leaves the machine.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,52 @@ TEST_F(subj, uid_and_gid)
 					     SG_PROBE_TCP_CONNECT, AU4, 443));
 	EXPECT_EQ(EPERM, sg_probe_exec(self->env.probe, self->b, 4241, 4343,
 				       SG_PROBE_UDP_SENDTO, US4, 53));
+}
+
+/* Run on CPU 0 only, where the per-CPU verdict cache is one and the same. */
+static void on_cpu0(cpu_set_t *saved)
+{
+	cpu_set_t one;
+
+	sched_getaffinity(0, sizeof(*saved), saved);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
+/*
+ * The verdict cache answers repeated queries, and a query of another subject
+ * is another query: processes that differ only in cgroup, uid or executable
+ * take turns on one CPU toward one destination, and each gets its own verdict
+ * every time while the cache answers most of the decisions.
+ */
+TEST_F(subj, verdict_cache_keys_on_the_subject)
+{
+	__u64 hit0, hit1;
+	cpu_set_t saved;
+	char rules[9000];
+	int i;
+
+	snprintf(rules, sizeof(rules), "deny cgroup %s to au\n"
+				       "deny uid 4242 to au\n"
+				       "deny exe %s to au\n", self->rel_a, self->agent);
+	ASSERT_EQ(0, start_with(&self->env, rules));
+	on_cpu0(&saved);
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit0));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(EPERM, PROBE(self->env.probe, self->a, SG_PROBE_TCP_CONNECT, AU4));
+		EXPECT_EQ(ENETUNREACH, PROBE(self->env.probe, self->b, SG_PROBE_TCP_CONNECT, AU4));
+		EXPECT_EQ(EPERM, sg_probe_exec(self->env.probe, self->b, 4242, 0,
+					       SG_PROBE_TCP_CONNECT, AU4, 443));
+		EXPECT_EQ(ENETUNREACH, sg_probe_exec(self->env.probe, self->b, 4241, 0,
+						     SG_PROBE_TCP_CONNECT, AU4, 443));
+		EXPECT_EQ(EPERM, PROBE(self->agent, self->b, SG_PROBE_TCP_CONNECT, AU4));
+	}
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit1));
+	sched_setaffinity(0, sizeof(saved), &saved);
+	/* five queries, each decided once and then (barring collisions) cached */
+	EXPECT_GE(hit1 - hit0, 10ULL) TH_LOG("the cache answered %llu of 20 decisions",
+					  (unsigned long long)(hit1 - hit0));
 }
 
 TEST_F(subj, country_operator_default)

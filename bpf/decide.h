@@ -11,7 +11,14 @@
  *   SG_HIT(p)            count one match in the __u64 at p (may do nothing)
  *   SG_LOOP(n, fn, ctx)  call fn(i, ctx) for i in [0, n) until it returns 1
  *                        (bpf_loop() in BPF: its body is verified once)
+ * and may define:
+ *   SG_FILL_SUBJECT(q, h)  complete the query's subject (the cgroup levels
+ *                        that h->cgroup_levels names) when the decision
+ *                        needs it; by default the caller filled it in
  */
+#ifndef SG_FILL_SUBJECT
+#define SG_FILL_SUBJECT(q, h) do { } while (0)
+#endif
 #ifndef SG_DECIDE_H
 #define SG_DECIDE_H
 
@@ -24,6 +31,7 @@ struct sg_decide_ctx {
 	__u32 port_row;
 	int err;
 	int found;
+	int candidates;	/* some rule matches destination and port */
 };
 
 static __always_inline __u32 sg_ctz64(__u64 x)
@@ -55,13 +63,14 @@ static __always_inline __u32 sg_ctz64(__u64 x)
 	return n;
 }
 
-static __always_inline int sg_index_get(SG_IMG_T img, __u32 base, __u32 i, __u32 *ret)
+static __always_inline int sg_index_get(SG_IMG_T img, __u32 base, __u32 i,
+					struct sg_index_ent *ret)
 {
-	const struct sg_blk *b = SG_BLK(img, base + i / 16);
+	const struct sg_blk *b = SG_BLK(img, base + i / 8);
 
 	if (!b)
 		return -1;
-	*ret = ((const __u32 *)b->w)[i & 15];
+	*ret = ((const struct sg_index_ent *)b->w)[i & 7];
 	return 0;
 }
 
@@ -85,15 +94,21 @@ static __always_inline int sg_dst_v4(SG_IMG_T img, const struct sg_image_hdr *h,
 				     __u32 *ret)
 {
 	const struct sg_v4_range *r;
+	struct sg_index_ent e0, e1;
 	const struct sg_blk *b;
 	__u32 lo, hi, mid, step;
 
-	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &lo) ||
-	    sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &hi))
+	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &e0))
 		return -1;
-	/* The last block in [lo/8, hi/8] that starts at or below a. */
-	lo /= 8;
-	hi /= 8;
+	if (e0.direct) {
+		*ret = e0.direct - 1;
+		return 0;
+	}
+	if (sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &e1))
+		return -1;
+	/* The last block in [lo, hi] that starts at or below a. */
+	lo = e0.first / 8;
+	hi = e1.first / 8;
 	for (step = 0; step < SG_SEARCH_STEPS; step++) {
 		if (lo >= hi)
 			break;
@@ -126,14 +141,20 @@ static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h,
 				     __u64 alo, __u32 *ret)
 {
 	const struct sg_v6_range *r;
+	struct sg_index_ent e0, e1;
 	const struct sg_blk *b;
 	__u32 lo, hi, mid, step;
 
-	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &lo) ||
-	    sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &hi))
+	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &e0))
 		return -1;
-	lo /= 2;
-	hi /= 2;
+	if (e0.direct) {
+		*ret = e0.direct - 1;
+		return 0;
+	}
+	if (sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &e1))
+		return -1;
+	lo = e0.first / 2;
+	hi = e1.first / 2;
 	for (step = 0; step < SG_SEARCH_STEPS; step++) {
 		if (lo >= hi)
 			break;
@@ -154,54 +175,44 @@ static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h,
 	return 0;
 }
 
-static __always_inline int sg_key_le(const struct sg_subject_key *k, __u32 kind, __u32 dev,
-				     __u64 id)
+/* First block of the probe for a subject atom: shared with the compiler. */
+static __always_inline __u32 sg_subject_hash(__u32 kind, __u32 dev, __u64 id)
 {
-	return k->kind < kind ||
-	       (k->kind == kind && (k->dev < dev || (k->dev == dev && k->id <= id)));
+	__u64 x = (id ^ ((__u64)dev << 32 | kind)) * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(x >> 32) ^ (__u32)x;
 }
 
 static __always_inline int sg_key_eq(const struct sg_subject_key *k, __u32 kind, __u32 dev,
 				     __u64 id)
 {
-	return k->kind == kind && k->dev == dev && k->id == id;
+	return k->row && k->kind == kind && k->dev == dev && k->id == id;
 }
 
-/* Row of a subject atom in the sorted table, or -1. */
+/* Row of a subject atom, or -1: at most SG_SUBJECT_PROBES blocks. */
 static __always_inline int sg_subject_find(SG_IMG_T img, const struct sg_image_hdr *h, __u32 kind,
 					   __u32 dev, __u64 id)
 {
 	const struct sg_subject_key *k;
 	const struct sg_blk *b;
-	__u32 lo = 0, hi, mid, step;
+	__u32 at = sg_subject_hash(kind, dev, id), p;
 
-	if (!h->nr_subjects)
-		return -1;
-	hi = (h->nr_subjects - 1) / 4;
-	for (step = 0; step < SG_SUBJECT_STEPS; step++) {
-		if (lo >= hi)
-			break;
-		mid = lo + (hi - lo + 1) / 2;
-		b = SG_BLK(img, h->subjects + mid);
+	for (p = 0; p < SG_SUBJECT_PROBES; p++) {
+		b = SG_BLK(img, h->subjects + ((at + p) & h->subj_mask));
 		if (!b)
 			return -1;
-		if (sg_key_le((const struct sg_subject_key *)b->w, kind, dev, id))
-			lo = mid;
-		else
-			hi = mid - 1;
+		k = (const struct sg_subject_key *)b->w;
+		if (sg_key_eq(&k[0], kind, dev, id))
+			return k[0].row - 1;
+		if (sg_key_eq(&k[1], kind, dev, id))
+			return k[1].row - 1;
+		if (sg_key_eq(&k[2], kind, dev, id))
+			return k[2].row - 1;
+		if (sg_key_eq(&k[3], kind, dev, id))
+			return k[3].row - 1;
+		if (!k[0].row || !k[1].row || !k[2].row || !k[3].row)
+			return -1;
 	}
-	b = SG_BLK(img, h->subjects + lo);
-	if (!b)
-		return -1;
-	k = (const struct sg_subject_key *)b->w;
-	if (sg_key_eq(&k[0], kind, dev, id))
-		return lo * 4;
-	if (sg_key_eq(&k[1], kind, dev, id))
-		return lo * 4 + 1;
-	if (sg_key_eq(&k[2], kind, dev, id))
-		return lo * 4 + 2;
-	if (sg_key_eq(&k[3], kind, dev, id))
-		return lo * 4 + 3;
 	return -1;
 }
 
@@ -257,6 +268,8 @@ static long sg_chunk_cb(__u32 chunk, void *data)
 		goto broken;
 	for (w = 0; w < SG_BLK_WORDS; w++)
 		m[w] = db->w[w] & pb->w[w];
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5] | m[6] | m[7]))
+		return 0;
 
 	for (k = 0; k < SG_SUBJ_KINDS; k++) {
 		if (!(h->subj_kinds & (1u << k)))
@@ -305,6 +318,28 @@ broken:
 	return 1;
 }
 
+/* SG_LOOP body: does some rule of this chunk match destination and port? */
+static long sg_cand_cb(__u32 chunk, void *data)
+{
+	struct sg_decide_ctx *c = data;
+	const struct sg_blk *db, *pb;
+	__u64 any = 0;
+	__u32 w;
+
+	if (chunk >= SG_CHUNKS_MAX)
+		return 1;
+	db = sg_row(c, c->dst_row, chunk);
+	pb = sg_row(c, c->port_row, chunk);
+	if (!db || !pb) {
+		c->err = -1;
+		return 1;
+	}
+	for (w = 0; w < SG_BLK_WORDS; w++)
+		any |= db->w[w] & pb->w[w];
+	c->candidates = !!any;
+	return c->candidates;
+}
+
 /**
  * sg_decide() - first matching rule for @q in the image @img.
  * @h: the image's header (block 0), read by the caller.
@@ -342,8 +377,19 @@ static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
 	pclass = ((const __u16 *)b->w)[i & 31];
 	c.port_row = h->nr_dst_classes + pclass;
 
-	/* Subject atoms of the calling task. */
+	/* Most destinations no rule names: the default, without the subject. */
 	q->nmatch = 0;
+	SG_LOOP(h->nr_chunks, sg_cand_cb, &c);
+	if (c.err)
+		return -1;
+	if (!c.candidates) {
+		ans->verdict = h->default_verdict;
+		ans->rule = SG_RULE_DEFAULT;
+		return 0;
+	}
+
+	/* Subject atoms of the calling task. */
+	SG_FILL_SUBJECT(q, h);
 	if (h->cgroup_levels)
 		SG_LOOP(SG_CGROUP_LEVELS, sg_level_cb, &c);
 	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))

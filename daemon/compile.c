@@ -708,20 +708,29 @@ static void copy_row(struct sg_image *img, const struct sg_image_hdr *h, __u32 r
 }
 
 static void fill_index(struct sg_image *img, __u32 base, __u32 n,
-		       u128 (*start)(const struct compiler *, __u32), const struct compiler *c,
+		       u128 (*start)(const struct compiler *, __u32),
+		       __u32 (*cls)(const struct compiler *, __u32), const struct compiler *c,
 		       unsigned int shift)
 {
-	__u32 *idx = (__u32 *)&img->blk[base];
-	__u32 p, i = 0;
+	struct sg_index_ent *idx = (struct sg_index_ent *)&img->blk[base];
+	__u32 p, i = 0, f, g;
 
 	for (p = 0; p < 65536; p++) {
 		u128 at = (u128)p << shift;
 
 		while (i + 1 < n && start(c, i + 1) <= at)
 			i++;
-		idx[p] = i;
+		idx[p].first = i;
 	}
-	idx[65536] = n - 1;
+	idx[65536].first = n - 1;
+	/* A bucket no range starts inside is one class: the index holds it. */
+	for (p = 0; p < 65536; p++) {
+		f = idx[p].first;
+		g = idx[p + 1].first;
+		if (p == 65535 ? f == n - 1 :
+		    g == f || (g == f + 1 && start(c, g) == (u128)(p + 1) << shift))
+			idx[p].direct = cls(c, f) + 1;
+	}
 }
 
 static u128 v4_start(const struct compiler *c, __u32 i)
@@ -734,12 +743,72 @@ static u128 v6_start(const struct compiler *c, __u32 i)
 	return ((u128)c->v6[i].hi << 64) | c->v6[i].lo;
 }
 
+static __u32 v4_class(const struct compiler *c, __u32 i)
+{
+	return c->v4[i].dst_class;
+}
+
+static __u32 v6_class(const struct compiler *c, __u32 i)
+{
+	return c->v6[i].dst_class;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * The subject atoms (the distinct keys of the sorted @subj, rows in that
+ * order) as the image's hash table: blocks of four slots, a power of two of
+ * them and at least twice the atoms' room, each atom within
+ * SG_SUBJECT_PROBES blocks of its hash; grown until every atom is.
+ */
+static int subject_table(const struct subj_ent *subj, __u32 nr_subj, __u32 nr_atoms,
+			 struct sg_subject_key **ret, __u32 *ret_blocks)
+{
+	__u32 nb = 1, i, p, s, row;
+
+	while (nb * 2 < nr_atoms)
+		nb *= 2;
+	for (; nb <= 4 * SG_SUBJECTS_MAX; nb *= 2) {
+		struct sg_subject_key *t = calloc((size_t)nb * 4, sizeof(*t));
+		bool placed = true;
+
+		if (!t)
+			return -ENOMEM;
+		row = 0;
+		for (i = 0; i < nr_subj && placed; i++) {
+			const struct sg_subject_key *k = &subj[i].key;
+			__u32 at = sg_subject_hash(k->kind, k->dev, k->id);
+
+			if (i && !cmp_subj(&subj[i - 1], &subj[i]))
+				continue;
+			if (i)
+				row++;
+			placed = false;
+			for (p = 0; p < SG_SUBJECT_PROBES && !placed; p++)
+				for (s = 0; s < 4 && !placed; s++) {
+					struct sg_subject_key *slot = &t[((at + p) & (nb - 1)) * 4 + s];
+
+					if (slot->row)
+						continue;
+					*slot = *k;
+					slot->row = row + 1;
+					placed = true;
+				}
+		}
+		if (placed) {
+			*ret = t;
+			*ret_blocks = nb;
+			return 0;
+		}
+		free(t);
+	}
+	return -E2BIG;
 }
 
 /**
@@ -763,6 +832,8 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	_cleanup_free_ __u16 *pclass = NULL;
 	_cleanup_free_ struct subj_ent *subj = NULL;
 	__u32 nr_subj = 0, levels = 0, kinds = 0, unresolved = 0, i, k, nr_atoms, row;
+	struct sg_subject_key *subj_table = NULL;
+	__u32 subj_blocks = 0;
 	struct sg_image_hdr *h;
 	struct sg_image *img = NULL;
 	double t0 = now_ms();
@@ -812,6 +883,10 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		goto out;
 	}
 
+	err = subject_table(subj, nr_subj, nr_atoms, &subj_table, &subj_blocks);
+	if (err)
+		goto out;
+
 	img = calloc(1, sizeof(*img));
 	err = -ENOMEM;
 	if (!img)
@@ -827,11 +902,12 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 			.nr_port_classes = ports.nr,
 			.cgroup_levels = levels,
 			.subj_kinds = kinds,
-			.nr_subjects = nr_atoms,
+			.subj_mask = subj_blocks - 1,
 		};
 		struct sg_image_info info = {
 			.nr_v4_ranges = c.nr_v4,
 			.nr_v6_ranges = c.nr_v6,
+			.nr_subjects = nr_atoms,
 		};
 		__u32 at = SG_IMG_VARIABLE;
 
@@ -840,7 +916,7 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		hh.v6_ranges = at;
 		at += blocks(c.nr_v6, 2);
 		hh.subjects = at;
-		at += blocks(nr_atoms, 4);
+		at += subj_blocks;
 		hh.bits = at;
 		total = (size_t)(c.dst.nr + ports.nr + SG_SUBJ_KINDS + nr_atoms) * c.nr_chunks;
 		if (at + total > SG_IMAGE_MAX_BLOCKS) {
@@ -875,8 +951,8 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		((struct sg_v4_range *)&img->blk[h->v4_ranges])[i] = c.v4[c.nr_v4 - 1];
 	for (i = c.nr_v6; i % 2; i++)
 		((struct sg_v6_range *)&img->blk[h->v6_ranges])[i] = c.v6[c.nr_v6 - 1];
-	fill_index(img, SG_IMG_V4_INDEX, c.nr_v4, v4_start, &c, 16);
-	fill_index(img, SG_IMG_V6_INDEX, c.nr_v6, v6_start, &c, 112);
+	fill_index(img, SG_IMG_V4_INDEX, c.nr_v4, v4_start, v4_class, &c, 16);
+	fill_index(img, SG_IMG_V6_INDEX, c.nr_v6, v6_start, v6_class, &c, 112);
 	memcpy(&img->blk[SG_IMG_PORT_CLASS], pclass, 2 * 65536 * sizeof(__u16));
 
 	for (i = 0; i < c.dst.nr; i++)
@@ -887,17 +963,11 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		for (i = 0; i < c.nr_rules; i++)
 			if (!(pol->rules[i].subject.mask & kind_mask(k)))
 				set_bit_row(img, h, c.dst.nr + ports.nr + k, i);
-	/* Subject keys above every real one fill the last block. */
-	for (i = nr_atoms; i % 4; i++)
-		((struct sg_subject_key *)&img->blk[h->subjects])[i] =
-			(struct sg_subject_key){ .kind = ~0u, .dev = ~0u, .id = ~0ULL };
+	memcpy(&img->blk[h->subjects], subj_table, (size_t)subj_blocks * SG_BLK_BYTES);
 	row = 0;
 	for (i = 0; i < nr_subj; i++) {
-		struct sg_subject_key *keys = (struct sg_subject_key *)&img->blk[h->subjects];
-
 		if (i && cmp_subj(&subj[i - 1], &subj[i]))
 			row++;
-		keys[row] = subj[i].key;
 		set_bit_row(img, h, c.dst.nr + ports.nr + SG_SUBJ_KINDS + row, subj[i].rule);
 	}
 	for (i = 0; i < c.nr_rules; i++) {
@@ -924,6 +994,7 @@ out:
 	free(c.bits);
 	free(c.asn_ref);
 	free(c.label_ref);
+	free(subj_table);
 	return err;
 }
 

@@ -110,7 +110,7 @@ static struct json_object *policy_status(const char *root)
 	json_put(o, "default", json_object_new_string(sg_verdict_str(h.default_verdict)));
 	json_put(o, "destination_classes", json_object_new_int64(h.nr_dst_classes));
 	json_put(o, "port_classes", json_object_new_int64(h.nr_port_classes));
-	json_put(o, "subject_atoms", json_object_new_int64(h.nr_subjects));
+	json_put(o, "subject_atoms", json_object_new_int64(info.nr_subjects));
 	json_put(o, "ipv4_ranges", json_object_new_int64(info.nr_v4_ranges));
 	json_put(o, "ipv6_ranges", json_object_new_int64(info.nr_v6_ranges));
 	json_put(o, "bytes", json_object_new_int64((__s64)info.nr_blocks * SG_BLK_BYTES));

@@ -32,15 +32,21 @@
  * struct sg_image_info; every region is a run of blocks, at the fixed
  * SG_IMG_* block numbers below or where the header says:
  *
- *   v4_index   65537 __u32, 16 a block: v4_index[p] is the first IPv4 range
- *              that can contain an address whose top 16 bits are p
+ *   v4_index   65537 struct sg_index_ent, 8 a block: v4_index[p].first is the
+ *              first IPv4 range that can contain an address whose top 16
+ *              bits are p; when one range covers all of them, .direct holds
+ *              its class + 1 and the decision reads no range at all
  *   v4_ranges  struct sg_v4_range, 8 a block, sorted by start; together
  *              they cover 0.0.0.0-255.255.255.255 without gaps
- *   v6_index   65537 __u32 over the top 16 bits of IPv6 addresses
+ *   v6_index   the same over the top 16 bits of IPv6 addresses
  *   v6_ranges  struct sg_v6_range, 2 a block, covering all of IPv6 except
  *              ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
  *   port_class 2 x 65536 __u16 (TCP, then UDP), 32 a block: port class
- *   subjects   struct sg_subject_key, 4 a block, sorted: subject atoms
+ *   subjects   struct sg_subject_key, 4 a block: the subject atoms in an
+ *              open-addressed hash table of subj_mask + 1 blocks (a power of
+ *              two); an atom sits in one of the SG_SUBJECT_PROBES blocks
+ *              from sg_subject_hash() on, and a block with a free slot ends
+ *              the probe
  *   bits       rule bitmaps, SG_CHUNK_RULES rules a block; a class with
  *              nr_chunks blocks. Rows: destination classes, then port
  *              classes, then the SG_SUBJ_KINDS "wildcard" rows (rules that
@@ -71,9 +77,9 @@
 #define SG_CGROUP_LEVELS	16		/* cgroup depth a subject may sit at */
 #define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
-#define SG_SUBJECT_STEPS	13		/* bound for the subject table */
+#define SG_SUBJECT_PROBES	4		/* blocks a subject lookup reads, at most */
 #define SG_IMAGE_MAGIC		0x53475032	/* "SGP2" */
-#define SG_VCACHE_ENTRIES	1024		/* verdict cache slots per CPU */
+#define SG_VCACHE_ENTRIES	256		/* verdict cache slots per CPU */
 
 enum sg_verdict {
 	SG_VERDICT_ALLOW = 0,
@@ -141,7 +147,7 @@ struct sg_image_hdr {
 	__u32 v4_ranges;	/* region starts, in blocks */
 	__u32 v6_ranges;
 	__u32 subjects;
-	__u32 nr_subjects;
+	__u32 subj_mask;	/* subject table blocks - 1 */
 	__u32 bits;		/* first bitmap row */
 	__u32 rules;
 	__u32 hits;
@@ -156,16 +162,23 @@ struct sg_image_info {
 	__u32 nr_v4_ranges;
 	__u32 nr_v6_ranges;
 	__u32 nr_blocks;	/* the image's size */
-	__u32 pad[13];
+	__u32 nr_subjects;	/* subject atoms */
+	__u32 pad[12];
 };
 
 /* Regions of fixed size sit at fixed blocks; the rest follow. */
-#define SG_INDEX_BLOCKS		((SG_INDEX_ENTRIES + 15) / 16)
+#define SG_INDEX_BLOCKS		((SG_INDEX_ENTRIES + 7) / 8)
 #define SG_PORT_BLOCKS		(2 * 65536 / 32)
 #define SG_IMG_V4_INDEX		2
 #define SG_IMG_V6_INDEX		(SG_IMG_V4_INDEX + SG_INDEX_BLOCKS)
 #define SG_IMG_PORT_CLASS	(SG_IMG_V6_INDEX + SG_INDEX_BLOCKS)
 #define SG_IMG_VARIABLE		(SG_IMG_PORT_CLASS + SG_PORT_BLOCKS)
+
+struct sg_index_ent {
+	__u32 first;		/* range holding the bucket's first address */
+	__u32 direct;		/* class + 1 when that range covers the whole
+				 * bucket, else 0 */
+};
 
 struct sg_v4_range {
 	__u32 start;		/* host byte order */
@@ -180,13 +193,11 @@ struct sg_v6_range {
 };
 
 struct sg_subject_key {
-	__u32 kind;		/* enum sg_subj_kind */
+	__u16 kind;		/* enum sg_subj_kind */
+	__u16 row;		/* the atom's bitmap row + 1; 0: a free slot */
 	__u32 dev;		/* exe: kernel dev_t (MAJOR << 20 | MINOR) */
 	__u64 id;		/* cgroup id, inode, uid or gid */
 };
-
-/* A sorted subject table is searched on (kind, dev, id); the atom's bitmap
- * row is its position in the table. */
 
 struct sg_rule_ent {
 	__u32 verdict;		/* enum sg_verdict */

@@ -488,4 +488,68 @@ TEST_F(diff, random_policies_agree)
 	EXPECT_GT(kinds[5], done / 20);
 }
 
+/*
+ * The subject table at its limit: SG_SUBJECTS_MAX uid and gid atoms drawn at
+ * random (so that many share hash blocks and probe on), each the only
+ * subject of its rule. Every atom finds its own rule, in userspace and in
+ * the kernel, and ids that are no atom find none.
+ */
+TEST_F(diff, full_subject_table)
+{
+	static char rules[1 << 20];
+	static __u32 ids[SG_SUBJECTS_MAX];
+	struct sg_live live = { .fd = -1 };
+	struct sg_parser *parser = NULL;
+	struct sg_policy *pol = NULL;
+	struct sg_image *img = NULL;
+	unsigned int i, j, bad = 0, n = SG_RULES_MAX;
+	size_t at = 0;
+
+	ASSERT_EQ(0, make_data(&self->e, stderr));
+	for (i = 0; i < n; i++) {
+		do {	/* distinct ids, odd: even ids are the misses below */
+			ids[i] = (rnd() % 4000000) | 1;
+			for (j = 0; j < i && ids[j] != ids[i]; j++)
+				;
+		} while (j < i);
+		at += snprintf(rules + at, sizeof(rules) - at, "%s %s %u\n",
+			       i % 3 ? "deny" : "audit", i % 2 ? "gid" : "uid", ids[i]);
+	}
+	ASSERT_EQ(0, sg_parser_new(self->e.data, stderr, &parser));
+	ASSERT_EQ(0, sg_parser_add_buffer(parser, "subjects.rules", rules, strlen(rules)));
+	ASSERT_EQ(0, sg_parser_finish(parser, &pol));
+	sg_parser_free(parser);
+	ASSERT_EQ(0, sg_compile(pol, self->e.data, &test_resolver, 7, stderr, &img));
+	ASSERT_EQ(0, sg_image_publish(bpf_map__fd(self->e.skel->maps.sg_policy), img, &live));
+
+	for (i = 0; i < 2 * n; i++) {
+		struct sg_query q = { .family = SG_AF_INET, .protocol = 6, .port = 443 };
+		unsigned int r = i / 2;
+		struct sg_answer ans;
+		__u32 id = i % 2 ? ids[r] : ids[r] + 1, kret, want_rule, want_verdict;
+
+		q.addr[0] = 9;
+		if (r % 2)
+			q.gid = id;
+		else
+			q.uid = id;
+		want_rule = i % 2 ? r : SG_RULE_DEFAULT;
+		want_verdict = i % 2 ? (r % 3 ? SG_VERDICT_DENY : SG_VERDICT_AUDIT) :
+				       SG_VERDICT_ALLOW;
+		ASSERT_EQ(0, sg_image_decide(img, &q, &ans));
+		ASSERT_EQ(0, kernel_decide(&self->e, &q, &kret));
+		if (ans.rule != want_rule || ans.verdict != want_verdict ||
+		    kret != (want_verdict | (i % 2 ? (r + 1) << 2 : 0) | 7 << 16)) {
+			if (bad++ < 5)
+				TH_LOG("%s %u: image rule %d verdict %u, kernel %#x; want rule %d",
+				       r % 2 ? "gid" : "uid", id, (int)ans.rule, ans.verdict, kret,
+				       (int)want_rule);
+		}
+	}
+	EXPECT_EQ(0U, bad);
+	sg_live_release(&live);
+	sg_image_free(img);
+	sg_policy_free(pol);
+}
+
 TEST_HARNESS_MAIN

@@ -18,6 +18,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* The ancestry of the calling task, read only when a decision needs it. */
+static __always_inline void sg_fill_cgroups(struct sg_query *q, const struct sg_image_hdr *h)
+{
+	__u32 L;
+
+	for (L = 0; L < SG_CGROUP_LEVELS; L++)
+		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
+				       bpf_get_current_ancestor_cgroup_id(L) : 0;
+}
+
+#define SG_FILL_SUBJECT(q, h) do { if ((h)->cgroup_levels) sg_fill_cgroups(q, h); } while (0)
 #define SG_POLICY_PIN __uint(pinning, LIBBPF_PIN_BY_NAME);
 #include "policy_maps.h"
 
@@ -137,6 +148,24 @@ static __always_inline void sg_vcache_fill(struct sg_vcache_ent *e, const struct
 }
 
 /*
+ * Load the destination's index entry now and use it never: the likely
+ * cache miss on it then runs beside the verdict cache lookup instead of
+ * after it (a prefetch; BPF has no instruction for one).
+ */
+static __always_inline void sg_touch_index(void *img, const struct sg_query *q)
+{
+	__u32 p = (__u32)q->addr[0] << 8 | q->addr[1];
+	const struct sg_blk *b;
+	__u64 v;
+
+	b = SG_BLK(img, (q->family == SG_AF_INET ? SG_IMG_V4_INDEX : SG_IMG_V6_INDEX) + p / 8);
+	if (!b)
+		return;
+	v = b->w[p & 7];
+	asm volatile("" : : "r"(v));
+}
+
+/*
  * The answer for @q from the image @img: from the verdict cache when this
  * CPU decided the same query on the same image recently (the rule's hit
  * counter still counts it), else by the full decision, which it memoizes.
@@ -147,8 +176,9 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	__u64 cg = bpf_get_current_cgroup_id();
 	struct sg_vcache_ent *e;
 	struct sg_blk *hb;
-	__u32 slot, L;
+	__u32 slot;
 
+	sg_touch_index(img, q);
 	slot = sg_vcache_slot(q, cg);
 	e = bpf_map_lookup_elem(&sg_vcache, &slot);
 	if (e && h->image_id && sg_vcache_same(e, q, cg, h->image_id)) {
@@ -164,9 +194,6 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 		return 0;
 	}
 
-	for (L = 0; L < SG_CGROUP_LEVELS; L++)
-		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
-				       bpf_get_current_ancestor_cgroup_id(L) : 0;
 	if (sg_decide(img, h, q, ans))
 		return -1;
 	if (e)

@@ -30,6 +30,7 @@ struct sg_data {
 	size_t nr_ranges;
 	uint32_t *asns;
 	size_t nr_asns, cap_asns;
+	uint32_t asn_recent[1024];	/* direct-mapped filter of repeats */
 	bool has_asn_info;
 	bool finished;
 	struct sg_source_info sources[SG_MAX_DATA_SOURCES];
@@ -98,6 +99,14 @@ void sg_data_free(struct sg_data *d)
 	free(d);
 }
 
+/* Room for @n more networks at once: a loader that knows its count. */
+int sg_pol_data_reserve(struct sg_data *d, size_t n)
+{
+	if (n > SG_MAX_DATA_RANGES)
+		n = SG_MAX_DATA_RANGES;
+	return sg_pol_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + n, sizeof(*d->raw));
+}
+
 int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label)
 {
@@ -134,9 +143,14 @@ int sg_pol_data_add_asn(struct sg_data *d, uint32_t asn)
 {
 	int err;
 
-	/* Consecutive networks often share an AS: skip the obvious repeat. */
-	if (d->nr_asns && d->asns[d->nr_asns - 1] == asn)
+	/*
+	 * A million networks name some eighty thousand ASes: skip the repeats
+	 * a small filter remembers (the list is sorted and deduplicated in
+	 * sg_data_finish() anyway).
+	 */
+	if (asn && d->asn_recent[asn % 1024] == asn)
 		return 0;
+	d->asn_recent[asn % 1024] = asn;
 	err = sg_pol_grow((void **)&d->asns, &d->cap_asns, d->nr_asns + 1, sizeof(*d->asns));
 	if (err)
 		return err;

@@ -90,6 +90,7 @@ struct sg_pol_raw {
 	uint32_t seq;		/* input order, breaks ties */
 };
 
+int sg_pol_data_reserve(struct sg_data *d, size_t n);
 int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label);
 int sg_pol_data_add_asn(struct sg_data *d, uint32_t asn);

@@ -60,7 +60,7 @@ static uint32_t be32_at(const char *p)
  * every string inside a NUL-terminated pool, the tree a tree of at most 128
  * levels whose nodes and networks exist.
  */
-static int libloc_validate(const char *buf, size_t len)
+static int libloc_validate(const char *buf, size_t len, uint32_t *ret_nets)
 {
 	struct loc_database_header_v1 h;
 	const size_t hoff = sizeof(struct loc_database_magic);
@@ -145,6 +145,7 @@ static int libloc_validate(const char *buf, size_t len)
 			stack[sp++].depth = depth + 1;
 		}
 	}
+	*ret_nets = nr_nets;
 	err = 0;
 out:
 	free(seen);
@@ -160,9 +161,10 @@ int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, siz
 	__attribute__((cleanup(loc_enump))) struct loc_database_enumerator *en = NULL;
 	struct loc_network *net;
 	struct loc_as *as;
+	uint32_t nr_nets = 0;
 	int err;
 
-	err = libloc_validate(buf, len);
+	err = libloc_validate(buf, len, &nr_nets);
 	if (err) {
 		if (diag && err == -EINVAL)
 			fprintf(diag, "%s: not a readable libloc database (truncated or corrupt)\n",
@@ -201,7 +203,7 @@ int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, siz
 	en = NULL;
 
 	err = loc_database_enumerator_new(&en, db, LOC_DB_ENUMERATE_NETWORKS, 0);
-	if (err)
+	if (err || sg_pol_data_reserve(d, nr_nets))
 		return -ENOMEM;
 	for (;;) {
 		const struct in6_addr *first, *last;

@@ -269,6 +269,49 @@ static void emit(struct sg_data *d, sg_u128 first, sg_u128 last, const struct sg
 	o->label = r->label;
 }
 
+/*
+ * The sweep for networks that nest (every one inside the one it overlaps,
+ * as CIDR networks from one tree do): the innermost open network is the
+ * top of a stack, no heap needed. Returns -EAGAIN, having emitted nothing
+ * that counts, when two networks overlap without nesting.
+ */
+static int sweep_nested(struct sg_data *d, uint32_t *stack)
+{
+	const struct sg_pol_raw *raw = d->raw, *t;
+	size_t sp = 0, i;
+	sg_u128 cur = 0;
+	bool done = false;
+
+	for (i = 0; i <= d->nr_raw; i++) {
+		const struct sg_pol_raw *r = i < d->nr_raw ? &raw[i] : NULL;
+
+		/* close the networks that end before r (all of them at the end) */
+		while (sp && (!r || raw[stack[sp - 1]].last < r->first)) {
+			t = &raw[stack[--sp]];
+			if (!done && cur <= t->last) {
+				emit(d, cur, t->last, t);
+				done = t->last == ~(sg_u128)0;
+				cur = t->last + 1;
+			}
+		}
+		if (!r)
+			break;
+		if (!sp) {
+			cur = r->first;
+		} else {
+			t = &raw[stack[sp - 1]];
+			if (r->last > t->last)
+				return -EAGAIN;
+			if (cur < r->first) {
+				emit(d, cur, r->first - 1, t);
+				cur = r->first;
+			}
+		}
+		stack[sp++] = (uint32_t)i;
+	}
+	return 0;
+}
+
 int sg_data_finish(struct sg_data *d)
 {
 	struct heap h = { .raw = d->raw };
@@ -306,6 +349,9 @@ int sg_data_finish(struct sg_data *d)
 	}
 	h.raw = d->raw;
 
+	if (!sweep_nested(d, h.v))
+		goto swept;
+	d->nr_ranges = 0;
 	i = 0;
 	while (i < d->nr_raw || h.n) {
 		const struct sg_pol_raw *top;
@@ -328,6 +374,7 @@ int sg_data_finish(struct sg_data *d)
 			break;
 		cur = end + 1;
 	}
+swept:
 	free(h.v);
 	if (d->nr_ranges) {
 		struct sg_range *r = reallocarray(d->ranges, d->nr_ranges, sizeof(*r));

@@ -387,6 +387,110 @@ TEST_F(data, overlap_resolution)
 	EXPECT_EQ(-1, look(self->d, "9.255.255.255").source);
 }
 
+/*
+ * Random prefixes inside 10.0.0.0/8, nested, disjoint and repeated, listed
+ * in tree order as a CIDR list (every network nests in the one before it
+ * that it overlaps: the sweep's stack path) and once more
+ * with one Tor range that overlaps without nesting (the heap path); each
+ * address gets the country of the most specific network holding it, the
+ * one listed last on a tie, as a brute-force reference says.
+ */
+static void random_sweep(struct __test_metadata *_metadata, struct sg_data *d, FILE *df,
+			 bool with_range)
+{
+	static const char *const cc[] = { "DE", "FR", "NL", "AT", "BE", "PL", "SE", "IT" };
+	enum { N = 400 };
+	__u32 base[N + 1], mask[N + 1];
+	int country[N + 1], n = 0, i, k;
+	static char list[N * 32];
+	size_t at = 0;
+	unsigned int seed = 1234;
+
+	for (i = 0; i < N; i++) {
+		int len = 8 + rand_r(&seed) % 21;
+
+		if (i && rand_r(&seed) % 8 == 0) {	/* the same network again */
+			base[i] = base[i - 1 - rand_r(&seed) % i];
+			mask[i] = mask[i - 1];
+			for (k = 0; k < i; k++)
+				if (base[k] == base[i]) {
+					mask[i] = mask[k];
+					break;
+				}
+		} else {
+			mask[i] = ~0u << (32 - len);
+			base[i] = (0x0a000000u | (rand_r(&seed) & 0x00ffffffu)) & mask[i];
+		}
+		country[i] = rand_r(&seed) % 8;
+	}
+	/* In tree order (address, then the larger first), as libloc lists. */
+	for (i = 1; i < N; i++)
+		for (k = i; k > 0 && (base[k - 1] > base[k] ||
+				      (base[k - 1] == base[k] && mask[k - 1] > mask[k])); k--) {
+			__u32 tb = base[k], tm = mask[k];
+			int tc = country[k];
+
+			base[k] = base[k - 1];
+			mask[k] = mask[k - 1];
+			country[k] = country[k - 1];
+			base[k - 1] = tb;
+			mask[k - 1] = tm;
+			country[k - 1] = tc;
+		}
+	for (i = 0; i < N; i++) {
+		at += snprintf(list + at, sizeof(list) - at, "%u.%u.%u.%u/%d %s\n",
+			       base[i] >> 24, (base[i] >> 16) & 255, (base[i] >> 8) & 255,
+			       base[i] & 255, 32 - __builtin_ctz(mask[i] ? mask[i] : 1), cc[country[i]]);
+	}
+	n = N;
+	ASSERT_EQ(0, sg_data_load_buffer(d, "random", list, at, NULL, df));
+	if (with_range) {	/* 10.20.0.128 - 10.40.0.127, no prefix */
+		static const char tor[] = "169082496,170393727,SE\n";
+
+		ASSERT_EQ(0, sg_data_load_buffer(d, "range", tor, strlen(tor), NULL, df));
+		base[n] = 169082496;
+		mask[n] = 170393727;	/* the last address, for a range */
+		country[n++] = 6;
+	}
+	ASSERT_EQ(0, sg_data_finish(d));
+	ASSERT_TRUE(table_ok(d));
+	for (k = 0; k < 20000; k++) {
+		__u32 a = 0x0a000000u | (rand_r(&seed) & 0x00ffffffu);
+		unsigned long long best = ~0ULL;
+		int want = -1;
+		char s[20];
+		struct sg_lookup l;
+
+		for (i = 0; i < n; i++) {
+			__u32 first = base[i], last = i < N ? base[i] | ~mask[i] : mask[i];
+			unsigned long long size = (unsigned long long)last - first;
+
+			if (a >= first && a <= last && size <= best) {
+				best = size;
+				want = country[i];
+			}
+		}
+		snprintf(s, sizeof(s), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+			 a & 255);
+		l = look(d, s);
+		if (want < 0) {
+			ASSERT_EQ(-1, l.source) TH_LOG("%s", s);
+		} else {
+			ASSERT_STREQ(cc[want], l.cc) TH_LOG("%s", s);
+		}
+	}
+}
+
+TEST_F(data, random_nested_networks)
+{
+	random_sweep(_metadata, self->d, self->df, false);
+}
+
+TEST_F(data, random_networks_and_a_range)
+{
+	random_sweep(_metadata, self->d, self->df, true);
+}
+
 TEST_F(data, full_address_space)
 {
 	static const char list[] = "::/0 DE\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 FR\n";

@@ -11,14 +11,7 @@
  *   SG_HIT(p)            count one match in the __u64 at p (may do nothing)
  *   SG_LOOP(n, fn, ctx)  call fn(i, ctx) for i in [0, n) until it returns 1
  *                        (bpf_loop() in BPF: its body is verified once)
- * and may define:
- *   SG_FILL_SUBJECT(q, h)  complete the query's subject (the cgroup levels
- *                        that h->cgroup_levels names) when the decision
- *                        needs it; by default the caller filled it in
  */
-#ifndef SG_FILL_SUBJECT
-#define SG_FILL_SUBJECT(q, h) do { } while (0)
-#endif
 #ifndef SG_DECIDE_H
 #define SG_DECIDE_H
 
@@ -318,8 +311,8 @@ broken:
 	return 1;
 }
 
-/* SG_LOOP body: does some rule of this chunk match destination and port? */
-static long sg_cand_cb(__u32 chunk, void *data)
+/* Does some rule of this chunk match destination and port? */
+static __always_inline long sg_cand_cb(__u32 chunk, void *data)
 {
 	struct sg_decide_ctx *c = data;
 	const struct sg_blk *db, *pb;
@@ -341,21 +334,22 @@ static long sg_cand_cb(__u32 chunk, void *data)
 }
 
 /**
- * sg_decide() - first matching rule for @q in the image @img.
- * @h: the image's header (block 0), read by the caller.
- * @q: the query; its work area (nmatch, match) is overwritten.
+ * sg_decide_dst() - the first half of a decision: destination and port.
+ * @c: the decision's context, filled here for sg_decide_subject().
  *
- * Return: 0 with @ans filled, or -1 when the image is inconsistent (the
- * caller then applies its fail-safe).
+ * Return: 1 when some rule matches destination and port (the subject
+ * decides: call sg_decide_subject()), 0 when none does (@ans holds the
+ * default), -1 when the image is inconsistent.
  */
-static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
-				     struct sg_query *q, struct sg_answer *ans)
+static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr *h,
+					 struct sg_query *q, struct sg_answer *ans,
+					 struct sg_decide_ctx *c)
 {
-	struct sg_decide_ctx c = { .img = img, .h = h, .q = q, .ans = ans };
 	const struct sg_blk *b;
 	__u32 dst, i;
 	__u16 pclass;
 
+	*c = (struct sg_decide_ctx){ .img = img, .h = h, .q = q, .ans = ans };
 	ans->generation = h->generation;
 	if (q->family == SG_AF_INET) {
 		__u32 a = ((__u32)q->addr[0] << 24) | ((__u32)q->addr[1] << 16) |
@@ -368,30 +362,49 @@ static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
 			return -1;
 	}
 	ans->dst_class = dst;
-	c.dst_row = dst;
+	c->dst_row = dst;
 
 	i = (q->protocol == SG_IPPROTO_UDP ? 65536 : 0) + q->port;
 	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
 	if (!b)
 		return -1;
 	pclass = ((const __u16 *)b->w)[i & 31];
-	c.port_row = h->nr_dst_classes + pclass;
+	c->port_row = h->nr_dst_classes + pclass;
 
-	/* Most destinations no rule names: the default, without the subject. */
-	q->nmatch = 0;
-	SG_LOOP(h->nr_chunks, sg_cand_cb, &c);
-	if (c.err)
+	/*
+	 * Most destinations no rule names: the default, without the subject.
+	 * A plain loop, not SG_LOOP: its body is small enough to verify for
+	 * every chunk, and a callback is a call and a return per chunk.
+	 */
+	for (i = 0; i < SG_CHUNKS_MAX; i++)
+		if (i >= h->nr_chunks || sg_cand_cb(i, c))
+			break;
+	if (c->err)
 		return -1;
-	if (!c.candidates) {
+	if (!c->candidates) {
 		ans->verdict = h->default_verdict;
 		ans->rule = SG_RULE_DEFAULT;
 		return 0;
 	}
+	return 1;
+}
 
-	/* Subject atoms of the calling task. */
-	SG_FILL_SUBJECT(q, h);
+/**
+ * sg_decide_subject() - the second half: the first rule that the calling
+ * task matches too. The query's subject (uid, gid, exe, the cgroup levels
+ * the header names) must be filled in by now.
+ *
+ * Return: 0 with the answer filled, or -1 when the image is inconsistent.
+ */
+static __always_inline int sg_decide_subject(struct sg_decide_ctx *c)
+{
+	const struct sg_image_hdr *h = c->h;
+	struct sg_query *q = c->q;
+	SG_IMG_T img = c->img;
+
+	q->nmatch = 0;
 	if (h->cgroup_levels)
-		SG_LOOP(SG_CGROUP_LEVELS, sg_level_cb, &c);
+		SG_LOOP(SG_CGROUP_LEVELS, sg_level_cb, c);
 	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
 		sg_match_add(q, SG_SUBJ_KIND_EXE,
 			     sg_subject_find(img, h, SG_SUBJ_KIND_EXE, q->exe_dev, q->exe_ino));
@@ -402,14 +415,34 @@ static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
 		sg_match_add(q, SG_SUBJ_KIND_GID,
 			     sg_subject_find(img, h, SG_SUBJ_KIND_GID, 0, q->gid));
 
-	SG_LOOP(h->nr_chunks, sg_chunk_cb, &c);
-	if (c.err)
+	SG_LOOP(h->nr_chunks, sg_chunk_cb, c);
+	if (c->err)
 		return -1;
-	if (!c.found) {
-		ans->verdict = h->default_verdict;
-		ans->rule = SG_RULE_DEFAULT;
+	if (!c->found) {
+		c->ans->verdict = h->default_verdict;
+		c->ans->rule = SG_RULE_DEFAULT;
 	}
 	return 0;
+}
+
+/**
+ * sg_decide() - first matching rule for @q in the image @img.
+ * @h: the image's header (block 0), read by the caller.
+ * @q: the query, subject included; its work area (nmatch, match) is
+ *     overwritten.
+ *
+ * Return: 0 with @ans filled, or -1 when the image is inconsistent (the
+ * caller then applies its fail-safe).
+ */
+static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
+				     struct sg_query *q, struct sg_answer *ans)
+{
+	struct sg_decide_ctx c;
+	int k = sg_decide_dst(img, h, q, ans, &c);
+
+	if (k <= 0)
+		return k;
+	return sg_decide_subject(&c);
 }
 
 #endif /* SG_DECIDE_H */

@@ -28,7 +28,6 @@ static __always_inline void sg_fill_cgroups(struct sg_query *q, const struct sg_
 				       bpf_get_current_ancestor_cgroup_id(L) : 0;
 }
 
-#define SG_FILL_SUBJECT(q, h) do { if ((h)->cgroup_levels) sg_fill_cgroups(q, h); } while (0)
 #define SG_POLICY_PIN __uint(pinning, LIBBPF_PIN_BY_NAME);
 #include "policy_maps.h"
 
@@ -82,7 +81,7 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->uid = q->uid;
+	ev->uid = (__u32)bpf_get_current_uid_gid();	/* q->uid is 0 unless rules use it */
 	ev->rule = ans->rule;
 	ev->generation = ans->generation;
 	ev->port = q->port;
@@ -97,15 +96,6 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Executable identity of the calling task: what `exe PATH` rules match. */
-static __always_inline void sg_task_exe(struct sg_query *q)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
-
-	q->exe_ino = BPF_CORE_READ(inode, i_ino);
-	q->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-}
 
 /* Slot of the verdict cache for @q and the task's cgroup @cg. */
 static __always_inline __u32 sg_vcache_slot(const struct sg_query *q, __u64 cg)
@@ -147,44 +137,55 @@ static __always_inline void sg_vcache_fill(struct sg_vcache_ent *e, const struct
 	e->image_id = image_id;
 }
 
-/*
- * Load the destination's index entry now and use it never: the likely
- * cache miss on it then runs beside the verdict cache lookup instead of
- * after it (a prefetch; BPF has no instruction for one).
- */
-static __always_inline void sg_touch_index(void *img, const struct sg_query *q)
+/* Executable identity of the calling task: what `exe PATH` rules match. */
+static __always_inline void sg_task_exe(struct sg_query *q)
 {
-	__u32 p = (__u32)q->addr[0] << 8 | q->addr[1];
-	const struct sg_blk *b;
-	__u64 v;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
 
-	b = SG_BLK(img, (q->family == SG_AF_INET ? SG_IMG_V4_INDEX : SG_IMG_V6_INDEX) + p / 8);
-	if (!b)
-		return;
-	v = b->w[p & 7];
-	asm volatile("" : : "r"(v));
+	q->exe_ino = BPF_CORE_READ(inode, i_ino);
+	q->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
 }
 
 /*
- * The answer for @q from the image @img: from the verdict cache when this
- * CPU decided the same query on the same image recently (the rule's hit
- * counter still counts it), else by the full decision, which it memoizes.
+ * The answer for @q from the image @img. Destination and port come first:
+ * when no rule names them the default applies and nothing about the task is
+ * read. Otherwise the subject decides, and only what the image decides on
+ * is read (uid and gid, executable, cgroup); the verdict cache answers when
+ * this CPU decided the same query on the same image recently (the rule's
+ * hit counter still counts it), else the full decision runs and is
+ * memoized.
  */
 static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h,
 					 struct sg_query *q, struct sg_answer *ans)
 {
-	__u64 cg = bpf_get_current_cgroup_id();
 	struct sg_vcache_ent *e;
+	struct sg_decide_ctx c;
 	struct sg_blk *hb;
 	__u32 slot;
+	__u64 cg = 0;
+	int k;
 
-	sg_touch_index(img, q);
+	k = sg_decide_dst(img, h, q, ans, &c);
+	if (k <= 0)
+		return k;
+
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_UID | 1u << SG_SUBJ_KIND_GID)) {
+		__u64 ugid = bpf_get_current_uid_gid();
+
+		q->uid = (__u32)ugid;
+		q->gid = ugid >> 32;
+	}
+	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
+		sg_task_exe(q);
+	if (h->cgroup_levels)
+		cg = bpf_get_current_cgroup_id();
+
 	slot = sg_vcache_slot(q, cg);
 	e = bpf_map_lookup_elem(&sg_vcache, &slot);
 	if (e && h->image_id && sg_vcache_same(e, q, cg, h->image_id)) {
 		ans->verdict = e->verdict;
 		ans->rule = e->rule;
-		ans->generation = h->generation;
 		sg_count(SG_CNT_CACHE_HIT);
 		if (ans->rule != SG_RULE_DEFAULT) {
 			hb = (struct sg_blk *)SG_BLK(img, h->hits + ans->rule / 8);
@@ -194,7 +195,9 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 		return 0;
 	}
 
-	if (sg_decide(img, h, q, ans))
+	if (h->cgroup_levels)
+		sg_fill_cgroups(q, h);
+	if (sg_decide_subject(&c))
 		return -1;
 	if (e)
 		sg_vcache_fill(e, q, cg, h->image_id, ans);
@@ -207,7 +210,6 @@ static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 	const struct sg_image_hdr *h;
 	struct sg_config *cfg;
 	__u32 zero = 0, mode;
-	__u64 ugid;
 	void *img;
 
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
@@ -222,12 +224,6 @@ static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 		sg_count(SG_CNT_NO_POLICY);
 		return SG_ALLOW;
 	}
-
-	ugid = bpf_get_current_uid_gid();
-	q->uid = (__u32)ugid;
-	q->gid = ugid >> 32;
-	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
-		sg_task_exe(q);
 
 	if (sg_answer_get(img, h, q, &ans)) {
 		/* A broken image never opens the door: the default applies. */

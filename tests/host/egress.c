@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
 
 #include "kselftest_harness.h"
 #include "sovguard_egress.h"
@@ -152,17 +154,19 @@ TEST_F(egress, verdict_cache_ends_with_its_image)
 	CPU_SET(0, &one);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit0));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 		EXPECT_EQ(ENETUNREACH,
 			  sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
 	}
+	/* DENY4 is named by a rule: decided once, then from the cache (ALLOW4,
+	 * which no rule names, never needs it) */
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit1));
 	EXPECT_GE(hit1 - hit0, 3ULL);
 
 	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to 9.9.9.0/24\n"));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(ENETUNREACH,
 			  sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 		EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
@@ -315,6 +319,46 @@ TEST_F(egress, missing_data_never_allows_everything)
 	EXPECT_NE(0, sg_testenv_reload(&self->env));
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+}
+
+/*
+ * Pins left by a sovguard whose image maps had another layout: the slot's
+ * template (here an inner map of any size, BPF_F_INNER_MAP) does not take
+ * this version's images. The daemon must refuse to start with a message
+ * that says what to do, not run on a policy it cannot replace.
+ */
+TEST(stale_policy_slot_is_named)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, inner_opts, .map_flags = BPF_F_INNER_MAP);
+	struct sg_testenv env;
+	char path[600], log[8192] = "";
+	int inner, outer;
+	FILE *f;
+	size_t n;
+
+	ASSERT_EQ(0, sg_testenv_init(&env, "stale"));
+	ASSERT_EQ(0, sg_testenv_write_config(&env, NULL));
+	ASSERT_EQ(0, sg_testenv_write_rules(&env, POLICY));
+	ASSERT_EQ(0, mkdir(env.pin_root, 0700));
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "old_image", 4, SG_BLK_BYTES, 1, &inner_opts);
+	ASSERT_LE(0, inner);
+	LIBBPF_OPTS(bpf_map_create_opts, outer_opts, .inner_map_fd = inner);
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "sg_policy", 4, 4, 1, &outer_opts);
+	ASSERT_LE(0, outer);
+	snprintf(path, sizeof(path), "%s/sg_policy", env.pin_root);
+	ASSERT_EQ(0, bpf_obj_pin(outer, path));
+	close(outer);
+	close(inner);
+
+	EXPECT_NE(0, sg_testenv_start(&env));
+	f = fopen(env.log, "r");
+	ASSERT_NE(NULL, f);
+	n = fread(log, 1, sizeof(log) - 1, f);
+	log[n] = '\0';
+	fclose(f);
+	EXPECT_NE(NULL, strstr(log, "was made by another sovguard version; run "
+				    "'sovguardd --remove' once")) TH_LOG("%s", log);
+	sg_testenv_cleanup(&env);
 }
 
 TEST_HARNESS_MAIN

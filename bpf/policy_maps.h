@@ -8,10 +8,11 @@
 #ifndef SG_POLICY_MAPS_H
 #define SG_POLICY_MAPS_H
 
+/* One fixed size (no BPF_F_INNER_MAP): lookups in the image are inlined. */
 struct sg_image_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, SG_IMAGE_BLOCKS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct sg_blk));
 };

@@ -919,9 +919,9 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		at += subj_blocks;
 		hh.bits = at;
 		total = (size_t)(c.dst.nr + ports.nr + SG_SUBJ_KINDS + nr_atoms) * c.nr_chunks;
-		if (at + total > SG_IMAGE_MAX_BLOCKS) {
+		if (at + total > SG_IMAGE_BLOCKS) {
 			fprintf(diag, "compiled policy needs %zu blocks; at most %u\n", at + total,
-				SG_IMAGE_MAX_BLOCKS);
+				SG_IMAGE_BLOCKS);
 			err = -E2BIG;
 			goto out;
 		}
@@ -930,7 +930,7 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		at += blocks(c.nr_rules, 8);
 		hh.hits = at;
 		at += blocks(c.nr_rules, 8);
-		if (at > SG_IMAGE_MAX_BLOCKS) {
+		if (at > SG_IMAGE_BLOCKS) {
 			err = -E2BIG;
 			goto out;
 		}

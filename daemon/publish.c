@@ -25,7 +25,7 @@
  */
 int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
 	size_t page = sysconf(_SC_PAGESIZE);
 	size_t len = ((size_t)img->nr_blocks * SG_BLK_BYTES + page - 1) / page * page;
 	struct bpf_map_info info = {};
@@ -33,8 +33,11 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 	void *mem;
 	int fd, err;
 
+	if (img->nr_blocks > SG_IMAGE_BLOCKS)
+		return -E2BIG;
+	/* Always SG_IMAGE_BLOCKS: the programs' lookups are inlined for that size. */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sg_image", sizeof(__u32), SG_BLK_BYTES,
-			    img->nr_blocks, &opts);
+			    SG_IMAGE_BLOCKS, &opts);
 	if (fd < 0)
 		return -errno;
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -69,7 +69,13 @@
 
 #define SG_BLK_WORDS		8		/* __u64 in a block */
 #define SG_BLK_BYTES		64
-#define SG_IMAGE_MAX_BLOCKS	(1u << 20)	/* 64 MiB: the image's hard limit */
+/*
+ * Every image map has exactly SG_IMAGE_BLOCKS blocks (16 MiB; an image uses
+ * a prefix of it): an inner map of one fixed size lets the verifier inline
+ * the program's lookups in it, which a map of any size (BPF_F_INNER_MAP)
+ * does not, and a decision reads some twenty blocks.
+ */
+#define SG_IMAGE_BLOCKS		(1u << 18)
 #define SG_CHUNK_RULES		512		/* rule bits in one block */
 #define SG_RULES_MAX		4096u		/* rules the kernel tables hold */
 #define SG_CHUNKS_MAX		(SG_RULES_MAX / SG_CHUNK_RULES)

@@ -23,6 +23,12 @@ static __always_inline void sg_fill_cgroups(struct sg_query *q, const struct sg_
 {
 	__u32 L;
 
+	/*
+	 * Unrolled: 6.1's verifier refuses a loop whose back-edge lands right
+	 * after a helper call ("back-edge from insn"), the shape clang gives
+	 * this one.
+	 */
+#pragma clang loop unroll(full)
 	for (L = 0; L < SG_CGROUP_LEVELS; L++)
 		q->cgroup[L] = h->cgroup_levels & (1u << L) ?
 				       bpf_get_current_ancestor_cgroup_id(L) : 0;

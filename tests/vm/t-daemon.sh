@@ -54,9 +54,17 @@ start()
 	PID=$!
 }
 
+# started: the daemon is ready; a daemon that exits fails at once, with the
+# end of its log as the reason.
+ready_or_gone()
+{
+	test -e "$DIR/run/sovguardd.pid" || ! kill -0 "$PID" 2>/dev/null
+}
+
 started()
 {
-	sg_wait_for 1200 test -e "$DIR/run/sovguardd.pid"
+	sg_wait_for 1200 ready_or_gone
+	test -e "$DIR/run/sovguardd.pid" || { tail -n 5 "$DIR/log"; false; }
 }
 
 probe()

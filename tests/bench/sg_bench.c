@@ -329,9 +329,10 @@ static int bench_policy(void)
 			sg_image_publish(fd, img, &live);
 		}
 		printf("%-44s %10.1f MB vs %10.1f MB LPM trie (%zu IPv4 networks)  ratio %.2f "
-		       "(target <= 35 MB)\n", "kernel memory, worst-case image",
+		       "(target <= 35 MB); content %.1f MB\n", "kernel memory, worst-case image",
 		       map_memlock(live.fd) / 1e6, map_memlock(trie) / 1e6, n4,
-		       (double)map_memlock(live.fd) / map_memlock(trie));
+		       (double)map_memlock(live.fd) / map_memlock(trie),
+		       img->nr_blocks * (double)SG_BLK_BYTES / 1e6);
 		/* Cold lookups: 64k random IPv4 networks of the data, one run each. */
 		{
 			int dp = bpf_program__fd(skel->progs.sg_decide_test);

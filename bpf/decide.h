@@ -82,26 +82,43 @@ static __always_inline __u64 sg_be64(const __u8 *p)
  * (ranges with copies of their last entry, subjects with keys above all).
  */
 
+/*
+ * Bucket @p of the index at @base: 1 with *cls when one range covers it, 0
+ * with the ranges [*lo, *hi] to search, -1 when the image is inconsistent.
+ */
+static __always_inline int sg_bucket(SG_IMG_T img, __u32 base, __u32 p, __u32 *lo, __u32 *hi,
+				     __u32 *cls)
+{
+	struct sg_index_ent e0, e1;
+
+	if (sg_index_get(img, base, p, &e0))
+		return -1;
+	if (e0.direct) {
+		*cls = e0.direct - 1;
+		return 1;
+	}
+	if (sg_index_get(img, base, p + 1, &e1))
+		return -1;
+	*lo = e0.first;
+	*hi = e1.first;
+	return 0;
+}
+
 /* Destination class of an IPv4 address (host order). */
 static __always_inline int sg_dst_v4(SG_IMG_T img, const struct sg_image_hdr *h, __u32 a,
 				     __u32 *ret)
 {
 	const struct sg_v4_range *r;
-	struct sg_index_ent e0, e1;
 	const struct sg_blk *b;
 	__u32 lo, hi, mid, step;
+	int k;
 
-	if (sg_index_get(img, SG_IMG_V4_INDEX, a >> 16, &e0))
-		return -1;
-	if (e0.direct) {
-		*ret = e0.direct - 1;
-		return 0;
-	}
-	if (sg_index_get(img, SG_IMG_V4_INDEX, (a >> 16) + 1, &e1))
-		return -1;
+	k = sg_bucket(img, SG_IMG_V4_INDEX, a >> 16, &lo, &hi, ret);
+	if (k)
+		return k < 0 ? -1 : 0;
 	/* The last block in [lo, hi] that starts at or below a. */
-	lo = e0.first / 8;
-	hi = e1.first / 8;
+	lo /= 8;
+	hi /= 8;
 	for (step = 0; step < SG_SEARCH_STEPS; step++) {
 		if (lo >= hi)
 			break;
@@ -134,20 +151,15 @@ static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h,
 				     __u64 alo, __u32 *ret)
 {
 	const struct sg_v6_range *r;
-	struct sg_index_ent e0, e1;
 	const struct sg_blk *b;
 	__u32 lo, hi, mid, step;
+	int k;
 
-	if (sg_index_get(img, SG_IMG_V6_INDEX, ahi >> 48, &e0))
-		return -1;
-	if (e0.direct) {
-		*ret = e0.direct - 1;
-		return 0;
-	}
-	if (sg_index_get(img, SG_IMG_V6_INDEX, (ahi >> 48) + 1, &e1))
-		return -1;
-	lo = e0.first / 2;
-	hi = e1.first / 2;
+	k = sg_bucket(img, SG_IMG_V6_INDEX, ahi >> 48, &lo, &hi, ret);
+	if (k)
+		return k < 0 ? -1 : 0;
+	lo /= 2;
+	hi /= 2;
 	for (step = 0; step < SG_SEARCH_STEPS; step++) {
 		if (lo >= hi)
 			break;

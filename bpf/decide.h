@@ -254,6 +254,15 @@ static __always_inline const struct sg_blk *sg_row(const struct sg_decide_ctx *c
 	return SG_BLK(c->img, c->h->bits + row * c->h->nr_chunks + chunk);
 }
 
+/* Count one match of @rule in the image's hit counters. */
+static __always_inline void sg_count_hit(SG_IMG_T img, const struct sg_image_hdr *h, __u32 rule)
+{
+	struct sg_blk *hb = (struct sg_blk *)SG_BLK(img, h->hits + rule / 8);
+
+	if (hb)
+		SG_HIT(&hb->w[rule & 7]);
+}
+
 /* SG_LOOP body: the rules of one chunk that match; stops at the first. */
 static long sg_chunk_cb(__u32 chunk, void *data)
 {
@@ -263,7 +272,6 @@ static long sg_chunk_cb(__u32 chunk, void *data)
 	const struct sg_blk *db, *pb, *sb;
 	__u32 wild = h->nr_dst_classes + h->nr_port_classes, k, i, w, rule;
 	__u64 m[SG_BLK_WORDS], s[SG_BLK_WORDS];
-	struct sg_blk *hb;
 
 	if (chunk >= SG_CHUNKS_MAX)
 		return 1;
@@ -311,9 +319,7 @@ static long sg_chunk_cb(__u32 chunk, void *data)
 			goto broken;
 		c->ans->verdict = ((const struct sg_rule_ent *)sb->w)[rule & 7].verdict;
 		c->ans->rule = rule;
-		hb = (struct sg_blk *)SG_BLK(c->img, h->hits + rule / 8);
-		if (hb)
-			SG_HIT(&hb->w[rule & 7]);
+		sg_count_hit(c->img, h, rule);
 		c->found = 1;
 		return 1;
 	}
@@ -323,26 +329,22 @@ broken:
 	return 1;
 }
 
-/* Does some rule of this chunk match destination and port? */
-static __always_inline long sg_cand_cb(__u32 chunk, void *data)
+/* Does some rule of @chunk match destination and port? Sets c->err if not readable. */
+static __always_inline bool sg_chunk_candidates(struct sg_decide_ctx *c, __u32 chunk)
 {
-	struct sg_decide_ctx *c = data;
 	const struct sg_blk *db, *pb;
 	__u64 any = 0;
 	__u32 w;
 
-	if (chunk >= SG_CHUNKS_MAX)
-		return 1;
 	db = sg_row(c, c->dst_row, chunk);
 	pb = sg_row(c, c->port_row, chunk);
 	if (!db || !pb) {
 		c->err = -1;
-		return 1;
+		return false;
 	}
 	for (w = 0; w < SG_BLK_WORDS; w++)
 		any |= db->w[w] & pb->w[w];
-	c->candidates = !!any;
-	return c->candidates;
+	return any;
 }
 
 /**
@@ -388,9 +390,11 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 	 * A plain loop, not SG_LOOP: its body is small enough to verify for
 	 * every chunk, and a callback is a call and a return per chunk.
 	 */
-	for (i = 0; i < SG_CHUNKS_MAX; i++)
-		if (i >= h->nr_chunks || sg_cand_cb(i, c))
+	for (i = 0; i < SG_CHUNKS_MAX && i < h->nr_chunks && !c->err; i++)
+		if (sg_chunk_candidates(c, i)) {
+			c->candidates = 1;
 			break;
+		}
 	if (c->err)
 		return -1;
 	if (!c->candidates) {

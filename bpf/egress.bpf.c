@@ -102,7 +102,6 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 	bpf_ringbuf_submit(ev, 0);
 }
 
-
 /* Slot of the verdict cache for @q and the task's cgroup @cg. */
 static __always_inline __u32 sg_vcache_slot(const struct sg_query *q, __u64 cg)
 {
@@ -167,7 +166,6 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 {
 	struct sg_vcache_ent *e;
 	struct sg_decide_ctx c;
-	struct sg_blk *hb;
 	__u32 slot;
 	__u64 cg = 0;
 	int k;
@@ -193,11 +191,8 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 		ans->verdict = e->verdict;
 		ans->rule = e->rule;
 		sg_count(SG_CNT_CACHE_HIT);
-		if (ans->rule != SG_RULE_DEFAULT) {
-			hb = (struct sg_blk *)SG_BLK(img, h->hits + ans->rule / 8);
-			if (hb)
-				SG_HIT(&hb->w[ans->rule & 7]);
-		}
+		if (ans->rule != SG_RULE_DEFAULT)
+			sg_count_hit(img, h, ans->rule);
 		return 0;
 	}
 

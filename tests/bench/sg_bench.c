@@ -604,6 +604,7 @@ static int bench_net(void)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(BENCH_PORT) };
 	static char rules[1 << 20];
 	struct sg_data *data = NULL;
+	cpu_set_t home_cpus;
 	pthread_t srv;
 	size_t at = 0, nr, i;
 	int r, one = 1, stats_fd;
@@ -712,15 +713,12 @@ static int bench_net(void)
 	 * by more than the hook costs.
 	 */
 	{
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
-		CPU_SET(ncpu - 1, &set);
+		CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) - 1, &set);
 		pthread_setaffinity_np(srv, sizeof(set), &set);
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		sched_setaffinity(0, sizeof(set), &set);
+		sg_test_pin_cpu(0, &home_cpus);
 	}
 
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -743,15 +741,7 @@ static int bench_net(void)
 		close(stats_fd);
 	}
 
-	{
-		cpu_set_t all;
-		long c;
-
-		CPU_ZERO(&all);
-		for (c = 0; c < sysconf(_SC_NPROCESSORS_ONLN); c++)
-			CPU_SET(c, &all);
-		sched_setaffinity(0, sizeof(all), &all);
-	}
+	sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
 	join(nb->env.cgroup);
 	gen0 = sg_testenv_generation(&nb->env);
 	ld->unexpected = 0;

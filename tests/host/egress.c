@@ -146,13 +146,10 @@ TEST_F(egress, reload_changes_policy)
 TEST_F(egress, verdict_cache_ends_with_its_image)
 {
 	__u64 hit0, hit1;
-	cpu_set_t saved, one;
+	cpu_set_t saved;
 	int i;
 
-	sched_getaffinity(0, sizeof(saved), &saved);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, sg_test_pin_cpu(0, &saved));
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit0));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));

@@ -11,7 +11,6 @@
  * and ENETUNREACH when let through; no packet leaves the machine.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,17 +159,6 @@ TEST_F(subj, uid_and_gid)
 				       SG_PROBE_UDP_SENDTO, US4, 53));
 }
 
-/* Run on CPU 0 only, where the per-CPU verdict cache is one and the same. */
-static void on_cpu0(cpu_set_t *saved)
-{
-	cpu_set_t one;
-
-	sched_getaffinity(0, sizeof(*saved), saved);
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	sched_setaffinity(0, sizeof(one), &one);
-}
-
 /*
  * The verdict cache answers repeated queries, and a query of another subject
  * is another query: processes that differ only in cgroup, uid or executable
@@ -188,7 +176,7 @@ TEST_F(subj, verdict_cache_keys_on_the_subject)
 				       "deny uid 4242 to au\n"
 				       "deny exe %s to au\n", self->rel_a, self->agent);
 	ASSERT_EQ(0, start_with(&self->env, rules));
-	on_cpu0(&saved);
+	ASSERT_EQ(0, sg_test_pin_cpu(0, &saved));
 	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_CACHE_HIT, &hit0));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(EPERM, PROBE(self->env.probe, self->a, SG_PROBE_TCP_CONNECT, AU4));

@@ -382,3 +382,14 @@ int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int 
 	}
 	return probe_wait(pid);
 }
+
+int sg_test_pin_cpu(int cpu, cpu_set_t *saved)
+{
+	cpu_set_t one;
+
+	if (sched_getaffinity(0, sizeof(*saved), saved))
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
+}

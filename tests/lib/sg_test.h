@@ -12,6 +12,7 @@
 #ifndef SG_TEST_H
 #define SG_TEST_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <linux/types.h>
@@ -71,5 +72,12 @@ int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int 
 /* The same, by executing @exe (an sg-probe, or a copy of it) as uid/gid. */
 int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
 		  enum sg_probe_kind kind, const char *addr, int port);
+
+/*
+ * Run the calling thread (and the probes it forks) on CPU @cpu only, where
+ * per-CPU state such as the verdict cache is one and the same; *saved gets
+ * the affinity to restore with sched_setaffinity(). Return: 0 or -errno.
+ */
+int sg_test_pin_cpu(int cpu, cpu_set_t *saved);
 
 #endif

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # BPF objects: clang -target bpf with -Werror, vmlinux.h generated from the
-# running kernel's BTF, and a bpftool skeleton per object.
+# running kernel's BTF, and a bpftool skeleton per object. -mcpu=v3 (kernel
+# 5.12+ for its atomics): the programs claim their per-CPU work slot with an
+# atomic fetch-and-or.
 
 BTF_VMLINUX	?= /sys/kernel/btf/vmlinux
 BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 		   -I$(O) -I$(SRC)/include
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))

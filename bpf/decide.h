@@ -15,13 +15,22 @@
 #ifndef SG_DECIDE_H
 #define SG_DECIDE_H
 
+/* A loop of constant trip count, unrolled by either compiler. */
+#ifdef __clang__
+#define SG_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define SG_UNROLL _Pragma("GCC unroll 32")
+#endif
+
 struct sg_decide_ctx {
 	SG_IMG_T img;
 	const struct sg_image_hdr *h;
 	struct sg_query *q;
 	struct sg_answer *ans;
+	struct sg_blk *mask;	/* the subject's rule mask, SG_CHUNKS_MAX blocks */
 	__u32 dst_row;
 	__u32 port_row;
+	__u32 first;	/* first chunk with a rule matching destination and port */
 	int err;
 	int found;
 	int candidates;	/* some rule matches destination and port */
@@ -75,7 +84,7 @@ static __always_inline __u64 sg_be64(const __u8 *p)
 }
 
 /*
- * Searches run over blocks and compare only a block's first entry: no
+ * The IPv6 search runs over blocks and compares only a block's first entry: no
  * access at a variable offset inside a block, so the verifier does not
  * track the search bounds precisely and prunes the loop's states; the last
  * block is scanned at constant offsets. Regions are padded to whole blocks
@@ -104,41 +113,59 @@ static __always_inline int sg_bucket(SG_IMG_T img, __u32 base, __u32 p, __u32 *l
 	return 0;
 }
 
-/* Destination class of an IPv4 address (host order). */
+/* 1 when @k <= @x, else 0, without a branch (both below 2^32). */
+static __always_inline __u32 sg_le(__u64 k, __u64 x)
+{
+	return (k - x - 1) >> 63;
+}
+
+/*
+ * Destination class of an IPv4 address (host order): the /16's index
+ * entry, its root block unless one class covers the /16, and when that is
+ * not a leaf, one block per level of its tree. Each block is
+ * read at constant offsets; the position inside it is counted, not
+ * searched, so no branch depends on the address.
+ */
 static __always_inline int sg_dst_v4(SG_IMG_T img, const struct sg_image_hdr *h, __u32 a,
 				     __u32 *ret)
 {
-	const struct sg_v4_range *r;
+	const struct sg_v4_leaf *l;
+	const struct sg_v4_node *n;
 	const struct sg_blk *b;
-	__u32 lo, hi, mid, step;
-	int k;
+	__u32 x = a & 0xffff, height, d, i;
 
-	k = sg_bucket(img, SG_IMG_V4_INDEX, a >> 16, &lo, &hi, ret);
-	if (k)
-		return k < 0 ? -1 : 0;
-	/* The last block in [lo, hi] that starts at or below a. */
-	lo /= 8;
-	hi /= 8;
-	for (step = 0; step < SG_SEARCH_STEPS; step++) {
-		if (lo >= hi)
-			break;
-		mid = lo + (hi - lo + 1) / 2;
-		b = SG_BLK(img, h->v4_ranges + mid);
-		if (!b)
-			return -1;
-		if (((const struct sg_v4_range *)b->w)[0].start <= a)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	b = SG_BLK(img, h->v4_ranges + lo);
+	b = SG_BLK(img, SG_IMG_V4_INDEX + (a >> 20));
 	if (!b)
 		return -1;
-	r = (const struct sg_v4_range *)b->w;
-	*ret = r[7].start <= a ? r[7].dst_class : r[6].start <= a ? r[6].dst_class :
-	       r[5].start <= a ? r[5].dst_class : r[4].start <= a ? r[4].dst_class :
-	       r[3].start <= a ? r[3].dst_class : r[2].start <= a ? r[2].dst_class :
-	       r[1].start <= a ? r[1].dst_class : r[0].dst_class;
+	i = ((const __u32 *)b->w)[(a >> 16) & 15];
+	if (i & SG_V4_DIRECT) {
+		*ret = i & ~SG_V4_DIRECT;
+		return 0;
+	}
+	b = SG_BLK(img, i);
+	if (!b)
+		return -1;
+	height = ((const __u16 *)b->w)[0];
+	for (d = 0; d < SG_V4_HEIGHT_MAX && height; d++, height--) {
+		n = (const struct sg_v4_node *)b->w;
+		i = 0;
+		SG_UNROLL
+		for (int k = 0; k < SG_V4_NODE_KEYS; k++)
+			i += sg_le(n->key[k], x);
+		if (i > n->nkeys)
+			i = n->nkeys;
+		b = SG_BLK(img, n->child + i);
+		if (!b)
+			return -1;
+	}
+	if (height)
+		return -1;
+	l = (const struct sg_v4_leaf *)b->w;
+	i = 0;
+	SG_UNROLL
+	for (int k = 1; k < SG_V4_LEAF_RANGES; k++)
+		i += sg_le(l->e[k].start, x);
+	*ret = l->e[i & (SG_V4_LEAF_RANGES - 1)].dst_class;
 	return 0;
 }
 
@@ -263,27 +290,25 @@ static __always_inline void sg_count_hit(SG_IMG_T img, const struct sg_image_hdr
 		SG_HIT(&hb->w[rule & 7]);
 }
 
-/* SG_LOOP body: the rules of one chunk that match; stops at the first. */
-static long sg_chunk_cb(__u32 chunk, void *data)
+/*
+ * SG_LOOP body: the subject's mask of one chunk, the rules whose subject the
+ * task matches: for each kind of atom the image has, the rules that do not
+ * constrain that kind or name one of the task's atoms of it.
+ */
+static long sg_mask_cb(__u32 chunk, void *data)
 {
 	struct sg_decide_ctx *c = data;
 	const struct sg_image_hdr *h = c->h;
 	const struct sg_query *q = c->q;
-	const struct sg_blk *db, *pb, *sb;
-	__u32 wild = h->nr_dst_classes + h->nr_port_classes, k, i, w, rule;
+	const struct sg_blk *sb;
+	struct sg_blk *out;
+	__u32 wild = h->nr_dst_classes + h->nr_port_classes, k, i, w;
 	__u64 m[SG_BLK_WORDS], s[SG_BLK_WORDS];
 
 	if (chunk >= SG_CHUNKS_MAX)
 		return 1;
-	db = sg_row(c, c->dst_row, chunk);
-	pb = sg_row(c, c->port_row, chunk);
-	if (!db || !pb)
-		goto broken;
 	for (w = 0; w < SG_BLK_WORDS; w++)
-		m[w] = db->w[w] & pb->w[w];
-	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5] | m[6] | m[7]))
-		return 0;
-
+		m[w] = ~0ULL;
 	for (k = 0; k < SG_SUBJ_KINDS; k++) {
 		if (!(h->subj_kinds & (1u << k)))
 			continue;
@@ -309,15 +334,39 @@ static long sg_chunk_cb(__u32 chunk, void *data)
 		for (w = 0; w < SG_BLK_WORDS; w++)
 			m[w] &= s[w];
 	}
+	out = &c->mask[chunk];
+	for (w = 0; w < SG_BLK_WORDS; w++)
+		out->w[w] = m[w];
+	return 0;
+broken:
+	c->err = -1;
+	return 1;
+}
 
+/* SG_LOOP body: the first rule of one chunk that matches; stops there. */
+static long sg_rule_cb(__u32 i, void *data)
+{
+	struct sg_decide_ctx *c = data;
+	const struct sg_image_hdr *h = c->h;
+	const struct sg_blk *db, *pb, *rb;
+	__u32 chunk = c->first + i, w, rule;
+	__u64 m;
+
+	if (chunk >= SG_CHUNKS_MAX)
+		return 1;
+	db = sg_row(c, c->dst_row, chunk);
+	pb = sg_row(c, c->port_row, chunk);
+	if (!db || !pb)
+		goto broken;
 	for (w = 0; w < SG_BLK_WORDS; w++) {
-		if (!m[w])
+		m = db->w[w] & pb->w[w] & c->mask[chunk].w[w];
+		if (!m)
 			continue;
-		rule = chunk * SG_CHUNK_RULES + w * 64 + sg_ctz64(m[w]);
-		sb = SG_BLK(c->img, h->rules + rule / 8);
-		if (!sb)
+		rule = chunk * SG_CHUNK_RULES + w * 64 + sg_ctz64(m);
+		rb = SG_BLK(c->img, h->rules + rule / 8);
+		if (!rb)
 			goto broken;
-		c->ans->verdict = ((const struct sg_rule_ent *)sb->w)[rule & 7].verdict;
+		c->ans->verdict = ((const struct sg_rule_ent *)rb->w)[rule & 7].verdict;
 		c->ans->rule = rule;
 		sg_count_hit(c->img, h, rule);
 		c->found = 1;
@@ -349,11 +398,11 @@ static __always_inline bool sg_chunk_candidates(struct sg_decide_ctx *c, __u32 c
 
 /**
  * sg_decide_dst() - the first half of a decision: destination and port.
- * @c: the decision's context, filled here for sg_decide_subject().
+ * @c: the decision's context, filled here for the second half.
  *
  * Return: 1 when some rule matches destination and port (the subject
- * decides: call sg_decide_subject()), 0 when none does (@ans holds the
- * default), -1 when the image is inconsistent.
+ * decides: sg_subject_mask(), then sg_decide_rules()), 0 when none does
+ * (@ans holds the default), -1 when the image is inconsistent.
  */
 static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr *h,
 					 struct sg_query *q, struct sg_answer *ans,
@@ -377,6 +426,8 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 	}
 	ans->dst_class = dst;
 	c->dst_row = dst;
+	if (dst == 0)	/* no rule names the destination */
+		goto fallback;
 
 	i = (q->protocol == SG_IPPROTO_UDP ? 65536 : 0) + q->port;
 	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
@@ -386,38 +437,45 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 	c->port_row = h->nr_dst_classes + pclass;
 
 	/*
-	 * Most destinations no rule names: the default, without the subject.
-	 * A plain loop, not SG_LOOP: its body is small enough to verify for
+	 * A destination that rules name only with other ports: the default,
+	 * without the subject too. A plain loop, not SG_LOOP: its body is small enough to verify for
 	 * every chunk, and a callback is a call and a return per chunk.
 	 */
 	for (i = 0; i < SG_CHUNKS_MAX && i < h->nr_chunks && !c->err; i++)
 		if (sg_chunk_candidates(c, i)) {
 			c->candidates = 1;
+			c->first = i;
 			break;
 		}
 	if (c->err)
 		return -1;
-	if (!c->candidates) {
-		ans->verdict = h->default_verdict;
-		ans->rule = SG_RULE_DEFAULT;
-		return 0;
-	}
-	return 1;
+	if (c->candidates)
+		return 1;
+fallback:
+	ans->verdict = h->default_verdict;
+	ans->rule = SG_RULE_DEFAULT;
+	return 0;
 }
 
 /**
- * sg_decide_subject() - the second half: the first rule that the calling
- * task matches too. The query's subject (uid, gid, exe, the cgroup levels
- * the header names) must be filled in by now.
+ * sg_subject_mask() - the rules whose subject the calling task matches.
+ * @c: the context sg_decide_dst() filled; the query's subject (uid, gid,
+ *     exe, the cgroup levels the header names) must be filled in by now.
+ * @mask: SG_CHUNKS_MAX blocks, of which the image's nr_chunks are written.
  *
- * Return: 0 with the answer filled, or -1 when the image is inconsistent.
+ * The mask depends on the image and the task's identity only, not on the
+ * destination: a caller may keep it for the next decision of the same
+ * task on the same image (bpf/egress.bpf.c does).
+ *
+ * Return: 0, or -1 when the image is inconsistent.
  */
-static __always_inline int sg_decide_subject(struct sg_decide_ctx *c)
+static __always_inline int sg_subject_mask(struct sg_decide_ctx *c, struct sg_blk *mask)
 {
 	const struct sg_image_hdr *h = c->h;
 	struct sg_query *q = c->q;
 	SG_IMG_T img = c->img;
 
+	c->mask = mask;
 	q->nmatch = 0;
 	if (h->cgroup_levels)
 		SG_LOOP(SG_CGROUP_LEVELS, sg_level_cb, c);
@@ -430,8 +488,23 @@ static __always_inline int sg_decide_subject(struct sg_decide_ctx *c)
 	if (h->subj_kinds & (1u << SG_SUBJ_KIND_GID))
 		sg_match_add(q, SG_SUBJ_KIND_GID,
 			     sg_subject_find(img, h, SG_SUBJ_KIND_GID, 0, q->gid));
+	SG_LOOP(h->nr_chunks, sg_mask_cb, c);
+	return c->err ? -1 : 0;
+}
 
-	SG_LOOP(h->nr_chunks, sg_chunk_cb, c);
+/**
+ * sg_decide_rules() - the second half of a decision: the first rule that
+ * matches destination, port and the subject's @mask (sg_subject_mask()).
+ *
+ * Return: 0 with the answer filled, or -1 when the image is inconsistent.
+ */
+static __always_inline int sg_decide_rules(struct sg_decide_ctx *c, struct sg_blk *mask)
+{
+	const struct sg_image_hdr *h = c->h;
+
+	c->mask = mask;
+	if (c->first < h->nr_chunks)
+		SG_LOOP(h->nr_chunks - c->first, sg_rule_cb, c);
 	if (c->err)
 		return -1;
 	if (!c->found) {
@@ -446,19 +519,23 @@ static __always_inline int sg_decide_subject(struct sg_decide_ctx *c)
  * @h: the image's header (block 0), read by the caller.
  * @q: the query, subject included; its work area (nmatch, match) is
  *     overwritten.
+ * @mask: SG_CHUNKS_MAX blocks of work area for the subject's mask.
  *
  * Return: 0 with @ans filled, or -1 when the image is inconsistent (the
  * caller then applies its fail-safe).
  */
 static __always_inline int sg_decide(SG_IMG_T img, const struct sg_image_hdr *h,
-				     struct sg_query *q, struct sg_answer *ans)
+				     struct sg_query *q, struct sg_blk *mask,
+				     struct sg_answer *ans)
 {
 	struct sg_decide_ctx c;
 	int k = sg_decide_dst(img, h, q, ans, &c);
 
 	if (k <= 0)
 		return k;
-	return sg_decide_subject(&c);
+	if (sg_subject_mask(&c, mask))
+		return -1;
+	return sg_decide_rules(&c, mask);
 }
 
 #endif /* SG_DECIDE_H */

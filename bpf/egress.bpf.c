@@ -61,10 +61,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SG_VCACHE_ENTRIES);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sg_vcache_ent);
-} sg_vcache SEC(".maps");
+	__type(value, struct sg_work);
+} sg_work SEC(".maps");
 
 static __always_inline void sg_count(__u32 idx)
 {
@@ -102,44 +102,11 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Slot of the verdict cache for @q and the task's cgroup @cg. */
-static __always_inline __u32 sg_vcache_slot(const struct sg_query *q, __u64 cg)
+static __always_inline int sg_memo_same(const struct sg_memo_key *k, const struct sg_query *q,
+					__u64 cg, __u32 image_id)
 {
-	const __u64 *a = (const __u64 *)q->addr;
-	__u64 x;
-
-	x = a[0] * 0x9e3779b97f4a7c15ULL ^ a[1];
-	x = (x ^ ((__u64)q->port << 8 | q->protocol)) * 0xff51afd7ed558ccdULL;
-	x = (x ^ cg ^ ((__u64)q->uid << 32 | q->gid) ^ q->exe_ino) * 0xc4ceb9fe1a85ec53ULL;
-	return (__u32)(x >> 32) & (SG_VCACHE_ENTRIES - 1);
-}
-
-static __always_inline int sg_vcache_same(const struct sg_vcache_ent *e, const struct sg_query *q,
-					  __u64 cg, __u32 image_id)
-{
-	const __u64 *a = (const __u64 *)q->addr, *b = (const __u64 *)e->addr;
-
-	return e->image_id == image_id && b[0] == a[0] && b[1] == a[1] && e->cgroup_id == cg &&
-	       e->port == q->port && e->protocol == q->protocol && e->family == q->family &&
-	       e->uid == q->uid && e->gid == q->gid && e->exe_ino == q->exe_ino &&
-	       e->exe_dev == q->exe_dev;
-}
-
-static __always_inline void sg_vcache_fill(struct sg_vcache_ent *e, const struct sg_query *q,
-					   __u64 cg, __u32 image_id, const struct sg_answer *ans)
-{
-	__builtin_memcpy(e->addr, q->addr, 16);
-	e->cgroup_id = cg;
-	e->exe_ino = q->exe_ino;
-	e->exe_dev = q->exe_dev;
-	e->uid = q->uid;
-	e->gid = q->gid;
-	e->port = q->port;
-	e->family = q->family;
-	e->protocol = q->protocol;
-	e->rule = ans->rule;
-	e->verdict = ans->verdict;
-	e->image_id = image_id;
+	return k->image_id == image_id && k->cgroup_id == cg && k->uid == q->uid &&
+	       k->gid == q->gid && k->exe_ino == q->exe_ino && k->exe_dev == q->exe_dev;
 }
 
 /* Executable identity of the calling task: what `exe PATH` rules match. */
@@ -156,23 +123,23 @@ static __always_inline void sg_task_exe(struct sg_query *q)
  * The answer for @q from the image @img. Destination and port come first:
  * when no rule names them the default applies and nothing about the task is
  * read. Otherwise the subject decides, and only what the image decides on
- * is read (uid and gid, executable, cgroup); the verdict cache answers when
- * this CPU decided the same query on the same image recently (the rule's
- * hit counter still counts it), else the full decision runs and is
- * memoized.
+ * is read (uid and gid, executable, cgroup); the rules that subject matches
+ * come from the slot's memo when it has them for this image, else they are
+ * computed and memoized.
  */
 static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h,
-					 struct sg_query *q, struct sg_answer *ans)
+					 struct sg_slot *slot, struct sg_answer *ans)
 {
-	struct sg_vcache_ent *e;
+	struct sg_query *q = &slot->q;
 	struct sg_decide_ctx c;
-	__u32 slot;
+	struct sg_memo_key *k;
 	__u64 cg = 0;
-	int k;
+	__u32 m;
+	int r;
 
-	k = sg_decide_dst(img, h, q, ans, &c);
-	if (k <= 0)
-		return k;
+	r = sg_decide_dst(img, h, q, ans, &c);
+	if (r <= 0)
+		return r;
 
 	if (h->subj_kinds & (1u << SG_SUBJ_KIND_UID | 1u << SG_SUBJ_KIND_GID)) {
 		__u64 ugid = bpf_get_current_uid_gid();
@@ -185,40 +152,54 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	if (h->cgroup_levels)
 		cg = bpf_get_current_cgroup_id();
 
-	slot = sg_vcache_slot(q, cg);
-	e = bpf_map_lookup_elem(&sg_vcache, &slot);
-	if (e && h->image_id && sg_vcache_same(e, q, cg, h->image_id)) {
-		ans->verdict = e->verdict;
-		ans->rule = e->rule;
+	for (m = 0; m < SG_MEMO_ENTRIES; m++)
+		if (h->image_id && sg_memo_same(&slot->key[m], q, cg, h->image_id))
+			break;
+	/*
+	 * Through the slot, which is this decision's alone: the verifier then
+	 * checks what follows once, not once for every entry.
+	 */
+	slot->cur = m < SG_MEMO_ENTRIES ? m : slot->next++;
+	m = *(volatile __u32 *)&slot->cur & (SG_MEMO_ENTRIES - 1);
+	k = &slot->key[m];
+	if (sg_memo_same(k, q, cg, h->image_id) && h->image_id) {
 		sg_count(SG_CNT_CACHE_HIT);
-		if (ans->rule != SG_RULE_DEFAULT)
-			sg_count_hit(img, h, ans->rule);
-		return 0;
+	} else {
+		if (h->cgroup_levels)
+			sg_fill_cgroups(q, h);
+		k->image_id = 0;
+		if (sg_subject_mask(&c, slot->mask[m]))
+			return -1;
+		k->cgroup_id = cg;
+		k->uid = q->uid;
+		k->gid = q->gid;
+		k->exe_ino = q->exe_ino;
+		k->exe_dev = q->exe_dev;
+		k->image_id = h->image_id;
 	}
-
-	if (h->cgroup_levels)
-		sg_fill_cgroups(q, h);
-	if (sg_decide_subject(&c))
-		return -1;
-	if (e)
-		sg_vcache_fill(e, q, cg, h->image_id, ans);
-	return 0;
+	return sg_decide_rules(&c, slot->mask[m]);
 }
 
-static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
+/* The verdict when no decision can be computed: the image's default. */
+static __always_inline __u32 sg_fallback_verdict(void)
 {
-	struct sg_answer ans = {};
 	const struct sg_image_hdr *h;
-	struct sg_config *cfg;
-	__u32 zero = 0, mode;
+	__u32 zero = 0;
 	void *img;
 
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	mode = cfg ? cfg->mode : SG_MODE_ENFORCE;
-	if (mode == SG_MODE_OFF) {
-		sg_count(SG_CNT_ALLOW);
-		return SG_ALLOW;
-	}
+	img = bpf_map_lookup_elem(&sg_policy, &zero);
+	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
+	return h && h->magic == SG_IMAGE_MAGIC ? h->default_verdict : SG_VERDICT_ALLOW;
+}
+
+static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode)
+{
+	struct sg_query *q = &slot->q;
+	struct sg_answer ans = {};
+	const struct sg_image_hdr *h;
+	__u32 zero = 0;
+	void *img;
+
 	img = bpf_map_lookup_elem(&sg_policy, &zero);
 	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
 	if (!h || h->magic != SG_IMAGE_MAGIC) {
@@ -226,7 +207,7 @@ static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 		return SG_ALLOW;
 	}
 
-	if (sg_answer_get(img, h, q, &ans)) {
+	if (sg_answer_get(img, h, slot, &ans)) {
 		/* A broken image never opens the door: the default applies. */
 		sg_count(SG_CNT_IMAGE_ERROR);
 		ans.verdict = h->default_verdict;
@@ -252,65 +233,96 @@ static __always_inline int sg_decide_task(struct sg_query *q, __u8 hook)
 	return SG_REFUSE;
 }
 
-static __always_inline struct sg_query *sg_query_get(struct bpf_sock_addr *ctx)
+/*
+ * The decision in @slot, as a global function: the verifier checks it once,
+ * not once for every slot a caller may have claimed.
+ */
+__noinline int sg_decide_in(struct sg_slot *slot, __u32 hook, __u32 mode)
 {
-	struct sg_query *q;
-	__u32 zero = 0;
+	if (!slot)
+		return SG_ALLOW;
+	return sg_decide_slot(slot, hook, mode);
+}
 
-	q = bpf_map_lookup_elem(&sg_scratch, &zero);
-	if (!q)
-		return NULL;
+/*
+ * Decide the destination @family/@addr (network order, IPv4 in the first
+ * word) in a work slot of this CPU's own. A decision preempted on a
+ * preemptible kernel keeps its slot; the one that runs meanwhile takes
+ * another. With every slot taken (a pile of preempted decisions that does
+ * not occur in practice), the default verdict applies, counted as busy.
+ */
+static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, __u8 family,
+					  const __u32 *addr)
+{
+	struct sg_config *cfg;
+	struct sg_work *w;
+	struct sg_slot *slot;
+	struct sg_query *q;
+	__u32 zero = 0, mode;
+	int i, ret;
+
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	mode = cfg ? cfg->mode : SG_MODE_ENFORCE;
+	if (mode == SG_MODE_OFF) {
+		sg_count(SG_CNT_ALLOW);
+		return SG_ALLOW;
+	}
+	w = bpf_map_lookup_elem(&sg_work, &zero);
+	if (!w)
+		return SG_ALLOW;
+#pragma clang loop unroll(full)
+	for (i = 0; i < SG_SLOTS; i++)
+		if (!(__sync_fetch_and_or(&w->busy, 1ULL << i) & (1ULL << i)))
+			break;
+	if (i >= SG_SLOTS) {
+		sg_count(SG_CNT_BUSY);
+		if (sg_fallback_verdict() == SG_VERDICT_DENY && mode == SG_MODE_ENFORCE)
+			return SG_REFUSE;
+		return SG_ALLOW;
+	}
+	slot = &w->slot[i];
+	q = &slot->q;
 	/* The inputs; the work area behind them is written before it is read. */
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
 	q->port = bpf_ntohs(ctx->user_port);
 	q->protocol = ctx->protocol;
-	return q;
+	q->family = family;
+	__builtin_memcpy(q->addr, addr, 16);
+	ret = sg_decide_in(slot, hook, mode);
+	__sync_fetch_and_and(&w->busy, ~(1ULL << i));
+	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
 }
 
 static __always_inline int sg_decide4(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	struct sg_query *q = sg_query_get(ctx);
-	__u32 ip = ctx->user_ip4;
+	__u32 a[4] = { ctx->user_ip4 };
 
-	if (!q)
-		return SG_ALLOW;
-	q->family = SG_AF_INET;
-	__builtin_memcpy(q->addr, &ip, 4);
-	if (q->addr[0] == 127) {
+	if (((__u8 *)a)[0] == 127) {
 		sg_count(SG_CNT_LOOPBACK);
 		return SG_ALLOW;
 	}
-	return sg_decide_task(q, hook);
+	return sg_decide_task(ctx, hook, SG_AF_INET, a);
 }
 
 static __always_inline int sg_decide6(struct bpf_sock_addr *ctx, __u8 hook)
 {
-	struct sg_query *q = sg_query_get(ctx);
-	__u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1];
-	__u32 w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	if (!q)
-		return SG_ALLOW;
 	/* ::ffff:a.b.c.d is an IPv4 destination and follows IPv4 policy. */
-	if (w0 == 0 && w1 == 0 && w2 == bpf_htonl(0x0000ffff)) {
-		q->family = SG_AF_INET;
-		__builtin_memcpy(q->addr, &w3, 4);
-		if (q->addr[0] == 127) {
+	if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0x0000ffff)) {
+		__u32 a4[4] = { a[3] };
+
+		if (((__u8 *)a4)[0] == 127) {
 			sg_count(SG_CNT_LOOPBACK);
 			return SG_ALLOW;
 		}
-		return sg_decide_task(q, hook);
+		return sg_decide_task(ctx, hook, SG_AF_INET, a4);
 	}
-	if (w0 == 0 && w1 == 0 && w2 == 0 && w3 == bpf_htonl(1)) {
+	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1)) {
 		sg_count(SG_CNT_LOOPBACK);
 		return SG_ALLOW;
 	}
-	q->family = SG_AF_INET6;
-	__builtin_memcpy(q->addr, &w0, 4);
-	__builtin_memcpy(q->addr + 4, &w1, 4);
-	__builtin_memcpy(q->addr + 8, &w2, 4);
-	__builtin_memcpy(q->addr + 12, &w3, 4);
-	return sg_decide_task(q, hook);
+	return sg_decide_task(ctx, hook, SG_AF_INET6, a);
 }
 
 SEC("cgroup/connect4")

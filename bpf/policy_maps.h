@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The maps a decision reads, for every object that decides: the policy
- * slot (one image, include/sovguard_egress.h) and the per-CPU query. The
+ * The map a decision reads, for every object that decides: the policy
+ * slot (one image, include/sovguard_egress.h). The
  * including object defines SG_POLICY_PIN: the egress programs pin the slot
  * by name, the test wrapper leaves it unpinned (or reuses a daemon's).
  */
@@ -24,14 +24,6 @@ struct {
 	SG_POLICY_PIN
 	__array(values, struct sg_image_map);
 } sg_policy SEC(".maps");
-
-/* The query does not fit the 512-byte stack beside the decision's own. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sg_query);
-} sg_scratch SEC(".maps");
 
 #define SG_IMG_T void *
 #define SG_BLK(img, i) ({ __u32 __k = (i); (struct sg_blk *)bpf_map_lookup_elem(img, &__k); })

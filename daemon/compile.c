@@ -184,6 +184,12 @@ static struct dkey_ent *dkey_find(struct dkey_tab *t, const struct dkey *k, int 
 	return &t->ents[i];
 }
 
+/* An IPv4 range of one class, until the next one starts. */
+struct v4_range {
+	__u32 start;		/* host byte order */
+	__u32 dst_class;
+};
+
 struct compiler {
 	const struct sg_policy *pol;
 	const struct sg_data *data;
@@ -205,7 +211,7 @@ struct compiler {
 	struct bitset_tab psets;/* sets of active prefix atoms */
 	struct dkey_tab keys;
 
-	struct sg_v4_range *v4;
+	struct v4_range *v4;
 	__u32 nr_v4, cap_v4;
 	struct sg_v6_range *v6;
 	__u32 nr_v6, cap_v6;
@@ -371,7 +377,7 @@ static int push_range(struct compiler *c, u128 start, __u32 cls)
 			return 0;
 		if (grow(&c->v4, &c->cap_v4, c->nr_v4, sizeof(*c->v4)))
 			return -ENOMEM;
-		c->v4[c->nr_v4++] = (struct sg_v4_range){ (__u32)(start - V4_FIRST), cls };
+		c->v4[c->nr_v4++] = (struct v4_range){ (__u32)(start - V4_FIRST), cls };
 		return 0;
 	}
 	if (c->nr_v6 && c->v6[c->nr_v6 - 1].dst_class == cls)
@@ -733,19 +739,118 @@ static void fill_index(struct sg_image *img, __u32 base, __u32 n,
 	}
 }
 
-static u128 v4_start(const struct compiler *c, __u32 i)
+/*
+ * IPv4: the ranges of each /16 as a leaf in the /16's own block, or as a
+ * B-tree rooted there (include/sovguard_egress.h). v4_bucket() finds the
+ * ranges covering /16 @p, from *at on (advanced for the next /16).
+ */
+static __u32 v4_bucket(const struct compiler *c, __u32 p, __u32 *at)
 {
-	return c->v4[i].start;
+	__u32 i = *at, last = p << 16 | 0xffff;
+
+	while (i + 1 < c->nr_v4 && c->v4[i + 1].start <= p << 16)
+		i++;
+	*at = i;
+	while (i + 1 < c->nr_v4 && c->v4[i + 1].start <= last)
+		i++;
+	return i - *at + 1;
+}
+
+/* Pool blocks of a /16 with @n ranges: root, leaves, levels of nodes. */
+static __u32 v4_pool_blocks(__u32 n)
+{
+	__u32 cnt, total = 1;
+
+	if (n <= 1)
+		return 0;
+	if (n <= SG_V4_LEAF_RANGES)
+		return 1;
+	cnt = blocks(n, SG_V4_LEAF_RANGES);
+	total += cnt;
+	while (cnt > SG_V4_NODE_KEYS + 1) {
+		cnt = blocks(cnt, SG_V4_NODE_KEYS + 1);
+		total += cnt;
+	}
+	return total;
+}
+
+static void v4_leaf(struct sg_blk *b, const struct v4_range *r, __u32 n, __u32 base)
+{
+	struct sg_v4_leaf *l = (struct sg_v4_leaf *)b;
+	__u32 j;
+
+	for (j = 0; j < SG_V4_LEAF_RANGES; j++) {
+		l->e[j].start = j >= n ? 0xffff : r[j].start < base ? 0 : r[j].start - base;
+		l->e[j].dst_class = r[j < n ? j : n - 1].dst_class;
+	}
+}
+
+static void v4_node(struct sg_blk *b, __u16 height, __u32 child, const __u16 *keys, __u32 n)
+{
+	struct sg_v4_node *nd = (struct sg_v4_node *)b;
+	__u32 k;
+
+	nd->height = height;
+	nd->nkeys = n - 1;
+	nd->child = child;
+	for (k = 0; k < SG_V4_NODE_KEYS; k++)
+		nd->key[k] = k + 1 < n ? keys[k + 1] : 0xffff;
+}
+
+/*
+ * The /16 @p with its @n ranges @r: its class in the index, or a root in
+ * the pool from *pool on (advanced), with the leaves and nodes below it.
+ * @keys: room for the first addresses of blocks(n, SG_V4_LEAF_RANGES)
+ * children.
+ */
+static void v4_tree(struct sg_image *img, __u32 p, const struct v4_range *r, __u32 n,
+		    __u32 *pool, __u16 *keys)
+{
+	__u32 *idx = (__u32 *)&img->blk[SG_IMG_V4_INDEX];
+	__u32 base = p << 16, cnt, first, j, height = 1, root;
+
+	if (n == 1) {
+		idx[p] = SG_V4_DIRECT | r[0].dst_class;
+		return;
+	}
+	root = (*pool)++;
+	idx[p] = root;
+	if (n <= SG_V4_LEAF_RANGES) {
+		v4_leaf(&img->blk[root], r, n, base);
+		return;
+	}
+	cnt = blocks(n, SG_V4_LEAF_RANGES);
+	first = *pool;
+	for (j = 0; j < cnt; j++) {
+		__u32 k = j * SG_V4_LEAF_RANGES;
+
+		v4_leaf(&img->blk[first + j], r + k, n - k < SG_V4_LEAF_RANGES ? n - k :
+			SG_V4_LEAF_RANGES, base);
+		keys[j] = r[k].start < base ? 0 : r[k].start - base;
+	}
+	*pool += cnt;
+	/* Levels of nodes until one node holds them all: the root. */
+	while (cnt > SG_V4_NODE_KEYS + 1) {
+		__u32 up = blocks(cnt, SG_V4_NODE_KEYS + 1), at = *pool;
+
+		for (j = 0; j < up; j++) {
+			__u32 k = j * (SG_V4_NODE_KEYS + 1);
+			__u32 m = cnt - k < SG_V4_NODE_KEYS + 1 ? cnt - k : SG_V4_NODE_KEYS + 1;
+
+			v4_node(&img->blk[at + j], height, first + k, keys + k, m);
+			keys[j] = keys[k];
+		}
+		*pool += up;
+		cnt = up;
+		first = at;
+		height++;
+	}
+	v4_node(&img->blk[root], height, first, keys, cnt);
 }
 
 static u128 v6_start(const struct compiler *c, __u32 i)
 {
 	return ((u128)c->v6[i].hi << 64) | c->v6[i].lo;
-}
-
-static __u32 v4_class(const struct compiler *c, __u32 i)
-{
-	return c->v4[i].dst_class;
 }
 
 static __u32 v6_class(const struct compiler *c, __u32 i)
@@ -833,7 +938,8 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	_cleanup_free_ struct subj_ent *subj = NULL;
 	__u32 nr_subj = 0, levels = 0, kinds = 0, unresolved = 0, i, k, nr_atoms, row;
 	struct sg_subject_key *subj_table = NULL;
-	__u32 subj_blocks = 0;
+	__u32 subj_blocks = 0, max_v4 = 0, pool, from;
+	__u16 *keys = NULL;
 	struct sg_image_hdr *h;
 	struct sg_image *img = NULL;
 	double t0 = now_ms();
@@ -858,6 +964,10 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	if (!c.active || !c.truth || !c.bits || !pclass)
 		goto out;
 	err = collect_refs(&c);
+	if (err)
+		goto out;
+	/* Class 0 is the destination no rule names (include/sovguard_egress.h). */
+	err = (int)bitset_intern(&c.dst, c.bits);
 	if (err)
 		goto out;
 	err = sweep(&c);
@@ -911,8 +1021,19 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 		};
 		__u32 at = SG_IMG_VARIABLE;
 
-		hh.v4_ranges = at;
-		at += blocks(c.nr_v4, 8);
+		if (c.dst.nr > 65536) {
+			fprintf(diag, "%u destination classes; at most 65536\n", c.dst.nr);
+			err = -E2BIG;
+			goto out;
+		}
+		hh.v4_pool = at;
+		from = 0;
+		for (i = 0; i < 65536; i++) {
+			__u32 n = v4_bucket(&c, i, &from);
+
+			at += v4_pool_blocks(n);
+			max_v4 = n > max_v4 ? n : max_v4;
+		}
 		hh.v6_ranges = at;
 		at += blocks(c.nr_v6, 2);
 		hh.subjects = at;
@@ -944,14 +1065,21 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	}
 	h = (struct sg_image_hdr *)&img->blk[0];
 
-	memcpy(&img->blk[h->v4_ranges], c.v4, c.nr_v4 * sizeof(*c.v4));
+	err = -ENOMEM;
+	keys = calloc(blocks(max_v4, SG_V4_LEAF_RANGES), sizeof(*keys));
+	if (!keys)
+		goto out;
+	pool = h->v4_pool;
+	from = 0;
+	for (i = 0; i < 65536; i++) {
+		__u32 n = v4_bucket(&c, i, &from);
+
+		v4_tree(img, i, c.v4 + from, n, &pool, keys);
+	}
 	memcpy(&img->blk[h->v6_ranges], c.v6, c.nr_v6 * sizeof(*c.v6));
 	/* Whole blocks: the tail repeats the last range (same start, same class). */
-	for (i = c.nr_v4; i % 8; i++)
-		((struct sg_v4_range *)&img->blk[h->v4_ranges])[i] = c.v4[c.nr_v4 - 1];
 	for (i = c.nr_v6; i % 2; i++)
 		((struct sg_v6_range *)&img->blk[h->v6_ranges])[i] = c.v6[c.nr_v6 - 1];
-	fill_index(img, SG_IMG_V4_INDEX, c.nr_v4, v4_start, v4_class, &c, 16);
 	fill_index(img, SG_IMG_V6_INDEX, c.nr_v6, v6_start, v6_class, &c, 112);
 	memcpy(&img->blk[SG_IMG_PORT_CLASS], pclass, 2 * 65536 * sizeof(__u16));
 
@@ -995,6 +1123,7 @@ out:
 	free(c.asn_ref);
 	free(c.label_ref);
 	free(subj_table);
+	free(keys);
 	return err;
 }
 
@@ -1013,5 +1142,7 @@ const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img)
 
 int sg_image_decide(const struct sg_image *img, struct sg_query *q, struct sg_answer *ans)
 {
-	return sg_decide(img, sg_image_hdr(img), q, ans);
+	struct sg_blk mask[SG_CHUNKS_MAX];
+
+	return sg_decide(img, sg_image_hdr(img), q, mask, ans);
 }

@@ -51,6 +51,7 @@ static const char *const counter_names[SG_CNT_MAX] = {
 	[SG_CNT_LOOPBACK] = "loopback",
 	[SG_CNT_IMAGE_ERROR] = "image_error",
 	[SG_CNT_CACHE_HIT] = "cache_hit",
+	[SG_CNT_BUSY] = "busy",
 };
 
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])

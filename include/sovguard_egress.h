@@ -18,8 +18,9 @@
  *   sg_counters  PERCPU_ARRAY of __u64 indexed by enum sg_counter.
  *   sg_events    RINGBUF of struct sg_event: every deny and audit decision;
  *                one that does not fit is counted in SG_CNT_EVENTS_DROPPED.
- *   sg_vcache    PERCPU_ARRAY of struct sg_vcache_ent, not pinned: each
- *                program object's own memo of recent decisions (below).
+ *   sg_work      PERCPU_ARRAY of struct sg_work, not pinned: each program
+ *                object's per-CPU work areas for decisions in flight, with
+ *                the subject memo (below).
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
  * link_connect6, link_sendmsg4, link_sendmsg6. A pinned link keeps its
@@ -32,15 +33,19 @@
  * struct sg_image_info; every region is a run of blocks, at the fixed
  * SG_IMG_* block numbers below or where the header says:
  *
- *   v4_index   65537 struct sg_index_ent, 8 a block: v4_index[p].first is the
- *              first IPv4 range that can contain an address whose top 16
- *              bits are p; when one range covers all of them, .direct holds
- *              its class + 1 and the decision reads no range at all
- *   v4_ranges  struct sg_v4_range, 8 a block, sorted by start; together
- *              they cover 0.0.0.0-255.255.255.255 without gaps
- *   v6_index   the same over the top 16 bits of IPv6 addresses
- *   v6_ranges  struct sg_v6_range, 2 a block, covering all of IPv6 except
- *              ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
+ *   v4_index   65536 __u32, 16 a block, one for each /16 of IPv4 (by its
+ *              top 16 bits): SG_V4_DIRECT | class when one range covers the
+ *              /16, else the block of its root in the pool
+ *   v4_pool    the roots: a struct sg_v4_leaf when at most SG_V4_LEAF_RANGES
+ *              ranges cover the /16 (one block decides), else a struct
+ *              sg_v4_node of a small B-tree over them, with its other nodes
+ *              and leaves; where the header says
+ *   v6_index   65537 struct sg_index_ent, 8 a block: v6_index[p].first is
+ *              the first IPv6 range that can contain an address whose top
+ *              16 bits are p; when one range covers all of them, .direct
+ *              holds its class + 1 and the decision reads no range at all
+ *   v6_ranges  struct sg_v6_range, 2 a block, sorted by start, covering all
+ *              of IPv6 except ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
  *   port_class 2 x 65536 __u16 (TCP, then UDP), 32 a block: port class
  *   subjects   struct sg_subject_key, 4 a block: the subject atoms in an
  *              open-addressed hash table of subj_mask + 1 blocks (a power of
@@ -53,6 +58,10 @@
  *              do not constrain that kind of subject), then subject atoms
  *   rules      struct sg_rule_ent, 8 a block, by rule index
  *   hits       __u64 per rule, 8 a block: match counters of this generation
+ *
+ * Destination class 0 is the one that no rule names (its row is empty): a
+ * decision that finds it applies the default without reading port, bitmaps
+ * or anything about the task.
  *
  * Decision: with D the destination's class, P its port class and, for each
  * subject kind k, S_k = wildcard_k | OR(rows of k's atoms that match the
@@ -84,8 +93,9 @@
 #define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
 #define SG_SUBJECT_PROBES	4		/* blocks a subject lookup reads, at most */
-#define SG_IMAGE_MAGIC		0x53475032	/* "SGP2" */
-#define SG_VCACHE_ENTRIES	256		/* verdict cache slots per CPU */
+#define SG_IMAGE_MAGIC		0x53475033	/* "SGP3" */
+#define SG_SLOTS		4		/* decisions in flight on one CPU */
+#define SG_MEMO_ENTRIES		8		/* subjects one work slot remembers */
 
 enum sg_verdict {
 	SG_VERDICT_ALLOW = 0,
@@ -122,7 +132,8 @@ enum sg_counter {
 	SG_CNT_NO_POLICY,	/* no compiled policy yet: allowed, counted */
 	SG_CNT_LOOPBACK,	/* loopback destination: always allowed */
 	SG_CNT_IMAGE_ERROR,	/* inconsistent image: default verdict applied */
-	SG_CNT_CACHE_HIT,	/* decided from the verdict cache */
+	SG_CNT_CACHE_HIT,	/* subject's rule mask from the subject memo */
+	SG_CNT_BUSY,		/* no free work slot on the CPU: default applied */
 	SG_CNT_MAX,
 };
 
@@ -146,11 +157,11 @@ struct sg_image_hdr {
 	__u32 generation;
 	__u32 image_id;		/* id of the kernel map holding this image,
 				 * stamped by the publisher: no two live images
-				 * share one, so the verdict cache keys on it */
+				 * share one, so the subject memo keys on it */
 	__u32 nr_rules;
 	__u32 nr_chunks;	/* blocks in one bitmap row */
 	__u32 default_verdict;	/* enum sg_verdict */
-	__u32 v4_ranges;	/* region starts, in blocks */
+	__u32 v4_pool;		/* region starts, in blocks */
 	__u32 v6_ranges;
 	__u32 subjects;
 	__u32 subj_mask;	/* subject table blocks - 1 */
@@ -176,7 +187,7 @@ struct sg_image_info {
 #define SG_INDEX_BLOCKS		((SG_INDEX_ENTRIES + 7) / 8)
 #define SG_PORT_BLOCKS		(2 * 65536 / 32)
 #define SG_IMG_V4_INDEX		2
-#define SG_IMG_V6_INDEX		(SG_IMG_V4_INDEX + SG_INDEX_BLOCKS)
+#define SG_IMG_V6_INDEX		(SG_IMG_V4_INDEX + 65536 / 16)
 #define SG_IMG_PORT_CLASS	(SG_IMG_V6_INDEX + SG_INDEX_BLOCKS)
 #define SG_IMG_VARIABLE		(SG_IMG_PORT_CLASS + SG_PORT_BLOCKS)
 
@@ -186,9 +197,35 @@ struct sg_index_ent {
 				 * bucket, else 0 */
 };
 
-struct sg_v4_range {
-	__u32 start;		/* host byte order */
-	__u32 dst_class;
+/*
+ * IPv4, within one /16: addresses are their low 16 bits (x). A leaf holds
+ * up to 16 ranges sorted by start, the first starting at 0; unused entries
+ * repeat the last range's class with start 0xffff. The class of x is that
+ * of the last entry whose start <= x. An inner node of height h (its
+ * children have height h - 1, leaves 0) leads to child i, where i is the
+ * number of keys <= x (at most nkeys); key[i] is the first address of
+ * child i + 1, and the children are consecutive blocks from .child on. A
+ * /16's root is a leaf when its first word is 0, else a node.
+ */
+#define SG_V4_DIRECT		0x80000000u	/* v4_index: a class, no root */
+#define SG_V4_LEAF_RANGES	16
+#define SG_V4_NODE_KEYS		28
+#define SG_V4_HEIGHT_MAX	4	/* 65536 ranges need height 3 */
+
+struct sg_v4_leaf_ent {
+	__u16 start;
+	__u16 dst_class;
+};
+
+struct sg_v4_leaf {
+	struct sg_v4_leaf_ent e[SG_V4_LEAF_RANGES];
+};
+
+struct sg_v4_node {
+	__u16 height;		/* 1 .. SG_V4_HEIGHT_MAX */
+	__u16 nkeys;		/* keys in use: nkeys + 1 children */
+	__u32 child;		/* block of child 0 */
+	__u16 key[SG_V4_NODE_KEYS];
 };
 
 struct sg_v6_range {
@@ -267,29 +304,44 @@ struct sg_answer {
 };
 
 /*
- * The verdict cache: a direct-mapped, per-CPU memo of decisions. A decision
- * is a pure function of the image and of the inputs below (a cgroup's
- * ancestry never changes, so the task's own cgroup id stands for all its
- * levels), so an entry that equals the query in all of them, image_id
- * included, holds the verdict and rule the image would give. A new image has
- * a new id, which retires every entry of the old one at once; a slot is
- * simply overwritten by the next decision that hashes to it. Fields that the
- * image does not decide on (exe when it has no exe atom) are zero.
+ * The subject memo. Which rules a task's subject matches (the mask S of the
+ * decision above, nr_chunks blocks) depends only on the image and on the
+ * task's identity: uid, gid, its own cgroup (whose ancestry never changes)
+ * and its executable, each only when the image decides on it (else 0). An
+ * entry that equals the task in all of them, image_id included, holds the
+ * mask, so a decision for another destination of the same task needs no
+ * subject lookup and no subject row. A new image has a new id, which
+ * retires every entry of the old one at once; a miss replaces the entries
+ * in turn.
  */
-struct sg_vcache_ent {
-	__u8 addr[16];		/* as in struct sg_query */
+struct sg_memo_key {
 	__u64 cgroup_id;	/* the task's own cgroup */
 	__u64 exe_ino;
 	__u32 exe_dev;
 	__u32 uid;
 	__u32 gid;
-	__u32 image_id;		/* 0: empty slot */
-	__u16 port;
-	__u8 family;
-	__u8 protocol;
-	__u32 rule;		/* the answer */
-	__u32 verdict;
-	__u32 pad;
+	__u32 image_id;		/* 0: empty entry */
+};
+
+/*
+ * Per-CPU work areas. A program on a preemptible kernel can be preempted
+ * in the middle of a decision, and another decision then runs on the same
+ * CPU: each decision claims a slot of its own (an atomic bit in busy) for
+ * its query and keeps its memo there, so no two decisions ever share one.
+ */
+struct sg_slot {
+	struct sg_query q;
+	struct sg_memo_key key[SG_MEMO_ENTRIES];
+	__u32 next;		/* the entry the next miss replaces */
+	__u32 cur;		/* the entry of the decision in flight */
+	__u32 pad[14];
+	struct sg_blk mask[SG_MEMO_ENTRIES][SG_CHUNKS_MAX];
+};
+
+struct sg_work {
+	__u64 busy;		/* bit i: slot i in use */
+	__u64 pad[7];
+	struct sg_slot slot[SG_SLOTS];
 };
 
 #endif /* SOVGUARD_EGRESS_H */

@@ -768,10 +768,11 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "policy-only", no_argument, NULL, 'p' },
+		{ "net-only", no_argument, NULL, 'n' },
 		{}
 	};
-	bool policy_only = false;
-	int c, err;
+	bool policy_only = false, net_only = false;
+	int c, err = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'r')
@@ -780,6 +781,8 @@ int main(int argc, char **argv)
 			data_path = optarg;
 		else if (c == 'p')
 			policy_only = true;
+		else if (c == 'n')
+			net_only = true;
 		else
 			return 2;
 	}
@@ -787,7 +790,8 @@ int main(int argc, char **argv)
 		data_path = access(SG_LIBLOC_PATH_UPDATED, R_OK) ? SG_LIBLOC_PATH_PACKAGED :
 								  SG_LIBLOC_PATH_UPDATED;
 	printf("sovguard benchmarks; %ld CPUs\n", sysconf(_SC_NPROCESSORS_ONLN));
-	err = bench_policy();
+	if (!net_only)
+		err = bench_policy();
 	if (!err && !policy_only)
 		err = bench_net();
 	return err;

@@ -16,21 +16,34 @@ char LICENSE[] SEC("license") = "GPL";
 #define SG_POLICY_PIN
 #include "policy_maps.h"
 
+/* Query and subject mask do not fit the 512-byte stack beside the decision. */
+struct sg_test_work {
+	struct sg_query q;
+	struct sg_blk mask[SG_CHUNKS_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_test_work);
+} sg_scratch SEC(".maps");
+
 SEC("tc")
 int sg_decide_test(struct __sk_buff *skb)
 {
 	const struct sg_image_hdr *h;
 	struct sg_answer ans = {};
-	struct sg_query *q;
+	struct sg_test_work *w;
 	__u32 zero = 0;
 	void *img;
 
-	q = bpf_map_lookup_elem(&sg_scratch, &zero);
-	if (!q || bpf_skb_load_bytes(skb, 0, q, sizeof(*q)))
+	w = bpf_map_lookup_elem(&sg_scratch, &zero);
+	if (!w || bpf_skb_load_bytes(skb, 0, &w->q, sizeof(w->q)))
 		return -1;
 	img = bpf_map_lookup_elem(&sg_policy, &zero);
 	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
-	if (!h || h->magic != SG_IMAGE_MAGIC || sg_decide(img, h, q, &ans))
+	if (!h || h->magic != SG_IMAGE_MAGIC || sg_decide(img, h, &w->q, w->mask, &ans))
 		return -1;
 	return (ans.verdict & 3) | ((ans.rule == SG_RULE_DEFAULT ? 0 : ans.rule + 1) << 2) |
 	       (ans.generation << 16);

@@ -552,4 +552,111 @@ TEST_F(diff, full_subject_table)
 	sg_policy_free(pol);
 }
 
+/*
+ * IPv4 /16s crowded with networks, so that their ranges form a leaf or a
+ * tree of every height the image uses (up to 65536 ranges in one /16:
+ * height 3): 10.1/16 with 12 networks, 10.2/16 with 400, 10.3/16 with
+ * 6000, 10.4/16 with every address a network of its own. Neighbours
+ * alternate between countries that rules tell apart, so no two merge.
+ * Every address of those /16s, and of the /16s around them, is decided
+ * in userspace against the reference, and one in five also in the kernel.
+ */
+TEST_F(diff, dense_networks_agree)
+{
+	static const unsigned int counts[] = { 12, 400, 6000, 65536 };
+	static const char *const cc[] = { "DE", "FR", "NL", "AT" };
+	static const struct subject subj = { "/", -1, 0, 0 };
+	struct sg_live live = { .fd = -1 };
+	struct sg_parser *parser = NULL;
+	struct sg_policy *pol = NULL;
+	struct sg_image *img = NULL;
+	struct sg_load_opts opts = { .kind = SG_SRC_CIDR };
+	const char *rules = "deny to de\naudit to fr\nallow to nl port 443\ndeny to nl\n"
+			    "default allow\n";
+	unsigned long checked = 0, in_kernel = 0, bad = 0;
+	const struct sg_v4_node *root;
+	char path[128];
+	unsigned int b, i, x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/dense.cidr", self->e.dir);
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	for (b = 0; b < ARRAY_SIZE(counts); b++) {
+		unsigned int n = counts[b], step = 65536 / n;
+
+		for (i = 0; i < n; i++) {
+			/* network i: a random length that fits its share of the /16 */
+			unsigned int at = i * step, len = 32;
+
+			while (len > 16 && (1u << (33 - len)) <= step && !(at & ((1u << (33 - len)) - 1)))
+				len--;
+			if (rndn(2) && len < 32)
+				len += rndn(33 - len);
+			fprintf(f, "10.%u.%u.%u/%u %s\n", b + 1, at >> 8, at & 255, len,
+				cc[i % ARRAY_SIZE(cc)]);
+		}
+	}
+	fclose(f);
+	sg_data_free(self->e.data);
+	self->e.data = NULL;
+	ASSERT_EQ(0, sg_data_new(&self->e.data));
+	ASSERT_EQ(0, sg_data_load(self->e.data, path, &opts, stderr));
+	ASSERT_EQ(0, sg_data_finish(self->e.data));
+	ASSERT_EQ(0, sg_parser_new(self->e.data, stderr, &parser));
+	ASSERT_EQ(0, sg_parser_add_buffer(parser, "dense.rules", rules, strlen(rules)));
+	ASSERT_EQ(0, sg_parser_finish(parser, &pol));
+	sg_parser_free(parser);
+	ASSERT_EQ(0, sg_compile(pol, self->e.data, &test_resolver, 9, stderr, &img));
+	ASSERT_EQ(0, sg_image_publish(bpf_map__fd(self->e.skel->maps.sg_policy), img, &live));
+	/* the /16 of every address a network: the tallest tree there is */
+	root = (const struct sg_v4_node *)&img->blk[((const __u32 *)&img->blk[SG_IMG_V4_INDEX])
+						   [10 << 8 | 4]];
+	EXPECT_EQ(3, root->height);
+
+	for (b = 0; b <= ARRAY_SIZE(counts) + 1; b++) {
+		for (x = 0; x < 65536; x++) {
+			struct in6_addr a = { .s6_addr = { [10] = 0xff, [11] = 0xff, [12] = 10,
+							   [13] = b, [14] = x >> 8, [15] = x } };
+			struct sg_subject_info si;
+			struct sg_query q = {};
+			struct sg_decision ref;
+			struct sg_answer ans;
+			__u16 port = x % 3 ? 443 : 80;
+			__u32 kret, want;
+
+			fill_subject(&self->e, &subj, &q, &si);
+			q.family = SG_AF_INET;
+			memcpy(q.addr, &a.s6_addr[12], 4);
+			q.port = port;
+			q.protocol = 6;
+			ASSERT_EQ(0, sg_ref_decide(pol, self->e.data, &si, &a, port, SG_PROTO_TCP,
+						   &ref));
+			ASSERT_EQ(0, sg_image_decide(img, &q, &ans));
+			want = ref.verdict | ((ref.rule < 0 ? 0 : ref.rule + 1) << 2) | 9 << 16;
+			kret = want;
+			if (x % 5 == b % 5) {
+				ASSERT_EQ(0, kernel_decide(&self->e, &q, &kret));
+				in_kernel++;
+			}
+			checked++;
+			if (kret != want || ans.verdict != (__u32)ref.verdict ||
+			    (ref.rule < 0 ? ans.rule != SG_RULE_DEFAULT :
+					    ans.rule != (__u32)ref.rule)) {
+				if (bad++ < 5)
+					TH_LOG("10.%u.%u.%u port %u: reference %d/%d, image %u/%d, "
+					       "kernel %#x (want %#x)", b, x >> 8, x & 255, port,
+					       ref.verdict, ref.rule, ans.verdict, (int)ans.rule,
+					       kret, want);
+			}
+		}
+	}
+	TH_LOG("%lu addresses, %lu of them in the kernel, %lu disagreements", checked,
+	       in_kernel, bad);
+	EXPECT_EQ(0UL, bad);
+	sg_live_release(&live);
+	sg_image_free(img);
+	sg_policy_free(pol);
+}
+
 TEST_HARNESS_MAIN

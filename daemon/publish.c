@@ -19,7 +19,7 @@
  * image may be released when this returns.
  *
  * The live copy's header gets the new map's id (image_id), which no other
- * live image has: the programs' verdict cache keys on it.
+ * live image has: the programs' subject memo keys on it.
  *
  * Return: 0 or a negative errno; on error the live policy stays.
  */

@@ -75,7 +75,7 @@ int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
 
 /*
  * Run the calling thread (and the probes it forks) on CPU @cpu only, where
- * per-CPU state such as the verdict cache is one and the same; *saved gets
+ * per-CPU state such as the subject memo is one and the same; *saved gets
  * the affinity to restore with sched_setaffinity(). Return: 0 or -errno.
  */
 int sg_test_pin_cpu(int cpu, cpu_set_t *saved);

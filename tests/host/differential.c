@@ -346,6 +346,26 @@ static int kernel_decide(struct env *e, const struct sg_query *q, __u32 *ret)
 	return 0;
 }
 
+/* Parse @rules over the env's data, compile generation @gen, publish it. */
+static int publish_rules(struct env *e, const char *rules, __u32 gen, struct sg_policy **pol,
+			 struct sg_image **img, struct sg_live *live)
+{
+	struct sg_parser *parser = NULL;
+	int err;
+
+	err = sg_parser_new(e->data, stderr, &parser);
+	if (!err)
+		err = sg_parser_add_buffer(parser, "test.rules", rules, strlen(rules));
+	if (!err)
+		err = sg_parser_finish(parser, pol);
+	sg_parser_free(parser);
+	if (!err)
+		err = sg_compile(*pol, e->data, &test_resolver, gen, stderr, img);
+	if (!err)
+		err = sg_image_publish(bpf_map__fd(e->skel->maps.sg_policy), *img, live);
+	return err;
+}
+
 FIXTURE(diff)
 {
 	struct env e;
@@ -499,7 +519,6 @@ TEST_F(diff, full_subject_table)
 	static char rules[1 << 20];
 	static __u32 ids[SG_SUBJECTS_MAX];
 	struct sg_live live = { .fd = -1 };
-	struct sg_parser *parser = NULL;
 	struct sg_policy *pol = NULL;
 	struct sg_image *img = NULL;
 	unsigned int i, j, bad = 0, n = SG_RULES_MAX;
@@ -515,12 +534,7 @@ TEST_F(diff, full_subject_table)
 		at += snprintf(rules + at, sizeof(rules) - at, "%s %s %u\n",
 			       i % 3 ? "deny" : "audit", i % 2 ? "gid" : "uid", ids[i]);
 	}
-	ASSERT_EQ(0, sg_parser_new(self->e.data, stderr, &parser));
-	ASSERT_EQ(0, sg_parser_add_buffer(parser, "subjects.rules", rules, strlen(rules)));
-	ASSERT_EQ(0, sg_parser_finish(parser, &pol));
-	sg_parser_free(parser);
-	ASSERT_EQ(0, sg_compile(pol, self->e.data, &test_resolver, 7, stderr, &img));
-	ASSERT_EQ(0, sg_image_publish(bpf_map__fd(self->e.skel->maps.sg_policy), img, &live));
+	ASSERT_EQ(0, publish_rules(&self->e, rules, 7, &pol, &img, &live));
 
 	for (i = 0; i < 2 * n; i++) {
 		struct sg_query q = { .family = SG_AF_INET, .protocol = 6, .port = 443 };
@@ -567,7 +581,6 @@ TEST_F(diff, dense_networks_agree)
 	static const char *const cc[] = { "DE", "FR", "NL", "AT" };
 	static const struct subject subj = { "/", -1, 0, 0 };
 	struct sg_live live = { .fd = -1 };
-	struct sg_parser *parser = NULL;
 	struct sg_policy *pol = NULL;
 	struct sg_image *img = NULL;
 	struct sg_load_opts opts = { .kind = SG_SRC_CIDR };
@@ -603,12 +616,7 @@ TEST_F(diff, dense_networks_agree)
 	ASSERT_EQ(0, sg_data_new(&self->e.data));
 	ASSERT_EQ(0, sg_data_load(self->e.data, path, &opts, stderr));
 	ASSERT_EQ(0, sg_data_finish(self->e.data));
-	ASSERT_EQ(0, sg_parser_new(self->e.data, stderr, &parser));
-	ASSERT_EQ(0, sg_parser_add_buffer(parser, "dense.rules", rules, strlen(rules)));
-	ASSERT_EQ(0, sg_parser_finish(parser, &pol));
-	sg_parser_free(parser);
-	ASSERT_EQ(0, sg_compile(pol, self->e.data, &test_resolver, 9, stderr, &img));
-	ASSERT_EQ(0, sg_image_publish(bpf_map__fd(self->e.skel->maps.sg_policy), img, &live));
+	ASSERT_EQ(0, publish_rules(&self->e, rules, 9, &pol, &img, &live));
 	/* the /16 of every address a network: the tallest tree there is */
 	root = (const struct sg_v4_node *)&img->blk[((const __u32 *)&img->blk[SG_IMG_V4_INDEX])
 						   [10 << 8 | 4]];

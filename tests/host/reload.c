@@ -161,6 +161,7 @@ TEST_F(reload, flips_under_load_never_mix)
 	__u32 gen0, gen1;
 	char path[512];
 	int pid, status, i, fd, mixed = 0;
+	__u64 busy;
 	struct timespec t0, t1;
 	double secs;
 
@@ -245,6 +246,9 @@ TEST_F(reload, flips_under_load_never_mix)
 	EXPECT_GT(sh->au_refused, 0UL);
 	EXPECT_GT(sh->au_passed, 0UL);
 	EXPECT_GT(t[0].runs, 1000UL);
+	/* Every decision under that load had a work slot of its own. */
+	ASSERT_EQ(0, sg_testenv_counter(&self->env, SG_CNT_BUSY, &busy));
+	EXPECT_EQ(0ULL, busy);
 }
 
 TEST_HARNESS_MAIN

@@ -275,11 +275,10 @@ int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 	int err;
 
 	err = sg_image_publish(bpf_map__fd(e->skel->maps.sg_policy), img, &live);
-	if (err == -EINVAL)
-		/* the slot's image template is not this version's */
+	if (err == -ESTALE)
 		return sg_error_errno(err, "Failed to publish a %u-block policy: the policy slot "
 				      "pinned in %s was made by another sovguard version; run "
-				      "'sovguardd --remove' once, then start again: %m",
+				      "'sovguardd --remove' once, then start again",
 				      img->nr_blocks, e->pin_root);
 	if (err)
 		return sg_error_errno(err, "Failed to publish a %u-block policy: %m",

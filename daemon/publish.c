@@ -21,7 +21,9 @@
  * The live copy's header gets the new map's id (image_id), which no other
  * live image has: the programs' subject memo keys on it.
  *
- * Return: 0 or a negative errno; on error the live policy stays.
+ * Return: 0 or a negative errno; on error the live policy stays. -ESTALE:
+ * the slot refused the image map (it was made for another image layout, by
+ * another sovguard version).
  */
 int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret)
 {
@@ -55,7 +57,7 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 	}
 	((struct sg_image_hdr *)mem)->image_id = info.id;
 	if (bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY) < 0) {
-		err = -errno;
+		err = errno == EINVAL ? -ESTALE : -errno;
 		munmap(mem, len);
 		close(fd);
 		return err;

@@ -713,18 +713,21 @@ static void copy_row(struct sg_image *img, const struct sg_image_hdr *h, __u32 r
 	memcpy(&img->blk[h->bits + row * h->nr_chunks], bits, h->nr_chunks * SG_BLK_BYTES);
 }
 
-static void fill_index(struct sg_image *img, __u32 base, __u32 n,
-		       u128 (*start)(const struct compiler *, __u32),
-		       __u32 (*cls)(const struct compiler *, __u32), const struct compiler *c,
-		       unsigned int shift)
+static u128 v6_start(const struct compiler *c, __u32 i)
 {
-	struct sg_index_ent *idx = (struct sg_index_ent *)&img->blk[base];
-	__u32 p, i = 0, f, g;
+	return ((u128)c->v6[i].hi << 64) | c->v6[i].lo;
+}
+
+/* The IPv6 index over the top 16 bits (include/sovguard_egress.h). */
+static void fill_v6_index(struct sg_image *img, const struct compiler *c)
+{
+	struct sg_index_ent *idx = (struct sg_index_ent *)&img->blk[SG_IMG_V6_INDEX];
+	__u32 p, i = 0, f, g, n = c->nr_v6;
 
 	for (p = 0; p < 65536; p++) {
-		u128 at = (u128)p << shift;
+		u128 at = (u128)p << 112;
 
-		while (i + 1 < n && start(c, i + 1) <= at)
+		while (i + 1 < n && v6_start(c, i + 1) <= at)
 			i++;
 		idx[p].first = i;
 	}
@@ -734,8 +737,8 @@ static void fill_index(struct sg_image *img, __u32 base, __u32 n,
 		f = idx[p].first;
 		g = idx[p + 1].first;
 		if (p == 65535 ? f == n - 1 :
-		    g == f || (g == f + 1 && start(c, g) == (u128)(p + 1) << shift))
-			idx[p].direct = cls(c, f) + 1;
+		    g == f || (g == f + 1 && v6_start(c, g) == (u128)(p + 1) << 112))
+			idx[p].direct = c->v6[f].dst_class + 1;
 	}
 }
 
@@ -846,16 +849,6 @@ static void v4_tree(struct sg_image *img, __u32 p, const struct v4_range *r, __u
 		height++;
 	}
 	v4_node(&img->blk[root], height, first, keys, cnt);
-}
-
-static u128 v6_start(const struct compiler *c, __u32 i)
-{
-	return ((u128)c->v6[i].hi << 64) | c->v6[i].lo;
-}
-
-static __u32 v6_class(const struct compiler *c, __u32 i)
-{
-	return c->v6[i].dst_class;
 }
 
 static double now_ms(void)
@@ -1080,7 +1073,7 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	/* Whole blocks: the tail repeats the last range (same start, same class). */
 	for (i = c.nr_v6; i % 2; i++)
 		((struct sg_v6_range *)&img->blk[h->v6_ranges])[i] = c.v6[c.nr_v6 - 1];
-	fill_index(img, SG_IMG_V6_INDEX, c.nr_v6, v6_start, v6_class, &c, 112);
+	fill_v6_index(img, &c);
 	memcpy(&img->blk[SG_IMG_PORT_CLASS], pclass, 2 * 65536 * sizeof(__u16));
 
 	for (i = 0; i < c.dst.nr; i++)

@@ -33,7 +33,6 @@ struct sg_decide_ctx {
 	__u32 first;	/* first chunk with a rule matching destination and port */
 	int err;
 	int found;
-	int candidates;	/* some rule matches destination and port */
 };
 
 static __always_inline __u32 sg_ctz64(__u64 x)
@@ -378,6 +377,13 @@ broken:
 	return 1;
 }
 
+/* The answer when no rule matches: the image's default verdict. */
+static __always_inline void sg_answer_default(const struct sg_image_hdr *h, struct sg_answer *ans)
+{
+	ans->verdict = h->default_verdict;
+	ans->rule = SG_RULE_DEFAULT;
+}
+
 /* Does some rule of @chunk match destination and port? Sets c->err if not readable. */
 static __always_inline bool sg_chunk_candidates(struct sg_decide_ctx *c, __u32 chunk)
 {
@@ -426,8 +432,10 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 	}
 	ans->dst_class = dst;
 	c->dst_row = dst;
-	if (dst == 0)	/* no rule names the destination */
-		goto fallback;
+	if (dst == 0) {	/* no rule names the destination */
+		sg_answer_default(h, ans);
+		return 0;
+	}
 
 	i = (q->protocol == SG_IPPROTO_UDP ? 65536 : 0) + q->port;
 	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
@@ -438,22 +446,19 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 
 	/*
 	 * A destination that rules name only with other ports: the default,
-	 * without the subject too. A plain loop, not SG_LOOP: its body is small enough to verify for
-	 * every chunk, and a callback is a call and a return per chunk.
+	 * without the subject too. A plain loop, not SG_LOOP: its body is
+	 * small enough to verify for every chunk, and a callback is a call and
+	 * a return per chunk.
 	 */
-	for (i = 0; i < SG_CHUNKS_MAX && i < h->nr_chunks && !c->err; i++)
+	for (i = 0; i < SG_CHUNKS_MAX && i < h->nr_chunks; i++) {
 		if (sg_chunk_candidates(c, i)) {
-			c->candidates = 1;
 			c->first = i;
-			break;
+			return 1;
 		}
-	if (c->err)
-		return -1;
-	if (c->candidates)
-		return 1;
-fallback:
-	ans->verdict = h->default_verdict;
-	ans->rule = SG_RULE_DEFAULT;
+		if (c->err)
+			return -1;
+	}
+	sg_answer_default(h, ans);
 	return 0;
 }
 
@@ -507,10 +512,8 @@ static __always_inline int sg_decide_rules(struct sg_decide_ctx *c, struct sg_bl
 		SG_LOOP(h->nr_chunks - c->first, sg_rule_cb, c);
 	if (c->err)
 		return -1;
-	if (!c->found) {
-		c->ans->verdict = h->default_verdict;
-		c->ans->rule = SG_RULE_DEFAULT;
-	}
+	if (!c->found)
+		sg_answer_default(h, c->ans);
 	return 0;
 }
 

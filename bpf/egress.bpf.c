@@ -135,7 +135,7 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	struct sg_memo_key *k;
 	__u64 cg = 0;
 	__u32 m;
-	int r;
+	int r, hit;
 
 	r = sg_decide_dst(img, h, q, ans, &c);
 	if (r <= 0)
@@ -155,14 +155,15 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	for (m = 0; m < SG_MEMO_ENTRIES; m++)
 		if (h->image_id && sg_memo_same(&slot->key[m], q, cg, h->image_id))
 			break;
+	hit = m < SG_MEMO_ENTRIES;
 	/*
 	 * Through the slot, which is this decision's alone: the verifier then
 	 * checks what follows once, not once for every entry.
 	 */
-	slot->cur = m < SG_MEMO_ENTRIES ? m : slot->next++;
+	slot->cur = hit ? m : slot->next++;
 	m = *(volatile __u32 *)&slot->cur & (SG_MEMO_ENTRIES - 1);
 	k = &slot->key[m];
-	if (sg_memo_same(k, q, cg, h->image_id) && h->image_id) {
+	if (hit) {
 		sg_count(SG_CNT_CACHE_HIT);
 	} else {
 		if (h->cgroup_levels)
@@ -180,16 +181,23 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	return sg_decide_rules(&c, slot->mask[m]);
 }
 
-/* The verdict when no decision can be computed: the image's default. */
-static __always_inline __u32 sg_fallback_verdict(void)
+/* The live image and its header in *h, or NULL when there is none (yet). */
+static __always_inline void *sg_live_image(const struct sg_image_hdr **h)
 {
-	const struct sg_image_hdr *h;
 	__u32 zero = 0;
 	void *img;
 
 	img = bpf_map_lookup_elem(&sg_policy, &zero);
-	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
-	return h && h->magic == SG_IMAGE_MAGIC ? h->default_verdict : SG_VERDICT_ALLOW;
+	*h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
+	return *h && (*h)->magic == SG_IMAGE_MAGIC ? img : NULL;
+}
+
+/* The verdict when no decision can be computed: the image's default. */
+static __always_inline __u32 sg_fallback_verdict(void)
+{
+	const struct sg_image_hdr *h;
+
+	return sg_live_image(&h) ? h->default_verdict : SG_VERDICT_ALLOW;
 }
 
 static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode)
@@ -197,12 +205,10 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 	struct sg_query *q = &slot->q;
 	struct sg_answer ans = {};
 	const struct sg_image_hdr *h;
-	__u32 zero = 0;
 	void *img;
 
-	img = bpf_map_lookup_elem(&sg_policy, &zero);
-	h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
-	if (!h || h->magic != SG_IMAGE_MAGIC) {
+	img = sg_live_image(&h);
+	if (!img) {
 		sg_count(SG_CNT_NO_POLICY);
 		return SG_ALLOW;
 	}
@@ -210,8 +216,7 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 	if (sg_answer_get(img, h, slot, &ans)) {
 		/* A broken image never opens the door: the default applies. */
 		sg_count(SG_CNT_IMAGE_ERROR);
-		ans.verdict = h->default_verdict;
-		ans.rule = SG_RULE_DEFAULT;
+		sg_answer_default(h, &ans);
 	}
 
 	if (ans.verdict == SG_VERDICT_ALLOW) {

@@ -743,9 +743,10 @@ static void fill_v6_index(struct sg_image *img, const struct compiler *c)
 }
 
 /*
- * IPv4: the ranges of each /16 as a leaf in the /16's own block, or as a
- * B-tree rooted there (include/sovguard_egress.h). v4_bucket() finds the
- * ranges covering /16 @p, from *at on (advanced for the next /16).
+ * IPv4: for each /16, its class in the index when one range covers it, else
+ * a root in the pool: a leaf, or a B-tree over leaves (include/
+ * sovguard_egress.h). v4_bucket() finds the ranges covering /16 @p, from
+ * *at on (advanced for the next /16).
  */
 static __u32 v4_bucket(const struct compiler *c, __u32 p, __u32 *at)
 {
@@ -777,13 +778,19 @@ static __u32 v4_pool_blocks(__u32 n)
 	return total;
 }
 
+/* Start of @r within the /16 at @base: 0 for the range reaching into it. */
+static __u16 v4_rel(const struct v4_range *r, __u32 base)
+{
+	return r->start < base ? 0 : r->start - base;
+}
+
 static void v4_leaf(struct sg_blk *b, const struct v4_range *r, __u32 n, __u32 base)
 {
 	struct sg_v4_leaf *l = (struct sg_v4_leaf *)b;
 	__u32 j;
 
 	for (j = 0; j < SG_V4_LEAF_RANGES; j++) {
-		l->e[j].start = j >= n ? 0xffff : r[j].start < base ? 0 : r[j].start - base;
+		l->e[j].start = j >= n ? 0xffff : v4_rel(&r[j], base);
 		l->e[j].dst_class = r[j < n ? j : n - 1].dst_class;
 	}
 }
@@ -829,7 +836,7 @@ static void v4_tree(struct sg_image *img, __u32 p, const struct v4_range *r, __u
 
 		v4_leaf(&img->blk[first + j], r + k, n - k < SG_V4_LEAF_RANGES ? n - k :
 			SG_V4_LEAF_RANGES, base);
-		keys[j] = r[k].start < base ? 0 : r[k].start - base;
+		keys[j] = v4_rel(&r[k], base);
 	}
 	*pool += cnt;
 	/* Levels of nodes until one node holds them all: the root. */

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +48,18 @@ static int cgroup2_mount(char *buf, size_t len)
 	return err;
 }
 
+/* bpffs on /sys/fs/bpf, as a fresh boot may not have it yet. */
+static int bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) < 0)
+		return -errno;
+	if (st.f_type != BPF_FS_MAGIC && mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	return 0;
+}
+
 int sg_testenv_init(struct sg_testenv *env, const char *name)
 {
 	char self[4096], root[4096];
@@ -52,7 +67,7 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 	char *dir;
 
 	memset(env, 0, sizeof(*env));
-	if (cgroup2_mount(root, sizeof(root)))
+	if (cgroup2_mount(root, sizeof(root)) || bpffs_ensure())
 		return -ENOENT;
 	snprintf(env->cgroup, sizeof(env->cgroup), "%s/sovguard-test-%s-%d", root, name,
 		 getpid());

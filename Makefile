@@ -29,6 +29,11 @@ WARNFLAGS	:= -Wall -Wextra -Werror -Wno-unused-parameter \
 USER_CFLAGS	:= $(CFLAGS) $(WARNFLAGS) -std=gnu11 -D_GNU_SOURCE -fno-strict-aliasing \
 		   -I$(SRC)/include -I$(O) -DSG_VERSION=\"$(VERSION)\"
 
+# Every C compile also writes its header list next to the output (foo.o ->
+# foo.d, a binary foo -> foo.d), read back below: a header change rebuilds
+# what includes it and nothing else; -MP keeps a removed header harmless.
+DEPFLAGS	:= -MMD -MP
+
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 UNITDIR		?= /lib/systemd/system
@@ -47,6 +52,9 @@ include daemon/policy/policy.mk
 include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
+
+-include $(wildcard $(O)/daemon/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
+		    $(O)/tests/host/*.d $(O)/tests/lib/*.d $(O)/tests/bench/*.d)
 
 # `make run`: set up, build, start the daemon in the foreground in audit
 # mode with the built-in default policy, and print status.

@@ -21,10 +21,12 @@ SG_CTL_CFLAGS	+= $(JSON_CFLAGS)
 SG_DAEMON_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_DAEMON_SRCS))
 SG_CTL_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_CTL_SRCS))
 
-$(O)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h daemon/policy/*.h include/*.h include/uapi/*.h) $(BPF_SKELS) | $(O)
+# Headers: each object's own list from the compiler (-MMD, DEPFLAGS); the
+# generated skeletons only have to exist before the first compile.
+$(O)/daemon/%.o: daemon/%.c | $(O) $(BPF_SKELS)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) $(LIBBPF_CFLAGS) $(SG_POLICY_CFLAGS) $(SG_CTL_CFLAGS) \
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(LIBBPF_CFLAGS) $(SG_POLICY_CFLAGS) $(SG_CTL_CFLAGS) \
 		$(SG_DAEMON_CFLAGS) -c $< -o $@
 
 $(O)/sovguardd: $$(SG_DAEMON_OBJS) $(SG_POLICY_LIB)

@@ -25,10 +25,10 @@ SG_TEST_OBJS	+= $(O)/tests/lib/sg_test.o
 SG_TEST_DEPS	+= $(O)/tests/lib/sg_test.o $(O)/sovguardd $(O)/tests/sg-probe
 SG_TEST_LIBS	+= $(shell $(PKG_CONFIG) --libs libbpf)
 
-$(O)/tests/lib/%.o: tests/lib/%.c tests/lib/sg_test.h $(KSFT_HDRS)
+$(O)/tests/lib/%.o: tests/lib/%.c $(KSFT_HDRS)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # Host tests: tests/host/<name>.c -> $(O)/tests/host/<name>
 HOST_TEST_SRCS	:= $(wildcard tests/host/*.c)
@@ -37,12 +37,12 @@ HOST_TESTS	:= $(patsubst tests/host/%.c,$(O)/tests/host/%,$(HOST_TEST_SRCS))
 $(O)/tests/host/%: tests/host/%.c $(KSFT_HDRS) $(SG_TEST_DEPS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS)
 
 $(O)/tests/sg-probe: tests/lib/sg_probe_main.c | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -o $@ $<
 
 -include tests/vm/vm.mk
 
@@ -65,14 +65,15 @@ $(O)/tests/host/differential: tests/host/differential.c $(O)/tests/decide_test.s
 		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(KSFT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -I$(SRC)/daemon -I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< \
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -I$(SRC)/daemon -I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< \
 		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(shell $(PKG_CONFIG) --libs libbpf)
 
 $(O)/tests/host/reload: tests/host/reload.c $(O)/tests/decide_test.skel.h $(SG_TEST_DEPS) \
 		$(KSFT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -I$(O)/tests -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS) -lpthread
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -I$(O)/tests -o $@ $< $(SG_TEST_OBJS) $(SG_TEST_LIBS) \
+		-lpthread
 
 # Benchmarks: make bench prints every figure with its ratio to a baseline
 # measured in the same run (tests/bench/sg_bench.c).
@@ -80,7 +81,7 @@ $(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h 
 		$(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) -Wno-missing-prototypes -I$(SRC)/daemon -I$(SRC)/tests/lib \
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-missing-prototypes -I$(SRC)/daemon -I$(SRC)/tests/lib \
 		-I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< $(SG_DIFF_OBJS) $(SG_TEST_OBJS) \
 		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) -lpthread
 

@@ -16,16 +16,18 @@ SG_POLICY_CFLAGS	:= -I$(SG_POLICY_DIR)
 
 SG_POLICY_SRCS		:= $(wildcard daemon/policy/*.c)
 SG_POLICY_OBJS		:= $(patsubst daemon/policy/%.c,$(O)/policy/%.o,$(SG_POLICY_SRCS))
-SG_POLICY_HDRS		:= $(wildcard daemon/policy/*.h)
+# Whole-program builds (fuzzers, ASan) depend on every header; objects and
+# unit tests on what they include (-MMD, DEPFLAGS).
+SG_POLICY_HDRS		:= $(wildcard daemon/policy/*.h daemon/lib/*.h include/*.h)
 
 .PHONY: policy
 all: policy
 policy: $(SG_POLICY_LIB)
 
-$(O)/policy/%.o: daemon/policy/%.c $(SG_POLICY_HDRS) | $(O)
+$(O)/policy/%.o: daemon/policy/%.c | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) $(SG_POLICY_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(SG_POLICY_CFLAGS) -c -o $@ $<
 
 $(SG_POLICY_LIB): $(SG_POLICY_OBJS)
 	@echo "  AR       $@"
@@ -40,11 +42,10 @@ SG_UNIT_TESTS		:= $(patsubst tests/unit/%.c,$(O)/tests/host/unit-%,$(SG_UNIT_SRC
 
 tests: $(SG_UNIT_TESTS)
 
-$(O)/tests/host/unit-%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SG_POLICY_LIB) \
-		| $(O) kselftest-harness
+$(O)/tests/host/unit-%: tests/unit/%.c $(SG_POLICY_LIB) | $(O) kselftest-harness
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -o $@ $< \
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -Wno-sign-compare $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -o $@ $< \
 		$(SG_POLICY_LIB) $(SG_POLICY_LIBS)
 
 # Fuzzers (libFuzzer, ASan, UBSan; clang 14 with libclang-rt-14-dev).
@@ -68,10 +69,10 @@ $(O)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) | $(O)
 	@echo "  FUZZCC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
 
-$(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(wildcard tests/unit/*.h) $(SG_POLICY_LIB) | $(O)
+$(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -Wno-missing-prototypes \
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -Wno-missing-prototypes \
 		-o $@ $< $(SG_POLICY_LIB) $(SG_POLICY_LIBS)
 
 $(O)/fuzz/seeds.stamp: $(O)/fuzz/gen-seeds
@@ -105,7 +106,7 @@ fuzz-smoke: fuzz-build
 # through the library (enumeration, sort and overlap sweep).
 $(O)/policy/bench-data: tests/unit/bench/bench_data.c $(SG_POLICY_LIB) | $(O)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) $(SG_POLICY_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(SG_POLICY_CFLAGS) -Wno-missing-prototypes -o $@ $< \
 		$(SG_POLICY_LIB) $(SG_POLICY_LIBS)
 
 .PHONY: bench-policy

@@ -6,27 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Ownership helpers in systemd's manner: the variable releases itself. */
-static inline void sg_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void sg_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-static inline void sg_fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
-#define _cleanup_free_ __attribute__((cleanup(sg_freep)))
-#define _cleanup_close_ __attribute__((cleanup(sg_closep)))
-#define _cleanup_fclose_ __attribute__((cleanup(sg_fclosep)))
+#include "lib/cleanup.h"
 
 #define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -16,7 +16,7 @@ static void data_freep(struct sg_data **d)
 
 int sg_policy_check_dir(const char *rules_dir, const char *data_path, FILE *diag)
 {
-	__attribute__((cleanup(data_freep))) struct sg_data *data = NULL;
+	_cleanup_(data_freep) struct sg_data *data = NULL;
 	struct sg_policy *pol = NULL;
 	int err;
 

@@ -631,7 +631,7 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 	}
 	switch (kind) {
 	case SG_SRC_LIBLOC: {
-		_sg_pol_fclose_ FILE *f = NULL;
+		_cleanup_fclose_ FILE *f = NULL;
 		int dfd = dup(fd);
 
 		if (dfd < 0)
@@ -671,7 +671,7 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 
 int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts *opts, FILE *diag)
 {
-	_sg_pol_close_ int fd = -1;
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	void *map;
 	int err;
@@ -716,7 +716,7 @@ int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts 
 int sg_data_load_buffer(struct sg_data *d, const char *name, const void *buf, size_t len,
 			const struct sg_load_opts *opts, FILE *diag)
 {
-	_sg_pol_close_ int fd = -1;
+	_cleanup_close_ int fd = -1;
 	size_t off = 0;
 
 	fd = memfd_create("sg-data", MFD_CLOEXEC);

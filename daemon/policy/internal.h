@@ -10,27 +10,7 @@
 #include <unistd.h>
 
 #include "policy.h"
-
-static inline void sg_pol_freep(void *p)
-{
-	free(*(void **)p);
-}
-
-static inline void sg_pol_fclosep(FILE **f)
-{
-	if (*f)
-		fclose(*f);
-}
-
-static inline void sg_pol_closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
-#define _sg_pol_free_ __attribute__((cleanup(sg_pol_freep)))
-#define _sg_pol_fclose_ __attribute__((cleanup(sg_pol_fclosep)))
-#define _sg_pol_close_ __attribute__((cleanup(sg_pol_closep)))
+#include "../lib/cleanup.h"
 
 #define SG_POL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

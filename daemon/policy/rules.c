@@ -1126,8 +1126,8 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 
 int sg_parser_add_file(struct sg_parser *p, const char *path)
 {
-	_sg_pol_close_ int fd = -1;
-	_sg_pol_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t off = 0;
 	struct pos at = { path, 1, 1 };
@@ -1523,7 +1523,7 @@ static int cmp_str(const void *a, const void *b)
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret)
 {
-	__attribute__((cleanup(parser_freep))) struct sg_parser *p = NULL;
+	_cleanup_(parser_freep) struct sg_parser *p = NULL;
 	char *names[SG_MAX_FILES + 1];
 	size_t n = 0;
 	struct dirent *de;

@@ -15,6 +15,8 @@
 
 #include "compile.h"
 #include "util.h"
+#include "lib/array.h"
+#include "lib/u128.h"
 
 #define SG_IMG_T const struct sg_image *
 #define SG_BLK(img, i) ((__u32)(i) < (img)->nr_blocks ? &(img)->blk[(__u32)(i)] : NULL)
@@ -28,21 +30,9 @@
 	} while (0)
 #include "../bpf/decide.h"
 
-typedef unsigned __int128 u128;
-
-#define V4_FIRST	((u128)0xffff << 32)
+#define V4_FIRST	((sg_u128)0xffff << 32)
 #define V4_LAST		(V4_FIRST | 0xffffffffu)
 #define SG_PORT_CLASSES_MAX	65535u
-
-static u128 addr_u128(const struct in6_addr *a)
-{
-	u128 v = 0;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		v = (v << 8) | a->s6_addr[i];
-	return v;
-}
 
 /* ---- interned bitmaps: equal rule sets get one id ----------------------- */
 
@@ -212,21 +202,16 @@ struct compiler {
 	struct dkey_tab keys;
 
 	struct v4_range *v4;
-	__u32 nr_v4, cap_v4;
+	__u32 nr_v4;
+	size_t cap_v4;
 	struct sg_v6_range *v6;
-	__u32 nr_v6, cap_v6;
+	__u32 nr_v6;
+	size_t cap_v6;
 };
-
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static bool asn_referenced(const struct compiler *c, __u32 asn)
 {
-	return asn && bsearch(&asn, c->asn_ref, c->nr_asn_ref, sizeof(__u32), cmp_u32);
+	return asn && bsearch(&asn, c->asn_ref, c->nr_asn_ref, sizeof(__u32), sg_cmp_u32);
 }
 
 static int collect_refs(struct compiler *c)
@@ -259,7 +244,7 @@ static int collect_refs(struct compiler *c)
 			break;
 		}
 	}
-	qsort(c->asn_ref, n, sizeof(__u32), cmp_u32);
+	qsort(c->asn_ref, n, sizeof(__u32), sg_cmp_u32);
 	c->nr_asn_ref = n;
 	return 0;
 }
@@ -353,36 +338,19 @@ static long segment_class(struct compiler *c, const struct sg_range *r, __u32 ps
 	return cls;
 }
 
-/* Room for one more element in a doubling array. */
-static int grow(void *arrp, __u32 *cap, __u32 nr, size_t elem)
-{
-	void **arr = arrp, *n;
-	__u32 ncap;
-
-	if (nr < *cap)
-		return 0;
-	ncap = *cap ? 2 * *cap : 4096;
-	n = realloc(*arr, (size_t)ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
-static int push_range(struct compiler *c, u128 start, __u32 cls)
+static int push_range(struct compiler *c, sg_u128 start, __u32 cls)
 {
 	if (start >= V4_FIRST && start <= V4_LAST) {
 		if (c->nr_v4 && c->v4[c->nr_v4 - 1].dst_class == cls)
 			return 0;
-		if (grow(&c->v4, &c->cap_v4, c->nr_v4, sizeof(*c->v4)))
+		if (sg_grow((void **)&c->v4, &c->cap_v4, c->nr_v4 + 1, sizeof(*c->v4)))
 			return -ENOMEM;
 		c->v4[c->nr_v4++] = (struct v4_range){ (__u32)(start - V4_FIRST), cls };
 		return 0;
 	}
 	if (c->nr_v6 && c->v6[c->nr_v6 - 1].dst_class == cls)
 		return 0;
-	if (grow(&c->v6, &c->cap_v6, c->nr_v6, sizeof(*c->v6)))
+	if (sg_grow((void **)&c->v6, &c->cap_v6, c->nr_v6 + 1, sizeof(*c->v6)))
 		return -ENOMEM;
 	c->v6[c->nr_v6++] = (struct sg_v6_range){
 		.hi = (__u64)(start >> 64), .lo = (__u64)start, .dst_class = cls };
@@ -390,7 +358,7 @@ static int push_range(struct compiler *c, u128 start, __u32 cls)
 }
 
 struct event {
-	u128 at;
+	sg_u128 at;
 	__s32 atom;		/* -1: a split only */
 	__s32 add;
 };
@@ -415,7 +383,7 @@ static long current_pset(struct compiler *c, const __u32 *prefix_atoms, __u32 nr
 
 /* Apply the prefix events at @at; return the id of the new set of prefixes. */
 static long apply_events(struct compiler *c, const struct event *ev, __u32 nev, __u32 *ei,
-			 u128 at, const __u32 *prefix_atoms, __u32 nr_prefix)
+			 sg_u128 at, const __u32 *prefix_atoms, __u32 nr_prefix)
 {
 	for (; *ei < nev && ev[*ei].at == at; (*ei)++)
 		if (ev[*ei].atom >= 0)
@@ -432,7 +400,7 @@ static int sweep(struct compiler *c)
 	_cleanup_free_ struct event *ev = NULL;
 	_cleanup_free_ __u32 *prefix_atoms = NULL;
 	__u32 nr_prefix = 0, nev = 0, ei = 0, i;
-	u128 cur = 0;
+	sg_u128 cur = 0;
 	long pset, cls;
 
 	prefix_atoms = calloc(pol->nr_atoms + 1, sizeof(*prefix_atoms));
@@ -441,15 +409,16 @@ static int sweep(struct compiler *c)
 		return -ENOMEM;
 	for (i = 0; i < pol->nr_atoms; i++) {
 		const struct sg_atom *a = &pol->atoms[i];
-		u128 first, last;
+		sg_u128 first, last;
 
 		if (a->kind != SG_ATOM_PREFIX)
 			continue;
 		prefix_atoms[nr_prefix++] = i;
-		first = addr_u128(&a->prefix.addr);
-		last = first | (a->prefix.len ? ~(~(u128)0 << (128 - a->prefix.len)) : ~(u128)0);
+		first = sg_addr_to_u128(&a->prefix.addr);
+		last = first |
+		       (a->prefix.len ? ~(~(sg_u128)0 << (128 - a->prefix.len)) : ~(sg_u128)0);
 		ev[nev++] = (struct event){ first, i, 1 };
-		if (last != ~(u128)0)
+		if (last != ~(sg_u128)0)
 			ev[nev++] = (struct event){ last + 1, i, 0 };
 	}
 	ev[nev++] = (struct event){ V4_FIRST, -1, 0 };
@@ -471,14 +440,14 @@ static int sweep(struct compiler *c)
 
 	for (;;) {
 		const struct sg_range *r = NULL;
-		u128 next = ~(u128)0, rfirst, rlast;
+		sg_u128 next = ~(sg_u128)0, rfirst, rlast;
 		bool last_segment;
 
-		while (ri < nr_ranges && addr_u128(&ranges[ri].last) < cur)
+		while (ri < nr_ranges && sg_addr_to_u128(&ranges[ri].last) < cur)
 			ri++;
 		if (ri < nr_ranges) {
-			rfirst = addr_u128(&ranges[ri].first);
-			rlast = addr_u128(&ranges[ri].last);
+			rfirst = sg_addr_to_u128(&ranges[ri].first);
+			rlast = sg_addr_to_u128(&ranges[ri].last);
 			if (rfirst <= cur) {
 				r = &ranges[ri];
 				next = rlast;
@@ -495,7 +464,7 @@ static int sweep(struct compiler *c)
 		if (push_range(c, cur, cls))
 			return -ENOMEM;
 
-		last_segment = next == ~(u128)0;
+		last_segment = next == ~(sg_u128)0;
 		if (last_segment)
 			break;
 		cur = next + 1;
@@ -713,9 +682,9 @@ static void copy_row(struct sg_image *img, const struct sg_image_hdr *h, __u32 r
 	memcpy(&img->blk[h->bits + row * h->nr_chunks], bits, h->nr_chunks * SG_BLK_BYTES);
 }
 
-static u128 v6_start(const struct compiler *c, __u32 i)
+static sg_u128 v6_start(const struct compiler *c, __u32 i)
 {
-	return ((u128)c->v6[i].hi << 64) | c->v6[i].lo;
+	return ((sg_u128)c->v6[i].hi << 64) | c->v6[i].lo;
 }
 
 /* The IPv6 index over the top 16 bits (include/sovguard_egress.h). */
@@ -725,7 +694,7 @@ static void fill_v6_index(struct sg_image *img, const struct compiler *c)
 	__u32 p, i = 0, f, g, n = c->nr_v6;
 
 	for (p = 0; p < 65536; p++) {
-		u128 at = (u128)p << 112;
+		sg_u128 at = (sg_u128)p << 112;
 
 		while (i + 1 < n && v6_start(c, i + 1) <= at)
 			i++;
@@ -737,7 +706,7 @@ static void fill_v6_index(struct sg_image *img, const struct compiler *c)
 		f = idx[p].first;
 		g = idx[p + 1].first;
 		if (p == 65535 ? f == n - 1 :
-		    g == f || (g == f + 1 && v6_start(c, g) == (u128)(p + 1) << 112))
+		    g == f || (g == f + 1 && v6_start(c, g) == (sg_u128)(p + 1) << 112))
 			idx[p].direct = c->v6[f].dst_class + 1;
 	}
 }

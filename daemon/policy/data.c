@@ -39,24 +39,6 @@ struct sg_data {
 	size_t nr_labels;
 };
 
-int sg_pol_grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	n = reallocarray(*arr, ncap, elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 const char *sg_source_kind_name(enum sg_source_kind kind)
 {
 	switch (kind) {
@@ -104,7 +86,7 @@ int sg_pol_data_reserve(struct sg_data *d, size_t n)
 {
 	if (n > SG_MAX_DATA_RANGES)
 		n = SG_MAX_DATA_RANGES;
-	return sg_pol_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + n, sizeof(*d->raw));
+	return sg_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + n, sizeof(*d->raw));
 }
 
 int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
@@ -117,7 +99,7 @@ int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *
 		return -EINVAL;
 	if (d->nr_raw >= SG_MAX_DATA_RANGES)
 		return -E2BIG;
-	err = sg_pol_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + 1, sizeof(*d->raw));
+	err = sg_grow((void **)&d->raw, &d->cap_raw, d->nr_raw + 1, sizeof(*d->raw));
 	if (err)
 		return err;
 	r = &d->raw[d->nr_raw];
@@ -151,7 +133,7 @@ int sg_pol_data_add_asn(struct sg_data *d, uint32_t asn)
 	if (asn && d->asn_recent[asn % 1024] == asn)
 		return 0;
 	d->asn_recent[asn % 1024] = asn;
-	err = sg_pol_grow((void **)&d->asns, &d->cap_asns, d->nr_asns + 1, sizeof(*d->asns));
+	err = sg_grow((void **)&d->asns, &d->cap_asns, d->nr_asns + 1, sizeof(*d->asns));
 	if (err)
 		return err;
 	d->asns[d->nr_asns++] = asn;
@@ -174,13 +156,6 @@ int sg_pol_data_intern_label(struct sg_data *d, const char *name, size_t len)
 	if (!d->labels[d->nr_labels])
 		return -ENOMEM;
 	return (int)d->nr_labels++;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static int cmp_raw(const void *a, const void *b)
@@ -252,16 +227,16 @@ static void emit(struct sg_data *d, sg_u128 first, sg_u128 last, const struct sg
 	struct sg_range *prev = d->nr_ranges ? &d->ranges[d->nr_ranges - 1] : NULL;
 	struct sg_range *o;
 
-	if (prev && sg_pol_addr_to_u128(&prev->last) + 1 == first && prev->asn == r->asn &&
+	if (prev && sg_addr_to_u128(&prev->last) + 1 == first && prev->asn == r->asn &&
 	    !memcmp(prev->cc, r->cc, 2) && prev->flags == r->flags &&
 	    prev->source == r->source && prev->label == r->label) {
-		sg_pol_u128_to_addr(last, &prev->last);
+		sg_u128_to_addr(last, &prev->last);
 		return;
 	}
 	o = &d->ranges[d->nr_ranges++];
 	memset(o, 0, sizeof(*o));
-	sg_pol_u128_to_addr(first, &o->first);
-	sg_pol_u128_to_addr(last, &o->last);
+	sg_u128_to_addr(first, &o->first);
+	sg_u128_to_addr(last, &o->last);
 	o->asn = r->asn;
 	memcpy(o->cc, r->cc, 2);
 	o->flags = r->flags;
@@ -324,7 +299,7 @@ int sg_data_finish(struct sg_data *d)
 		return -ENODATA;
 
 	if (d->nr_asns) {
-		qsort(d->asns, d->nr_asns, sizeof(*d->asns), cmp_u32);
+		qsort(d->asns, d->nr_asns, sizeof(*d->asns), sg_cmp_u32);
 		for (i = 0; i < d->nr_asns; i++)
 			if (!j || d->asns[j - 1] != d->asns[i])
 				d->asns[j++] = d->asns[i];
@@ -448,7 +423,7 @@ bool sg_data_has_asn(const struct sg_data *d, uint32_t asn)
 
 int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct sg_lookup *ret)
 {
-	sg_u128 a = sg_pol_addr_to_u128(addr);
+	sg_u128 a = sg_addr_to_u128(addr);
 	size_t lo = 0, hi = d->nr_ranges;
 	const struct sg_range *r = NULL;
 
@@ -458,12 +433,12 @@ int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (sg_pol_addr_to_u128(&d->ranges[mid].first) <= a)
+		if (sg_addr_to_u128(&d->ranges[mid].first) <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo && sg_pol_addr_to_u128(&d->ranges[lo - 1].last) >= a)
+	if (lo && sg_addr_to_u128(&d->ranges[lo - 1].last) >= a)
 		r = &d->ranges[lo - 1];
 
 	memset(ret, 0, sizeof(*ret));
@@ -528,7 +503,7 @@ int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t 
 	}
 	if (v4)
 		plen += 96;
-	v = sg_pol_addr_to_u128(addr);
+	v = sg_addr_to_u128(addr);
 	mask = plen ? ~(sg_u128)0 << (128 - plen) : 0;
 	if (v & ~mask)
 		return -EDOM;	/* host bits set */

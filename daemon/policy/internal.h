@@ -10,28 +10,14 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "../lib/array.h"
 #include "../lib/cleanup.h"
+#include "../lib/u128.h"
 
 #define SG_POL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef unsigned __int128 sg_u128;
-
-static inline sg_u128 sg_pol_addr_to_u128(const struct in6_addr *a)
-{
-	uint64_t hi, lo;
-
-	memcpy(&hi, a->s6_addr, 8);
-	memcpy(&lo, a->s6_addr + 8, 8);
-	return (sg_u128)be64toh(hi) << 64 | be64toh(lo);
-}
-
-static inline void sg_pol_u128_to_addr(sg_u128 v, struct in6_addr *a)
-{
-	uint64_t hi = htobe64((uint64_t)(v >> 64)), lo = htobe64((uint64_t)v);
-
-	memcpy(a->s6_addr, &hi, 8);
-	memcpy(a->s6_addr + 8, &lo, 8);
-}
+/* The name loaders.c still spells; elsewhere sg_addr_to_u128(). */
+#define sg_pol_addr_to_u128 sg_addr_to_u128
 
 #define SG_POL_V4_MAPPED ((sg_u128)0xffff << 32)
 
@@ -46,8 +32,9 @@ char *sg_pol_arena_printf(struct sg_pol_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sg_pol_arena_free(struct sg_pol_arena *a);
 
-/* Growable array of fixed-size elements; *cap doubles. */
-int sg_pol_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* A decimal number <= @max, nothing else (no sign, no space): 0, -EINVAL
+ * for anything but digits, -ERANGE above @max (text.c). */
+int sg_pol_parse_uint(const char *s, unsigned long long max, unsigned long long *ret);
 
 /* Built-in zones (zones.c). */
 struct sg_pol_builtin_zone {

@@ -25,8 +25,8 @@ bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
 	case SG_ATOM_LABEL:
 		return info->label_id && info->label_id == atom->label;
 	case SG_ATOM_PREFIX:
-		a = sg_pol_addr_to_u128(addr);
-		p = sg_pol_addr_to_u128(&atom->prefix.addr);
+		a = sg_addr_to_u128(addr);
+		p = sg_addr_to_u128(&atom->prefix.addr);
 		mask = atom->prefix.len ? ~(sg_u128)0 << (128 - atom->prefix.len) : 0;
 		return (a & mask) == p;
 	}

@@ -188,7 +188,7 @@ static int atom_intern(struct atom_table *t, const struct sg_atom *a, uint32_t *
 	}
 	if (t->n >= SG_MAX_ATOMS)
 		return -E2BIG;
-	err = sg_pol_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	err = sg_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v));
 	if (err)
 		return err;
 	t->v[t->n] = *a;
@@ -199,7 +199,7 @@ static int atom_intern(struct atom_table *t, const struct sg_atom *a, uint32_t *
 
 static int items_add(struct items *it, const struct item *x)
 {
-	int err = sg_pol_grow((void **)&it->v, &it->cap, it->n + 1, sizeof(*it->v));
+	int err = sg_grow((void **)&it->v, &it->cap, it->n + 1, sizeof(*it->v));
 
 	if (err)
 		return err;
@@ -413,23 +413,6 @@ static bool check_name(struct line *l, const struct tok *t, const char *what)
  * Values
  */
 
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || v > max)
-		return -ERANGE;
-	*ret = v;
-	return 0;
-}
-
 static int add_atom_item(struct line *l, struct items *out, const struct sg_atom *a, bool neg,
 			 uint32_t col)
 {
@@ -453,7 +436,7 @@ static void asn_item(struct line *l, struct items *out, const struct tok *t, con
 	struct sg_atom a;
 	unsigned long long v;
 
-	if (parse_uint(num, UINT32_MAX, &v) || !v) {
+	if (sg_pol_parse_uint(num, UINT32_MAX, &v) || !v) {
 		perr(p, &at, "'%s' is not an AS number (1-4294967295)", num);
 		return;
 	}
@@ -725,7 +708,7 @@ static void parse_zone(struct line *l, const struct tok *kw)
 		perr(p, &at, "more than %u zones", SG_MAX_ZONES);
 		goto out;
 	}
-	if (sg_pol_grow((void **)&p->zones, &p->cap_zones, p->nr_zones + 1, sizeof(*p->zones))) {
+	if (sg_grow((void **)&p->zones, &p->cap_zones, p->nr_zones + 1, sizeof(*p->zones))) {
 		perr(p, &at, "out of memory");
 		goto out;
 	}
@@ -837,7 +820,8 @@ static bool parse_ports(struct line *l, struct prule *r)
 		dash = strchr(t->s, '-');
 		if (dash)
 			*dash = 0;
-		if (parse_uint(t->s, 65535, &lo) || (dash && parse_uint(dash + 1, 65535, &hi))) {
+		if (sg_pol_parse_uint(t->s, 65535, &lo) ||
+		    (dash && sg_pol_parse_uint(dash + 1, 65535, &hi))) {
 			if (dash)
 				*dash = '-';
 			perr(p, &at, "'%s' is not a port (1-65535) or range (LO-HI)", t->s);
@@ -924,7 +908,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		     SG_MAX_RULES);
 		return;
 	}
-	if (sg_pol_grow((void **)&p->rules, &p->cap_rules, p->nr_rules + 1, sizeof(*p->rules)))
+	if (sg_grow((void **)&p->rules, &p->cap_rules, p->nr_rules + 1, sizeof(*p->rules)))
 		return;
 	r = &p->rules[p->nr_rules];
 	memset(r, 0, sizeof(*r));
@@ -1002,7 +986,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 				ok = false;
 				break;
 			}
-			if (parse_uint(a->s, UINT32_MAX - 1, &n)) {
+			if (sg_pol_parse_uint(a->s, UINT32_MAX - 1, &n)) {
 				perr(p, &(struct pos){ l->file, l->lineno, a->col },
 				     "'%s' is not a numeric %s (0-4294967294)", a->s,
 				     c == C_UID ? "uid" : "gid");
@@ -1169,20 +1153,13 @@ int sg_parser_add_file(struct sg_parser *p, const char *path)
  * Resolution
  */
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static size_t sort_unique(uint32_t *v, size_t n)
 {
 	size_t j = 0;
 
 	if (!n)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_u32);
+	qsort(v, n, sizeof(*v), sg_cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		if (!j || v[j - 1] != v[i])
 			v[j++] = v[i];
@@ -1200,7 +1177,7 @@ static int u32_add(struct u32vec *x, const uint32_t *v, size_t n)
 
 	if (!n)
 		return 0;
-	err = sg_pol_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
+	err = sg_grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v));
 	if (err)
 		return err;
 	memcpy(x->v + x->n, v, n * sizeof(*v));

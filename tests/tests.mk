@@ -60,7 +60,7 @@ check-vm: tests $(VM_CHECK_DEPS)
 
 
 # The differential test links the compiler and the test BPF wrapper.
-SG_DIFF_OBJS	= $(O)/daemon/compile.o $(O)/daemon/publish.o
+SG_DIFF_OBJS	= $(SG_COMPILE_OBJS) $(O)/daemon/publish.o
 $(O)/tests/host/differential: tests/host/differential.c $(O)/tests/decide_test.skel.h \
 		$(SG_DIFF_OBJS) $(SG_POLICY_LIB) $(KSFT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)

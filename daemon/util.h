@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "lib/array.h"
 #include "lib/cleanup.h"
-
-#define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define SG_PIN_ROOT_DEFAULT	"/sys/fs/bpf/sovguard"
 #define SG_CONFIG_DEFAULT	"/etc/sovguard/sovguard.conf"

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /*
  * sg_grow() - room for @need elements of @elem bytes in *@arr.
  * *@cap doubles (from 64) until it holds @need; *@arr is kept on failure.

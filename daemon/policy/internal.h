@@ -14,8 +14,6 @@
 #include "../lib/cleanup.h"
 #include "../lib/u128.h"
 
-#define SG_POL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The name loaders.c still spells; elsewhere sg_addr_to_u128(). */
 #define sg_pol_addr_to_u128 sg_addr_to_u128
 

@@ -107,7 +107,7 @@ static const char *const keywords[] = {
 
 static bool is_keyword(const char *s)
 {
-	for (size_t i = 0; i < SG_POL_ARRAY_SIZE(keywords); i++)
+	for (size_t i = 0; i < SG_ARRAY_SIZE(keywords); i++)
 		if (!strcmp(s, keywords[i]))
 			return true;
 	return false;
@@ -203,7 +203,7 @@ bool sg_pol_unit_ok(struct line *l, const struct tok *t)
 			return false;
 		}
 	}
-	for (size_t i = 0; dot && dot != t->s && i < SG_POL_ARRAY_SIZE(suffixes); i++)
+	for (size_t i = 0; dot && dot != t->s && i < SG_ARRAY_SIZE(suffixes); i++)
 		suffix |= !strcmp(dot, suffixes[i]);
 	if (!suffix) {
 		perr(l->p, &at, "unit '%s' must end in .service, .scope or .slice", t->s);

@@ -141,10 +141,10 @@ static bool parse_item(struct line *l, struct items *out, bool neg)
 		} else if (is_kw(t, "flag")) {
 			size_t i;
 
-			for (i = 0; i < SG_POL_ARRAY_SIZE(flag_names); i++)
+			for (i = 0; i < SG_ARRAY_SIZE(flag_names); i++)
 				if (!strcmp(v->s, flag_names[i].name))
 					break;
-			if (i == SG_POL_ARRAY_SIZE(flag_names)) {
+			if (i == SG_ARRAY_SIZE(flag_names)) {
 				perr(p, &(struct pos){ l->file, l->lineno, v->col },
 				     "unknown flag '%s' (anonymous-proxy, satellite, anycast, drop)",
 				     v->s);

@@ -87,4 +87,4 @@ const struct sg_pol_builtin_zone sg_pol_builtin_zones[] = {
 	{ "fourteen-eyes", "au ca gb nz us dk fr nl no be de es it se", "2025-01-01" },
 };
 
-const size_t sg_pol_nr_builtin_zones = SG_POL_ARRAY_SIZE(sg_pol_builtin_zones);
+const size_t sg_pol_nr_builtin_zones = SG_ARRAY_SIZE(sg_pol_builtin_zones);

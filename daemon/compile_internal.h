@@ -3,8 +3,9 @@
  * Private to the policy compiler. sg_compile() (compile.c) runs its steps in
  * this order, each in its own file:
  *   compile_dst.c   interned rule bitmaps; the destination sweep
- *   compile_subj.c  port classes; subject atoms and their hash table
- *   image.c         the image: layout, emit, header, decide
+ *   compile_subj.c  port classes; subjects resolved to atoms
+ *   image.c         the image: layout (with the subject hash table), emit,
+ *                   header, decide
  * Everything here includes only compile.h and daemon/lib/.
  */
 #ifndef SG_COMPILE_INTERNAL_H

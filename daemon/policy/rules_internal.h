@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to the rule language (docs/rules.md), four files that include this
- * header and internal.h, never each other:
+ * Private to the rule language (docs/rules.md): four files that include this
+ * header (and through it internal.h), never each other:
  *   rules.c    the parser object, diagnostics, reading files and directories
  *   lex.c      a line into tokens; the checks on names, paths and units
  *   parse.c    tokens into zones, defaults and rules (destination items)

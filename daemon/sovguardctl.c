@@ -474,6 +474,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	struct sg_config_file cfg;
+	struct sg_load_opts opts;
 	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
 	int err;
 
@@ -490,7 +491,8 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "%s: not found; checking the built-in defaults\n", path);
 	else if (err)
 		return err;
-	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, stderr);
+	sg_config_data_opts(&cfg, &opts);
+	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, &opts, stderr);
 	if (!err)
 		printf("%s: OK\n", path);
 	return err;

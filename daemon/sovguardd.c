@@ -278,7 +278,9 @@ static void reload(struct sg_daemon *d)
 	if (load_config(d, &n) == 0) {
 		bool new_data = n.n_data != d->cfg.n_data ||
 				memcmp(n.data, d->cfg.data, sizeof(n.data)) ||
-				n.data_max_days != d->cfg.data_max_days;
+				n.data_max_days != d->cfg.data_max_days ||
+				strcmp(n.data_key, d->cfg.data_key) ||
+				n.data_unsigned != d->cfg.data_unsigned;
 
 		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
 			sg_warn("pin_root and cgroup changes take effect on restart");

@@ -114,6 +114,23 @@ static int log_has(struct sg_testenv *env, const char *s)
 	return strstr(buf, s) != NULL;
 }
 
+/* Run sovguardctl against the test daemon; its output in @out. */
+static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
+{
+	char cmd[9000];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
+		 env->pin_root, env->dir, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}
+
 FIXTURE(signature)
 {
 	struct sg_testenv env;
@@ -169,6 +186,26 @@ TEST_F(signature, reload_refused_keeps_running_policy)
 	EXPECT_TRUE(log_has(&self->env, "keeping the running policy"));
 	EXPECT_EQ(gen, sg_testenv_generation(&self->env));
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, GOOGLE4, 443));
+}
+
+TEST_F(signature, status_shows_signature_state)
+{
+	char out[16384], want[1024];
+
+	ASSERT_EQ(0, use_db(&self->env, self->conf, sizeof(self->conf), self->good));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "data:      %s/test.cidr (cidr, unsigned (allowed by config))\n"
+		 "           %s (libloc, verified)\n", self->env.dir, self->good);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"kind\":\"libloc\",\n        \"signature\":\"verified\""))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"data_unsigned\":\"unsignable\""));
+
+	ASSERT_EQ(0, ctl(&self->env, "check -j " GOOGLE4, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"signature\":\"verified\"")) TH_LOG("%s", out);
 }
 
 TEST_HARNESS_MAIN

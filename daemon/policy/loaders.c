@@ -17,6 +17,7 @@
 #include <libloc/network.h>
 #include <libloc/as.h>
 #include <maxminddb.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -249,6 +250,7 @@ static int libloc_verify(const char *name, const char *buf, size_t len,
 	why = kf ? "not a PEM public key" : strerror(errno);
 	if (kf)
 		pkey = PEM_read_PUBKEY(kf, NULL, NULL, NULL);
+	ERR_clear_error();
 	if (!pkey) {
 		if (policy == SG_UNSIGNED_ALLOW) {
 			if (diag)
@@ -263,6 +265,7 @@ static int libloc_verify(const char *name, const char *buf, size_t len,
 		return -ENOKEY;
 	}
 	r = libloc_sig_check(pkey, buf, len);
+	ERR_clear_error();	/* what failed is said here; the queue is per thread */
 	if (r == -ENOKEY && diag)
 		fprintf(diag, "%s: cannot verify the signature: key %s cannot verify signatures\n",
 			name, key);
@@ -298,7 +301,7 @@ int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, siz
 				name);
 		return err;
 	}
-	/* Verified before libloc reads a byte of it. */
+	/* The signature is checked before libloc reads the file. */
 	err = libloc_verify(name, buf, len, opts, sig, diag);
 	if (err)
 		return err;

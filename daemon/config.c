@@ -71,6 +71,8 @@ void sg_config_init(struct sg_config_file *cfg)
 	strcpy(cfg->pin_root, SG_PIN_ROOT_DEFAULT);
 	strcpy(cfg->run_dir, SG_RUN_DIR_DEFAULT);
 	strcpy(cfg->rules_dir, SG_RULES_DIR_DEFAULT);
+	strcpy(cfg->data_key, SG_LIBLOC_KEY_PATH);
+	cfg->data_unsigned = SG_UNSIGNED_REFUSE;
 	cfg->data_warn_days = 60;
 	cfg->lease_timeout_ms = 10000;
 	cfg->scan_interval = 300;
@@ -79,6 +81,17 @@ void sg_config_init(struct sg_config_file *cfg)
 void sg_config_free(struct sg_config_file *cfg)
 {
 	cfg->n_data = 0;
+}
+
+void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret)
+{
+	*ret = (struct sg_load_opts){
+		.kind = SG_SRC_AUTO,
+		.warn_age = (time_t)cfg->data_warn_days * 86400,
+		.max_age = (time_t)cfg->data_max_days * 86400,
+		.key = cfg->data_key,
+		.unsigned_data = cfg->data_unsigned,
+	};
 }
 
 static char *strip(char *s)
@@ -207,6 +220,10 @@ int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
 			err = val[0] == '/' ? set_path(n.rules_dir, val) : -EINVAL;
 		else if (!strcmp(key, "data"))
 			err = add_data(&n, val);
+		else if (!strcmp(key, "data_key"))
+			err = val[0] == '/' ? set_path(n.data_key, val) : -EINVAL;
+		else if (!strcmp(key, "data_unsigned"))
+			err = sg_unsigned_policy_parse(val, &n.data_unsigned);
 		else if (!strcmp(key, "data_warn_age"))
 			err = set_days(&n.data_warn_days, val);
 		else if (!strcmp(key, "data_max_age"))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "policy.h"
 #include "sovguard_egress.h"
 #include "util.h"
 
@@ -28,6 +29,15 @@
  *	data = PATH            jurisdiction data file (libloc, MMDB, Tor geoip,
  *	                       CIDR list; repeatable, first listed wins where
  *	                       they overlap); default: the libloc database
+ *	data_key = PATH        PEM public key that libloc databases must verify
+ *	                       with (default SG_LIBLOC_KEY_PATH, from Debian's
+ *	                       `location` package)
+ *	data_unsigned = refuse | unsignable | allow
+ *	                       what loads without a verified signature: nothing
+ *	                       (default); also MMDB, Tor geoip and CIDR lists,
+ *	                       which cannot be signed; also an unsigned libloc
+ *	                       database or one whose key is unusable. A bad
+ *	                       signature is always refused (docs/configuration.md)
  *	data_warn_age = DAYS   warn when the data is older (default 60)
  *	data_max_age = DAYS    refuse older data (default 0: any age)
  *	lease_timeout_ms = N   the module's lease (default 10000); renewed every
@@ -44,6 +54,8 @@ struct sg_config_file {
 	char rules_dir[SG_PATH_MAX];
 	char data[SG_DATA_SOURCES_MAX][SG_PATH_MAX];
 	unsigned int n_data;
+	char data_key[SG_PATH_MAX];
+	enum sg_unsigned_policy data_unsigned;
 	unsigned int data_warn_days;
 	unsigned int data_max_days;
 	unsigned int lease_timeout_ms;
@@ -55,6 +67,8 @@ struct sg_config_file {
 void sg_config_init(struct sg_config_file *cfg);
 int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag);
 void sg_config_free(struct sg_config_file *cfg);
+/* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
+void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret);
 int sg_mode_parse(const char *s, __u32 *ret);
 const char *sg_mode_name(__u32 mode);
 const char *sg_verdict_str(__u32 verdict);

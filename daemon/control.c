@@ -205,10 +205,37 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 		json_object_object_add(so, "kind",
 				       json_object_new_string(sg_source_kind_name(src->kind)));
 		json_object_object_add(so, "path", json_object_new_string(src->path));
+		json_object_object_add(so, "signature",
+				       json_object_new_string(sg_sig_state_name(src->sig)));
 		json_object_object_add(o, "source", so);
 	} else {
 		json_object_object_add(o, "source", NULL);
 	}
+	return o;
+}
+
+/* The loaded jurisdiction data: each source, its kind and signature state. */
+static struct json_object *cmd_data(struct sg_daemon *d)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+	for (size_t i = 0; i < sg_data_nr_sources(d->data); i++) {
+		const struct sg_source_info *src = sg_data_source(d->data, i);
+		struct json_object *so = json_object_new_object();
+
+		json_object_object_add(so, "path", json_object_new_string(src->path));
+		json_object_object_add(so, "kind",
+				       json_object_new_string(sg_source_kind_name(src->kind)));
+		json_object_object_add(so, "signature",
+				       json_object_new_string(sg_sig_state_name(src->sig)));
+		json_object_object_add(so, "created", json_object_new_int64(src->created));
+		json_object_object_add(so, "networks", json_object_new_int64(src->nr_networks));
+		json_object_array_add(arr, so);
+	}
+	json_object_object_add(o, "sources", arr);
+	json_object_object_add(o, "data_unsigned", json_object_new_string(
+				       sg_unsigned_policy_name(d->cfg.data_unsigned)));
+	json_object_object_add(o, "data_key", json_object_new_string(d->cfg.data_key));
 	return o;
 }
 
@@ -313,6 +340,8 @@ void sg_control_handle(struct sg_daemon *d)
 		rep = cmd_check(d, req);
 	else if (!strcmp(cmd, "rules"))
 		rep = cmd_rules(d);
+	else if (!strcmp(cmd, "data"))
+		rep = cmd_data(d);
 	else
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_object_put(req);

@@ -199,6 +199,16 @@ static void print_status(struct json_object *st)
 		printf("running (pid %d)\n", json_object_get_int(json_object_object_get(d, "pid")));
 	else
 		printf("not running\n");
+	v = json_object_object_get(st, "data");
+	v = v ? json_object_object_get(v, "sources") : NULL;
+	for (i = 0; v && i < json_object_array_length(v); i++) {
+		struct json_object *s = json_object_array_get_idx(v, i);
+
+		printf("%s %s (%s, %s)\n", i ? "          " : "data:     ",
+		       json_object_get_string(json_object_object_get(s, "path")),
+		       json_object_get_string(json_object_object_get(s, "kind")),
+		       json_object_get_string(json_object_object_get(s, "signature")));
+	}
 
 	b = json_object_object_get(st, "bpf");
 	progs = json_object_object_get(b, "programs");
@@ -261,21 +271,32 @@ static bool want_json(const struct sg_ctl *ctl, int argc, char **argv)
 	return ctl->json;
 }
 
+static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req);
+
 static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *st, *mod = NULL;
+	struct json_object *st, *mod = NULL, *dmn, *req;
 	int err;
 
 	if (want_help(argc, argv)) {
 		printf("Usage: sovguardctl status [-j]\n"
-		       "Show the daemon, the attached programs, mode, counters and the\n"
+		       "Show the daemon, its jurisdiction data (kind and signature),\n"
+		       "the attached programs, mode, counters and the\n"
 		       "kernel module's state. Readable without privileges where the\n"
 		       "module is concerned; the BPF part needs root.\n");
 		return 0;
 	}
 	st = json_object_new_object();
 	json_put(st, "version", json_object_new_string(SG_VERSION));
-	json_put(st, "daemon", daemon_status(ctl->run_dir));
+	dmn = daemon_status(ctl->run_dir);
+	json_put(st, "daemon", dmn);
+	/* The jurisdiction data the daemon loaded, and whether it was verified. */
+	if (json_object_get_boolean(json_object_object_get(dmn, "running"))) {
+		req = json_object_new_object();
+		json_put(req, "cmd", json_object_new_string("data"));
+		json_put(st, "data", control_call(ctl, req));
+		json_object_put(req);
+	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
 	err = sg_kmod_status_json(&mod);
 	if (err && err != -ENOENT)
@@ -474,6 +495,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	struct sg_config_file cfg;
+	struct sg_load_opts opts;
 	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
 	int err;
 
@@ -490,7 +512,8 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "%s: not found; checking the built-in defaults\n", path);
 	else if (err)
 		return err;
-	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, stderr);
+	sg_config_data_opts(&cfg, &opts);
+	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, &opts, stderr);
 	if (!err)
 		printf("%s: OK\n", path);
 	return err;

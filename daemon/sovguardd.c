@@ -47,15 +47,12 @@ static void log_diag(int level, char *buf)
 
 static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_data **ret)
 {
-	struct sg_load_opts opts = {
-		.kind = SG_SRC_AUTO,
-		.warn_age = (time_t)cfg->data_warn_days * 86400,
-		.max_age = (time_t)cfg->data_max_days * 86400,
-	};
+	struct sg_load_opts opts;
 	struct sg_data *data;
 	unsigned int i;
 	int err;
 
+	sg_config_data_opts(cfg, &opts);
 	err = sg_data_new(&data);
 	if (err)
 		return err;
@@ -281,7 +278,9 @@ static void reload(struct sg_daemon *d)
 	if (load_config(d, &n) == 0) {
 		bool new_data = n.n_data != d->cfg.n_data ||
 				memcmp(n.data, d->cfg.data, sizeof(n.data)) ||
-				n.data_max_days != d->cfg.data_max_days;
+				n.data_max_days != d->cfg.data_max_days ||
+				strcmp(n.data_key, d->cfg.data_key) ||
+				n.data_unsigned != d->cfg.data_unsigned;
 
 		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
 			sg_warn("pin_root and cgroup changes take effect on restart");
@@ -517,9 +516,12 @@ int main(int argc, char **argv)
 	sg_config_init(&d.cfg);
 	err = load_config(&d, &d.cfg);
 	if (check) {
+		struct sg_load_opts lo;
+
+		sg_config_data_opts(&d.cfg, &lo);
 		if (!err)
 			err = sg_policy_check_dir(d.cfg.rules_dir, d.cfg.n_data ? d.cfg.data[0] : NULL,
-						  stderr);
+						  &lo, stderr);
 		if (!err)
 			printf("%s: OK (mode %s, rules in %s)\n", d.config_path,
 			       sg_mode_name(d.cfg.mode), d.cfg.rules_dir);

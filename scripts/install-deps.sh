@@ -37,6 +37,7 @@ PKGS=(
 	libnl-3-dev libnl-genl-3-dev libnl-utils
 	libsystemd-dev libjson-c-dev
 	libloc-dev libloc-database libmaxminddb-dev
+	location openssl libssl-dev
 	libclang-rt-14-dev
 	iproute2 kmod util-linux procps jq
 	cppcheck sparse nftables

@@ -88,3 +88,11 @@ $(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h 
 .PHONY: bench
 bench: all $(O)/tests/bench/sg-bench
 	$(Q)$(O)/tests/bench/sg-bench $(BENCH_ARGS)
+
+# The signature test writes signed libloc databases with the unit fixtures.
+$(O)/tests/host/signature: tests/host/signature.c $(SG_TEST_DEPS) $(KSFT_HDRS) \
+		$(wildcard tests/unit/*.h) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -o $@ $< \
+		$(SG_TEST_OBJS) $(SG_TEST_LIBS) -lloc

@@ -14,7 +14,8 @@ static void data_freep(struct sg_data **d)
 	sg_data_free(*d);
 }
 
-int sg_policy_check_dir(const char *rules_dir, const char *data_path, FILE *diag)
+int sg_policy_check_dir(const char *rules_dir, const char *data_path,
+			const struct sg_load_opts *opts, FILE *diag)
 {
 	_cleanup_(data_freep) struct sg_data *data = NULL;
 	struct sg_policy *pol = NULL;
@@ -24,7 +25,7 @@ int sg_policy_check_dir(const char *rules_dir, const char *data_path, FILE *diag
 	if (err)
 		return err;
 	/* A rule set is never judged against missing data: that fails too. */
-	err = sg_data_load_default(data, data_path, NULL, diag);
+	err = sg_data_load_default(data, data_path, opts, diag);
 	if (!err)
 		err = sg_data_finish(data);
 	if (err) {

@@ -56,6 +56,43 @@ const char *sg_source_kind_name(enum sg_source_kind kind)
 	return "?";
 }
 
+const char *sg_sig_state_name(enum sg_sig_state sig)
+{
+	switch (sig) {
+	case SG_SIG_NONE:
+		break;
+	case SG_SIG_VERIFIED:
+		return "verified";
+	case SG_SIG_UNSIGNED:
+		return "unsigned (allowed by config)";
+	case SG_SIG_UNVERIFIED:
+		return "not verified, key unusable (allowed by config)";
+	}
+	return "none";
+}
+
+static const char *const unsigned_names[] = {
+	[SG_UNSIGNED_REFUSE] = "refuse",
+	[SG_UNSIGNED_UNSIGNABLE] = "unsignable",
+	[SG_UNSIGNED_ALLOW] = "allow",
+};
+
+int sg_unsigned_policy_parse(const char *s, enum sg_unsigned_policy *ret)
+{
+	for (size_t i = 0; i < sizeof(unsigned_names) / sizeof(unsigned_names[0]); i++) {
+		if (!strcmp(s, unsigned_names[i])) {
+			*ret = (enum sg_unsigned_policy)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sg_unsigned_policy_name(enum sg_unsigned_policy p)
+{
+	return (unsigned int)p <= SG_UNSIGNED_ALLOW ? unsigned_names[p] : "?";
+}
+
 int sg_data_new(struct sg_data **ret)
 {
 	struct sg_data *d = calloc(1, sizeof(*d));
@@ -604,6 +641,17 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 			fprintf(diag, "%s: cannot add data source: %s\n", name, strerror(-err));
 		return err;
 	}
+	if (kind != SG_SRC_LIBLOC) {
+		/* Nothing to verify: these formats carry no signature. */
+		if ((opts ? opts->unsigned_data : SG_UNSIGNED_REFUSE) == SG_UNSIGNED_REFUSE) {
+			if (diag)
+				fprintf(diag, "%s: %s data cannot carry a signature; refused "
+					"(data_unsigned = unsignable accepts it)\n", name,
+					sg_source_kind_name(kind));
+			return -EBADMSG;
+		}
+		d->sources[d->nr_sources - 1].sig = SG_SIG_UNSIGNED;
+	}
 	switch (kind) {
 	case SG_SRC_LIBLOC: {
 		_cleanup_fclose_ FILE *f = NULL;
@@ -617,7 +665,8 @@ static int load_mem(struct sg_data *d, const char *name, const char *buf, size_t
 			close(dfd);
 			return err;
 		}
-		err = sg_pol_load_libloc(d, name, buf, len, f, &created, diag);
+		err = sg_pol_load_libloc(d, name, buf, len, f, opts, &created,
+					 &d->sources[d->nr_sources - 1].sig, diag);
 		break;
 	}
 	case SG_SRC_MMDB:

@@ -63,7 +63,8 @@ int sg_pol_data_intern_label(struct sg_data *d, const char *name, size_t len);
 void sg_pol_data_set_has_asn_info(struct sg_data *d);
 
 int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *f,
-		    time_t *created, FILE *diag);
+		       const struct sg_load_opts *opts, time_t *created, enum sg_sig_state *sig,
+		       FILE *diag);
 int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time_t *created,
 		  FILE *diag);
 int sg_pol_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);

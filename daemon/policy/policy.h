@@ -80,6 +80,31 @@ const char *sg_source_kind_name(enum sg_source_kind kind);
 /* Where the built-in defaults look for the libloc database, in order. */
 #define SG_LIBLOC_PATH_UPDATED	"/var/lib/location/database.db"
 #define SG_LIBLOC_PATH_PACKAGED	"/usr/share/libloc-location/location.db"
+/* IPFire's public signing key, where Debian's `location` package installs it. */
+#define SG_LIBLOC_KEY_PATH	"/var/lib/location/signing-key.pem"
+
+/*
+ * What may be loaded without a verified signature. Only libloc databases
+ * carry one; MMDB, Tor geoip and CIDR lists cannot. A libloc signature that
+ * fails to verify is refused whatever this says.
+ */
+enum sg_unsigned_policy {
+	SG_UNSIGNED_REFUSE = 0,	/* every source verified against the key */
+	SG_UNSIGNED_UNSIGNABLE,	/* also formats that have no signature */
+	SG_UNSIGNED_ALLOW,	/* also unsigned libloc, or one whose key is unusable */
+};
+
+/* How a loaded source's provenance was established. */
+enum sg_sig_state {
+	SG_SIG_NONE = 0,	/* not loaded */
+	SG_SIG_VERIFIED,	/* libloc signature verified against the key */
+	SG_SIG_UNSIGNED,	/* no signature (format or file), allowed by config */
+	SG_SIG_UNVERIFIED,	/* signed, but the key was unusable; allowed by config */
+};
+
+const char *sg_sig_state_name(enum sg_sig_state sig);
+int sg_unsigned_policy_parse(const char *s, enum sg_unsigned_policy *ret);
+const char *sg_unsigned_policy_name(enum sg_unsigned_policy p);
 
 /* One row of the table. cc is "" (all zero) when the source has no country. */
 struct sg_range {
@@ -98,6 +123,7 @@ struct sg_source_info {
 	const char *path;
 	time_t created;		/* as the data says, else the file's mtime */
 	size_t nr_networks;	/* networks read before overlap resolution */
+	enum sg_sig_state sig;
 };
 
 struct sg_load_opts {
@@ -105,6 +131,8 @@ struct sg_load_opts {
 	time_t now;		/* 0: time(NULL) */
 	time_t warn_age;	/* seconds; 0: no warning */
 	time_t max_age;		/* seconds; 0: any age; older is -ESTALE */
+	const char *key;	/* PEM public key for libloc; NULL: SG_LIBLOC_KEY_PATH */
+	enum sg_unsigned_policy unsigned_data;
 };
 
 struct sg_lookup {
@@ -120,7 +148,12 @@ struct sg_data;
 
 int sg_data_new(struct sg_data **ret);
 void sg_data_free(struct sg_data *d);
-/* Read one source; diagnostics (with the path) to diag. */
+/*
+ * Read one source; diagnostics (with the path) to diag. NULL opts are the
+ * zero opts: detect the kind, refuse what does not verify against
+ * SG_LIBLOC_KEY_PATH (-EBADMSG: unsigned or bad signature, -ENOKEY: the key
+ * is unusable).
+ */
 int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts *opts,
 		 FILE *diag);
 /* Same from memory (fuzzers, tests); name is used in diagnostics. */
@@ -300,6 +333,7 @@ bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
  * print every diagnostic to diag. Never touches the kernel.
  * Return: 0, or -EINVAL if anything is wrong.
  */
-int sg_policy_check_dir(const char *rules_dir, const char *data_path, FILE *diag);
+int sg_policy_check_dir(const char *rules_dir, const char *data_path,
+			const struct sg_load_opts *opts, FILE *diag);
 
 #endif

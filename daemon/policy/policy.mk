@@ -11,7 +11,7 @@
 
 SG_POLICY_DIR		:= $(SRC)/daemon/policy
 SG_POLICY_LIB		:= $(O)/libsgpolicy.a
-SG_POLICY_LIBS		:= -lloc -lmaxminddb
+SG_POLICY_LIBS		:= -lloc -lmaxminddb -lcrypto
 SG_POLICY_CFLAGS	:= -I$(SG_POLICY_DIR)
 
 SG_POLICY_SRCS		:= $(wildcard daemon/policy/*.c)

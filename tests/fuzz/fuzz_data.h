@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	static FILE *null;
-	struct sg_load_opts o = { .kind = FUZZ_KIND, .warn_age = 30 * 86400 };
+	struct sg_load_opts o = { .kind = FUZZ_KIND, .warn_age = 30 * 86400,
+				  .unsigned_data = SG_UNSIGNED_ALLOW };
 	static const char *const probe[] = { "10.1.2.3", "::1", "2001:db8::1", "0.0.0.0",
 					     "255.255.255.255" };
 	const struct sg_range *r;

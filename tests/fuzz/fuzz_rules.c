@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 	if (!data) {
 		null = fopen("/dev/null", "w");
 		if (sg_data_new(&data) ||
-		    sg_data_load_buffer(data, "fuzz.cidr", fuzz_cidr, strlen(fuzz_cidr), NULL,
+		    sg_data_load_buffer(data, "fuzz.cidr", fuzz_cidr, strlen(fuzz_cidr),
+					&(struct sg_load_opts){ .unsigned_data = SG_UNSIGNED_ALLOW },
 					stderr) ||
 		    sg_data_finish(data))
 			abort();

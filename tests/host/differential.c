@@ -105,7 +105,7 @@ static void rand_v6_prefix(struct env *e, char *buf, size_t len, struct in6_addr
 
 static int make_data(struct env *e, FILE *diag)
 {
-	struct sg_load_opts opts = { .kind = SG_SRC_CIDR };
+	struct sg_load_opts opts = { .kind = SG_SRC_CIDR, .unsigned_data = SG_UNSIGNED_UNSIGNABLE };
 	char path[128], p[96];
 	unsigned int i;
 	FILE *f;
@@ -583,7 +583,7 @@ TEST_F(diff, dense_networks_agree)
 	struct sg_live live = { .fd = -1 };
 	struct sg_policy *pol = NULL;
 	struct sg_image *img = NULL;
-	struct sg_load_opts opts = { .kind = SG_SRC_CIDR };
+	struct sg_load_opts opts = { .kind = SG_SRC_CIDR, .unsigned_data = SG_UNSIGNED_UNSIGNABLE };
 	const char *rules = "deny to de\naudit to fr\nallow to nl port 443\ndeny to nl\n"
 			    "default allow\n";
 	unsigned long checked = 0, in_kernel = 0, bad = 0;

@@ -11,6 +11,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#define LIBLOC_PRIVATE	/* the header's layout, to find the network data */
+#include <libloc/format.h>
+#undef LIBLOC_PRIVATE
+#include <libloc/database.h>
+
 #include "kselftest_harness.h"
 #include "policy_fixtures.h"
 
@@ -100,7 +105,7 @@ TEST_F(data, libloc)
 	ASSERT_NE(NULL, f);
 	ASSERT_EQ(0, fx_write_libloc(f, nested, 6, asns, 6));
 	fclose(f);
-	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df));
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_TRUE(table_ok(self->d));
 
@@ -154,7 +159,7 @@ TEST_F(data, libloc_truncated)
 	fclose(f);
 	ASSERT_EQ(0, stat(self->path, &st));
 	ASSERT_EQ(0, truncate(self->path, st.st_size / 2));
-	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, NULL, self->df));
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "not a readable libloc database (truncated or corrupt)"))
 		TH_LOG("%s", self->diag);
@@ -172,12 +177,12 @@ TEST_F(data, libloc_corrupt_header)
 	ASSERT_NE(NULL, f);
 	ASSERT_EQ(0, fx_write_libloc(f, nested, 6, NULL, 0));
 	fclose(f);
-	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df));
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
 	fd = open(self->path, O_WRONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4, pwrite(fd, &huge, 4, 64));
 	close(fd);
-	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, NULL, self->df));
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "not a readable libloc database (truncated or corrupt)"))
 		TH_LOG("%s", self->diag);
@@ -196,7 +201,7 @@ TEST_F(data, mmdb)
 	ASSERT_EQ(0, fx_build_mmdb(&b, nets, 3, 1700000000));
 	write_file(self->path, b.p, b.n);
 	free(b.p);
-	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df)) {
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df)) {
 		fflush(self->df);
 		TH_LOG("%s", self->diag);
 	}
@@ -234,7 +239,7 @@ TEST_F(data, mmdb_ipv6_tree)
 	ASSERT_EQ(0, fx_build_mmdb_v(&b, nets, 2, 1700000000, 6));
 	write_file(self->path, b.p, b.n);
 	free(b.p);
-	ASSERT_EQ(0, sg_data_load(self->d, self->path, NULL, self->df)) {
+	ASSERT_EQ(0, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df)) {
 		fflush(self->df);
 		TH_LOG("%s", self->diag);
 	}
@@ -260,7 +265,9 @@ TEST_F(data, mmdb_truncated)
 	write_file(self->path, b.p, 10);
 	free(b.p);
 	EXPECT_NE(0, sg_data_load(self->d, self->path,
-				  &(struct sg_load_opts){ .kind = SG_SRC_MMDB }, self->df));
+				  &(struct sg_load_opts){ .kind = SG_SRC_MMDB,
+							  .unsigned_data = SG_UNSIGNED_ALLOW },
+				  self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "not a readable MMDB file")) TH_LOG("%s", self->diag);
 }
@@ -275,8 +282,8 @@ TEST_F(data, tor_geoip)
 				 "2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n";
 	struct sg_lookup l;
 
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip", v4, strlen(v4), NULL, self->df));
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip6", v6, strlen(v6), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip", v4, strlen(v4), &fx_unsigned_ok, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "geoip6", v6, strlen(v6), &fx_unsigned_ok, self->df));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_EQ(SG_SRC_TOR_GEOIP, sg_data_source(self->d, 0)->kind);
 	EXPECT_EQ(SG_SRC_TOR_GEOIP, sg_data_source(self->d, 1)->kind);
@@ -300,7 +307,8 @@ TEST_F(data, tor_errors)
 				  "::1,zz,DE\n";
 
 	EXPECT_EQ(-EINVAL, sg_data_load_buffer(self->d, "geoip", bad, strlen(bad),
-					       &(struct sg_load_opts){ .kind = SG_SRC_TOR_GEOIP },
+					       &(struct sg_load_opts){ .kind = SG_SRC_TOR_GEOIP,
+								  .unsigned_data = SG_UNSIGNED_ALLOW },
 					       self->df));
 	fflush(self->df);
 	EXPECT_STREQ("geoip:2: range ends before it starts\n"
@@ -320,7 +328,7 @@ TEST_F(data, cidr_list)
 				   "192.0.2.1 US\n";
 	struct sg_lookup l;
 
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "list", list, strlen(list), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "list", list, strlen(list), &fx_unsigned_ok, self->df));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_EQ(SG_SRC_CIDR, sg_data_source(self->d, 0)->kind);
 	EXPECT_TRUE(sg_data_has_asn_info(self->d));
@@ -348,7 +356,7 @@ TEST_F(data, cidr_errors)
 				  "banana DE\n"
 				  "10.0.0.0/8 Bad!\n";
 
-	EXPECT_EQ(-EINVAL, sg_data_load_buffer(self->d, "list", bad, strlen(bad), NULL, self->df));
+	EXPECT_EQ(-EINVAL, sg_data_load_buffer(self->d, "list", bad, strlen(bad), &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_STREQ("list:1: '10.0.0.1/8' is not a network prefix (host bits set)\n"
 		     "list:2: unknown country code 'XX'\n"
@@ -367,9 +375,9 @@ TEST_F(data, overlap_resolution)
 	/* Tor ranges need not be prefixes: 10.0.255.0 - 10.1.0.255 */
 	static const char c[] = "167837440,167837951,BE\n";
 
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "a", a, strlen(a), NULL, self->df));
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "b", b, strlen(b), NULL, self->df));
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "c", c, strlen(c), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "a", a, strlen(a), &fx_unsigned_ok, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "b", b, strlen(b), &fx_unsigned_ok, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "c", c, strlen(c), &fx_unsigned_ok, self->df));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_TRUE(table_ok(self->d));
 	/* Equal size: the source read last wins. */
@@ -443,11 +451,11 @@ static void random_sweep(struct __test_metadata *_metadata, struct sg_data *d, F
 			       base[i] & 255, 32 - __builtin_ctz(mask[i] ? mask[i] : 1), cc[country[i]]);
 	}
 	n = N;
-	ASSERT_EQ(0, sg_data_load_buffer(d, "random", list, at, NULL, df));
+	ASSERT_EQ(0, sg_data_load_buffer(d, "random", list, at, &fx_unsigned_ok, df));
 	if (with_range) {	/* 10.20.0.128 - 10.40.0.127, no prefix */
 		static const char tor[] = "169082496,170393727,SE\n";
 
-		ASSERT_EQ(0, sg_data_load_buffer(d, "range", tor, strlen(tor), NULL, df));
+		ASSERT_EQ(0, sg_data_load_buffer(d, "range", tor, strlen(tor), &fx_unsigned_ok, df));
 		base[n] = 169082496;
 		mask[n] = 170393727;	/* the last address, for a range */
 		country[n++] = 6;
@@ -495,7 +503,7 @@ TEST_F(data, full_address_space)
 {
 	static const char list[] = "::/0 DE\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 FR\n";
 
-	ASSERT_EQ(0, sg_data_load_buffer(self->d, "all", list, strlen(list), NULL, self->df));
+	ASSERT_EQ(0, sg_data_load_buffer(self->d, "all", list, strlen(list), &fx_unsigned_ok, self->df));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_EQ(2, sg_data_nr_ranges(self->d));
 	EXPECT_STREQ("DE", look(self->d, "::").cc);
@@ -507,7 +515,8 @@ TEST_F(data, age)
 {
 	static const struct fx_net nets[] = { { "10.0.0.0/8", "DE", 0, 0 } };
 	struct fx_buf b = { 0 };
-	struct sg_load_opts o = { .now = 1700000000 + 40 * 86400, .warn_age = 30 * 86400 };
+	struct sg_load_opts o = { .now = 1700000000 + 40 * 86400, .warn_age = 30 * 86400,
+				  .unsigned_data = SG_UNSIGNED_ALLOW };
 
 	ASSERT_EQ(0, fx_build_mmdb(&b, nets, 1, 1700000000));
 	write_file(self->path, b.p, b.n);
@@ -533,12 +542,12 @@ TEST_F(data, age)
 
 TEST_F(data, unreadable)
 {
-	EXPECT_EQ(-ENOENT, sg_data_load(self->d, "/nonexistent/db", NULL, self->df));
+	EXPECT_EQ(-ENOENT, sg_data_load(self->d, "/nonexistent/db", &fx_unsigned_ok, self->df));
 	write_file(self->path, "", 0);
-	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, NULL, self->df));
+	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
 	write_file(self->path, "# only comments\n", 16);
-	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, NULL, self->df));
-	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->dir, NULL, self->df));
+	EXPECT_EQ(-ENODATA, sg_data_load(self->d, self->path, &fx_unsigned_ok, self->df));
+	EXPECT_EQ(-EINVAL, sg_data_load(self->d, self->dir, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent/db: cannot open: No such file"));
 	EXPECT_NE(NULL, strstr(self->diag, "empty file"));
@@ -546,6 +555,287 @@ TEST_F(data, unreadable)
 	EXPECT_NE(NULL, strstr(self->diag, "not a regular file"));
 	/* Nothing loaded: finish refuses, lookups on unfinished data fail. */
 	EXPECT_EQ(-2, look(self->d, "1.1.1.1").source);
+}
+
+/*
+ * Signatures. Keys are made at test time with the openssl CLI: name.key
+ * (private, for libloc's writer) and name.pem (public, for data_key).
+ */
+static int make_key(const char *dir, const char *name)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl ecparam -name prime256v1 -genkey -noout -out '%s/%s.key' 2>/dev/null && "
+		 "openssl ec -in '%s/%s.key' -pubout -out '%s/%s.pem' 2>/dev/null",
+		 dir, name, dir, name, dir, name);
+	return system(cmd) ? -EIO : 0;
+}
+
+/* Write the nested networks to path, signed with dir/name.key unless name is NULL. */
+static int write_db(const char *path, const char *dir, const char *name)
+{
+	static const uint32_t asns[] = { 64500, 64501, 64502, 64503, 64504 };
+	FILE *f = fopen(path, "w+"), *key = NULL;	/* the writer reads back what it signs */
+	char kp[256];
+	int err;
+
+	if (!f)
+		return -errno;
+	if (name) {
+		snprintf(kp, sizeof(kp), "%s/%s.key", dir, name);
+		key = fopen(kp, "r");
+		if (!key) {
+			fclose(f);
+			return -errno;
+		}
+	}
+	err = fx_write_libloc_signed(f, nested, 6, asns, 5, key);
+	fclose(f);
+	if (key)
+		fclose(key);
+	return err;
+}
+
+/* Load path alone into fresh data; the source's signature state in *sig. */
+static int load_one(const char *path, const struct sg_load_opts *o, FILE *df,
+		    enum sg_sig_state *sig)
+{
+	struct sg_data *d;
+	int err;
+
+	if (sg_data_new(&d))
+		return -ENOMEM;
+	err = sg_data_load(d, path, o, df);
+	*sig = sg_data_nr_sources(d) ? sg_data_source(d, 0)->sig : SG_SIG_NONE;
+	if (err)
+		*sig = SG_SIG_NONE;
+	sg_data_free(d);
+	return err;
+}
+
+/* Flip one bit of the first network's country code ("DE" becomes "EE"). */
+static void flip_network_bit(const char *path)
+{
+	struct loc_database_header_v1 h;
+	unsigned char c;
+	long off;
+	FILE *f = fopen(path, "r+");
+
+	if (!f || fseek(f, sizeof(struct loc_database_magic), SEEK_SET) ||
+	    fread(&h, sizeof(h), 1, f) != 1)
+		abort();
+	off = be32toh(h.network_data_offset) + offsetof(struct loc_database_network_v1,
+							 country_code);
+	if (fseek(f, off, SEEK_SET) || fread(&c, 1, 1, f) != 1)
+		abort();
+	c ^= 0x01;
+	if (fseek(f, off, SEEK_SET) || fwrite(&c, 1, 1, f) != 1)
+		abort();
+	fclose(f);
+}
+
+/*
+ * libloc's own answer, loc_database_verify(), which the loader's faster
+ * check must match: 0 verified, 1 not (or no signature), -1 unusable key.
+ */
+static int libloc_verdict(const char *path, const char *key)
+{
+	struct loc_database *db = NULL;
+	struct loc_ctx *ctx = NULL;
+	FILE *f = fopen(path, "r"), *k = fopen(key, "r");
+	int r = -2;
+
+	if (f && k && !loc_new(&ctx)) {
+		loc_set_log_priority(ctx, 0);
+		if (!loc_database_new(ctx, &db, f)) {
+			r = loc_database_verify(db, k);
+			loc_database_unref(db);
+		}
+		loc_unref(ctx);
+	}
+	if (f)
+		fclose(f);
+	if (k)
+		fclose(k);
+	return r;
+}
+
+static bool diag_has(FILE *df, char **diag, const char *s)
+{
+	fflush(df);
+	return *diag && strstr(*diag, s);
+}
+
+TEST_F(data, libloc_signature)
+{
+	char pem_a[160], pem_b[160], bad_key[160], missing[160];
+	struct sg_load_opts o = { .key = pem_a };
+	enum sg_sig_state sig;
+
+	ASSERT_EQ(0, make_key(self->dir, "a"));
+	ASSERT_EQ(0, make_key(self->dir, "b"));
+	snprintf(pem_a, sizeof(pem_a), "%s/a.pem", self->dir);
+	snprintf(pem_b, sizeof(pem_b), "%s/b.pem", self->dir);
+	snprintf(bad_key, sizeof(bad_key), "%s/a.key", self->dir);	/* a private key */
+	snprintf(missing, sizeof(missing), "%s/none.pem", self->dir);
+	ASSERT_EQ(0, write_db(self->path, self->dir, "a"));
+
+	/* Signed by the key: accepted, and said so. */
+	ASSERT_EQ(0, load_one(self->path, &o, self->df, &sig)) TH_LOG("%s", self->diag);
+	EXPECT_EQ(SG_SIG_VERIFIED, sig);
+	EXPECT_STREQ("verified", sg_sig_state_name(sig));
+	EXPECT_EQ(0, libloc_verdict(self->path, pem_a));
+	EXPECT_EQ(1, libloc_verdict(self->path, pem_b));
+
+	/* Another key: refused, allowed unsigned data or not. */
+	o.key = pem_b;
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	o.unsigned_data = SG_UNSIGNED_ALLOW;
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "/db: bad signature: the database does "
+				      "not verify with key "));
+
+	/* A key that cannot be used refuses, unless unverified data is allowed. */
+	o.unsigned_data = SG_UNSIGNED_UNSIGNABLE;
+	o.key = missing;
+	EXPECT_EQ(-ENOKEY, load_one(self->path, &o, self->df, &sig));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "/db: cannot verify the signature: key "));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "none.pem: No such file or directory"));
+	o.key = bad_key;
+	EXPECT_EQ(-ENOKEY, load_one(self->path, &o, self->df, &sig));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "a.key: not a PEM public key"));
+	o.unsigned_data = SG_UNSIGNED_ALLOW;
+	EXPECT_EQ(0, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(SG_SIG_UNVERIFIED, sig);
+
+	/* One bit of network data changed: refused, whatever is allowed. */
+	flip_network_bit(self->path);
+	o.key = pem_a;
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	o.unsigned_data = SG_UNSIGNED_REFUSE;
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(1, libloc_verdict(self->path, pem_a));
+	/* The flipped file is well-formed: only the signature catches it. */
+	EXPECT_EQ(0, load_one(self->path, &(struct sg_load_opts){ .key = missing,
+				  .unsigned_data = SG_UNSIGNED_ALLOW }, self->df, &sig));
+	flip_network_bit(self->path);
+	EXPECT_EQ(0, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(SG_SIG_VERIFIED, sig);
+	EXPECT_EQ(0, libloc_verdict(self->path, pem_a));
+}
+
+/*
+ * Single-bit flips anywhere in a signed database: each is refused, by the
+ * structural check or by the signature. Only the unused tail of a signature
+ * slot is outside the signed bytes, and nothing reads it.
+ */
+TEST_F(data, libloc_random_bit_flips)
+{
+	const size_t hoff = sizeof(struct loc_database_magic);
+	const size_t sig1 = hoff + offsetof(struct loc_database_header_v1, signature1);
+	const size_t sig_end = hoff + sizeof(struct loc_database_header_v1);
+	char pem[160], flipped[160];
+	struct sg_load_opts o = { .key = pem };
+	enum sg_sig_state sig;
+	unsigned int seed = 20261202, tried = 0;
+	unsigned char *buf;
+	long len;
+	FILE *f;
+
+	ASSERT_EQ(0, make_key(self->dir, "a"));
+	snprintf(pem, sizeof(pem), "%s/a.pem", self->dir);
+	snprintf(flipped, sizeof(flipped), "%s/flipped", self->dir);
+	ASSERT_EQ(0, write_db(self->path, self->dir, "a"));
+	f = fopen(self->path, "r");
+	ASSERT_NE(NULL, f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ((size_t)len, fread(buf, 1, len, f));
+	fclose(f);
+
+	while (tried < 64) {
+		size_t pos = (size_t)rand_r(&seed) % (size_t)len;
+		unsigned char bit = 1u << (rand_r(&seed) % 8);
+
+		if (pos >= sig1 && pos < sig_end)
+			continue;	/* the signature slots: covered below */
+		buf[pos] ^= bit;
+		write_file(flipped, buf, len);
+		buf[pos] ^= bit;
+		EXPECT_NE(0, load_one(flipped, &o, self->df, &sig)) TH_LOG("flip at %zu", pos);
+		tried++;
+	}
+	/* The first bytes of the signature itself. */
+	for (size_t pos = sig1; pos < sig1 + 64; pos += 7) {
+		buf[pos] ^= 0x10;
+		write_file(flipped, buf, len);
+		buf[pos] ^= 0x10;
+		EXPECT_EQ(-EBADMSG, load_one(flipped, &o, self->df, &sig)) TH_LOG("flip at %zu", pos);
+	}
+	write_file(flipped, buf, len);
+	EXPECT_EQ(0, load_one(flipped, &o, self->df, &sig));
+	free(buf);
+}
+
+TEST_F(data, libloc_unsigned)
+{
+	char pem[160];
+	struct sg_load_opts o = { .key = pem };
+	enum sg_sig_state sig;
+
+	ASSERT_EQ(0, make_key(self->dir, "a"));
+	snprintf(pem, sizeof(pem), "%s/a.pem", self->dir);
+	ASSERT_EQ(0, write_db(self->path, self->dir, NULL));
+
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(1, libloc_verdict(self->path, pem));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "/db: libloc database has no signature; "
+				      "refused"));
+	/* Zero options refuse too: verification is the default. */
+	EXPECT_EQ(-EBADMSG, load_one(self->path, NULL, self->df, &sig));
+	o.unsigned_data = SG_UNSIGNED_UNSIGNABLE;
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	o.unsigned_data = SG_UNSIGNED_ALLOW;
+	EXPECT_EQ(0, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(SG_SIG_UNSIGNED, sig);
+	EXPECT_STREQ("unsigned (allowed by config)", sg_sig_state_name(sig));
+}
+
+TEST_F(data, unsignable_formats)
+{
+	static const char list[] = "10.0.0.0/8 DE\n";
+	struct sg_load_opts o = { .unsigned_data = SG_UNSIGNED_REFUSE };
+	enum sg_sig_state sig;
+
+	write_file(self->path, list, strlen(list));
+	EXPECT_EQ(-EBADMSG, load_one(self->path, &o, self->df, &sig));
+	EXPECT_TRUE(diag_has(self->df, &self->diag, "/db: cidr data cannot carry a signature; "
+				      "refused (data_unsigned = unsignable accepts it)"));
+	EXPECT_EQ(-EBADMSG, load_one(self->path, NULL, self->df, &sig));
+	o.unsigned_data = SG_UNSIGNED_UNSIGNABLE;
+	EXPECT_EQ(0, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(SG_SIG_UNSIGNED, sig);
+	o.unsigned_data = SG_UNSIGNED_ALLOW;
+	EXPECT_EQ(0, load_one(self->path, &o, self->df, &sig));
+	EXPECT_EQ(SG_SIG_UNSIGNED, sig);
+}
+
+TEST(unsigned_policy_names)
+{
+	enum sg_unsigned_policy p;
+
+	EXPECT_EQ(0, sg_unsigned_policy_parse("refuse", &p));
+	EXPECT_EQ(SG_UNSIGNED_REFUSE, p);
+	EXPECT_EQ(0, sg_unsigned_policy_parse("unsignable", &p));
+	EXPECT_EQ(SG_UNSIGNED_UNSIGNABLE, p);
+	EXPECT_EQ(0, sg_unsigned_policy_parse("allow", &p));
+	EXPECT_EQ(SG_UNSIGNED_ALLOW, p);
+	EXPECT_EQ(-EINVAL, sg_unsigned_policy_parse("yes", &p));
+	EXPECT_STREQ("unsignable", sg_unsigned_policy_name(SG_UNSIGNED_UNSIGNABLE));
 }
 
 TEST_F(data, finish_without_sources)
@@ -559,7 +849,15 @@ TEST_F(data, packaged_libloc)
 
 	if (access(SG_LIBLOC_PATH_PACKAGED, R_OK))
 		SKIP(return, "%s not installed", SG_LIBLOC_PATH_PACKAGED);
-	ASSERT_EQ(0, sg_data_load_default(self->d, NULL, NULL, self->df));
+	if (access(SG_LIBLOC_KEY_PATH, R_OK))
+		SKIP(return, "%s not installed (Debian's location package)", SG_LIBLOC_KEY_PATH);
+	/* The distribution's database verifies with the distribution's key. */
+	ASSERT_EQ(0, sg_data_load_default(self->d, NULL, NULL, self->df)) {
+		fflush(self->df);
+		TH_LOG("%s", self->diag);
+	}
+	EXPECT_EQ(SG_SIG_VERIFIED, sg_data_source(self->d, 0)->sig);
+	EXPECT_EQ(0, libloc_verdict(SG_LIBLOC_PATH_PACKAGED, SG_LIBLOC_KEY_PATH));
 	ASSERT_EQ(0, sg_data_finish(self->d));
 	EXPECT_GT(sg_data_nr_ranges(self->d), 100000);
 	EXPECT_TRUE(sg_data_has_asn(self->d, 16509));
@@ -583,7 +881,7 @@ TEST_F(data, check_dir)
 	write_file(file, "default deny\n", 13);
 	snprintf(file, sizeof(file), "%s/ignored.txt", rules);
 	write_file(file, "garbage\n", 8);
-	EXPECT_EQ(0, sg_policy_check_dir(rules, data, self->df));
+	EXPECT_EQ(0, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, ": 1 rules, default deny: OK")) TH_LOG("%s", self->diag);
 
@@ -592,7 +890,7 @@ TEST_F(data, check_dir)
 	ASSERT_NE(NULL, f);
 	fputs("deny to xx\ndeny operator as1\n", f);
 	fclose(f);
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:1:9: unknown country code 'xx'"));
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:2:15: unknown AS1 "));
@@ -601,16 +899,16 @@ TEST_F(data, check_dir)
 	unlink(file);
 	snprintf(file, sizeof(file), "%s/30-dir.rules", rules);
 	ASSERT_EQ(0, mkdir(file, 0755));
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/30-dir.rules:1:1: not a regular file\n"));
 	rmdir(file);
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir("/nonexistent.d", data, self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir("/nonexistent.d", data, &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent.d: cannot open rules directory"));
 
 	/* Missing data is an error, never an empty table. */
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", &fx_unsigned_ok, self->df));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "jurisdiction data unusable"));
 }

@@ -30,9 +30,13 @@ struct fx_net {
 	int anycast;
 };
 
-/* libloc database with these networks and ASes; 0 or negative errno. */
-static inline int fx_write_libloc(FILE *f, const struct fx_net *nets, size_t n,
-				  const uint32_t *asns, size_t nr_asns)
+/*
+ * libloc database with these networks and ASes, signed with the PEM private
+ * key in key_file when there is one (then f must be open for reading too:
+ * libloc signs what it reads back); 0 or negative errno.
+ */
+static inline int fx_write_libloc_signed(FILE *f, const struct fx_net *nets, size_t n,
+					 const uint32_t *asns, size_t nr_asns, FILE *key_file)
 {
 	struct loc_ctx *ctx = NULL;
 	struct loc_writer *w = NULL;
@@ -41,7 +45,7 @@ static inline int fx_write_libloc(FILE *f, const struct fx_net *nets, size_t n,
 	if (loc_new(&ctx))
 		return -ENOMEM;
 	loc_set_log_priority(ctx, 0);
-	if (loc_writer_new(ctx, &w, NULL, NULL))
+	if (loc_writer_new(ctx, &w, key_file, NULL))
 		goto out;
 	loc_writer_set_vendor(w, "sovguard tests");
 	for (size_t i = 0; i < nr_asns; i++) {
@@ -73,6 +77,15 @@ out:
 	loc_unref(ctx);
 	return err;
 }
+
+static inline int fx_write_libloc(FILE *f, const struct fx_net *nets, size_t n,
+				  const uint32_t *asns, size_t nr_asns)
+{
+	return fx_write_libloc_signed(f, nets, n, asns, nr_asns, NULL);
+}
+
+/* Options for test data, which carries no signature. */
+static const struct sg_load_opts fx_unsigned_ok = { .unsigned_data = SG_UNSIGNED_ALLOW };
 
 /* ---------------------------------------------------------------------------
  * MMDB, IPv4 tree, 24-bit records.
@@ -313,7 +326,7 @@ static inline struct sg_data *fx_data_cidr(const char *text)
 
 	if (sg_data_new(&d))
 		return NULL;
-	if (sg_data_load_buffer(d, "test.cidr", text, strlen(text), NULL, stderr) ||
+	if (sg_data_load_buffer(d, "test.cidr", text, strlen(text), &fx_unsigned_ok, stderr) ||
 	    sg_data_finish(d)) {
 		sg_data_free(d);
 		return NULL;

@@ -387,7 +387,7 @@ TEST_F(parse, asn_needs_data)
 		     self->diag);
 	free(self->diag);
 	ASSERT_EQ(0, sg_data_new(&tor));
-	ASSERT_EQ(0, sg_data_load_buffer(tor, "geoip", geo, strlen(geo), NULL, stderr));
+	ASSERT_EQ(0, sg_data_load_buffer(tor, "geoip", geo, strlen(geo), &fx_unsigned_ok, stderr));
 	ASSERT_EQ(0, sg_data_finish(tor));
 	EXPECT_EQ(-EINVAL, fx_parse(tor, "deny to as16509\n", &self->pol, &self->diag));
 	EXPECT_STREQ("t.rules:1:9: AS16509 cannot be checked: the jurisdiction data has no AS "

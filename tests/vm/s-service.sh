@@ -30,6 +30,7 @@ cat >/etc/sovguard/sovguard.conf <<CONF
 mode = enforce
 cgroup = /sgsvc
 data = /var/lib/sovguard/test.cidr
+data_unsigned = unsignable
 lease_timeout_ms = 3000
 scan_interval = 0
 CONF

@@ -32,6 +32,7 @@ pin_root = /sys/fs/bpf/sgvm
 run_dir = $DIR/run
 rules_dir = $DIR/rules.d
 data = $DIR/data.cidr
+data_unsigned = unsignable
 lease_timeout_ms = 1500
 scan_interval = 0
 CONF

@@ -172,16 +172,27 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
 	return buf;
 }
 
+/*
+ * The configuration file must exist when it was named with -c, and once it
+ * has existed. Only the default file may be missing from the start: then
+ * the built-in defaults apply, with a warning.
+ */
 static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 {
 	int err;
 
 	err = sg_config_load(cfg, d->config_path, stderr);
-	if (err == -ENOENT) {
-		sg_warn("%s does not exist: using built-in defaults", d->config_path);
+	if (err == -ENOENT && !d->config_named && !d->config_seen) {
+		sg_warn("%s does not exist: using built-in defaults (mode enforce, rules from %s)",
+			d->config_path, cfg->rules_dir);
 		err = 0;
+	} else if (err == -ENOENT) {
+		return sg_error_errno(err, "Rejected %s: %m%s", d->config_path,
+				      d->config_named ? "" : " (it existed before)");
 	} else if (err) {
 		return sg_error_errno(err, "Rejected %s: %m", d->config_path);
+	} else {
+		d->config_seen = true;
 	}
 	if (d->mode_override && sg_mode_parse(d->mode_override, &cfg->mode))
 		return sg_error_errno(-EINVAL, "Unknown mode \"%s\"", d->mode_override);
@@ -269,7 +280,16 @@ static int write_pidfile(struct sg_daemon *d)
 	if (!f)
 		return sg_error_errno(-errno, "Failed to write %s: %m", d->pidfile);
 	fprintf(f, "%d\n", getpid());
-	return 0;
+	return sg_file_id_get(d->pidfile, &d->pidfile_id);
+}
+
+/* Where the daemon attached, pinned and listens is fixed until it restarts. */
+static void keep_startup_setting(const char *key, char *now, const char *at_start)
+{
+	if (!strcmp(now, at_start))
+		return;
+	sg_warn("%s changed to %s: takes effect on restart; keeping %s", key, now, at_start);
+	strcpy(now, at_start);
 }
 
 static void reload(struct sg_daemon *d)
@@ -283,10 +303,9 @@ static void reload(struct sg_daemon *d)
 				memcmp(n.data, d->cfg.data, sizeof(n.data)) ||
 				n.data_max_days != d->cfg.data_max_days;
 
-		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
-			sg_warn("pin_root and cgroup changes take effect on restart");
-		strcpy(n.pin_root, d->cfg.pin_root);
-		strcpy(n.cgroup, d->cfg.cgroup);
+		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
+		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
+		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
@@ -478,6 +497,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			d.config_path = optarg;
+			d.config_named = true;
 			break;
 		case 'm':
 			d.mode_override = optarg;
@@ -543,8 +563,8 @@ int main(int argc, char **argv)
 	err = run(&d);
 	sg_control_close(&d);
 	sg_watch_close(&d);
-	if (d.pidfile[0])
-		unlink(d.pidfile);
+	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
+		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_egress_close(d.egress);
 	sg_sysresolver_done(&d.sysres);
 	sg_policy_free(d.pol);

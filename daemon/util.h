@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 /* Ownership helpers in systemd's manner: the variable releases itself. */
 static inline void sg_freep(void *p)
@@ -35,6 +36,14 @@ static inline void sg_fclosep(FILE **f)
 #define SG_RUN_DIR_DEFAULT	"/run/sovguard"
 #define SG_PATH_MAX		4096
 
+/* Which file a path named when we made it: removed on exit only if still so. */
+struct sg_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+int sg_file_id_get(const char *path, struct sg_file_id *ret);
+int sg_unlink_own(const char *path, const struct sg_file_id *id);
 int sg_cgroup2_mount(char *buf, size_t len);
 int sg_mkdir_p(const char *path, mode_t mode);
 int sg_bpffs_ensure(const char *pin_root);

@@ -30,6 +30,7 @@
 #include "egress.h"
 #include "log.h"
 #include "policy.h"
+#include "publish.h"
 #include "subject.h"
 #include "util.h"
 #include "watch.h"
@@ -77,34 +78,20 @@ static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_dat
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
  */
-/* Equal images but for the generation and the hit counters. */
-static bool same_image(struct sg_daemon *d, const struct sg_image *img)
-{
-	const struct sg_image_hdr *h = sg_image_hdr(img);
-	const struct sg_blk *live;
-	struct sg_image_hdr lh;
-	__u32 nr;
-
-	live = sg_egress_live(d->egress, &nr);
-	if (!live || nr != img->nr_blocks)
-		return false;
-	memcpy(&lh, live, sizeof(lh));
-	lh.generation = h->generation;
-	return !memcmp(&lh, h, sizeof(lh)) &&
-	       !memcmp(&live[1], &img->blk[1], (size_t)(h->hits - 1) * SG_BLK_BYTES);
-}
-
 static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data,
 			bool only_if_changed)
 {
 	struct sg_data *data = d->data;
 	struct sg_policy *pol = NULL;
 	struct sg_image *img = NULL;
+	const struct sg_blk *live;
 	char *buf = NULL;
 	size_t len = 0;
+	__u32 nr_live;
 	FILE *diag;
 	int err;
 
+	live = sg_egress_live(d->egress, &nr_live);
 	diag = open_memstream(&buf, &len);
 	if (!diag)
 		return -ENOMEM;
@@ -118,7 +105,7 @@ static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, b
 	fclose(diag);
 	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
 	free(buf);
-	if (!err && only_if_changed && same_image(d, img)) {
+	if (!err && only_if_changed && sg_image_same(live, nr_live, img)) {
 		sg_policy_free(pol);
 		sg_image_free(img);
 		return 0;

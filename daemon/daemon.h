@@ -28,6 +28,7 @@ struct sg_daemon {
 	struct sg_file_id pidfile_id;	/* the pidfile we wrote, removed on exit */
 	unsigned long long events;
 	int control_fd;
+	struct sg_control *control;	/* its connections (control.c) */
 	int inotify_fd, debounce_fd, rescan_fd;
 	int watches[1024];		/* SG_WATCH_MAX */
 	unsigned int nr_watches;

@@ -356,7 +356,7 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 
-	err = sg_control_open(d);
+	err = sg_control_open(d, ep);
 	if (err)
 		return err;
 	err = sg_kguard_init(d);
@@ -364,8 +364,6 @@ static int run(struct sg_daemon *d)
 		return err;
 	ev.data.fd = d->kguard_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->kguard_fd, &ev);
-	ev.data.fd = d->control_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->control_fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = d->inotify_fd;
@@ -393,10 +391,8 @@ static int run(struct sg_daemon *d)
 		for (i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
-			if (out[i].data.fd == d->control_fd) {
-				sg_control_handle(d);
+			if (sg_control_event(d, out[i].data.fd))
 				continue;
-			}
 			if (out[i].data.fd == d->kguard_fd) {
 				sg_kguard_tick(d);
 				continue;

@@ -31,6 +31,7 @@
 #define NOBODY		65534
 #define QUIET_S		60	/* how long an unchanged policy must stay put */
 #define IDLE_CLIENTS	10
+#define LARGE_RULES	4000	/* a "rules" reply of some 300 KB */
 
 FIXTURE(trust)
 {
@@ -352,6 +353,25 @@ TEST_F(trust, idle_clients_do_not_stall_the_control_socket)
 		EXPECT_EQ(EAGAIN, errno);
 		close(fds[i]);
 	}
+}
+
+/* A reply larger than a socket buffer by default still goes out whole. */
+TEST_F(trust, large_reply_is_sent)
+{
+	static char rules[LARGE_RULES * 64], out[1 << 22];
+	char run_dir[600];
+	char *const argv[] = { self->env.ctl, "--run-dir", run_dir, "-j", "rules", NULL };
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < LARGE_RULES; i++)
+		off += snprintf(rules + off, sizeof(rules) - off,
+				"deny to 10.%d.%d.0/24 name r%04d\n", i / 256, i % 256, i);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	snprintf(run_dir, sizeof(run_dir), "%s/run", self->env.dir);
+	EXPECT_EQ(0, sg_run_as(0, 0, argv, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "r3999")) TH_LOG("%.300s", out);
 }
 
 TEST_F(trust, status_without_privileges_says_so)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "policy.h"
 
 static const char *const mode_names[SG_MODE_MAX] = {
 	[SG_MODE_ENFORCE] = "enforce",
@@ -155,24 +156,35 @@ static int set_hook_allow(struct sg_config_file *cfg, char *val)
  * sg_config_load() - read @path into @cfg, all or nothing.
  * @diag: where every error goes as "file:line: message".
  *
- * On error @cfg is left as it was, so the running configuration stays.
+ * On error @cfg is left as it was, so the running configuration stays. The
+ * file is opened with sg_input_open(): a FIFO, or a file that someone else
+ * than root can change, is refused (reported to @diag).
  *
- * Return: 0, -EINVAL after reporting every bad line, or another negative
- * errno when the file cannot be read.
+ * Return: 0, -EINVAL after reporting every bad line, -ENOENT (not reported)
+ * when there is no such file, or another negative errno when the file
+ * cannot be read or is not trusted.
  */
 int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	char line[SG_CONFIG_MAX_LINE + 2];
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[SG_CONFIG_MAX_LINE + 2], why[SG_INPUT_MSG_LEN];
 	struct sg_config_file n;
 	unsigned int lineno = 0;
-	int errors = 0, err;
+	int errors = 0, err, fd;
 	struct stat st;
 
-	if (!f)
-		return -errno;
-	if (fstat(fileno(f), &st) < 0)
-		return -errno;
+	fd = sg_input_open(path, 0, &st, why, sizeof(why));
+	if (fd < 0) {
+		if (fd != -ENOENT)
+			fprintf(diag, "%s: %s\n", path, why);
+		return fd;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	if (st.st_size > SG_CONFIG_MAX_BYTES) {
 		fprintf(diag, "%s: larger than %d bytes\n", path, SG_CONFIG_MAX_BYTES);
 		return -EFBIG;

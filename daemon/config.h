@@ -45,6 +45,10 @@
  *	scan_interval = SECS   integrity scan of the kernel's netfilter hooks
  *	                       (default 300, 0: never)
  *	hook_allow = MOD ...   modules whose netfilter hooks are expected
+ *
+ * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
+ * them keeps the old values and says so. The file is read only when root
+ * alone can change it (sg_input_open()).
  */
 struct sg_config_file {
 	__u32 mode;

@@ -3,8 +3,13 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -277,55 +282,130 @@ static struct json_object *cmd_rules(struct sg_daemon *d)
 	return o;
 }
 
-int sg_control_open(struct sg_daemon *d)
+/*
+ * Connections: each is non-blocking, has until its deadline to send its
+ * request and take the reply, and waits in the event loop meanwhile; a
+ * reply that the socket cannot take at once is sent when it is writable.
+ * When all SG_CONTROL_MAX_CONN slots are taken the oldest connection gives
+ * way to the newest: clients that hold a connection open without asking
+ * cannot lock others out.
+ */
+struct sg_control_conn {
+	int fd;			/* -1: a free slot */
+	long long deadline;	/* CLOCK_MONOTONIC, ms */
+	char *reply;		/* waiting to be sent, or NULL */
+	size_t reply_len;
+};
+
+struct sg_control {
+	int ep;			/* the daemon's epoll */
+	int timer_fd;		/* fires at the earliest deadline */
+	struct sg_file_id id;	/* the socket we bound */
+	struct sg_control_conn conn[SG_CONTROL_MAX_CONN];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void arm_timer(struct sg_control *c)
+{
+	struct itimerspec its = {};
+	long long first = 0, now = now_ms(), ms;
+	unsigned int i;
+
+	for (i = 0; i < SG_CONTROL_MAX_CONN; i++)
+		if (c->conn[i].fd >= 0 && (!first || c->conn[i].deadline < first))
+			first = c->conn[i].deadline;
+	if (first) {
+		ms = first > now ? first - now : 1;
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000;
+	}
+	timerfd_settime(c->timer_fd, 0, &its, NULL);
+}
+
+static void conn_close(struct sg_control *c, struct sg_control_conn *conn)
+{
+	epoll_ctl(c->ep, EPOLL_CTL_DEL, conn->fd, NULL);
+	close(conn->fd);
+	free(conn->reply);
+	*conn = (struct sg_control_conn){ .fd = -1 };
+}
+
+/* A live daemon answers on @path: never take its socket away. */
+static bool socket_in_use(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	return fd >= 0 && (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+			   errno == EAGAIN);
+}
+
+int sg_control_open(struct sg_daemon *d, int ep)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sg_control *c;
+	unsigned int i;
+	int fd, err;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", d->cfg.run_dir) >=
 	    sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
+	if (socket_in_use(&sa))
+		return sg_error_errno(-EADDRINUSE, "Another sovguardd answers on %s", sa.sun_path);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < SG_CONTROL_MAX_CONN; i++)
+		c->conn[i].fd = -1;
+	c->ep = ep;
+	c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0 || c->timer_fd < 0) {
+		err = -errno;
+		goto err_close;
+	}
 	unlink(sa.sun_path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, 16) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return sg_error_errno(err, "Failed to open %s: %m", sa.sun_path);
+	    listen(fd, SG_CONTROL_MAX_CONN) < 0 || sg_file_id_get(sa.sun_path, &c->id) < 0) {
+		err = -errno;
+		goto err_close;
 	}
+	ev.data.fd = fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto err_errno;
+	ev.data.fd = c->timer_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->timer_fd, &ev) < 0)
+		goto err_errno;
 	d->control_fd = fd;
+	d->control = c;
 	return 0;
+
+err_errno:
+	err = -errno;
+err_close:
+	if (fd >= 0)
+		close(fd);
+	if (c->timer_fd >= 0)
+		close(c->timer_fd);
+	free(c);
+	return sg_error_errno(err, "Failed to open %s: %m", sa.sun_path);
 }
 
-/* One request on one connection, then the connection is closed. */
-void sg_control_handle(struct sg_daemon *d)
+static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t n)
 {
 	struct json_tokener *tok;
 	struct json_object *req, *rep;
-	char buf[SG_CONTROL_MAX_MSG + 1];
-	struct timeval tv = { .tv_sec = 1 };
-	const char *out, *cmd;
-	ssize_t n;
-	int fd;
+	const char *cmd;
 
-	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-	if (n <= 0) {
-		close(fd);
-		return;
-	}
-	if (n > SG_CONTROL_MAX_MSG) {
-		rep = error_reply("request larger than %s bytes", "4096");
-		goto reply;
-	}
-	buf[n] = '\0';
+	if (n > SG_CONTROL_MAX_MSG)
+		return error_reply("request larger than %s bytes", "4096");
 	tok = json_tokener_new_ex(8);
 	req = tok ? json_tokener_parse_ex(tok, buf, n) : NULL;
 	json_tokener_free(tok);
@@ -345,22 +425,157 @@ void sg_control_handle(struct sg_daemon *d)
 	else
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_object_put(req);
-reply:
-	out = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN);
-	if (strlen(out) <= SG_CONTROL_MAX_REPLY && send(fd, out, strlen(out), MSG_NOSIGNAL) < 0)
-		sg_debug("control reply: %m");
-	json_object_put(rep);
-	close(fd);
+	return rep;
+}
+
+/* Send the reply; false when the connection waits until it is writable. */
+static bool send_reply(struct sg_control *c, struct sg_control_conn *conn)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = conn->fd };
+	int size;
+
+	if (send(conn->fd, conn->reply, conn->reply_len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		return true;
+	if (errno == EMSGSIZE && conn->reply_len < INT_MAX / 2) {
+		/* One message: the send buffer must hold all of it. */
+		size = conn->reply_len + 4096;
+		if (!setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) &&
+		    send(conn->fd, conn->reply, conn->reply_len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return true;
+	}
+	if (errno == EAGAIN && !epoll_ctl(c->ep, EPOLL_CTL_MOD, conn->fd, &ev))
+		return false;
+	sg_debug("control reply of %zu bytes: %m", conn->reply_len);
+	return true;
+}
+
+static void conn_ready(struct sg_daemon *d, struct sg_control *c, struct sg_control_conn *conn)
+{
+	char buf[SG_CONTROL_MAX_MSG + 1];
+	struct json_object *rep;
+	const char *out;
+	ssize_t n;
+
+	if (!conn->reply) {
+		n = recv(conn->fd, buf, sizeof(buf), MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			conn_close(c, conn);
+			return;
+		}
+		buf[n < (ssize_t)sizeof(buf) ? n : (ssize_t)sizeof(buf) - 1] = '\0';
+		rep = answer(d, buf, n);
+		out = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN);
+		conn->reply_len = strlen(out);
+		conn->reply = conn->reply_len <= SG_CONTROL_MAX_REPLY ? strdup(out) : NULL;
+		json_object_put(rep);
+		if (!conn->reply) {
+			sg_debug("control reply of %zu bytes not sent", conn->reply_len);
+			conn_close(c, conn);
+			return;
+		}
+	}
+	if (send_reply(c, conn))
+		conn_close(c, conn);
+}
+
+static void accept_all(struct sg_control *c, int lfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sg_control_conn *slot;
+	unsigned int i, n;
+	int fd;
+
+	for (n = 0; n < SG_CONTROL_MAX_CONN; n++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			break;
+		slot = &c->conn[0];
+		for (i = 0; i < SG_CONTROL_MAX_CONN; i++) {
+			if (c->conn[i].fd < 0) {
+				slot = &c->conn[i];
+				break;
+			}
+			if (c->conn[i].deadline < slot->deadline)
+				slot = &c->conn[i];
+		}
+		if (slot->fd >= 0) {
+			sg_debug("control: %d connections open, closing the oldest",
+				 SG_CONTROL_MAX_CONN);
+			conn_close(c, slot);
+		}
+		ev.data.fd = fd;
+		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			continue;
+		}
+		*slot = (struct sg_control_conn){ .fd = fd,
+						  .deadline = now_ms() + SG_CONTROL_TIMEOUT_MS };
+	}
+}
+
+static void expire(struct sg_control *c)
+{
+	long long now = now_ms();
+	__u64 ticks;
+	unsigned int i;
+
+	if (read(c->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		sg_debug("control timer: %m");
+	for (i = 0; i < SG_CONTROL_MAX_CONN; i++)
+		if (c->conn[i].fd >= 0 && c->conn[i].deadline <= now)
+			conn_close(c, &c->conn[i]);
+}
+
+/**
+ * sg_control_event() - serve @fd if it is the control socket's.
+ *
+ * Return: true when @fd belonged to the control socket (served), false
+ * when it is someone else's.
+ */
+bool sg_control_event(struct sg_daemon *d, int fd)
+{
+	struct sg_control *c = d->control;
+	unsigned int i;
+
+	if (!c)
+		return false;
+	if (fd == d->control_fd) {
+		accept_all(c, fd);
+	} else if (fd == c->timer_fd) {
+		expire(c);
+	} else {
+		for (i = 0; i < SG_CONTROL_MAX_CONN; i++)
+			if (c->conn[i].fd == fd)
+				break;
+		if (i == SG_CONTROL_MAX_CONN)
+			return false;
+		conn_ready(d, c, &c->conn[i]);
+	}
+	arm_timer(c);
+	return true;
 }
 
 void sg_control_close(struct sg_daemon *d)
 {
+	struct sg_control *c = d->control;
 	char path[SG_PATH_MAX + 16];
+	unsigned int i;
 
 	if (d->control_fd < 0)
 		return;
 	close(d->control_fd);
-	snprintf(path, sizeof(path), "%s/control", d->cfg.run_dir);
-	unlink(path);
 	d->control_fd = -1;
+	if (!c)
+		return;
+	for (i = 0; i < SG_CONTROL_MAX_CONN; i++)
+		if (c->conn[i].fd >= 0)
+			conn_close(c, &c->conn[i]);
+	close(c->timer_fd);
+	snprintf(path, sizeof(path), "%s/control", d->cfg.run_dir);
+	if (sg_unlink_own(path, &c->id) == -ESTALE)
+		sg_warn("%s is not ours any more: left in place", path);
+	free(c);
+	d->control = NULL;
 }

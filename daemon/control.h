@@ -13,18 +13,25 @@
  *	    "hits"}], "default": {...}}
  *
  * A bad request gets {"error": "message"}; nothing in a request changes
- * the daemon's state.
+ * the daemon's state. One request and its reply per connection; a client
+ * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
+ * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),
+ * and no client can keep the daemon waiting (control.c).
  */
 #ifndef SG_CONTROL_H
 #define SG_CONTROL_H
 
 #define SG_CONTROL_MAX_MSG	4096
 #define SG_CONTROL_MAX_REPLY	(4 << 20)
+#define SG_CONTROL_MAX_CONN	16	/* connections served at once */
+#define SG_CONTROL_TIMEOUT_MS	5000	/* from accept to the reply sent */
+
+#include <stdbool.h>
 
 struct sg_daemon;
 
-int sg_control_open(struct sg_daemon *d);
-void sg_control_handle(struct sg_daemon *d);
+int sg_control_open(struct sg_daemon *d, int ep);
+bool sg_control_event(struct sg_daemon *d, int fd);
 void sg_control_close(struct sg_daemon *d);
 
 #endif

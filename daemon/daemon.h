@@ -13,6 +13,8 @@
 
 struct sg_daemon {
 	const char *config_path;
+	bool config_named;		/* -c given: the file must exist */
+	bool config_seen;		/* it existed once: it must stay */
 	const char *mode_override;
 	struct sg_config_file cfg;
 	struct sg_egress *egress;
@@ -23,8 +25,10 @@ struct sg_daemon {
 	struct sg_policy *prev_pol;	/* the one before: events still name it */
 	__u32 gen, prev_gen;
 	char pidfile[SG_PATH_MAX];
+	struct sg_file_id pidfile_id;	/* the pidfile we wrote, removed on exit */
 	unsigned long long events;
 	int control_fd;
+	struct sg_control *control;	/* its connections (control.c) */
 	int inotify_fd, debounce_fd, rescan_fd;
 	int watches[1024];		/* SG_WATCH_MAX */
 	unsigned int nr_watches;

@@ -75,3 +75,28 @@ void sg_live_release(struct sg_live *live)
 	live->blk = NULL;
 	live->fd = -1;
 }
+
+/**
+ * sg_image_same() - whether @img decides exactly as the live image @live.
+ * @live: the published image's blocks, @nr of them
+ *
+ * What the publisher and the programs write into a live image does not
+ * count: its generation, the map id stamped into image_id, and the hit
+ * counters (the last region). A rebuild that yields the same image is not
+ * published again, and the counters keep counting.
+ *
+ * Return: true when the two differ in nothing else.
+ */
+bool sg_image_same(const struct sg_blk *live, __u32 nr, const struct sg_image *img)
+{
+	const struct sg_image_hdr *h = sg_image_hdr(img);
+	struct sg_image_hdr lh;
+
+	if (!live || nr != img->nr_blocks || h->hits < 1 || h->hits > nr)
+		return false;
+	memcpy(&lh, live, sizeof(lh));
+	lh.generation = h->generation;
+	lh.image_id = h->image_id;
+	return !memcmp(&lh, h, sizeof(lh)) &&
+	       !memcmp(&live[1], &img->blk[1], (size_t)(h->hits - 1) * SG_BLK_BYTES);
+}

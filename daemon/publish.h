@@ -2,6 +2,7 @@
 #ifndef SG_PUBLISH_H
 #define SG_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "compile.h"
 
@@ -15,5 +16,6 @@ struct sg_live {
 
 int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *ret);
 void sg_live_release(struct sg_live *live);
+bool sg_image_same(const struct sg_blk *live, __u32 nr, const struct sg_image *img);
 
 #endif

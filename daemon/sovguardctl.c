@@ -181,7 +181,8 @@ static struct json_object *daemon_status(const char *run_dir)
 	bool running;
 
 	snprintf(path, sizeof(path), "%s/sovguardd.pid", run_dir);
-	running = !sg_read_pidfile(path, &pid) && kill(pid, 0) == 0;
+	/* EPERM: the process exists, it is just not ours to signal. */
+	running = !sg_read_pidfile(path, &pid) && (kill(pid, 0) == 0 || errno == EPERM);
 	json_put(o, "running", json_object_new_boolean(running));
 	if (running)
 		json_put(o, "pid", json_object_new_int(pid));
@@ -286,6 +287,15 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		       "module is concerned; the BPF part needs root.\n");
 		return 0;
 	}
+	/* Without the right to read the pins, "nothing attached" would be a lie. */
+	err = open_pinned(ctl->pin_root, "sg_config");
+	if (err == -EACCES || err == -EPERM) {
+		fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s (%s): "
+				"run as root\n", ctl->pin_root, strerror(-err));
+		return err;
+	}
+	if (err >= 0)
+		close(err);
 	st = json_object_new_object();
 	json_put(st, "version", json_object_new_string(SG_VERSION));
 	dmn = daemon_status(ctl->run_dir);
@@ -325,7 +335,8 @@ static struct json_object *control_call(const struct sg_ctl *ctl, struct json_ob
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", ctl->run_dir);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m\n", sa.sun_path);
+		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m%s\n", sa.sun_path,
+			errno == EACCES || errno == EPERM ? " (run as root)" : "");
 		return NULL;
 	}
 	msg = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);

@@ -30,6 +30,7 @@
 #include "egress.h"
 #include "log.h"
 #include "policy.h"
+#include "publish.h"
 #include "subject.h"
 #include "util.h"
 #include "watch.h"
@@ -74,34 +75,20 @@ static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_dat
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
  */
-/* Equal images but for the generation and the hit counters. */
-static bool same_image(struct sg_daemon *d, const struct sg_image *img)
-{
-	const struct sg_image_hdr *h = sg_image_hdr(img);
-	const struct sg_blk *live;
-	struct sg_image_hdr lh;
-	__u32 nr;
-
-	live = sg_egress_live(d->egress, &nr);
-	if (!live || nr != img->nr_blocks)
-		return false;
-	memcpy(&lh, live, sizeof(lh));
-	lh.generation = h->generation;
-	return !memcmp(&lh, h, sizeof(lh)) &&
-	       !memcmp(&live[1], &img->blk[1], (size_t)(h->hits - 1) * SG_BLK_BYTES);
-}
-
 static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data,
 			bool only_if_changed)
 {
 	struct sg_data *data = d->data;
 	struct sg_policy *pol = NULL;
 	struct sg_image *img = NULL;
+	const struct sg_blk *live;
 	char *buf = NULL;
 	size_t len = 0;
+	__u32 nr_live;
 	FILE *diag;
 	int err;
 
+	live = sg_egress_live(d->egress, &nr_live);
 	diag = open_memstream(&buf, &len);
 	if (!diag)
 		return -ENOMEM;
@@ -115,7 +102,7 @@ static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, b
 	fclose(diag);
 	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
 	free(buf);
-	if (!err && only_if_changed && same_image(d, img)) {
+	if (!err && only_if_changed && sg_image_same(live, nr_live, img)) {
 		sg_policy_free(pol);
 		sg_image_free(img);
 		return 0;
@@ -169,16 +156,27 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
 	return buf;
 }
 
+/*
+ * The configuration file must exist when it was named with -c, and once it
+ * has existed. Only the default file may be missing from the start: then
+ * the built-in defaults apply, with a warning.
+ */
 static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
 {
 	int err;
 
 	err = sg_config_load(cfg, d->config_path, stderr);
-	if (err == -ENOENT) {
-		sg_warn("%s does not exist: using built-in defaults", d->config_path);
+	if (err == -ENOENT && !d->config_named && !d->config_seen) {
+		sg_warn("%s does not exist: using built-in defaults (mode enforce, rules from %s)",
+			d->config_path, cfg->rules_dir);
 		err = 0;
+	} else if (err == -ENOENT) {
+		return sg_error_errno(err, "Rejected %s: %m%s", d->config_path,
+				      d->config_named ? "" : " (it existed before)");
 	} else if (err) {
 		return sg_error_errno(err, "Rejected %s: %m", d->config_path);
+	} else {
+		d->config_seen = true;
 	}
 	if (d->mode_override && sg_mode_parse(d->mode_override, &cfg->mode))
 		return sg_error_errno(-EINVAL, "Unknown mode \"%s\"", d->mode_override);
@@ -266,7 +264,16 @@ static int write_pidfile(struct sg_daemon *d)
 	if (!f)
 		return sg_error_errno(-errno, "Failed to write %s: %m", d->pidfile);
 	fprintf(f, "%d\n", getpid());
-	return 0;
+	return sg_file_id_get(d->pidfile, &d->pidfile_id);
+}
+
+/* Where the daemon attached, pinned and listens is fixed until it restarts. */
+static void keep_startup_setting(const char *key, char *now, const char *at_start)
+{
+	if (!strcmp(now, at_start))
+		return;
+	sg_warn("%s changed to %s: takes effect on restart; keeping %s", key, now, at_start);
+	strcpy(now, at_start);
 }
 
 static void reload(struct sg_daemon *d)
@@ -282,10 +289,9 @@ static void reload(struct sg_daemon *d)
 				strcmp(n.data_key, d->cfg.data_key) ||
 				n.data_unsigned != d->cfg.data_unsigned;
 
-		if (strcmp(n.pin_root, d->cfg.pin_root) || strcmp(n.cgroup, d->cfg.cgroup))
-			sg_warn("pin_root and cgroup changes take effect on restart");
-		strcpy(n.pin_root, d->cfg.pin_root);
-		strcpy(n.cgroup, d->cfg.cgroup);
+		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
+		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
+		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
@@ -349,7 +355,7 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 
-	err = sg_control_open(d);
+	err = sg_control_open(d, ep);
 	if (err)
 		return err;
 	err = sg_kguard_init(d);
@@ -357,8 +363,6 @@ static int run(struct sg_daemon *d)
 		return err;
 	ev.data.fd = d->kguard_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->kguard_fd, &ev);
-	ev.data.fd = d->control_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, d->control_fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = d->inotify_fd;
@@ -386,10 +390,8 @@ static int run(struct sg_daemon *d)
 		for (i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
-			if (out[i].data.fd == d->control_fd) {
-				sg_control_handle(d);
+			if (sg_control_event(d, out[i].data.fd))
 				continue;
-			}
 			if (out[i].data.fd == d->kguard_fd) {
 				sg_kguard_tick(d);
 				continue;
@@ -429,7 +431,8 @@ static void usage(FILE *f)
 		"Usage: sovguardd [OPTIONS]\n"
 		"Keep outbound connections inside the allowed jurisdictions.\n\n"
 		"  -f, --foreground     stay in the foreground (under systemd: always)\n"
-		"  -c, --config PATH    configuration file (default %s)\n"
+		"  -c, --config PATH    configuration file (default %s; a named one\n"
+		"                       must exist, and so must one that existed)\n"
 		"  -m, --mode MODE      override the configured mode: enforce, audit or off\n"
 		"      --audit          same as --mode audit\n"
 		"      --check-config   validate the configuration and exit; touches no kernel state\n"
@@ -477,6 +480,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			d.config_path = optarg;
+			d.config_named = true;
 			break;
 		case 'm':
 			d.mode_override = optarg;
@@ -545,8 +549,8 @@ int main(int argc, char **argv)
 	err = run(&d);
 	sg_control_close(&d);
 	sg_watch_close(&d);
-	if (d.pidfile[0])
-		unlink(d.pidfile);
+	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
+		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_egress_close(d.egress);
 	sg_sysresolver_done(&d.sysres);
 	sg_policy_free(d.pol);

@@ -111,3 +111,37 @@ int sg_read_pidfile(const char *path, pid_t *ret_pid)
 	*ret_pid = pid;
 	return 0;
 }
+
+int sg_file_id_get(const char *path, struct sg_file_id *ret)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	*ret = (struct sg_file_id){ .dev = st.st_dev, .ino = st.st_ino };
+	return 0;
+}
+
+/**
+ * sg_unlink_own() - remove @path if it is still the file @id recorded.
+ *
+ * A socket or pidfile that another instance has put in its place since
+ * (or a run_dir that now means another directory) is left alone.
+ *
+ * Return: 0 when removed, -ESTALE when @path is another file now, or a
+ * negative errno.
+ */
+int sg_unlink_own(const char *path, const struct sg_file_id *id)
+{
+	struct sg_file_id now;
+	int err;
+
+	if (!id->ino)
+		return -ENOENT;
+	err = sg_file_id_get(path, &now);
+	if (err)
+		return err;
+	if (now.dev != id->dev || now.ino != id->ino)
+		return -ESTALE;
+	return unlink(path) < 0 ? -errno : 0;
+}

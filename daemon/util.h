@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/types.h>
 
 #include "lib/array.h"
 #include "lib/cleanup.h"
@@ -14,6 +15,14 @@
 #define SG_RUN_DIR_DEFAULT	"/run/sovguard"
 #define SG_PATH_MAX		4096
 
+/* Which file a path named when we made it: removed on exit only if still so. */
+struct sg_file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+int sg_file_id_get(const char *path, struct sg_file_id *ret);
+int sg_unlink_own(const char *path, const struct sg_file_id *id);
 int sg_cgroup2_mount(char *buf, size_t len);
 int sg_mkdir_p(const char *path, mode_t mode);
 int sg_bpffs_ensure(const char *pin_root);

@@ -697,22 +697,15 @@ int sg_data_load(struct sg_data *d, const char *path, const struct sg_load_opts 
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
+	char why[SG_INPUT_MSG_LEN];
 	void *map;
 	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sg_input_open(path, 0, &st, why, sizeof(why));
 	if (fd < 0) {
-		err = -errno;
 		if (diag)
-			fprintf(diag, "%s: cannot open: %s\n", path, strerror(-err));
-		return err;
-	}
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		if (diag)
-			fprintf(diag, "%s: not a regular file\n", path);
-		return -EINVAL;
+			fprintf(diag, "%s: %s\n", path, why);
+		return fd;
 	}
 	if (!st.st_size) {
 		if (diag)

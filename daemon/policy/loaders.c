@@ -156,12 +156,6 @@ out:
 	return err;
 }
 
-static void fclosep(FILE **p)
-{
-	if (*p)
-		fclose(*p);
-}
-
 static void pkeyp(EVP_PKEY **p)
 {
 	EVP_PKEY_free(*p);
@@ -194,7 +188,7 @@ static int libloc_sig_check(EVP_PKEY *key, const char *buf, size_t len)
 	h.signature1_length = 0;
 	h.signature2_length = 0;
 	for (int slot = 0; slot < 2; slot++) {
-		__attribute__((cleanup(mdctxp))) EVP_MD_CTX *md = NULL;
+		_cleanup_(mdctxp) EVP_MD_CTX *md = NULL;
 		const struct loc_database_header_v1 *fh = (const void *)(buf + hoff);
 		const unsigned char *sig = (const unsigned char *)(slot ? fh->signature2 :
 									   fh->signature1);
@@ -229,8 +223,8 @@ static int libloc_verify(const char *name, const char *buf, size_t len,
 {
 	enum sg_unsigned_policy policy = opts ? opts->unsigned_data : SG_UNSIGNED_REFUSE;
 	const char *key = opts && opts->key ? opts->key : SG_LIBLOC_KEY_PATH;
-	__attribute__((cleanup(fclosep))) FILE *kf = NULL;
-	__attribute__((cleanup(pkeyp))) EVP_PKEY *pkey = NULL;
+	_cleanup_fclose_ FILE *kf = NULL;
+	_cleanup_(pkeyp) EVP_PKEY *pkey = NULL;
 	struct loc_database_header_v1 h;
 	const char *why;
 	int r;
@@ -286,9 +280,9 @@ int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, siz
 		       const struct sg_load_opts *opts, time_t *created, enum sg_sig_state *sig,
 		       FILE *diag)
 {
-	__attribute__((cleanup(loc_ctxp))) struct loc_ctx *ctx = NULL;
-	__attribute__((cleanup(loc_dbp))) struct loc_database *db = NULL;
-	__attribute__((cleanup(loc_enump))) struct loc_database_enumerator *en = NULL;
+	_cleanup_(loc_ctxp) struct loc_ctx *ctx = NULL;
+	_cleanup_(loc_dbp) struct loc_database *db = NULL;
+	_cleanup_(loc_enump) struct loc_database_enumerator *en = NULL;
 	struct loc_network *net;
 	struct loc_as *as;
 	uint32_t nr_nets = 0;
@@ -444,7 +438,7 @@ int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time
 		  FILE *diag)
 {
 	MMDB_s mmdb;
-	__attribute__((cleanup(mmdb_closep))) MMDB_s *open_db = NULL;
+	_cleanup_(mmdb_closep) MMDB_s *open_db = NULL;
 	struct mmdb_walk stack[MMDB_STACK_MAX];
 	unsigned int bits, sp = 0;
 	uint32_t v4_start = UINT32_MAX;

@@ -57,6 +57,20 @@
 #define SG_MAX_DATA_LABELS	1024u		/* zone labels in CIDR lists */
 
 /* ---------------------------------------------------------------------------
+ * Inputs: every configuration, rules and data file is opened through
+ * sg_input_open() (input.c), which refuses what is not a regular file and
+ * what someone other than root or the caller's user can change.
+ */
+
+#define SG_INPUT_DIR		(1u << 0)	/* open a directory, not a file */
+#define SG_INPUT_MSG_LEN	512u		/* room for sg_input_open()'s reason */
+
+struct stat;
+
+int sg_input_open(const char *path, unsigned int flags, struct stat *ret_st, char *msg,
+		  size_t len);
+
+/* ---------------------------------------------------------------------------
  * Jurisdiction data
  */
 

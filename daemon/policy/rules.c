@@ -162,17 +162,13 @@ int sg_parser_add_file(struct sg_parser *p, const char *path)
 	struct stat st;
 	size_t off = 0;
 	struct pos at = { path, 1, 1 };
+	char why[SG_INPUT_MSG_LEN];
 	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		err = -errno;
-		perr(p, &at, "cannot read: %s", strerror(-err));
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		perr(p, &at, "not a regular file");
-		return -EINVAL;
+	fd = sg_input_open(path, 0, &st, why, sizeof(why));
+	if (fd < 0) {
+		perr(p, &at, "%s", why);
+		return fd;
 	}
 	if ((uint64_t)st.st_size > SG_MAX_FILE_SIZE) {
 		perr(p, &at, "file larger than %u bytes", SG_MAX_FILE_SIZE);
@@ -229,20 +225,24 @@ int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret)
 {
 	_cleanup_(parser_freep) struct sg_parser *p = NULL;
-	char *names[SG_MAX_FILES + 1];
+	char *names[SG_MAX_FILES + 1], why[SG_INPUT_MSG_LEN];
 	size_t n = 0;
 	struct dirent *de;
 	DIR *d;
-	int err;
+	int err, dfd;
 
 	err = sg_parser_new(data, diag, &p);
 	if (err)
 		return err;
-	d = opendir(dir);
+	dfd = sg_input_open(dir, SG_INPUT_DIR, NULL, why, sizeof(why));
+	d = dfd < 0 ? NULL : fdopendir(dfd);
 	if (!d) {
-		err = -errno;
+		err = dfd < 0 ? dfd : -errno;
 		if (diag)
-			fprintf(diag, "%s: cannot open rules directory: %s\n", dir, strerror(-err));
+			fprintf(diag, "%s: rules directory: %s\n", dir,
+				dfd < 0 ? why : strerror(-err));
+		if (dfd >= 0)
+			close(dfd);
 		return err;
 	}
 	while ((de = readdir(d))) {

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -60,9 +62,37 @@ static int bpffs_ensure(void)
 	return 0;
 }
 
+static int copy_exe(const char *from, const char *to)
+{
+	char buf[65536];
+	int in, out, err = 0;
+	ssize_t n;
+
+	in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0) {
+		err = -errno;
+		close(in);
+		return err;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n) {
+			err = -EIO;
+			break;
+		}
+	if (n < 0)
+		err = -errno;
+	close(in);
+	if (close(out) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
 int sg_testenv_init(struct sg_testenv *env, const char *name)
 {
-	char self[4096], root[4096];
+	char self[4096], root[4096], path[4200];
 	ssize_t n;
 	char *dir;
 
@@ -77,6 +107,9 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 		 getpid());
 	snprintf(env->dir, sizeof(env->dir), "/tmp/sovguard-test-XXXXXX");
 	if (!mkdtemp(env->dir))
+		return -errno;
+	/* Probes run as other uids: they must reach their copies in here. */
+	if (chmod(env->dir, 0755) < 0)
 		return -errno;
 	snprintf(env->config, sizeof(env->config), "%s/sovguard.conf", env->dir);
 	snprintf(self, sizeof(self), "%s/rules.d", env->dir);
@@ -93,9 +126,20 @@ int sg_testenv_init(struct sg_testenv *env, const char *name)
 	self[n] = '\0';
 	dir = dirname(dirname(dirname(self)));
 	snprintf(env->daemon, sizeof(env->daemon), "%s/sovguardd", dir);
-	snprintf(env->ctl, sizeof(env->ctl), "%s/sovguardctl", dir);
-	snprintf(env->probe, sizeof(env->probe), "%s/tests/sg-probe", dir);
-	return access(env->daemon, X_OK) ? -errno : 0;
+	if (access(env->daemon, X_OK))
+		return -errno;
+	/*
+	 * The checkout may sit where other uids cannot go (a clone in /root):
+	 * what runs as another uid runs from copies in the world-readable
+	 * test directory.
+	 */
+	snprintf(env->ctl, sizeof(env->ctl), "%s/sovguardctl", env->dir);
+	snprintf(env->probe, sizeof(env->probe), "%s/sg-probe", env->dir);
+	snprintf(path, sizeof(path), "%s/sovguardctl", dir);
+	if (copy_exe(path, env->ctl))
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/tests/sg-probe", dir);
+	return copy_exe(path, env->probe);
 }
 
 static int write_file(const char *path, const char *text)
@@ -229,6 +273,94 @@ void sg_testenv_cleanup(struct sg_testenv *env)
 	if (system(cmd) < 0)
 		perror("cleanup");
 	rmdir(env->cgroup);
+}
+
+int sg_testenv_control(struct sg_testenv *env, const char *req, char *rep, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 20 };
+	ssize_t n;
+	int fd, err = 0;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s/run/control",
+			     (int)(sizeof(sa.sun_path) - 13), env->dir) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		goto out;
+	}
+	n = recv(fd, rep, len - 1, 0);
+	if (n <= 0) {
+		err = n < 0 ? -errno : -ECONNRESET;
+		goto out;
+	}
+	rep[n] = '\0';
+out:
+	close(fd);
+	return err;
+}
+
+long long sg_testenv_hits(struct sg_testenv *env, unsigned int index)
+{
+	char rep[65536], key[32];
+	const char *p;
+
+	if (sg_testenv_control(env, "{\"cmd\": \"rules\"}", rep, sizeof(rep)))
+		return -1;
+	snprintf(key, sizeof(key), "\"index\":%u,", index);
+	p = strstr(rep, key);
+	p = p ? strstr(p, "\"hits\":") : NULL;
+	return p ? strtoll(p + 7, NULL, 10) : -1;
+}
+
+bool sg_testenv_log_has(struct sg_testenv *env, const char *text)
+{
+	static char buf[1 << 20];
+	size_t n;
+	FILE *f;
+
+	f = fopen(env->log, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+int sg_run_as(uid_t uid, gid_t gid, char *const argv[], char *out, size_t len)
+{
+	int pfd[2], pid, status;
+	size_t off = 0;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (off + 1 < len && (n = read(pfd[0], out + off, len - 1 - off)) > 0)
+		off += n;
+	out[off] = '\0';
+	close(pfd[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 }
 
 static int open_map(struct sg_testenv *env, const char *name)

@@ -24,8 +24,8 @@ struct sg_testenv {
 	char config[512];
 	char log[512];
 	char daemon[4096];	/* path of the sovguardd under test */
-	char ctl[4096];		/* path of the sovguardctl under test */
-	char probe[4096];	/* path of sg-probe */
+	char ctl[4096];		/* copy of the sovguardctl under test, in dir */
+	char probe[4096];	/* copy of sg-probe, in dir (any uid may run it) */
 	int pid;		/* running daemon, 0 if none */
 };
 
@@ -55,6 +55,17 @@ int sg_testenv_reload(struct sg_testenv *env);
 void sg_testenv_cleanup(struct sg_testenv *env);
 int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret);
 __u32 sg_testenv_generation(struct sg_testenv *env);
+/* One request on the daemon's control socket; the reply in @rep. */
+int sg_testenv_control(struct sg_testenv *env, const char *req, char *rep, size_t len);
+/* The hit counter of rule @index, from the control socket's "rules". */
+long long sg_testenv_hits(struct sg_testenv *env, unsigned int index);
+/* Whether the daemon's log holds @text. */
+bool sg_testenv_log_has(struct sg_testenv *env, const char *text);
+/*
+ * Run @argv as @uid/@gid with stdout and stderr into @out (NUL-terminated).
+ * Return: the exit status, or a negative errno.
+ */
+int sg_run_as(uid_t uid, gid_t gid, char *const argv[], char *out, size_t len);
 
 enum sg_probe_kind {
 	SG_PROBE_TCP_CONNECT,

@@ -905,7 +905,7 @@ TEST_F(data, check_dir)
 	rmdir(file);
 	EXPECT_EQ(-EINVAL, sg_policy_check_dir("/nonexistent.d", data, &fx_unsigned_ok, self->df));
 	fflush(self->df);
-	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent.d: cannot open rules directory"));
+	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent.d: rules directory: cannot open"));
 
 	/* Missing data is an error, never an empty table. */
 	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", &fx_unsigned_ok, self->df));

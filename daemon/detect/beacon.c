@@ -321,6 +321,16 @@ int sg_beacon_score(const struct sg_beacon_config *cfg, const double *ts, const 
 		goto out;
 	qsort(iv, ni, sizeof(double), cmp_double);
 	out->ts = stat_score(iv, ni, 1, tmp, &out->ts_skew, &out->ts_mad, &out->ts_median);
+	/*
+	 * Interval fill (not in RITA): the share of the series' span that
+	 * intervals of the median length would fill. About 1 for a beacon at any
+	 * symmetric jitter, ln 2 for Poisson arrivals, near 0 for bursts whose
+	 * seconds-apart intervals RITA's statistics call regular.
+	 */
+	out->fill = 1;
+	if (cfg->fill && floor(ts[n - 1]) > floor(ts[0]))
+		out->fill = sg_clamp01(ni * out->ts_median / (floor(ts[n - 1]) - floor(ts[0])));
+	out->ts *= out->fill;
 
 	memcpy(sz, bytes, n * sizeof(double));
 	qsort(sz, n, sizeof(double), cmp_double);
@@ -359,6 +369,7 @@ static struct json_object *evidence(const struct series *s, const struct sg_beac
 	PUT_D("interval_median", sc->ts_median);
 	PUT_D("interval_mad", sc->ts_mad);
 	PUT_D("interval_skew", sc->ts_skew);
+	PUT_D("interval_fill", sc->fill);
 	PUT_D("size_median", sc->ds_median);
 	PUT_D("size_mad", sc->ds_mad);
 	PUT_D("size_skew", sc->ds_skew);

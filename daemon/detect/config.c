@@ -60,6 +60,7 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 	cfg->beacon.max_points = 4096;
 	cfg->beacon.skip_failed = true;
 	cfg->beacon.inbound = false;
+	cfg->beacon.fill = true;
 	cfg->beacon.ts_weight = 0.25;
 	cfg->beacon.ds_weight = 0.25;
 	cfg->beacon.hist_weight = 0.25;
@@ -249,6 +250,7 @@ static const struct knob knobs[] = {
 	KU("detect.beacon.max_points", beacon.max_points, 4, 1U << 20),
 	KB("detect.beacon.skip_failed", beacon.skip_failed),
 	KB("detect.beacon.inbound", beacon.inbound),
+	KB("detect.beacon.fill", beacon.fill),
 	KD("detect.beacon.ts_weight", beacon.ts_weight, 0, 1),
 	KD("detect.beacon.ds_weight", beacon.ds_weight, 0, 1),
 	KD("detect.beacon.hist_weight", beacon.hist_weight, 0, 1),

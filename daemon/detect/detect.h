@@ -88,6 +88,7 @@ struct sg_beacon_config {
 	unsigned int max_points;	/* per series; oldest dropped beyond */
 	bool skip_failed;		/* leave out connections with no session */
 	bool inbound;			/* also score inbound connections */
+	bool fill;			/* weigh the ts score by the interval fill */
 	double ts_weight, ds_weight, hist_weight, dur_weight;
 	double hist_mode_sensitivity;
 	unsigned int hist_bimodal_outlier_removal;

@@ -108,7 +108,7 @@ void sg_beacon_flush(struct sg_detect *d, double now);
 /* The RITA sub-scores, exposed for the unit tests. */
 struct sg_beacon_scores {
 	double ts, ds, hist, dur, score;
-	double ts_skew, ts_mad, ts_median;
+	double ts_skew, ts_mad, ts_median, fill;
 	double ds_skew, ds_mad, ds_median;
 	unsigned int bars, longest_run;
 	double coverage, consistency;

@@ -25,7 +25,8 @@ int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
 
 	if (!cap)
 		return -EINVAL;
-	while (nb < cap && nb < ((size_t)1 << 24))
+	/* load factor at most 1/2 */
+	while (nb < 2 * cap && nb < ((size_t)1 << 25))
 		nb <<= 1;
 	memset(t, 0, sizeof(*t));
 	t->buckets = calloc(nb, sizeof(*t->buckets));
@@ -79,6 +80,8 @@ struct sg_lru_node *sg_lru_oldest(struct sg_lru *t)
 
 static void to_front(struct sg_lru *t, struct sg_lru_node *n)
 {
+	if (t->head.next == n)
+		return;
 	n->prev->next = n->next;
 	n->next->prev = n->prev;
 	n->next = t->head.next;
@@ -144,9 +147,14 @@ struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, b
 
 int sg_key_make(char *buf, size_t len, const char *a, const char *b)
 {
-	int r = snprintf(buf, len, "%s%c%s", a, SG_KEY_SEP, b);
+	size_t la = strlen(a), lb = strlen(b);
 
-	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+	if (la + lb + 2 > len)
+		return -ENAMETOOLONG;
+	memcpy(buf, a, la);
+	buf[la] = SG_KEY_SEP;
+	memcpy(buf + la + 1, b, lb + 1);
+	return 0;
 }
 
 void sg_key_split(const char *key, char *a, size_t alen, char *b, size_t blen)

@@ -553,11 +553,12 @@ static void hour_bench(struct gen *g, struct world *w, double h0, double h1)
 	unsigned long long per = g->o->conn_lines / (g->o->hours ? g->o->hours : 24) + 1, i;
 	char src[GEN_ADDR];
 
+	/* 2000 hosts, each with 8 favourite sites out of the 300 */
 	for (i = 0; i < per && g->conn_lines + g->n < g->o->conn_lines; i++) {
-		const struct site *st = &w->sites[rnd(g) % N_SITES];
+		unsigned int host = (unsigned int)(rnd(g) % 2000);
+		const struct site *st = &w->sites[(host * 37 + rnd(g) % 8) % N_SITES];
 
-		snprintf(src, sizeof(src), "10.%u.%u.%u", 2 + (unsigned int)(rnd(g) % 2),
-			 (unsigned int)(rnd(g) % 40), (unsigned int)(rnd(g) % 250) + 1);
+		snprintf(src, sizeof(src), "10.2.%u.%u", host / 250, host % 250 + 1);
 		conn(g, h0 + uni(g) * (h1 - h0), src, st->addr, 443, false, lognorm(g, 1500, 1),
 		     lognorm(g, 9000, 1.2), rnd(g) % 10 ? "SF" : "S0", NULL);
 	}

@@ -277,6 +277,7 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 	char *p;
 	size_t i;
 	__u64 x64;
+	double xd;
 	int r = 0;
 
 	if (strncmp(key, "detect.", 7) && strcmp(key, "detect"))
@@ -313,7 +314,9 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 				memcpy(p, &x64, sizeof(x64));
 			break;
 		case K_DOUBLE:
-			r = parse_double(value, k->min, k->max, (double *)p);
+			r = parse_double(value, k->min, k->max, &xd);
+			if (!r)
+				memcpy(p, &xd, sizeof(xd));
 			break;
 		}
 		if (r)

@@ -446,7 +446,7 @@ static void hour_actors(struct gen *g, struct world *w, double h0, double h1)
 		else
 			snprintf(src, sizeof(src), "10.1.0.%u", i + 100);
 		snprintf(name, sizeof(name), "%u.debian.pool.ntp.org", i % 4);
-		snprintf(dst, sizeof(dst), "94.130.%u.%u", i % 4 + 1, 123);
+		snprintf(dst, sizeof(dst), "94.130.%u.123", i % 4 + 1);
 		for (; w->ntp_next[i] < h1;) {
 			double age = w->ntp_next[i] - GEN_START, poll = 64;
 

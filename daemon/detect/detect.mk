@@ -88,3 +88,24 @@ $(O)/tests/bench/sg-bench-detect: tests/detect/bench_detect.c $(SG_ZEEKGEN_SRCS)
 bench-detect: $(O)/tests/bench/sg-bench-detect
 	$(Q)$< $(BENCH_DETECT_ARGS)
 bench: bench-detect
+
+# The detection suites again under clang's ASan and UBSan, over the library's
+# sources: `make check-detect-asan`.
+SG_DETECT_ASAN_TESTS	:= $(patsubst tests/detect/test_%.c,$(O)/asan/unit-detect-%,\
+			   $(SG_DETECT_TEST_SRCS))
+
+$(O)/asan/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEEKGEN_HDRS) \
+		$(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  ASANCC   $@"
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I$(SRC)/include $(SG_DETECT_CFLAGS) -I$(SRC)/tests/detect -I$(KSFT_DIR) \
+		-o $@ $< $(SG_ZEEKGEN_SRCS) $(SG_DETECT_SRCS) $(SG_DETECT_LIBS)
+
+.PHONY: check-detect-asan
+check-detect-asan: $(SG_DETECT_ASAN_TESTS)
+	$(Q)set -e; for t in $^; do \
+		$$t >$$t.log 2>&1 || { cat $$t.log; echo "FAIL $$t"; exit 1; }; \
+		echo "  ASAN     $$(basename $$t): $$(tail -n 1 $$t.log)"; \
+	done

@@ -123,11 +123,18 @@ static struct sg_detect *start(struct __test_metadata *_metadata, FIXTURE_DATA(d
 static struct sg_obs replay[REPLAY_MAX];
 static size_t n_replay;
 
+static char replay_subject[REPLAY_MAX][32];
+
 static void feed(struct sg_detect *d, const struct sg_obs *o)
 {
 	(void)d;
-	if (n_replay < REPLAY_MAX)
-		replay[n_replay++] = *o;
+	if (n_replay >= REPLAY_MAX)
+		return;
+	replay[n_replay] = *o;
+	/* the subject may live in the caller's loop */
+	snprintf(replay_subject[n_replay], sizeof(replay_subject[0]), "%s", o->subject);
+	replay[n_replay].subject = replay_subject[n_replay];
+	n_replay++;
 }
 
 static int cmp_obs(const void *a, const void *b)

@@ -119,9 +119,20 @@ static int read_all(const char *dir, const char *name, enum sg_obs_kind kind,
 	r = sg_zeek_open(path, kind, &z, err, 1024);
 	if (r)
 		return r;
-	while ((r = sg_zeek_next(z, &o)) == 1)
-		if (n < max)
-			out[n++] = o;
+	static char qnames[8][SG_DETECT_NAME_MAX];
+
+	while ((r = sg_zeek_next(z, &o)) == 1) {
+		if (n >= max)
+			continue;
+		out[n] = o;
+		/* the reader's strings live until its next record */
+		if (o.qname && n < 8) {
+			snprintf(qnames[n], sizeof(qnames[n]), "%s", o.qname);
+			out[n].qname = qnames[n];
+		}
+		out[n].subject = NULL;
+		n++;
+	}
 	if (r < 0)
 		snprintf(err, 1024, "%s", sg_zeek_error(z));
 	sg_zeek_close(z);

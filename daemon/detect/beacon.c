@@ -357,7 +357,7 @@ static struct json_object *evidence(const struct series *s, const struct sg_beac
 {
 	struct json_object *o = json_object_new_object();
 
-#define PUT_D(k, v) json_object_object_add(o, k, json_object_new_double(round((v) * 1000) / 1000))
+#define PUT_D(k, v) json_object_object_add(o, k, sg_json_double(v, 3))
 #define PUT_I(k, v) json_object_object_add(o, k, json_object_new_int64(v))
 	json_object_object_add(o, "series", json_object_new_string(s->by_name ? "name" : "address"));
 	PUT_I("conns", sc->n);

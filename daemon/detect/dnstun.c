@@ -164,9 +164,9 @@ static void judge(struct sg_detect *d, struct domain *e, double now)
 	json_object_object_add(ev, "queries", json_object_new_int64((int64_t)e->queries));
 	json_object_object_add(ev, "unique", json_object_new_int64(e->unique));
 	json_object_object_add(ev, "unique_saturated", json_object_new_boolean(e->saturated));
-	json_object_object_add(ev, "mean_len", json_object_new_double(round(len * 10) / 10));
+	json_object_object_add(ev, "mean_len", sg_json_double(len, 1));
 	json_object_object_add(ev, "max_len", json_object_new_int64(e->max_len));
-	json_object_object_add(ev, "mean_entropy", json_object_new_double(round(ent * 100) / 100));
+	json_object_object_add(ev, "mean_entropy", sg_json_double(ent, 2));
 	json_object_object_add(ev, "example", json_object_new_string(e->example));
 	sg_detect_emit(d, SG_HEUR_DNSTUN, score, src, dom, e->first, e->last, ev);
 	json_object_put(ev);

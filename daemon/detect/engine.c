@@ -9,12 +9,21 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "internal.h"
 
 double sg_clamp01(double v)
 {
 	return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+struct json_object *sg_json_double(double v, int decimals)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(v, buf);
 }
 
 const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR])

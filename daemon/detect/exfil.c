@@ -164,9 +164,9 @@ void sg_exfil_flush(struct sg_detect *d, double now)
 				       json_object_new_string(f->juris ? "jurisdiction" : "address"));
 		json_object_object_add(ev, "bytes_out", json_object_new_int64((int64_t)out));
 		json_object_object_add(ev, "bytes_in", json_object_new_int64((int64_t)in));
-		json_object_object_add(ev, "ratio", json_object_new_double(round(ratio * 10) / 10));
+		json_object_object_add(ev, "ratio", sg_json_double(ratio, 1));
 		json_object_object_add(ev, "conns", json_object_new_int64((int64_t)f->conns));
-		json_object_object_add(ev, "window", json_object_new_double(d->cfg.window));
+		json_object_object_add(ev, "window", sg_json_double(d->cfg.window, 0));
 		sg_detect_emit(d, SG_HEUR_EXFIL, score, src, dst, f->first, f->last, ev);
 		json_object_put(ev);
 	}

@@ -99,6 +99,8 @@ void sg_detect_emit(struct sg_detect *d, enum sg_heur h, unsigned int score, con
 		    const char *dst, double first, double last, struct json_object *ev);
 bool sg_addr_public(const struct in6_addr *a);
 double sg_clamp01(double v);
+/* A JSON number printed with that many decimals (json-c prints %.17g). */
+struct json_object *sg_json_double(double v, int decimals);
 
 int sg_beacon_new(struct sg_detect *d);
 void sg_beacon_free(struct sg_detect *d);

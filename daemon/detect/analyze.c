@@ -421,8 +421,10 @@ static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool
 				(unsigned long long)a->stats.allowed[h],
 				(unsigned long long)a->stats.evicted[h]);
 		fprintf(out, "  evicted DNS answers %llu, beacon points dropped %llu, "
-			"alerts dropped %llu\n", (unsigned long long)a->stats.evicted_dns,
-			(unsigned long long)a->stats.points_dropped, rs->dropped);
+			"stale exfil records %llu, alerts dropped %llu\n",
+			(unsigned long long)a->stats.evicted_dns,
+			(unsigned long long)a->stats.points_dropped,
+			(unsigned long long)a->stats.stale, rs->dropped);
 	}
 }
 

@@ -74,8 +74,10 @@ static int add(struct sg_detect *d, const char *key, bool juris, const struct sg
 		i = (int)(((sl % SG_EXFIL_BUCKETS) + SG_EXFIL_BUCKETS) % SG_EXFIL_BUCKETS);
 	}
 	if (f->slot[i] != sl) {
-		if (f->slot[i] > sl)	/* older than the window this bucket holds */
+		if (f->slot[i] > sl) {	/* older than the window this bucket holds */
+			d->st.stale++;
 			return 0;
+		}
 		f->slot[i] = sl;
 		f->out[i] = f->in[i] = 0;
 	}

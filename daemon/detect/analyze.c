@@ -146,6 +146,41 @@ static int cmp_file(const void *a, const void *b)
 	return c ? c : (int)x->kind - (int)y->kind;
 }
 
+/* A conn file given alone brings its dns file (same directory and suffix), and back. */
+static int add_sibling(struct filelist *l, const char *path, FILE *errf)
+{
+	const char *base = strrchr(path, '/'), *rest;
+	struct stat st;
+	char *sib;
+	int kind, r = 0;
+
+	base = base ? base + 1 : path;
+	kind = log_kind(base, &rest);
+	if (asprintf(&sib, "%.*s%s%s", (int)(base - path), path,
+		     kind == SG_OBS_CONN ? "dns." : "conn.", rest) < 0)
+		return -ENOMEM;
+	if (!stat(sib, &st) && S_ISREG(st.st_mode))
+		r = add_file(l, sib, errf, true);
+	free(sib);
+	return r;
+}
+
+/* The same file named twice (given, and found as a sibling) is read once. */
+static void dedup(struct filelist *l)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (j && !strcmp(l->f[j - 1].path, l->f[i].path)) {
+			free(l->f[i].path);
+			free(l->f[i].group);
+			continue;
+		}
+		l->f[j++] = l->f[i];
+	}
+	l->n = j;
+}
+
 struct stream {
 	struct sg_zeek *z;
 	struct sg_obs o;
@@ -246,6 +281,8 @@ int sg_detect_analyze_paths(struct sg_analyze *a, char *const *paths, size_t n)
 			r = walk(&l, paths[i], 0, a->errf);
 		} else {
 			r = add_file(&l, paths[i], a->errf, true);
+			if (!r)
+				r = add_sibling(&l, paths[i], a->errf);
 		}
 	}
 	if (r)
@@ -256,6 +293,7 @@ int sg_detect_analyze_paths(struct sg_analyze *a, char *const *paths, size_t n)
 		goto out;
 	}
 	qsort(l.f, l.n, sizeof(*l.f), cmp_file);
+	dedup(&l);
 	r = sg_detect_new(a->cfg, &a->sink, &d);
 	if (r) {
 		fprintf(a->errf, "analyze: %s\n", strerror(-r));
@@ -482,8 +520,9 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 			printf("Usage: sovguardctl analyze --zeek PATH [--zeek PATH...] [--config FILE]\n"
 			       "                           [--set detect.KEY=VALUE] [-j]\n"
 			       "Run the detection heuristics (beacon, exfil, dnstun, dnsless) over Zeek\n"
-			       "logs: PATH is a conn.*/dns.* log (.log or .log.gz, TSV or JSON lines) or\n"
-			       "a directory of them (dated subdirectories, rotated names). FILE holds\n"
+			       "logs: PATH is a conn.*/dns.* log (.log or .log.gz, TSV or JSON lines;\n"
+			       "a conn log brings its dns log) or a directory of them (dated\n"
+			       "subdirectories, rotated names). FILE holds\n"
 			       "detect.* = value lines as in sovguard.conf. Prints the alerts ranked by\n"
 			       "score, or with -j one JSON object per alert (the summary on stderr).\n"
 			       "Exit status 0 when the analysis ran, whether or not it found anything.\n"

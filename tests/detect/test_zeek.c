@@ -317,6 +317,26 @@ TEST_F(zk, long_line_and_truncated_gzip)
 	EXPECT_NE(NULL, strstr(self->err, "conn.log.gz:")) TH_LOG("%s", self->err);
 }
 
+/* A conn.log given alone brings its dns.log; given twice it is read once. */
+TEST_F(zk, conn_file_brings_its_dns_file)
+{
+	struct sg_detect_config cfg;
+	struct sg_analyze a = { .cfg = &cfg, .errf = stderr };
+	char c[512], dn[512], *paths[3] = { c, c, dn };
+
+	sg_detect_config_init(&cfg);
+	put(self->dir, "conn.log", conn_tsv, false);
+	put(self->dir, "dns.log", dns_tsv, false);
+	snprintf(c, sizeof(c), "%s/conn.log", self->dir);
+	snprintf(dn, sizeof(dn), "%s/dns.log", self->dir);
+	ASSERT_EQ(0, sg_detect_analyze_paths(&a, paths, 1));
+	EXPECT_EQ(2, a.files);
+	EXPECT_EQ(2, a.stats.dns);
+	ASSERT_EQ(0, sg_detect_analyze_paths(&a, paths, 3));
+	EXPECT_EQ(2, a.files);
+	EXPECT_EQ(5, a.records);
+}
+
 TEST_F(zk, analyze_reports_unreadable_paths)
 {
 	struct sg_detect_config cfg;

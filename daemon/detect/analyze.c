@@ -520,12 +520,12 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 			printf("Usage: sovguardctl analyze --zeek PATH [--zeek PATH...] [--config FILE]\n"
 			       "                           [--set detect.KEY=VALUE] [-j]\n"
 			       "Run the detection heuristics (beacon, exfil, dnstun, dnsless) over Zeek\n"
-			       "logs: PATH is a conn.*/dns.* log (.log or .log.gz, TSV or JSON lines;\n"
+			       "logs. PATH is a conn.* or dns.* log (.log or .log.gz, TSV or JSON lines;\n"
 			       "a conn log brings its dns log) or a directory of them (dated\n"
-			       "subdirectories, rotated names). FILE holds\n"
-			       "detect.* = value lines as in sovguard.conf. Prints the alerts ranked by\n"
-			       "score, or with -j one JSON object per alert (the summary on stderr).\n"
-			       "Exit status 0 when the analysis ran, whether or not it found anything.\n"
+			       "subdirectories, rotated names). FILE holds detect.* = value lines as in\n"
+			       "sovguard.conf. Prints the alerts ranked by score, or with -j one JSON\n"
+			       "object per alert (the summary on stderr). Exit status 0 when the\n"
+			       "analysis ran, whether or not it found anything.\n"
 			       "See docs/detection.md.\n");
 			r = 0;
 			goto out;

@@ -55,6 +55,8 @@ struct sg_obs {
 	const char *subject;		/* who: source address offline, unit or exe live */
 	struct in6_addr src;
 	struct in6_addr dst;
+	/* The addresses as text when the decoder has them (canonical form), or NULL. */
+	const char *src_str, *dst_str;
 	__u16 dport;
 	__u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP, 0 unknown */
 	enum sg_obs_dir dir;

@@ -204,6 +204,16 @@ static int feed_dns(struct sg_detect *d, const struct sg_obs *o)
 	return r;
 }
 
+static void addr_text(const struct in6_addr *a, const char *text, char buf[SG_DETECT_ADDR_STR])
+{
+	size_t len = text ? strlen(text) : SG_DETECT_ADDR_STR;
+
+	if (len < SG_DETECT_ADDR_STR)
+		memcpy(buf, text, len + 1);
+	else
+		sg_detect_addr_str(a, buf);
+}
+
 static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 {
 	struct sg_conn_ctx c = { .o = o };
@@ -211,8 +221,8 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	int r = 0;
 
 	d->st.conns++;
-	sg_detect_addr_str(&o->src, c.src);
-	sg_detect_addr_str(&o->dst, c.dst);
+	addr_text(&o->src, o->src_str, c.src);
+	addr_text(&o->dst, o->dst_str, c.dst);
 	c.dst_public = sg_addr_public(&o->dst);
 	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
 	if (e) {

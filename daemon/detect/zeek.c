@@ -70,6 +70,7 @@ struct sg_zeek {
 	struct json_tokener *tok;
 	struct json_object *jobj;
 	char subject[INET6_ADDRSTRLEN];
+	char dst_text[INET6_ADDRSTRLEN];
 	char qname[SG_DETECT_NAME_MAX];
 };
 
@@ -363,6 +364,17 @@ static int decode(struct sg_zeek *z, const char *const v[F_MAX], struct sg_obs *
 		return zfail(z, "id.resp_h: bad address \"%.60s\"", v[F_RESP_H]);
 	if (z->kind == SG_OBS_CONN && is_unset(z, v[F_RESP_H]))
 		return zfail(z, "id.resp_h: missing");
+	/*
+	 * The engine keys on address text; an IPv4 address inet_pton accepted
+	 * is already in canonical form, so it is passed on rather than printed
+	 * again. IPv6 text may be written several ways: the engine prints it.
+	 */
+	if (!strchr(v[F_ORIG_H], ':'))
+		o->src_str = o->subject;
+	if (z->kind == SG_OBS_CONN && !strchr(v[F_RESP_H], ':')) {
+		snprintf(z->dst_text, sizeof(z->dst_text), "%s", v[F_RESP_H]);
+		o->dst_str = z->dst_text;
+	}
 	r = parse_count(z, "id.resp_p", v[F_RESP_P], 65535, &x);
 	if (r)
 		return r;

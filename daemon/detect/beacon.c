@@ -393,7 +393,13 @@ void sg_beacon_flush(struct sg_detect *d, double now)
 
 	if (d->first_ts > lo)
 		lo = d->first_ts;
-	sg_lru_for_each_safe(&b->t, pos, tmp) {
+	/* Series with no connection in the window leave from the LRU end. */
+	while ((pos = sg_lru_oldest(&b->t)) &&
+	       (!((struct series *)pos)->n ||
+		((struct series *)pos)->p[((struct series *)pos)->n - 1].ts < now - cfg->window))
+		sg_lru_remove(&b->t, pos);
+	/* Only series that got connections since the last flush are scored again. */
+	sg_lru_for_each_used_safe(&b->t, pos, tmp) {
 		struct series *s = (struct series *)pos;
 		char src[SG_DETECT_NAME_MAX], dst[SG_DETECT_NAME_MAX];
 		unsigned int score;
@@ -434,5 +440,6 @@ void sg_beacon_flush(struct sg_detect *d, double now)
 			json_object_put(ev);
 		}
 	}
+	sg_lru_next_gen(&b->t);
 	d->st.entries[SG_HEUR_BEACON] = b->t.n;
 }

@@ -87,15 +87,14 @@ void sg_dnsless_flush(struct sg_detect *d, double now)
 	struct sg_lru_node *pos, *tmp;
 	char src[SG_DETECT_NAME_MAX], dst[SG_DETECT_NAME_MAX];
 
-	sg_lru_for_each_safe(&d->dnsless->t, pos, tmp) {
+	while ((pos = sg_lru_oldest(&d->dnsless->t)) &&
+	       ((struct pair *)pos)->last < now - d->cfg.window)
+		sg_lru_remove(&d->dnsless->t, pos);
+	sg_lru_for_each_used_safe(&d->dnsless->t, pos, tmp) {
 		struct pair *p = (struct pair *)pos;
 		struct json_object *ev;
 		unsigned int score;
 
-		if (p->last < now - d->cfg.window) {
-			sg_lru_remove(&d->dnsless->t, pos);
-			continue;
-		}
 		if (!p->scored) {
 			p->scored = true;
 			d->st.candidates[SG_HEUR_DNSLESS]++;
@@ -118,5 +117,6 @@ void sg_dnsless_flush(struct sg_detect *d, double now)
 		sg_detect_emit(d, SG_HEUR_DNSLESS, score, src, dst, p->first, p->last, ev);
 		json_object_put(ev);
 	}
+	sg_lru_next_gen(&d->dnsless->t);
 	d->st.entries[SG_HEUR_DNSLESS] = d->dnsless->t.n;
 }

@@ -245,14 +245,11 @@ void sg_dnstun_flush(struct sg_detect *d, double now)
 {
 	struct sg_lru_node *pos, *tmp;
 
-	sg_lru_for_each_safe(&d->dnstun->t, pos, tmp) {
-		struct domain *e = (struct domain *)pos;
-
-		if (e->last < now - d->cfg.window) {
-			sg_lru_remove(&d->dnstun->t, pos);
-			continue;
-		}
-		judge(d, e, now);
-	}
+	while ((pos = sg_lru_oldest(&d->dnstun->t)) &&
+	       ((struct domain *)pos)->last < now - d->cfg.window)
+		sg_lru_remove(&d->dnstun->t, pos);
+	sg_lru_for_each_used_safe(&d->dnstun->t, pos, tmp)
+		judge(d, (struct domain *)pos, now);
+	sg_lru_next_gen(&d->dnstun->t);
 	d->st.entries[SG_HEUR_DNSTUN] = d->dnstun->t.n;
 }

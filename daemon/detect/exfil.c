@@ -129,7 +129,10 @@ void sg_exfil_flush(struct sg_detect *d, double now)
 	struct sg_lru_node *pos, *tmp;
 	char src[SG_DETECT_NAME_MAX], dst[SG_DETECT_NAME_MAX];
 
-	sg_lru_for_each_safe(&d->exfil->t, pos, tmp) {
+	while ((pos = sg_lru_oldest(&d->exfil->t)) &&
+	       ((struct flow *)pos)->last < now - d->cfg.window)
+		sg_lru_remove(&d->exfil->t, pos);
+	sg_lru_for_each_used_safe(&d->exfil->t, pos, tmp) {
 		struct flow *f = (struct flow *)pos;
 		struct json_object *ev;
 		__u64 out = 0, in = 0;
@@ -142,10 +145,6 @@ void sg_exfil_flush(struct sg_detect *d, double now)
 				continue;
 			out += f->out[i];
 			in += f->in[i];
-		}
-		if (!out && !in && f->last < now - d->cfg.window) {
-			sg_lru_remove(&d->exfil->t, pos);
-			continue;
 		}
 		if (!f->scored) {
 			f->scored = true;
@@ -172,5 +171,6 @@ void sg_exfil_flush(struct sg_detect *d, double now)
 		sg_detect_emit(d, SG_HEUR_EXFIL, score, src, dst, f->first, f->last, ev);
 		json_object_put(ev);
 	}
+	sg_lru_next_gen(&d->exfil->t);
 	d->st.entries[SG_HEUR_EXFIL] = d->exfil->t.n;
 }

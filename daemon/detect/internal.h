@@ -17,6 +17,7 @@ struct sg_lru_node {
 	struct sg_lru_node *hnext;
 	struct sg_lru_node *prev, *next;	/* LRU list, most recent first */
 	uint64_t hash;
+	uint64_t gen;				/* the table's gen when last used */
 	const char *key;
 };
 
@@ -29,6 +30,7 @@ struct sg_lru {
 	void (*release)(struct sg_lru *t, struct sg_lru_node *n);
 	void *ctx;
 	uint64_t evictions;
+	uint64_t gen;		/* advanced by each flush */
 };
 
 int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
@@ -44,6 +46,20 @@ struct sg_lru_node *sg_lru_oldest(struct sg_lru *t);
 #define sg_lru_for_each_safe(t, pos, tmp) \
 	for ((pos) = (t)->head.next, (tmp) = (pos)->next; (pos) != &(t)->head; \
 	     (pos) = (tmp), (tmp) = (pos)->next)
+
+/*
+ * The entries used since the last sg_lru_next_gen(): they lead the LRU
+ * list, so a flush visits only what changed and stops at the first entry
+ * that did not.
+ */
+#define sg_lru_for_each_used_safe(t, pos, tmp) \
+	for ((pos) = (t)->head.next, (tmp) = (pos)->next; \
+	     (pos) != &(t)->head && (pos)->gen == (t)->gen; (pos) = (tmp), (tmp) = (pos)->next)
+
+static inline void sg_lru_next_gen(struct sg_lru *t)
+{
+	t->gen++;
+}
 
 uint64_t sg_hash(const char *s, size_t len);
 

@@ -118,6 +118,7 @@ struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, b
 		*created = false;
 	if (n) {
 		to_front(t, n);
+		n->gen = t->gen;
 		return n;
 	}
 	if (!create)
@@ -133,6 +134,7 @@ struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, b
 	memcpy(k, key, len + 1);
 	n->key = k;
 	n->hash = h;
+	n->gen = t->gen;
 	n->hnext = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = n;
 	n->next = t->head.next;

@@ -372,6 +372,34 @@ TEST_F(det, point_budget_evicts_oldest_series)
 	EXPECT_GE(st.evicted[SG_HEUR_BEACON], 3);
 }
 
+TEST_F(det, idle_entries_leave_after_a_window)
+{
+	struct sg_detect_stats st;
+	struct sg_detect *d = start(_metadata, self);
+	struct sg_obs o;
+	int k;
+
+	for (k = 0; k < 10; k++) {
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "45.9.9.%d", k + 1);
+		o = conn(T0 + k, "10.0.0.1", dst, 100, 100);
+		sg_detect_feed(d, &o);
+		o = dns(T0 + k, "10.0.0.1", "x.y.example.com", NULL);
+		sg_detect_feed(d, &o);
+	}
+	sg_detect_flush(d, T0 + 3600);
+	sg_detect_get_stats(d, &st);
+	EXPECT_EQ(10, st.entries[SG_HEUR_BEACON]);
+	EXPECT_EQ(10, st.entries[SG_HEUR_EXFIL]);
+	EXPECT_EQ(10, st.entries[SG_HEUR_DNSLESS]);
+	EXPECT_EQ(1, st.entries[SG_HEUR_DNSTUN]);
+	sg_detect_flush(d, T0 + DAY + 3600);
+	sg_detect_get_stats(d, &st);
+	for (k = 0; k < SG_HEUR_MAX; k++)
+		EXPECT_EQ(0, st.entries[k]) TH_LOG("%s", sg_heur_name(k));
+}
+
 TEST_F(det, exfil_volume_to_one_destination)
 {
 	struct sg_detect *d = start(_metadata, self);

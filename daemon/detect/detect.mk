@@ -68,6 +68,7 @@ $(O)/tests/host/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEE
 # (FUZZ_TARGETS and the run loop are in daemon/policy/policy.mk).
 FUZZ_TARGETS		+= zeek
 FUZZ_BINS		+= $(O)/fuzz/fuzz-zeek
+fuzz-build: $(O)/fuzz/fuzz-zeek
 
 $(O)/fuzz/fuzz-zeek: tests/fuzz/fuzz_zeek.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)

@@ -186,9 +186,8 @@ static int parse_allow(struct sg_detect_config *cfg, const char *v, char *err, s
 	a = &cfg->allow[cfg->n_allow];
 	memset(a, 0, sizeof(*a));
 	n = strcspn(p, " \t");
-	if (n == 3 && !strncmp(p, "all", 3))
-		a->heur = -1;
-	else if ((a->heur = heur_from_name(p, n)) < 0)
+	a->heur = n == 3 && !strncmp(p, "all", 3) ? -1 : heur_from_name(p, n);
+	if (a->heur < 0 && !(n == 3 && !strncmp(p, "all", 3)))
 		return fail(err, errlen, "detect.allow: unknown heuristic \"%.*s\"", (int)n, p);
 	p += n;
 	p += strspn(p, " \t");
@@ -294,7 +293,7 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 			cfg->on[h] = on;
 		return 0;
 	}
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < SG_ARRAY_SIZE(knobs); i++) {
 		k = &knobs[i];
 		if (strcmp(k->key, key))
 			continue;
@@ -362,7 +361,8 @@ int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *
 			break;
 		}
 		k = line;
-		if ((v = strchr(k, '#')))
+		v = strchr(k, '#');
+		if (v)
 			*v = 0;
 		k = trim(k);
 		if (!*k)

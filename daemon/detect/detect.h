@@ -172,8 +172,7 @@ struct sg_detect_stats {
 	__u64 evicted[SG_HEUR_MAX];	/* entries evicted at a table cap */
 	__u64 evicted_dns;		/* DNS answers evicted */
 	__u64 points_dropped;		/* beacon points dropped at max_points */
-	__u64 stale;			/* exfil: a connection older than the window slice
-					   its bucket already holds, not counted */
+	__u64 stale;			/* exfil: older than its bucket's slice, not summed */
 	__u64 allowed[SG_HEUR_MAX];	/* observations an allow-list entry covered */
 	__u64 candidates[SG_HEUR_MAX];	/* series scored at least once */
 	__u64 alerts[SG_HEUR_MAX];

@@ -61,7 +61,7 @@ bool sg_addr_public(const struct in6_addr *a)
 		b += 12;
 		if (b[0] >= 224)
 			return false;
-		for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		for (i = 0; i < SG_ARRAY_SIZE(v4); i++) {
 			if (b[0] != v4[i].a)
 				continue;
 			if (v4[i].bits == 8 || (b[1] & v4[i].mask_b) == v4[i].b)

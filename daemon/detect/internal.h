@@ -63,8 +63,12 @@ static inline void sg_lru_next_gen(struct sg_lru *t)
 
 uint64_t sg_hash(const char *s, size_t len);
 
+#ifndef SG_ARRAY_SIZE
+#define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* Keys join the subject and the destination with a byte neither contains. */
-#define SG_KEY_SEP '\x1f'
+#define SG_KEY_SEP ('\x1f')
 #define SG_KEY_MAX (2 * SG_DETECT_NAME_MAX + 2)
 int sg_key_make(char *buf, size_t len, const char *a, const char *b);
 /* Split a key in place into its two halves (copies into the buffers). */

@@ -18,6 +18,7 @@
 #include <zlib.h>
 #include <json-c/json.h>
 
+#include "internal.h"
 #include "zeek.h"
 
 enum field {
@@ -192,7 +193,8 @@ static int unescape_char(const char *s, char *out)
 
 	if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
 	    isxdigit((unsigned char)s[3]) && !s[4]) {
-		sscanf(s + 2, "%2x", &v);
+		if (sscanf(s + 2, "%2x", &v) != 1)
+			return -EINVAL;
 		*out = (char)v;
 		return 0;
 	}
@@ -340,7 +342,7 @@ static bool state_failed(const char *s)
 	static const char *const failed[] = { "S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR", "OTH" };
 	size_t i;
 
-	for (i = 0; i < sizeof(failed) / sizeof(failed[0]); i++)
+	for (i = 0; i < SG_ARRAY_SIZE(failed); i++)
 		if (!strcmp(s, failed[i]))
 			return true;
 	return false;
@@ -475,8 +477,11 @@ static int next_json(struct sg_zeek *z, const char *l, struct sg_obs *o)
 	size_t i;
 	int r;
 
-	if (!z->tok && !(z->tok = json_tokener_new()))
-		return -ENOMEM;
+	if (!z->tok) {
+		z->tok = json_tokener_new();
+		if (!z->tok)
+			return -ENOMEM;
+	}
 	if (z->jobj) {
 		json_object_put(z->jobj);
 		z->jobj = NULL;

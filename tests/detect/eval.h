@@ -89,7 +89,8 @@ static int eval_load_labels(struct eval *e, const char *dir)
 		struct eval_label *l;
 
 		n = sscanf(line, "%63s %63s %63s %255s", a, b, c, d);
-		if (n == 3 && !strcmp(a, "neg") && (h = eval_heur(b)) >= 0) {
+		h = n == 3 && !strcmp(a, "neg") ? eval_heur(b) : -1;
+		if (h >= 0) {
 			e->neg[h] = strtoull(c, NULL, 10);
 			continue;
 		}

@@ -274,6 +274,7 @@ struct world {
 };
 
 static const unsigned int periods[] = { 30, 60, 120, 300, 600, 900, 1800 };
+static const unsigned int scan_ports[] = { 22, 23, 80, 443, 445 };
 
 static void site_init(struct gen *g, struct world *w)
 {
@@ -507,7 +508,7 @@ static void hour_actors(struct gen *g, struct world *w, double h0, double h1)
 				const char *s = st[rnd(g) % 6];
 
 				t += noisy ? uni(g) * 2 : uni(g);
-				inbound(g, t, src, victim, (unsigned int[]){ 22, 23, 80, 443, 445 }[j % 5], s,
+				inbound(g, t, src, victim, scan_ports[j % 5], s,
 					strcmp(s, "SF") ? 0 : 40, strcmp(s, "SF") ? 0 : 20);
 			}
 		}

@@ -11,7 +11,9 @@
 #include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <getopt.h>
 #include <zlib.h>
+#include <json-c/json.h>
 
 #include "kselftest_harness.h"
 #include "zeek.h"
@@ -335,6 +337,63 @@ TEST_F(zk, conn_file_brings_its_dns_file)
 	ASSERT_EQ(0, sg_detect_analyze_paths(&a, paths, 3));
 	EXPECT_EQ(2, a.files);
 	EXPECT_EQ(5, a.records);
+}
+
+/* The command: -j prints one JSON object per alert, exit 0 with or without alerts. */
+static int run_cmd(const char *out, char **argv, int argc)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved, r;
+
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	close(fd);
+	optind = 0;
+	r = sg_detect_analyze_main(argc, argv, false);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	return r;
+}
+
+TEST_F(zk, analyze_command_json_lines)
+{
+	char out[512], dir[128], line[4096];
+	char *argv[] = { "analyze", "--zeek", dir, "-j", NULL };
+	int n = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/logs", self->dir);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	put(dir, "conn.log", conn_json, false);
+	put(dir, "dns.log", dns_tsv, false);
+	snprintf(out, sizeof(out), "%s/out", self->dir);
+	ASSERT_EQ(0, run_cmd(out, argv, 4));
+	f = fopen(out, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		struct json_object *o = json_tokener_parse(line), *v;
+
+		ASSERT_NE(NULL, o) TH_LOG("%s", line);
+		EXPECT_TRUE(json_object_object_get_ex(o, "heuristic", &v));
+		EXPECT_TRUE(json_object_object_get_ex(o, "score", &v));
+		EXPECT_TRUE(json_object_object_get_ex(o, "src", &v));
+		EXPECT_TRUE(json_object_object_get_ex(o, "evidence", &v));
+		EXPECT_TRUE(json_object_object_get_ex(o, "dst", &v));
+		/* 10.0.0.2 reached 45.2.2.2 with no DNS answer */
+		EXPECT_STREQ("45.2.2.2", json_object_get_string(v));
+		json_object_put(o);
+		n++;
+	}
+	fclose(f);
+	EXPECT_EQ(1, n);
+
+	/* nothing to find is still a successful run */
+	put(dir, "conn.log", conn_tsv, false);
+	ASSERT_EQ(0, run_cmd(out, argv, 4));
+	/* malformed input is not */
+	put(dir, "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n1\t2\n", false);
+	EXPECT_EQ(-EINVAL, run_cmd(out, argv, 4));
 }
 
 TEST_F(zk, analyze_reports_unreadable_paths)

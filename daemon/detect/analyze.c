@@ -389,15 +389,6 @@ static int cmp_ranked(const void *a, const void *b)
 	return strcmp(x->node.key, y->node.key);
 }
 
-static void fmt_time(double ts, char *buf, size_t len)
-{
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "%.0f", ts);
-}
-
 static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool json)
 {
 	struct ranked **v = NULL;
@@ -412,31 +403,31 @@ static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool
 		v[n++] = (struct ranked *)pos;
 	qsort(v, n, sizeof(*v), cmp_ranked);
 	if (!json)
-		printf("%5s  %-8s %-40s %-40s %s\n", "SCORE", "HEUR", "SRC", "DST", "EVIDENCE");
+		printf("%5s  %-8s %-20s %-20s %-32s %-20s %s\n", "SCORE", "HEUR", "FIRST", "LAST",
+		       "SRC", "DST", "EVIDENCE");
 	for (i = 0; i < n; i++) {
 		struct ranked *e = v[i];
 		char hn[16], src[SG_DETECT_NAME_MAX], dst[SG_DETECT_NAME_MAX], rest[SG_KEY_MAX];
-		char t1[32], t2[32];
+		char t1[SG_ALERT_TIME_MAX], t2[SG_ALERT_TIME_MAX];
 
 		sg_key_split(e->node.key, hn, sizeof(hn), rest, sizeof(rest));
 		sg_key_split(rest, src, sizeof(src), dst, sizeof(dst));
-		fmt_time(e->first, t1, sizeof(t1));
-		fmt_time(e->last, t2, sizeof(t2));
 		if (json) {
-			struct json_object *o = json_object_new_object();
+			struct sg_alert al = {
+				.heur = e->heur, .score = e->score, .src = src, .dst = dst,
+				.ts_first = e->first, .ts_last = e->last, .evidence = e->evidence,
+			};
+			struct json_object *o = sg_alert_json(&al);
 
-			json_object_object_add(o, "heuristic", json_object_new_string(hn));
-			json_object_object_add(o, "score", json_object_new_int(e->score));
-			json_object_object_add(o, "src", json_object_new_string(src));
-			json_object_object_add(o, "dst", json_object_new_string(dst));
-			json_object_object_add(o, "first", json_object_new_string(t1));
-			json_object_object_add(o, "last", json_object_new_string(t2));
+			if (!o)
+				break;
 			json_object_object_add(o, "alerts", json_object_new_int(e->times));
-			json_object_object_add(o, "evidence", json_object_get(e->evidence));
 			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		} else {
-			printf("%5u  %-8s %-40s %-40s %s\n", e->score, hn, src, dst,
+			sg_alert_time(e->first, t1);
+			sg_alert_time(e->last, t2);
+			printf("%5u  %-8s %-20s %-20s %-32s %-20s %s\n", e->score, hn, t1, t2, src, dst,
 			       json_object_to_json_string_ext(e->evidence, JSON_C_TO_STRING_PLAIN));
 		}
 	}
@@ -444,10 +435,10 @@ static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool
 	/* The summary goes to stderr with -j so stdout stays one alert per line. */
 	{
 		FILE *out = json ? stderr : stdout;
-		char t1[32], t2[32];
+		char t1[SG_ALERT_TIME_MAX], t2[SG_ALERT_TIME_MAX];
 
-		fmt_time(a->first_ts, t1, sizeof(t1));
-		fmt_time(a->last_ts, t2, sizeof(t2));
+		sg_alert_time(a->first_ts, t1);
+		sg_alert_time(a->last_ts, t2);
 		fprintf(out, "\n%zu alert(s); %llu file(s), %llu line(s), %llu record(s) "
 			"(%llu conn, %llu dns), %s to %s\n", n, a->files, a->lines, a->records,
 			(unsigned long long)a->stats.conns, (unsigned long long)a->stats.dns, t1, t2);

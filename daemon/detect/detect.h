@@ -179,6 +179,16 @@ struct sg_detect_stats {
 	__u64 entries[SG_HEUR_MAX];	/* current table sizes */
 };
 
+/*
+ * The JSON form of an alert: {"heuristic", "score", "src", "dst", "first",
+ * "last" (ISO 8601 UTC), "evidence"}; NULL on ENOMEM. The caller owns it.
+ */
+struct json_object *sg_alert_json(const struct sg_alert *a);
+#define SG_ALERT_TIME_MAX 32
+void sg_alert_time(double ts, char buf[SG_ALERT_TIME_MAX]);
+/* A sink writing sg_alert_json() of each alert as one line to f. */
+struct sg_detect_sink sg_detect_sink_json_lines(FILE *f);
+
 struct sg_detect;
 
 /* Return: 0 or negative errno; *ret untouched on failure. */

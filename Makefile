@@ -3,6 +3,7 @@
 # sovguard top-level build. Each part keeps its rules in a fragment:
 #   bpf/bpf.mk        BPF objects, vmlinux.h, skeletons
 #   daemon/daemon.mk  sovguardd and sovguardctl
+#   daemon/detect/detect.mk  detection library, analyze, its tests
 #   kmod/kmod.mk      sovguard.ko through Kbuild (this directory's Kbuild)
 #   tests/tests.mk    host tests, VM tests, the kselftest harness
 # Everything generated lands in $(O) (default build/), never in git.
@@ -49,6 +50,7 @@ $(O):
 
 include bpf/bpf.mk
 include daemon/policy/policy.mk
+include daemon/detect/detect.mk
 include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
@@ -93,7 +95,7 @@ install: all
 # reports on cleanup-owned variables are false, so that check is left to
 # ASan/LSan in the fuzzers and to valgrind.
 CPPCHECK_FLAGS	:= --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		   --std=c11 -D__linux__ -I include -I daemon -I daemon/policy \
+		   --std=c11 -D__linux__ -I include -I daemon -I daemon/policy -I daemon/detect \
 		   --suppress=missingIncludeSystem --suppress=unknownMacro \
 		   --suppress=resourceLeak --inline-suppr
 
@@ -101,7 +103,8 @@ CPPCHECK_FLAGS	:= --quiet --error-exitcode=1 --enable=warning,performance,portab
 lint: lint-user kmod-lint
 
 lint-user:
-	@echo "  CPPCHECK daemon tests/lib"
-	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/policy/*.c tests/lib/*.c)
+	@echo "  CPPCHECK daemon tests/lib tests/detect"
+	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/policy/*.c daemon/detect/*.c \
+		tests/lib/*.c tests/detect/*.c)
 	$(Q)! git ls-files | grep -E '(^|/)vmlinux\.h$$|\.skel\.h$$|\.ko$$|\.o$$' || \
 		{ echo "lint: generated files are tracked by git" >&2; exit 1; }

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "detect.h"
 #include "control.h"
 #include "ctl.h"
 #include "policy.h"
@@ -530,6 +531,11 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 	return err;
 }
 
+static int cmd_analyze(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	return sg_detect_analyze_main(argc, argv, ctl->json);
+}
+
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	printf("sovguardctl %s\n", SG_VERSION);
@@ -545,6 +551,7 @@ static const struct sg_cmd commands[] = {
 	{ "check-config", cmd_check_config, "validate configuration, rules and data" },
 	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list" },
 	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
+	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this help" },
 };

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Backdoor detection (docs/detection.md). One engine, driven by connection
+ * and DNS observations: the live daemon feeds it records decoded from its
+ * kernel events, `sovguardctl analyze` feeds it records decoded from Zeek
+ * logs; both call sg_detect_feed() and sg_detect_flush() the same way, so
+ * offline analysis runs exactly the live code.
+ *
+ * Heuristics: beacon (RITA-style beacon scoring per (subject, destination)
+ * and (subject, name)), exfil (bytes out far above bytes in, per destination
+ * and per jurisdiction), dnstun (DNS tunnelling under one domain), dnsless
+ * (a public destination no DNS answer produced).
+ *
+ * All state is bounded: every table has a configured cap and evicts its
+ * least recently used entry; evictions are counted in struct sg_detect_stats.
+ */
+#ifndef SG_DETECT_H
+#define SG_DETECT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <linux/types.h>
+
+struct json_object;
+
+enum sg_heur {
+	SG_HEUR_BEACON,
+	SG_HEUR_EXFIL,
+	SG_HEUR_DNSTUN,
+	SG_HEUR_DNSLESS,
+	SG_HEUR_MAX,
+};
+
+#define SG_DETECT_NAME_MAX	256	/* a DNS name with its terminator */
+#define SG_DETECT_ADDR_STR	INET6_ADDRSTRLEN
+#define SG_DETECT_ANSWERS_MAX	16	/* addresses kept from one DNS answer */
+#define SG_DETECT_ALLOW_MAX	256	/* detect.allow lines */
+
+enum sg_obs_kind {
+	SG_OBS_CONN,
+	SG_OBS_DNS,
+};
+
+enum sg_obs_dir {
+	SG_DIR_UNKNOWN,	/* treated as outbound */
+	SG_DIR_OUT,	/* the subject opened it (Zeek local_orig T) */
+	SG_DIR_IN,	/* opened from outside (Zeek local_orig F) */
+};
+
+/* Addresses are IPv6, IPv4 as v4-mapped (::ffff:a.b.c.d). */
+struct sg_obs {
+	enum sg_obs_kind kind;
+	double ts;			/* seconds since the epoch */
+	const char *subject;		/* who: source address offline, unit or exe live */
+	struct in6_addr src;
+	struct in6_addr dst;
+	/* The addresses as text when the decoder has them (canonical form), or NULL. */
+	const char *src_str, *dst_str;
+	__u16 dport;
+	__u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP, 0 unknown */
+	enum sg_obs_dir dir;
+	bool failed;			/* no session established (Zeek S0, REJ, ...) */
+	__u64 bytes_out;		/* payload bytes subject -> destination */
+	__u64 bytes_in;
+	const char *juris;		/* destination jurisdiction, NULL if unknown */
+	/* SG_OBS_DNS */
+	const char *qname;		/* query name, NULL or "" if none */
+	unsigned int n_answers;
+	struct in6_addr answers[SG_DETECT_ANSWERS_MAX];
+};
+
+enum sg_allow_kind {
+	SG_ALLOW_PREFIX,	/* destination address in prefix */
+	SG_ALLOW_NAME,		/* destination name matches pattern (fnmatch) */
+	SG_ALLOW_SOURCE,	/* source address in prefix, or subject matches pattern */
+};
+
+struct sg_detect_allow {
+	int heur;			/* enum sg_heur, or -1 for every heuristic */
+	enum sg_allow_kind kind;
+	bool is_prefix;			/* SOURCE: prefix rather than pattern */
+	struct in6_addr addr;
+	unsigned int plen;		/* prefix length on the v6 (mapped) address */
+	char pattern[SG_DETECT_NAME_MAX];
+};
+
+struct sg_beacon_config {
+	unsigned int min_conns;		/* distinct seconds in the window to score */
+	unsigned int max_points;	/* per series; oldest dropped beyond */
+	bool skip_failed;		/* leave out connections with no session */
+	bool inbound;			/* also score inbound connections */
+	bool fill;			/* weigh the ts score by the interval fill */
+	double ts_weight, ds_weight, hist_weight, dur_weight;
+	double hist_mode_sensitivity;
+	unsigned int hist_bimodal_outlier_removal;
+	unsigned int hist_bimodal_min_hours;
+	unsigned int dur_min_hours;
+	unsigned int dur_ideal_hours;
+};
+
+struct sg_exfil_config {
+	__u64 min_bytes;		/* bytes out in the window */
+	double min_ratio;		/* bytes out / (bytes in + 1) */
+};
+
+struct sg_dnstun_config {
+	unsigned int min_unique;	/* unique names under one domain */
+	unsigned int min_len;		/* mean length of the part under the domain */
+	double min_entropy;		/* mean Shannon entropy, bits per character */
+	unsigned int max_unique_kept;	/* per domain, for the unique count */
+};
+
+struct sg_dnsless_config {
+	unsigned int min_conns;
+	double max_age;			/* a DNS answer older than this does not count */
+};
+
+struct sg_detect_config {
+	bool on[SG_HEUR_MAX];
+	unsigned int min_score[SG_HEUR_MAX];
+	double window;			/* seconds of history every heuristic looks at */
+	double flush_every;		/* offline: score every this many seconds of log time */
+	unsigned int max_series;	/* entries per heuristic table */
+	unsigned int max_dns;		/* answer addresses remembered */
+	__u64 max_points_total;		/* beacon points over all series */
+	unsigned int max_alerts;	/* alerts kept by the analyze sink */
+	struct sg_beacon_config beacon;
+	struct sg_exfil_config exfil;
+	struct sg_dnstun_config dnstun;
+	struct sg_dnsless_config dnsless;
+	unsigned int n_allow;
+	struct sg_detect_allow allow[SG_DETECT_ALLOW_MAX];
+};
+
+/* Defaults: every heuristic on, the constants of docs/detection.md. */
+void sg_detect_config_init(struct sg_detect_config *cfg);
+
+/*
+ * One "key = value" setting; keys start with "detect.". Return: 0, -ENOENT
+ * for a key that is not detection's (the caller may own it), -EINVAL for a
+ * bad value (message in err, up to errlen bytes).
+ */
+int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const char *value,
+			 char *err, size_t errlen);
+
+/*
+ * A file of "key = value" lines ('#' comments); every error is printed to
+ * errf as file:line: message. Return: 0 or negative errno.
+ */
+int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *errf);
+
+const char *sg_heur_name(enum sg_heur h);
+
+struct sg_alert {
+	enum sg_heur heur;
+	unsigned int score;		/* 0-100 */
+	const char *src;		/* subject */
+	const char *dst;		/* address, name, domain or jurisdiction */
+	double ts_first, ts_last;
+	struct json_object *evidence;	/* borrowed: take a reference to keep it */
+};
+
+struct sg_detect_sink {
+	void (*alert)(void *ctx, const struct sg_alert *a);
+	void *ctx;
+};
+
+struct sg_detect_stats {
+	__u64 conns, dns;		/* observations fed */
+	__u64 ignored;			/* observations no heuristic used */
+	__u64 evicted[SG_HEUR_MAX];	/* entries evicted at a table cap */
+	__u64 evicted_dns;		/* DNS answers evicted */
+	__u64 points_dropped;		/* beacon points dropped at max_points */
+	__u64 stale;			/* exfil: older than its bucket's slice, not summed */
+	__u64 allowed[SG_HEUR_MAX];	/* observations an allow-list entry covered */
+	__u64 candidates[SG_HEUR_MAX];	/* series scored at least once */
+	__u64 alerts[SG_HEUR_MAX];
+	__u64 entries[SG_HEUR_MAX];	/* current table sizes */
+};
+
+/*
+ * The JSON form of an alert: {"heuristic", "score", "src", "dst", "first",
+ * "last" (ISO 8601 UTC), "evidence"}; NULL on ENOMEM. The caller owns it.
+ */
+struct json_object *sg_alert_json(const struct sg_alert *a);
+#define SG_ALERT_TIME_MAX 32
+void sg_alert_time(double ts, char buf[SG_ALERT_TIME_MAX]);
+/* A sink writing sg_alert_json() of each alert as one line to f. */
+struct sg_detect_sink sg_detect_sink_json_lines(FILE *f);
+
+struct sg_detect;
+
+/* Return: 0 or negative errno; *ret untouched on failure. */
+int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sink *sink,
+		  struct sg_detect **ret);
+void sg_detect_free(struct sg_detect *d);
+
+/* Feed one observation; time may go back a little (logs are not sorted). */
+int sg_detect_feed(struct sg_detect *d, const struct sg_obs *o);
+
+/*
+ * Score every series at time now and hand the alerts to the sink. The live
+ * daemon calls it on a timer; analyze every flush_every seconds of log
+ * time and once at the end.
+ */
+void sg_detect_flush(struct sg_detect *d, double now);
+
+void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st);
+
+/* Format an address (v4-mapped as dotted quad). */
+const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR]);
+
+/*
+ * Offline analysis of Zeek logs: paths are conn.* / dns.* files or
+ * directories of them (searched SG_ANALYZE_DEPTH_MAX deep); files are read
+ * in path order, each conn file merged in time with the dns file of the same
+ * directory and suffix. Alerts go to sink as the engine emits them.
+ */
+#define SG_ANALYZE_FILES_MAX	100000
+#define SG_ANALYZE_DEPTH_MAX	4
+
+struct sg_analyze {
+	const struct sg_detect_config *cfg;
+	struct sg_detect_sink sink;
+	FILE *errf;			/* errors as file:line: message */
+	/* results */
+	unsigned long long files, lines, records;
+	double first_ts, last_ts;
+	struct sg_detect_stats stats;
+};
+
+/* Return: 0 when the analysis ran to the end, negative errno otherwise. */
+int sg_detect_analyze_paths(struct sg_analyze *a, char *const *paths, size_t n);
+
+/* `sovguardctl analyze`: argv[0] is "analyze". Return: 0 or negative errno. */
+int sg_detect_analyze_main(int argc, char **argv, bool json);
+
+#endif

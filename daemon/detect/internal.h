@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Detection internals: the bounded LRU table and the heuristics' hooks. */
+#ifndef SG_DETECT_INTERNAL_H
+#define SG_DETECT_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "detect.h"
+
+/*
+ * A hash table with a cap and least-recently-used eviction. Entries embed
+ * struct sg_lru_node first and carry their key (a string) right after the
+ * entry; release() frees what the entry owns (not the entry itself).
+ */
+struct sg_lru_node {
+	struct sg_lru_node *hnext;
+	struct sg_lru_node *prev, *next;	/* LRU list, most recent first */
+	uint64_t hash;
+	uint64_t gen;				/* the table's gen when last used */
+	const char *key;
+};
+
+struct sg_lru {
+	struct sg_lru_node **buckets;
+	size_t nbuckets;
+	size_t n, cap;
+	size_t entry_size;
+	struct sg_lru_node head;
+	void (*release)(struct sg_lru *t, struct sg_lru_node *n);
+	void *ctx;
+	uint64_t evictions;
+	uint64_t gen;		/* advanced by each flush */
+};
+
+int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
+		void (*release)(struct sg_lru *t, struct sg_lru_node *n), void *ctx);
+void sg_lru_destroy(struct sg_lru *t);
+/* Find key; with create, add it (evicting the LRU entry at the cap). NULL on ENOMEM. */
+struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, bool *created);
+struct sg_lru_node *sg_lru_find(struct sg_lru *t, const char *key);
+void sg_lru_remove(struct sg_lru *t, struct sg_lru_node *n);
+/* The least recently used entry, or NULL. */
+struct sg_lru_node *sg_lru_oldest(struct sg_lru *t);
+
+#define sg_lru_for_each_safe(t, pos, tmp) \
+	for ((pos) = (t)->head.next, (tmp) = (pos)->next; (pos) != &(t)->head; \
+	     (pos) = (tmp), (tmp) = (pos)->next)
+
+/*
+ * The entries used since the last sg_lru_next_gen(): they lead the LRU
+ * list, so a flush visits only what changed and stops at the first entry
+ * that did not.
+ */
+#define sg_lru_for_each_used_safe(t, pos, tmp) \
+	for ((pos) = (t)->head.next, (tmp) = (pos)->next; \
+	     (pos) != &(t)->head && (pos)->gen == (t)->gen; (pos) = (tmp), (tmp) = (pos)->next)
+
+static inline void sg_lru_next_gen(struct sg_lru *t)
+{
+	t->gen++;
+}
+
+uint64_t sg_hash(const char *s, size_t len);
+
+#ifndef SG_ARRAY_SIZE
+#define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Keys join the subject and the destination with a byte neither contains. */
+#define SG_KEY_SEP ('\x1f')
+#define SG_KEY_MAX (2 * SG_DETECT_NAME_MAX + 2)
+int sg_key_make(char *buf, size_t len, const char *a, const char *b);
+/* Split a key in place into its two halves (copies into the buffers). */
+void sg_key_split(const char *key, char *a, size_t alen, char *b, size_t blen);
+
+struct sg_beacon;
+struct sg_exfil;
+struct sg_dnstun;
+struct sg_dnsless;
+
+/* Logs are not sorted: an answer this much after a connection still names it. */
+#define SG_DETECT_REORDER_S 60
+
+struct sg_dns_entry {
+	struct sg_lru_node node;
+	double first;			/* first answer with this address */
+	double ts;			/* latest answer */
+	char name[SG_DETECT_NAME_MAX];
+};
+
+struct sg_detect {
+	struct sg_detect_config cfg;
+	struct sg_detect_sink sink;
+	struct sg_detect_stats st;
+	struct sg_lru dns;		/* answer address -> latest name */
+	struct sg_beacon *beacon;
+	struct sg_exfil *exfil;
+	struct sg_dnstun *dnstun;
+	struct sg_dnsless *dnsless;
+	double first_ts;		/* earliest observation, for the window start */
+	double last_ts;
+};
+
+/* Context a connection is judged in, computed once by the engine. */
+struct sg_conn_ctx {
+	const struct sg_obs *o;
+	char src[SG_DETECT_ADDR_STR];
+	char dst[SG_DETECT_ADDR_STR];
+	const char *name;		/* name a DNS answer gave dst, or NULL */
+	double name_age;		/* seconds since the latest answer (may be < 0) */
+	double name_first;		/* time of the first answer */
+	bool dst_public;
+};
+
+bool sg_detect_allowed(struct sg_detect *d, enum sg_heur h, const struct in6_addr *src,
+		       const char *subject, const struct in6_addr *dst, const char *name);
+void sg_detect_emit(struct sg_detect *d, enum sg_heur h, unsigned int score, const char *src,
+		    const char *dst, double first, double last, struct json_object *ev);
+bool sg_addr_public(const struct in6_addr *a);
+double sg_clamp01(double v);
+/* A JSON number printed with that many decimals (json-c prints %.17g). */
+struct json_object *sg_json_double(double v, int decimals);
+
+int sg_beacon_new(struct sg_detect *d);
+void sg_beacon_free(struct sg_detect *d);
+int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_beacon_flush(struct sg_detect *d, double now);
+
+/* The RITA sub-scores, exposed for the unit tests. */
+struct sg_beacon_scores {
+	double ts, ds, hist, dur, score;
+	double ts_skew, ts_mad, ts_median, fill;
+	double ds_skew, ds_mad, ds_median;
+	unsigned int bars, longest_run;
+	double coverage, consistency;
+	unsigned int n, intervals;
+};
+int sg_beacon_score(const struct sg_beacon_config *cfg, const double *ts, const double *bytes,
+		    size_t n, double win_min, double win_max, struct sg_beacon_scores *out);
+
+int sg_exfil_new(struct sg_detect *d);
+void sg_exfil_free(struct sg_detect *d);
+int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_exfil_flush(struct sg_detect *d, double now);
+
+int sg_dnstun_new(struct sg_detect *d);
+void sg_dnstun_free(struct sg_detect *d);
+int sg_dnstun_query(struct sg_detect *d, const struct sg_obs *o, const char *src);
+void sg_dnstun_flush(struct sg_detect *d, double now);
+/* Shannon entropy of s in bits per character. */
+double sg_entropy(const char *s, size_t len);
+
+int sg_dnsless_new(struct sg_detect *d);
+void sg_dnsless_free(struct sg_detect *d);
+int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_dnsless_flush(struct sg_detect *d, double now);
+
+#endif

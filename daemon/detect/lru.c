@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Bounded hash table with least-recently-used eviction. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+uint64_t sg_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
+		void (*release)(struct sg_lru *t, struct sg_lru_node *n), void *ctx)
+{
+	size_t nb = 64;
+
+	if (!cap)
+		return -EINVAL;
+	/* load factor at most 1/2 */
+	while (nb < 2 * cap && nb < ((size_t)1 << 25))
+		nb <<= 1;
+	memset(t, 0, sizeof(*t));
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -ENOMEM;
+	t->nbuckets = nb;
+	t->cap = cap;
+	t->entry_size = entry_size;
+	t->head.next = t->head.prev = &t->head;
+	t->release = release;
+	t->ctx = ctx;
+	return 0;
+}
+
+static void unlink_node(struct sg_lru *t, struct sg_lru_node *n)
+{
+	struct sg_lru_node **pp = &t->buckets[n->hash & (t->nbuckets - 1)];
+
+	while (*pp != n)
+		pp = &(*pp)->hnext;
+	*pp = n->hnext;
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	t->n--;
+}
+
+void sg_lru_remove(struct sg_lru *t, struct sg_lru_node *n)
+{
+	unlink_node(t, n);
+	if (t->release)
+		t->release(t, n);
+	free(n);
+}
+
+void sg_lru_destroy(struct sg_lru *t)
+{
+	struct sg_lru_node *pos, *tmp;
+
+	if (!t->buckets)
+		return;
+	sg_lru_for_each_safe(t, pos, tmp)
+		sg_lru_remove(t, pos);
+	free(t->buckets);
+	t->buckets = NULL;
+}
+
+struct sg_lru_node *sg_lru_oldest(struct sg_lru *t)
+{
+	return t->head.prev == &t->head ? NULL : t->head.prev;
+}
+
+static void to_front(struct sg_lru *t, struct sg_lru_node *n)
+{
+	if (t->head.next == n)
+		return;
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = t->head.next;
+	n->prev = &t->head;
+	t->head.next->prev = n;
+	t->head.next = n;
+}
+
+static struct sg_lru_node *lookup(struct sg_lru *t, const char *key, size_t len, uint64_t h)
+{
+	struct sg_lru_node *n;
+
+	for (n = t->buckets[h & (t->nbuckets - 1)]; n; n = n->hnext)
+		if (n->hash == h && !strcmp(n->key, key))
+			return n;
+	return NULL;
+}
+
+struct sg_lru_node *sg_lru_find(struct sg_lru *t, const char *key)
+{
+	size_t len = strlen(key);
+
+	return lookup(t, key, len, sg_hash(key, len));
+}
+
+struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, bool *created)
+{
+	size_t len = strlen(key);
+	uint64_t h = sg_hash(key, len);
+	struct sg_lru_node *n = lookup(t, key, len, h);
+	char *k;
+
+	if (created)
+		*created = false;
+	if (n) {
+		to_front(t, n);
+		n->gen = t->gen;
+		return n;
+	}
+	if (!create)
+		return NULL;
+	if (t->n >= t->cap) {
+		sg_lru_remove(t, t->head.prev);
+		t->evictions++;
+	}
+	n = calloc(1, t->entry_size + len + 1);
+	if (!n)
+		return NULL;
+	k = (char *)n + t->entry_size;
+	memcpy(k, key, len + 1);
+	n->key = k;
+	n->hash = h;
+	n->gen = t->gen;
+	n->hnext = t->buckets[h & (t->nbuckets - 1)];
+	t->buckets[h & (t->nbuckets - 1)] = n;
+	n->next = t->head.next;
+	n->prev = &t->head;
+	t->head.next->prev = n;
+	t->head.next = n;
+	t->n++;
+	if (created)
+		*created = true;
+	return n;
+}
+
+int sg_key_make(char *buf, size_t len, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la + lb + 2 > len)
+		return -ENAMETOOLONG;
+	memcpy(buf, a, la);
+	buf[la] = SG_KEY_SEP;
+	memcpy(buf + la + 1, b, lb + 1);
+	return 0;
+}
+
+void sg_key_split(const char *key, char *a, size_t alen, char *b, size_t blen)
+{
+	const char *sep = strchr(key, SG_KEY_SEP);
+	size_t la = sep ? (size_t)(sep - key) : strlen(key);
+
+	if (la >= alen)
+		la = alen - 1;
+	memcpy(a, key, la);
+	a[la] = 0;
+	snprintf(b, blen, "%s", sep ? sep + 1 : "");
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Detection settings: defaults, every kind of key, allow-lists, bad values. */
+#include <math.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "detect.h"
+
+TEST(defaults_are_on)
+{
+	struct sg_detect_config c;
+	int h;
+
+	sg_detect_config_init(&c);
+	for (h = 0; h < SG_HEUR_MAX; h++)
+		EXPECT_TRUE(c.on[h]);
+	EXPECT_EQ(85, c.min_score[SG_HEUR_BEACON]);
+	EXPECT_LT(fabs(c.beacon.ts_weight + c.beacon.ds_weight + c.beacon.hist_weight +
+		       c.beacon.dur_weight - 1), 1e-9);
+}
+
+TEST(keys)
+{
+	struct sg_detect_config c;
+	char err[256];
+
+	sg_detect_config_init(&c);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.beacon", "off", err, sizeof(err)));
+	EXPECT_FALSE(c.on[SG_HEUR_BEACON]);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.beacon.min_score", "70", err, sizeof(err)));
+	EXPECT_EQ(70, c.min_score[SG_HEUR_BEACON]);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.exfil.min_bytes", "1000000000", err,
+					  sizeof(err)));
+	EXPECT_EQ(1000000000ULL, c.exfil.min_bytes);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.window", "604800", err, sizeof(err)));
+	EXPECT_LT(fabs(c.window - 604800), 1e-9);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect", "off", err, sizeof(err)));
+	EXPECT_FALSE(c.on[SG_HEUR_DNSTUN]);
+	EXPECT_EQ(-ENOENT, sg_detect_config_set(&c, "rules_dir", "/x", err, sizeof(err)));
+}
+
+TEST(bad_values)
+{
+	static const char *const bad[][2] = {
+		{ "detect.beacon", "maybe" },
+		{ "detect.beacon.min_score", "101" },
+		{ "detect.beacon.min_score", "-1" },
+		{ "detect.beacon.min_score", "7x" },
+		{ "detect.beacon.min_conns", "3" },
+		{ "detect.window", "10" },
+		{ "detect.beacon.ts_weight", "2" },
+		{ "detect.nosuch", "1" },
+		{ "detect.allow", "beacon name" },
+		{ "detect.allow", "bogus name x" },
+		{ "detect.allow", "beacon prefix 10.0.0.0/33" },
+		{ "detect.allow", "beacon prefix nothere" },
+		{ "detect.allow", "beacon color red" },
+	};
+	struct sg_detect_config c;
+	char err[256];
+	size_t i;
+
+	sg_detect_config_init(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		EXPECT_EQ(-EINVAL, sg_detect_config_set(&c, bad[i][0], bad[i][1], err, sizeof(err)))
+			TH_LOG("%s = %s", bad[i][0], bad[i][1]);
+		EXPECT_NE(0, err[0]);
+	}
+	EXPECT_EQ(0, c.n_allow);
+}
+
+TEST(allow_entries)
+{
+	struct sg_detect_config c;
+	char err[256];
+
+	sg_detect_config_init(&c);
+	ASSERT_EQ(0, sg_detect_config_set(&c, "detect.allow", "beacon name *.ntp.org", err,
+					  sizeof(err)));
+	ASSERT_EQ(0, sg_detect_config_set(&c, "detect.allow", "all prefix 2001:db8::/32", err,
+					  sizeof(err)));
+	ASSERT_EQ(0, sg_detect_config_set(&c, "detect.allow", "dnsless source 10.1.0.0/16", err,
+					  sizeof(err)));
+	ASSERT_EQ(0, sg_detect_config_set(&c, "detect.allow", "exfil source backup-*", err,
+					  sizeof(err)));
+	ASSERT_EQ(4, c.n_allow);
+	EXPECT_EQ(SG_HEUR_BEACON, c.allow[0].heur);
+	EXPECT_EQ(SG_ALLOW_NAME, c.allow[0].kind);
+	EXPECT_STREQ("*.ntp.org", c.allow[0].pattern);
+	EXPECT_EQ(-1, c.allow[1].heur);
+	EXPECT_EQ(32, c.allow[1].plen);
+	EXPECT_TRUE(c.allow[2].is_prefix);
+	EXPECT_EQ(96 + 16, c.allow[2].plen);
+	EXPECT_FALSE(c.allow[3].is_prefix);
+}
+
+TEST(file_errors_name_file_and_line)
+{
+	char path[] = "/tmp/sg-detect-conf-XXXXXX";
+	struct sg_detect_config c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f, *errf;
+	int fd;
+
+	fd = mkstemp(path);
+	ASSERT_GE(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("# detection\n"
+	      "detect.beacon.min_score = 90   # stricter\n"
+	      "rules_dir = /etc/sovguard/rules.d\n"
+	      "detect.dnstun = sometimes\n"
+	      "no equals sign here\n"
+	      "detect.allow = beacon name *.ntp.org\n", f);
+	fclose(f);
+	errf = open_memstream(&buf, &len);
+	sg_detect_config_init(&c);
+	EXPECT_EQ(-EINVAL, sg_detect_config_load(&c, path, errf));
+	fclose(errf);
+	EXPECT_EQ(90, c.min_score[SG_HEUR_BEACON]);
+	EXPECT_EQ(1, c.n_allow);
+	EXPECT_NE(NULL, strstr(buf, ":4: detect.dnstun: expected on or off")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, ":5: expected key = value")) TH_LOG("%s", buf);
+	EXPECT_EQ(NULL, strstr(buf, ":3:"));
+	free(buf);
+	unlink(path);
+}
+
+TEST_HARNESS_MAIN

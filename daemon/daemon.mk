@@ -12,6 +12,7 @@ JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
+		   daemon/tamper.c \
 		   $(SG_COMMON_SRCS)
 SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 SG_CTL_SRCS	+= daemon/sovguardctl.c $(SG_COMMON_SRCS)

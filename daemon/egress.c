@@ -269,6 +269,7 @@ const struct sg_blk *sg_egress_live(struct sg_egress *e, __u32 *ret_nr)
 int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 {
 	struct sg_live live;
+	__u32 one = 1, id;
 	int err;
 
 	err = sg_image_publish(bpf_map__fd(e->skel->maps.sg_policy), img, &live);
@@ -283,6 +284,19 @@ int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 	sg_live_release(&e->live);
 	e->live = live;
 	e->generation = sg_image_hdr(img)->generation;
+	/*
+	 * Slot 1 now: when it is empty (a first publish). Else the watchdog
+	 * does it on its next turn: slot 1 holds an older, consistent image
+	 * meanwhile, and a reload costs one RCU grace period, not two.
+	 */
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.sg_policy), &one, &id) < 0) {
+		err = sg_image_backup(bpf_map__fd(e->skel->maps.sg_policy), live.fd);
+		if (err)
+			sg_warn("Failed to fill the backup policy slot: %s", strerror(-err));
+		e->backup_pending = err != 0;
+	} else {
+		e->backup_pending = true;
+	}
 	sg_image_free(e->copy);
 	e->copy = sg_image_dup(img, live.id);
 	if (!e->copy)

@@ -24,6 +24,7 @@ struct sg_egress {
 	struct sg_live live;		/* the published image, mapped read-only */
 	struct sg_image *copy;		/* what we published, to compare and restore */
 	struct sg_config want;		/* what sg_config must hold */
+	bool backup_pending;		/* slot 1 still holds an older image */
 	int cg_fd;			/* the enforced cgroup, once attached */
 	__u64 cg_id;
 	__u64 seen[SG_CNT_MAX];		/* counters at the last check */

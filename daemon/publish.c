@@ -22,10 +22,8 @@
  * The live copy's header gets the new map's id (image_id), which no other
  * live image has: the programs' subject memo keys on it. Then the map is
  * frozen: no syscall writes it again (the programs still count hits in
- * it), and our mapping of it is read-only. Slot 1 gets the same image
- * first: a second reference that keeps the rules deciding if slot 0 is
- * emptied behind our back. (Should that fail, the old image stays live in
- * slot 0 and decides: slot 1 is read only when slot 0 is empty.)
+ * it), and our mapping of it is read-only. Only slot 0 is written here;
+ * the caller puts the image into the other slots (sg_image_backup()).
  *
  * Return: 0 or a negative errno; on error the live policy stays. -ESTALE:
  * the slot refused the image map (it was made for another image layout, by
@@ -75,11 +73,8 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 		close(fd);
 		return err;
 	}
-	/* The backup first: slot 0 switches every later decision, last. */
-	err = sg_image_backup(outer_fd, fd);
-	if (!err && bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY) < 0)
+	if (bpf_map_update_elem(outer_fd, &zero, &fd, BPF_ANY) < 0) {
 		err = errno == EINVAL ? -ESTALE : -errno;
-	if (err) {
 		munmap(mem, len);
 		close(fd);
 		return err;
@@ -90,7 +85,9 @@ int sg_image_publish(int outer_fd, const struct sg_image *img, struct sg_live *r
 }
 
 /**
- * sg_image_backup() - put the image map @fd into every slot but slot 0.
+ * sg_image_backup() - put the image map @fd into every slot but slot 0: a
+ * second reference that keeps the rules deciding if slot 0 is emptied
+ * behind our back. Each slot update waits for an RCU grace period.
  *
  * Return: 0 or a negative errno.
  */

@@ -224,9 +224,17 @@ static int guard_image(struct sg_egress *e, struct sg_kstate *k)
 		e->live = live;
 		e->copy = sg_image_dup(copy, live.id);
 		sg_image_free(copy);
+		e->backup_pending = true;
 		return 1;
 	}
 	k->image_ok = true;
+	if (e->backup_pending) {
+		/* Not tampering: the publish left slot 1 to this turn. */
+		err = sg_image_backup(outer, e->live.fd);
+		if (err)
+			return sg_error_errno(err, "Failed to fill the backup policy slot: %m");
+		e->backup_pending = false;
+	}
 	for (s = 0; s < SG_POLICY_SLOTS; s++) {
 		if (!bpf_map_lookup_elem(outer, &s, &id) && id == e->live.id) {
 			k->slots_ok |= 1u << s;

@@ -234,10 +234,10 @@ static __always_inline void *sg_image_at(__u32 k, const struct sg_image_hdr **h)
 }
 
 /*
- * The policy slot to decide from: 0, or 1 when slot 0 is empty or its
- * image inconsistent (tampered with), counted; -1 when neither holds a
- * consistent image. A global function: its caller looks the one slot up
- * on one path, so the verifier checks the decision once, not per slot.
+ * The policy slot to decide from when slot 0 is empty or its image
+ * inconsistent (tampered with): 1, counted, or -1 when neither holds a
+ * consistent image. A global function: the common path does not call it,
+ * and the verifier checks it once.
  */
 __noinline int sg_live_slot(void)
 {
@@ -272,9 +272,12 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 	void *img = NULL;
 	int k;
 
-	k = sg_live_slot();
-	if (k >= 0)
-		img = sg_image_at(k, &h);
+	img = sg_image_at(0, &h);
+	if (!img) {
+		k = sg_live_slot();
+		if (k >= 0)
+			img = sg_image_at(k, &h);
+	}
 	if (!img) {
 		sg_count(SG_CNT_NO_POLICY);
 		return SG_FAILED;

@@ -275,6 +275,28 @@ TEST_F(tamper, empty_slots_never_allow)
 	EXPECT_NE(NULL, strstr(out, "\"policy_slot\":0")) TH_LOG("%s", out);
 }
 
+/* fail = allow: with no image left, connections pass, counted and reported. */
+TEST_F(tamper, fail_allow_is_counted)
+{
+	__u64 fail0 = counter(&self->env, SG_CNT_FAIL);
+	char out[16384];
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "fail = allow\n"));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"fail\":\"allow\"")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	ASSERT_EQ(0, kill(self->env.pid, SIGSTOP));
+	ASSERT_EQ(0, run("bpftool map delete pinned %s/sg_policy key 0 0 0 0 && "
+			 "bpftool map delete pinned %s/sg_policy key 1 0 0 0",
+			 self->env.pin_root, self->env.pin_root));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(fail0 + 1, counter(&self->env, SG_CNT_FAIL));
+	ASSERT_EQ(0, kill(self->env.pid, SIGCONT));
+	EXPECT_EQ(EPERM, probe_until(&self->env, DENY4, EPERM, RESTORE_MS));
+	EXPECT_TRUE(log_has(&self->env, "allow connect4 1.1.1.1 port 443"));
+}
+
 /* The published image is frozen: its magic cannot be zeroed from userspace. */
 TEST_F(tamper, image_frozen)
 {

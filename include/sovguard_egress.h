@@ -13,13 +13,14 @@
  *                struct sg_blk (below). A new generation is built beside
  *                the live one in a map of its own, frozen (BPF_MAP_FREEZE:
  *                no syscall writes it again) and published by replacing
- *                the slots: every decision looks up slot 0 once and reads
+ *                slot 0: every decision looks up slot 0 once and reads
  *                only that image, so no decision ever mixes two
- *                generations. Slot 1 is a second reference to the same
- *                image: when slot 0 is empty or its image inconsistent (a
- *                tampered slot), the decision reads slot 1, counted in
- *                SG_CNT_BACKUP. With neither, the fail verdict of
- *                sg_config applies (SG_CNT_NO_POLICY, SG_CNT_FAIL, an
+ *                generations. Slot 1 is a second reference to the live
+ *                image (written by the daemon after slot 0, within a
+ *                quarter second): when slot 0 is empty or its image
+ *                inconsistent (a tampered slot), the decision reads slot 1,
+ *                counted in SG_CNT_BACKUP. With neither, the fail verdict
+ *                of sg_config applies (SG_CNT_NO_POLICY, SG_CNT_FAIL, an
  *                event with rule SG_RULE_FAIL).
  *   sg_config    ARRAY, one struct sg_config: the runtime mode and the
  *                fail verdict.

@@ -66,6 +66,13 @@ struct {
 	__type(value, struct sg_work);
 } sg_work SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_spare);
+} sg_spare SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -74,6 +81,26 @@ static __always_inline void sg_count(__u32 idx)
 		*val += 1;
 }
 
+/* Fill an event of the calling task: everything but the destination and answer. */
+static __always_inline void sg_event_task(struct sg_event *ev, __u8 hook, __u32 mode,
+					  __u8 verdict)
+{
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->uid = (__u32)bpf_get_current_uid_gid();	/* q->uid is 0 unless rules use it */
+	ev->hook = hook;
+	ev->verdict = verdict;
+	ev->mode = mode;
+	ev->pad = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+/*
+ * Report a decision. The answer is read from @ans only once the event is
+ * reserved: values carried across the helper call would cost the verifier
+ * dearly in the decision's many paths.
+ */
 static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32 mode,
 				      const struct sg_answer *ans, __u8 verdict)
 {
@@ -84,23 +111,39 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 		sg_count(SG_CNT_EVENTS_DROPPED);
 		return;
 	}
-	ev->ts_ns = bpf_ktime_get_ns();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->uid = (__u32)bpf_get_current_uid_gid();	/* q->uid is 0 unless rules use it */
 	ev->rule = ans->rule;
 	ev->generation = ans->generation;
 	ev->port = q->port;
-	ev->hook = hook;
-	ev->verdict = verdict;
 	ev->family = q->family;
 	ev->protocol = q->protocol;
-	ev->mode = mode;
-	ev->pad = 0;
 	__builtin_memcpy(ev->addr, q->addr, 16);
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	sg_event_task(ev, hook, mode, verdict);
 	bpf_ringbuf_submit(ev, 0);
 }
+
+/* Report a fail verdict (rule SG_RULE_FAIL) for the destination @addr. */
+static __always_inline void sg_report_fail(const __u8 *addr, __u32 dst, __u8 hook, __u32 mode,
+					   __u8 verdict)
+{
+	struct sg_event *ev;
+
+	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
+	if (!ev) {
+		sg_count(SG_CNT_EVENTS_DROPPED);
+		return;
+	}
+	ev->rule = SG_RULE_FAIL;
+	ev->generation = 0;
+	ev->port = dst >> 16;
+	ev->family = (__u8)(dst >> 8);
+	ev->protocol = (__u8)dst;
+	__builtin_memcpy(ev->addr, addr, 16);
+	sg_event_task(ev, hook, mode, verdict);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* The destination of a fail report, packed in one register. */
+#define SG_DST(port, family, protocol) ((__u32)(port) << 16 | (family) << 8 | (protocol))
 
 static __always_inline int sg_memo_same(const struct sg_memo_key *k, const struct sg_query *q,
 					__u64 cg, __u32 image_id)
@@ -181,42 +224,67 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	return sg_decide_rules(&c, slot->mask[m]);
 }
 
-/* The live image and its header in *h, or NULL when there is none (yet). */
-static __always_inline void *sg_live_image(const struct sg_image_hdr **h)
+static __always_inline void *sg_image_at(__u32 k, const struct sg_image_hdr **h)
 {
-	__u32 zero = 0;
 	void *img;
 
-	img = bpf_map_lookup_elem(&sg_policy, &zero);
+	img = bpf_map_lookup_elem(&sg_policy, &k);
 	*h = img ? (const struct sg_image_hdr *)SG_BLK(img, 0) : NULL;
 	return *h && (*h)->magic == SG_IMAGE_MAGIC ? img : NULL;
 }
 
-/* The verdict when no decision can be computed: the image's default. */
-static __always_inline __u32 sg_fallback_verdict(void)
+/*
+ * The policy slot to decide from when slot 0 is empty or its image
+ * inconsistent (tampered with): 1, counted, or -1 when neither holds a
+ * consistent image. A global function: the common path does not call it,
+ * and the verifier checks it once.
+ */
+__noinline int sg_live_slot(void)
 {
 	const struct sg_image_hdr *h;
 
-	return sg_live_image(&h) ? h->default_verdict : SG_VERDICT_ALLOW;
+	if (sg_image_at(0, &h))
+		return 0;
+	if (!sg_image_at(1, &h))
+		return -1;
+	sg_count(SG_CNT_BACKUP);
+	return 1;
 }
+
+/* The mode and the fail verdict; a zeroed sg_config enforces and fails closed. */
+static __always_inline __u32 sg_cfg(__u32 *fail)
+{
+	struct sg_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&sg_config, &zero);
+	*fail = cfg ? cfg->fail : SG_FAIL_DENY;
+	return cfg ? cfg->mode : SG_MODE_ENFORCE;
+}
+
+#define SG_FAILED	2	/* sg_decide_in(): the rules could not decide */
 
 static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode)
 {
 	struct sg_query *q = &slot->q;
 	struct sg_answer ans = {};
 	const struct sg_image_hdr *h;
-	void *img;
+	void *img = NULL;
+	int k;
 
-	img = sg_live_image(&h);
+	img = sg_image_at(0, &h);
+	if (!img) {
+		k = sg_live_slot();
+		if (k >= 0)
+			img = sg_image_at(k, &h);
+	}
 	if (!img) {
 		sg_count(SG_CNT_NO_POLICY);
-		return SG_ALLOW;
+		return SG_FAILED;
 	}
-
 	if (sg_answer_get(img, h, slot, &ans)) {
-		/* A broken image never opens the door: the default applies. */
 		sg_count(SG_CNT_IMAGE_ERROR);
-		sg_answer_default(h, &ans);
+		return SG_FAILED;
 	}
 
 	if (ans.verdict == SG_VERDICT_ALLOW) {
@@ -240,52 +308,128 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 
 /*
  * The decision in @slot, as a global function: the verifier checks it once,
- * not once for every slot a caller may have claimed.
+ * not once for every slot a caller may have claimed, per-CPU or spare.
+ * SG_FAILED when no slot holds a consistent image or the image is
+ * inconsistent: the caller applies the fail verdict (sg_decide_none()).
  */
-__noinline int sg_decide_in(struct sg_slot *slot, __u32 hook, __u32 mode)
+__noinline int sg_decide_in(struct sg_slot *slot, __u32 hook)
 {
+	__u32 fail, mode = sg_cfg(&fail);
+
 	if (!slot)
-		return SG_ALLOW;
+		return SG_FAILED;
 	return sg_decide_slot(slot, hook, mode);
+}
+
+/* An IPv4 or IPv6 destination, network order, IPv4 in the first word. */
+struct sg_addr {
+	__u32 w[4];
+};
+
+/*
+ * The rules could not decide (@why, a counter: no consistent image, an
+ * inconsistent one, no work area): the fail verdict applies, counted in
+ * SG_CNT_FAIL and always reported with rule SG_RULE_FAIL; audit mode never
+ * refuses. Never the image's default, never "allow" unless configured.
+ */
+__noinline int sg_decide_none(const struct sg_addr *a, __u32 dst, __u32 hook, __u32 why)
+{
+	__u32 fail, mode = sg_cfg(&fail);
+
+	if (!a)
+		return SG_REFUSE;
+	if (why)
+		sg_count(why);
+	sg_count(SG_CNT_FAIL);
+	if (fail == SG_FAIL_ALLOW) {
+		sg_count(SG_CNT_ALLOW);
+		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_ALLOW);
+		return SG_ALLOW;
+	}
+	if (mode == SG_MODE_AUDIT) {
+		sg_count(SG_CNT_WOULD_DENY);
+		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_AUDIT);
+		return SG_ALLOW;
+	}
+	sg_count(SG_CNT_DENY);
+	sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_DENY);
+	return SG_REFUSE;
+}
+
+/*
+ * A spare slot, shared by all CPUs, for a decision that found every slot of
+ * its CPU taken: its index, or -1 when every spare slot is taken too.
+ */
+__noinline int sg_spare_claim(void)
+{
+	struct sg_spare *sp;
+	__u32 zero = 0;
+	int i;
+
+	sp = bpf_map_lookup_elem(&sg_spare, &zero);
+	if (!sp)
+		return -1;
+#pragma clang loop unroll(full)
+	for (i = 0; i < SG_SPARE_SLOTS; i++)
+		if (!(__sync_fetch_and_or(&sp->busy, 1ULL << i) & (1ULL << i)))
+			break;
+	return i < SG_SPARE_SLOTS ? i : -1;
 }
 
 /*
  * Decide the destination @family/@addr (network order, IPv4 in the first
  * word) in a work slot of this CPU's own. A decision preempted on a
  * preemptible kernel keeps its slot; the one that runs meanwhile takes
- * another. With every slot taken (a pile of preempted decisions that does
- * not occur in practice), the default verdict applies, counted as busy.
+ * another. With every slot of the CPU taken (a pile of preempted
+ * decisions), a spare slot shared by all CPUs decides, counted as busy;
+ * with none of those free either, the fail verdict applies, counted and
+ * reported. Never the image's default without the rules.
  */
 static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, __u8 family,
 					  const __u32 *addr)
 {
-	struct sg_config *cfg;
+	struct sg_slot *slot = NULL;
+	struct sg_spare *sp;
 	struct sg_work *w;
-	struct sg_slot *slot;
 	struct sg_query *q;
-	__u32 zero = 0, mode;
-	int i, ret;
+	__u64 *busy = NULL, bit = 0;
+	__u32 zero = 0, fail;
+	int i = SG_SLOTS, ret;
 
-	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	mode = cfg ? cfg->mode : SG_MODE_ENFORCE;
-	if (mode == SG_MODE_OFF) {
+	/* Mode and fail verdict are read again where they apply: fewer spills. */
+	if (sg_cfg(&fail) == SG_MODE_OFF) {
 		sg_count(SG_CNT_ALLOW);
 		return SG_ALLOW;
 	}
 	w = bpf_map_lookup_elem(&sg_work, &zero);
-	if (!w)
-		return SG_ALLOW;
+	if (w) {
 #pragma clang loop unroll(full)
-	for (i = 0; i < SG_SLOTS; i++)
-		if (!(__sync_fetch_and_or(&w->busy, 1ULL << i) & (1ULL << i)))
-			break;
-	if (i >= SG_SLOTS) {
-		sg_count(SG_CNT_BUSY);
-		if (sg_fallback_verdict() == SG_VERDICT_DENY && mode == SG_MODE_ENFORCE)
-			return SG_REFUSE;
-		return SG_ALLOW;
+		for (i = 0; i < SG_SLOTS; i++)
+			if (!(__sync_fetch_and_or(&w->busy, 1ULL << i) & (1ULL << i)))
+				break;
 	}
-	slot = &w->slot[i];
+	if (w && i < SG_SLOTS) {
+		slot = &w->slot[i];
+		busy = &w->busy;
+		bit = 1ULL << i;
+	} else {
+		sg_count(SG_CNT_BUSY);
+		i = sg_spare_claim();
+		sp = i >= 0 && i < SG_SPARE_SLOTS ? bpf_map_lookup_elem(&sg_spare, &zero) : NULL;
+		if (sp) {
+			barrier_var(sp);	/* no arithmetic on it before the check */
+			i &= SG_SPARE_SLOTS - 1;
+			slot = &sp->slot[i];
+			busy = &sp->busy;
+			bit = 1ULL << i;
+		}
+		if (!slot || !busy) {
+			ret = sg_decide_none((const struct sg_addr *)addr,
+					     SG_DST(bpf_ntohs(ctx->user_port), family,
+						    ctx->protocol), hook, SG_CNT_NO_WORK);
+			return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
+		}
+	}
 	q = &slot->q;
 	/* The inputs; the work area behind them is written before it is read. */
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
@@ -293,8 +437,12 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	q->protocol = ctx->protocol;
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
-	ret = sg_decide_in(slot, hook, mode);
-	__sync_fetch_and_and(&w->busy, ~(1ULL << i));
+	ret = sg_decide_in(slot, hook);
+	__sync_fetch_and_and(busy, ~bit);
+	if (ret == SG_FAILED)
+		ret = sg_decide_none((const struct sg_addr *)addr,
+				     SG_DST(bpf_ntohs(ctx->user_port), family, ctx->protocol),
+				     hook, 0);
 	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The map a decision reads, for every object that decides: the policy
- * slot (one image, include/sovguard_egress.h). The
+ * slots (one image, referenced twice, include/sovguard_egress.h). The
  * including object defines SG_POLICY_PIN: the egress programs pin the slot
  * by name, the test wrapper leaves it unpinned (or reuses a daemon's).
  */
@@ -19,7 +19,7 @@ struct sg_image_map {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
+	__uint(max_entries, SG_POLICY_SLOTS);
 	__type(key, __u32);
 	SG_POLICY_PIN
 	__array(values, struct sg_image_map);

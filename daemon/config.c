@@ -36,6 +36,29 @@ const char *const sg_link_names[SG_HOOK_MAX] = {
 	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
 };
 
+static const char *const fail_names[SG_FAIL_MAX] = {
+	[SG_FAIL_DENY] = "deny",
+	[SG_FAIL_ALLOW] = "allow",
+};
+
+const char *sg_fail_name(__u32 fail)
+{
+	return fail < SG_FAIL_MAX ? fail_names[fail] : "unknown";
+}
+
+int sg_fail_parse(const char *s, __u32 *ret)
+{
+	__u32 i;
+
+	for (i = 0; i < SG_FAIL_MAX; i++) {
+		if (!strcmp(s, fail_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 const char *sg_mode_name(__u32 mode)
 {
 	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
@@ -77,6 +100,7 @@ void sg_config_init(struct sg_config_file *cfg)
 	cfg->data_warn_days = 60;
 	cfg->lease_timeout_ms = 10000;
 	cfg->scan_interval = 300;
+	cfg->fail = SG_FAIL_DENY;
 }
 
 void sg_config_free(struct sg_config_file *cfg)
@@ -246,6 +270,8 @@ int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
 			err = set_uint(&n.scan_interval, val, 0, 86400);
 		else if (!strcmp(key, "hook_allow"))
 			err = set_hook_allow(&n, val);
+		else if (!strcmp(key, "fail"))
+			err = sg_fail_parse(val, &n.fail);
 		else
 			err = -ENOKEY;
 

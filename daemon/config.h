@@ -45,6 +45,9 @@
  *	scan_interval = SECS   integrity scan of the kernel's netfilter hooks
  *	                       (default 300, 0: never)
  *	hook_allow = MOD ...   modules whose netfilter hooks are expected
+ *	fail = deny | allow    verdict when the rules cannot decide (no
+ *	                       consistent policy image in the kernel, no work
+ *	                       area); default deny (docs/design.md)
  *
  * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
  * them keeps the old values and says so. The file is read only when root
@@ -66,6 +69,7 @@ struct sg_config_file {
 	unsigned int scan_interval;
 	char hook_allow[SG_HOOK_ALLOW_MAX][SG_MODULE_NAME_LEN];
 	unsigned int n_hook_allow;
+	__u32 fail;		/* enum sg_fail */
 };
 
 void sg_config_init(struct sg_config_file *cfg);
@@ -75,6 +79,8 @@ void sg_config_free(struct sg_config_file *cfg);
 void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret);
 int sg_mode_parse(const char *s, __u32 *ret);
 const char *sg_mode_name(__u32 mode);
+int sg_fail_parse(const char *s, __u32 *ret);
+const char *sg_fail_name(__u32 fail);
 const char *sg_verdict_str(__u32 verdict);
 const char *sg_hook_name(__u32 hook);
 

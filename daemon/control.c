@@ -116,6 +116,8 @@ static struct json_object *zones_of(struct sg_daemon *d, const struct in6_addr *
 
 static const char *rule_id(struct sg_daemon *d, __u32 rule)
 {
+	if (rule == SG_RULE_FAIL)
+		return "fail";
 	if (rule == SG_RULE_DEFAULT)
 		return d->pol->default_id;
 	return rule < d->pol->nr_rules ? d->pol->rules[rule].id : "?";
@@ -124,6 +126,7 @@ static const char *rule_id(struct sg_daemon *d, __u32 rule)
 static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *req)
 {
 	struct sg_image live = {};
+	struct sg_config kc;
 	struct sg_query q = {};
 	struct sg_answer ans = {};
 	struct sg_lookup info = {};
@@ -132,6 +135,7 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	const char *s, *unit, *cg, *exe;
 	char path[SG_PATH_MAX];
 	long long n;
+	__u32 slot = 0;
 	int err;
 
 	s = get_str(req, "addr");
@@ -175,23 +179,31 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	if (exe && d->res.exe_id(d->res.ctx, exe, &q.exe_dev, &q.exe_ino))
 		return error_reply("cannot stat executable %s", exe);
 
-	live.blk = (struct sg_blk *)sg_egress_live(d->egress, &live.nr_blocks);
-	if (!live.blk || sg_image_decide(&live, &q, &ans))
+	/* What the kernel holds now, not what this daemon last wrote. */
+	err = sg_egress_kernel_image(d->egress, &live, &kc, &slot);
+	if (err == -ENOENT)
+		ans = (struct sg_answer){ .rule = SG_RULE_FAIL, .verdict = kc.fail == SG_FAIL_ALLOW ?
+					  SG_VERDICT_ALLOW : SG_VERDICT_DENY };
+	else if (err == -ESTALE)
+		return error_reply("the kernel decides from a policy image this daemon did not "
+				   "publish%s", "");
+	else if (err || sg_image_decide(&live, &q, &ans))
 		return error_reply("no consistent live policy%s", "");
 
 	o = json_object_new_object();
 	json_object_object_add(o, "addr", json_object_new_string(get_str(req, "addr")));
 	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_str(ans.verdict)));
 	json_object_object_add(o, "effective",
-			       json_object_new_string(d->cfg.mode == SG_MODE_OFF ? "allow" :
+			       json_object_new_string(kc.mode == SG_MODE_OFF ? "allow" :
 						      ans.verdict == SG_VERDICT_DENY &&
-							      d->cfg.mode == SG_MODE_AUDIT ?
+							      kc.mode == SG_MODE_AUDIT ?
 						      "audit" : sg_verdict_str(ans.verdict)));
-	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(d->cfg.mode)));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+	json_object_object_add(o, "policy_slot", err ? NULL : json_object_new_int64(slot));
 	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
 	json_object_object_add(o, "rule_index",
-			       ans.rule == SG_RULE_DEFAULT ? NULL : json_object_new_int64(ans.rule));
-	if (ans.rule != SG_RULE_DEFAULT && ans.rule < d->pol->nr_rules &&
+			       ans.rule >= SG_RULE_FAIL ? NULL : json_object_new_int64(ans.rule));
+	if (ans.rule < d->pol->nr_rules &&
 	    d->pol->rules[ans.rule].name)
 		json_object_object_add(o, "rule_name",
 				       json_object_new_string(d->pol->rules[ans.rule].name));

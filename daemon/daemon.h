@@ -41,6 +41,7 @@ struct sg_daemon {
 	int kguard_fd;
 	bool kmod_present, kmod_failed;
 	time_t next_scan;
+	int tamper_fd;			/* the watchdog's timer (tamper.c) */
 };
 
 #endif

@@ -13,26 +13,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "egress.h"
-#include "egress.skel.h"
-#include "publish.h"
+#include "egress_int.h"
 #include "log.h"
 #include "util.h"
 
 /* Map names, for sg_egress_remove(): the same names the BPF object pins. */
 static const char *const sg_map_names[] = {
 	"sg_policy", "sg_config", "sg_counters", "sg_events",
-};
-
-struct sg_egress {
-	struct sg_egress_bpf *skel;
-	struct bpf_link *links[SG_HOOK_MAX];
-	struct ring_buffer *rb;
-	sg_event_fn event_fn;
-	void *event_ctx;
-	char pin_root[SG_PATH_MAX];
-	__u32 generation;
-	struct sg_live live;		/* the published image, mapped */
 };
 
 static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
@@ -189,6 +176,7 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 	if (!e)
 		return -ENOMEM;
 	e->live.fd = -1;
+	e->cg_fd = -1;
 	strcpy(e->pin_root, pin_root);
 
 	e->skel = sg_egress_bpf__open_opts(&opts);
@@ -198,8 +186,9 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 	}
 	err = sg_egress_bpf__load(e->skel);
 	if (err) {
-		err = sg_error_errno(err, "Failed to load BPF programs (stale pins in %s?): %m",
-				     pin_root);
+		err = sg_error_errno(err, "Failed to load BPF programs: %m; pins in %s made by "
+				     "another sovguard version? Run 'sovguardd --remove' once, "
+				     "then start again", pin_root);
 		goto err_destroy;
 	}
 	e->generation = live_generation(e);
@@ -235,21 +224,29 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
 		if (err)
 			return err;
 	}
+	/* Kept: the watchdog attaches again what someone detached. */
+	if (e->cg_fd >= 0)
+		close(e->cg_fd);
+	e->cg_fd = cg_fd;
+	e->cg_id = cg_id;
+	cg_fd = -1;
 	return 0;
 }
 
 /**
- * sg_egress_set_mode() - enforce, audit or off, effective at once.
+ * sg_egress_set_config() - mode (enforce, audit or off) and fail verdict,
+ * effective at once; the watchdog keeps them so.
  *
  * Return: 0 or a negative errno (logged).
  */
-int sg_egress_set_mode(struct sg_egress *e, __u32 mode)
+int sg_egress_set_config(struct sg_egress *e, __u32 mode, __u32 fail)
 {
-	struct sg_config kc = { .mode = mode };
+	struct sg_config kc = { .mode = mode, .fail = fail };
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_config), &zero, &kc, BPF_ANY) < 0)
 		return sg_error_errno(-errno, "Failed to write sg_config: %m");
+	e->want = kc;
 	return 0;
 }
 
@@ -272,6 +269,7 @@ const struct sg_blk *sg_egress_live(struct sg_egress *e, __u32 *ret_nr)
 int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 {
 	struct sg_live live;
+	__u32 one = 1, id;
 	int err;
 
 	err = sg_image_publish(bpf_map__fd(e->skel->maps.sg_policy), img, &live);
@@ -286,6 +284,23 @@ int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
 	sg_live_release(&e->live);
 	e->live = live;
 	e->generation = sg_image_hdr(img)->generation;
+	/*
+	 * Slot 1 now: when it is empty (a first publish). Else the watchdog
+	 * does it on its next turn: slot 1 holds an older, consistent image
+	 * meanwhile, and a reload costs one RCU grace period, not two.
+	 */
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.sg_policy), &one, &id) < 0) {
+		err = sg_image_backup(bpf_map__fd(e->skel->maps.sg_policy), live.fd);
+		if (err)
+			sg_warn("Failed to fill the backup policy slot: %s", strerror(-err));
+		e->backup_pending = err != 0;
+	} else {
+		e->backup_pending = true;
+	}
+	sg_image_free(e->copy);
+	e->copy = sg_image_dup(img, live.id);
+	if (!e->copy)
+		sg_warn("no memory for a copy of the policy: its content goes unchecked");
 	return 0;
 }
 
@@ -331,6 +346,9 @@ void sg_egress_close(struct sg_egress *e)
 		return;
 	ring_buffer__free(e->rb);
 	sg_live_release(&e->live);
+	sg_image_free(e->copy);
+	if (e->cg_fd >= 0)
+		close(e->cg_fd);
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
 		if (!e->links[hook])
 			continue;

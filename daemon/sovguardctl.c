@@ -26,6 +26,9 @@
 #include "kmod_client.h"
 #include "util.h"
 
+/* How long status waits for the daemon's part before reporting without it. */
+#define SG_CTL_STATUS_WAIT_MS	1000
+
 static void json_put(struct json_object *o, const char *k, struct json_object *v)
 {
 	json_object_object_add(o, k, v);
@@ -53,6 +56,9 @@ static const char *const counter_names[SG_CNT_MAX] = {
 	[SG_CNT_IMAGE_ERROR] = "image_error",
 	[SG_CNT_CACHE_HIT] = "cache_hit",
 	[SG_CNT_BUSY] = "busy",
+	[SG_CNT_BACKUP] = "backup_slot",
+	[SG_CNT_NO_WORK] = "no_work_area",
+	[SG_CNT_FAIL] = "fail_verdict",
 };
 
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
@@ -80,33 +86,47 @@ static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
 	return 0;
 }
 
-/* The live policy image: an fd of the map in the single sg_policy slot. */
-static int open_live_image(const char *root)
+/*
+ * The image the programs decide from, found as they find it: slot 0's, or
+ * slot 1's when slot 0 is empty or inconsistent. An fd, *slot and *h.
+ */
+static int open_live_image(const char *root, __u32 *slot, struct sg_image_hdr *h)
 {
 	_cleanup_close_ int outer = open_pinned(root, "sg_policy");
-	__u32 zero = 0, id;
+	__u32 zero = 0, id, s;
 	int fd;
 
 	if (outer < 0)
 		return outer;
-	if (bpf_map_lookup_elem(outer, &zero, &id) < 0)
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
+	for (s = 0; s < SG_POLICY_SLOTS; s++) {
+		if (bpf_map_lookup_elem(outer, &s, &id) < 0)
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_map_lookup_elem(fd, &zero, h) && h->magic == SG_IMAGE_MAGIC) {
+			*slot = s;
+			return fd;
+		}
+		close(fd);
+	}
+	return -ENOENT;
 }
 
 static struct json_object *policy_status(const char *root)
 {
-	_cleanup_close_ int fd = open_live_image(root);
 	struct sg_image_hdr h = {};
+	__u32 slot = 0;
+	_cleanup_close_ int fd = open_live_image(root, &slot, &h);
 	struct sg_image_info info = {};
-	__u32 zero = 0, one = 1;
+	__u32 one = 1;
 	struct json_object *o;
 
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &h) < 0 || h.magic != SG_IMAGE_MAGIC ||
-	    bpf_map_lookup_elem(fd, &one, &info) < 0)
+	if (fd < 0 || bpf_map_lookup_elem(fd, &one, &info) < 0)
 		return NULL;
 	o = json_object_new_object();
+	json_put(o, "slot", json_object_new_int64(slot));
+	json_put(o, "map_id", json_object_new_int64(h.image_id));
 	json_put(o, "generation", json_object_new_int64(h.generation));
 	json_put(o, "rules", json_object_new_int64(h.nr_rules));
 	json_put(o, "default", json_object_new_string(sg_verdict_str(h.default_verdict)));
@@ -119,6 +139,24 @@ static struct json_object *policy_status(const char *root)
 	return o;
 }
 
+/*
+ * Refusing bpf() on sovguard's objects to other processes would take a BPF
+ * LSM program, which sovguard does not have: "unavailable" when the kernel
+ * runs no BPF LSM, "not-used" when it does.
+ */
+static const char *lsm_state(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	char buf[512], *tok, *save = NULL;
+
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return "unavailable";
+	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
+		if (!strcmp(tok, "bpf"))
+			return "not-used";
+	return "unavailable";
+}
+
 static struct json_object *bpf_status(const char *root)
 {
 	struct json_object *o = json_object_new_object(), *progs = json_object_new_array();
@@ -127,6 +165,8 @@ static struct json_object *bpf_status(const char *root)
 	__u64 counters[SG_CNT_MAX];
 	__u32 zero = 0, i;
 	int fd;
+
+	int attached = 0;
 
 	json_put(o, "pin_root", json_object_new_string(root));
 	for (i = 0; i < SG_HOOK_MAX; i++) {
@@ -145,6 +185,9 @@ static struct json_object *bpf_status(const char *root)
 			json_put(p, "link_id", json_object_new_int64(info.id));
 			json_put(p, "prog_id", json_object_new_int64(info.prog_id));
 			json_put(p, "cgroup_id", json_object_new_int64(info.cgroup.cgroup_id));
+			/* A detached link keeps its pin, but no cgroup. */
+			json_put(p, "attached", json_object_new_boolean(info.cgroup.cgroup_id != 0));
+			attached += info.cgroup.cgroup_id != 0;
 			pfd = bpf_prog_get_fd_by_id(info.prog_id);
 			if (pfd >= 0 && !bpf_prog_get_info_by_fd(pfd, &pinfo, &plen))
 				json_put(p, "prog_name", json_object_new_string(pinfo.name));
@@ -154,16 +197,19 @@ static struct json_object *bpf_status(const char *root)
 		close(fd);
 		json_object_array_add(progs, p);
 	}
-	json_put(o, "attached", json_object_new_boolean(json_object_array_length(progs) ==
-							 SG_HOOK_MAX));
+	json_put(o, "attached", json_object_new_boolean(attached == SG_HOOK_MAX));
+	json_put(o, "links_attached", json_object_new_int(attached));
 	json_put(o, "programs", progs);
 
 	fd = open_pinned(root, "sg_config");
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc))
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc)) {
 		json_put(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+		json_put(o, "fail", json_object_new_string(sg_fail_name(kc.fail)));
+	}
 	if (fd >= 0)
 		close(fd);
 	json_put(o, "policy", policy_status(root));
+	json_put(o, "lsm", json_object_new_string(lsm_state()));
 
 	if (!read_counters(root, counters)) {
 		cnt = json_object_new_object();
@@ -190,6 +236,13 @@ static struct json_object *daemon_status(const char *run_dir)
 	return o;
 }
 
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = json_object_object_get(o, k);
+
+	return v ? json_object_get_string(v) : "-";
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *b, *d, *m, *v, *progs, *cnt;
@@ -214,19 +267,24 @@ static void print_status(struct json_object *st)
 
 	b = json_object_object_get(st, "bpf");
 	progs = json_object_object_get(b, "programs");
-	printf("programs:  %zu of %d attached (pinned in %s)\n", json_object_array_length(progs),
-	       SG_HOOK_MAX, json_object_get_string(json_object_object_get(b, "pin_root")));
+	printf("programs:  %d of %d attached, %zu pinned (in %s)\n",
+	       json_object_get_int(json_object_object_get(b, "links_attached")), SG_HOOK_MAX,
+	       json_object_array_length(progs),
+	       json_object_get_string(json_object_object_get(b, "pin_root")));
 	for (i = 0; i < json_object_array_length(progs); i++) {
 		struct json_object *p = json_object_array_get_idx(progs, i);
 
-		printf("  %-9s prog %s link %s cgroup %s\n",
+		printf("  %-9s prog %s link %s cgroup %s%s\n",
 		       json_object_get_string(json_object_object_get(p, "hook")),
 		       json_object_get_string(json_object_object_get(p, "prog_id")),
 		       json_object_get_string(json_object_object_get(p, "link_id")),
-		       json_object_get_string(json_object_object_get(p, "cgroup_id")));
+		       json_object_get_string(json_object_object_get(p, "cgroup_id")),
+		       json_object_get_boolean(json_object_object_get(p, "attached")) ? "" :
+		       " DETACHED");
 	}
 	if (json_object_object_get_ex(b, "mode", &v))
-		printf("mode:      %s\n", json_object_get_string(v));
+		printf("mode:      %s, fail verdict %s\n", json_object_get_string(v),
+		       jstr(b, "fail"));
 	if (json_object_object_get_ex(b, "policy", &v) && v) {
 		printf("policy:    generation %s, %s rules, default %s, %s destination classes "
 		       "over %s+%s ranges, %lld KiB\n",
@@ -237,9 +295,12 @@ static void print_status(struct json_object *st)
 		       json_object_get_string(json_object_object_get(v, "ipv4_ranges")),
 		       json_object_get_string(json_object_object_get(v, "ipv6_ranges")),
 		       (long long)json_object_get_int64(json_object_object_get(v, "bytes")) / 1024);
+		if (json_object_get_int(json_object_object_get(v, "slot")))
+			printf("           (from the backup slot: slot 0 is empty)\n");
 	} else {
-		printf("policy:    none loaded\n");
+		printf("policy:    none in the kernel (the fail verdict decides)\n");
 	}
+	printf("lsm:       %s\n", jstr(b, "lsm"));
 	if (json_object_object_get_ex(b, "counters", &cnt)) {
 		printf("counters: ");
 		json_object_object_foreach(cnt, k, val)
@@ -273,7 +334,8 @@ static bool want_json(const struct sg_ctl *ctl, int argc, char **argv)
 	return ctl->json;
 }
 
-static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req);
+static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req,
+					int timeout_ms);
 
 static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 {
@@ -305,7 +367,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	if (json_object_get_boolean(json_object_object_get(dmn, "running"))) {
 		req = json_object_new_object();
 		json_put(req, "cmd", json_object_new_string("data"));
-		json_put(st, "data", control_call(ctl, req));
+		json_put(st, "data", control_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
 		json_object_put(req);
 	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
@@ -323,9 +385,15 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* One request to the daemon's control socket; the reply, or NULL (said why). */
-static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req)
+/*
+ * One request to the daemon's control socket; the reply, or NULL (said why).
+ * A daemon that does not answer within @timeout_ms (stopped, hung) is said
+ * so: a query never hangs on it.
+ */
+static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req,
+					int timeout_ms)
 {
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -335,6 +403,10 @@ static struct json_object *control_call(const struct sg_ctl *ctl, struct json_ob
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", ctl->run_dir);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m%s\n", sa.sun_path,
 			errno == EACCES || errno == EPERM ? " (run as root)" : "");
@@ -344,7 +416,8 @@ static struct json_object *control_call(const struct sg_ctl *ctl, struct json_ob
 	buf = malloc(SG_CONTROL_MAX_REPLY + 1);
 	if (!buf || send(fd, msg, strlen(msg), 0) < 0 ||
 	    (n = recv(fd, buf, SG_CONTROL_MAX_REPLY, 0)) <= 0) {
-		fprintf(stderr, "sovguardctl: no answer from sovguardd: %m\n");
+		fprintf(stderr, "sovguardctl: no answer from sovguardd%s: %m\n",
+			errno == EAGAIN ? " (stopped or hung?)" : "");
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -365,13 +438,6 @@ static void print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v = json_object_object_get(o, k);
-
-	return v ? json_object_get_string(v) : "-";
 }
 
 static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
@@ -444,7 +510,7 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 		return -EINVAL;
 	}
 	json_object_object_add(req, "addr", json_object_new_string(argv[optind]));
-	rep = control_call(ctl, req);
+	rep = control_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
 	json_object_put(req);
 	if (!rep)
 		return -EIO;
@@ -480,7 +546,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 	}
 	req = json_object_new_object();
 	json_object_object_add(req, "cmd", json_object_new_string("rules"));
-	rep = control_call(ctl, req);
+	rep = control_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
 	json_object_put(req);
 	if (!rep)
 		return -EIO;

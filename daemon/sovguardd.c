@@ -36,6 +36,7 @@
 #include "watch.h"
 #include "kguard.h"
 #include "kmod_client.h"
+#include "tamper.h"
 
 /* Run a step that writes diagnostics to a FILE, and log them line by line. */
 static void log_diag(int level, char *buf)
@@ -141,6 +142,8 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
 	const struct sg_policy *pol = gen == d->gen ? d->pol : gen == d->prev_gen ? d->prev_pol :
 			NULL;
 
+	if (rule == SG_RULE_FAIL)
+		return "fail verdict";
 	if (pol && rule == SG_RULE_DEFAULT)
 		return pol->default_id;
 	if (pol && rule < pol->nr_rules && pol->rules[rule].name) {
@@ -292,7 +295,7 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
 		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
-		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
+		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
@@ -342,7 +345,7 @@ static int run(struct sg_daemon *d)
 	err = build_policy(d, &d->cfg, true, false);
 	if (err)
 		return err;
-	err = sg_egress_set_mode(d->egress, d->cfg.mode);
+	err = sg_egress_set_config(d->egress, d->cfg.mode, d->cfg.fail);
 	if (err)
 		return err;
 	err = sg_egress_attach(d->egress, d->cfg.cgroup);
@@ -373,6 +376,11 @@ static int run(struct sg_daemon *d)
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->rescan_fd, &ev);
 	ev.data.fd = sg_egress_events_fd(d->egress);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	err = sg_tamper_init(d);
+	if (err)
+		return err;
+	ev.data.fd = d->tamper_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->tamper_fd, &ev);
 
 	sg_info("enforcing on cgroup %s, mode %s, rules from %s, pinned in %s",
 		d->cfg.cgroup, sg_mode_name(d->cfg.mode), d->cfg.rules_dir, d->cfg.pin_root);
@@ -396,6 +404,10 @@ static int run(struct sg_daemon *d)
 				sg_kguard_tick(d);
 				continue;
 			}
+			if (out[i].data.fd == d->tamper_fd) {
+				sg_tamper_tick(d);
+				continue;
+			}
 			if (out[i].data.fd == d->inotify_fd || out[i].data.fd == d->debounce_fd ||
 			    out[i].data.fd == d->rescan_fd) {
 				if (sg_watch_event(d, out[i].data.fd))
@@ -416,6 +428,8 @@ static int run(struct sg_daemon *d)
 				continue;
 			}
 			sd_notify(0, "STOPPING=1");
+			/* What stays in force must be whole: pins back first. */
+			sg_egress_guard(d->egress, NULL);
 			sg_kguard_stop(d);
 			sg_egress_poll(d->egress, 0);
 			sg_info("exiting on signal %u; enforcement stays pinned in %s",
@@ -469,6 +483,7 @@ int main(int argc, char **argv)
 		.debounce_fd = -1,
 		.rescan_fd = -1,
 		.kguard_fd = -1,
+		.tamper_fd = -1,
 	};
 	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
 	int level = LOG_INFO, c, err;
@@ -548,6 +563,7 @@ int main(int argc, char **argv)
 
 	err = run(&d);
 	sg_control_close(&d);
+	sg_tamper_close(&d);
 	sg_watch_close(&d);
 	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);

@@ -8,19 +8,33 @@
  *
  * Maps (pinned by name under the pin root, /sys/fs/bpf/sovguard by default):
  *
- *   sg_policy    ARRAY_OF_MAPS with one slot: the compiled policy of the
- *                live generation, an image of struct sg_blk (below). A new
- *                generation is built beside the live one in a map of its
- *                own and published by replacing this one slot: every
- *                decision looks the slot up once and reads only that image,
- *                so no decision ever mixes two generations.
- *   sg_config    ARRAY, one struct sg_config: the runtime mode.
+ *   sg_policy    ARRAY_OF_MAPS with SG_POLICY_SLOTS slots, both holding
+ *                the compiled policy of the live generation, an image of
+ *                struct sg_blk (below). A new generation is built beside
+ *                the live one in a map of its own, frozen (BPF_MAP_FREEZE:
+ *                no syscall writes it again) and published by replacing
+ *                slot 0: every decision looks up slot 0 once and reads
+ *                only that image, so no decision ever mixes two
+ *                generations. Slot 1 is a second reference to the live
+ *                image (written by the daemon after slot 0, within a
+ *                quarter second): when slot 0 is empty or its image
+ *                inconsistent (a tampered slot), the decision reads slot 1,
+ *                counted in SG_CNT_BACKUP. With neither, the fail verdict
+ *                of sg_config applies (SG_CNT_NO_POLICY, SG_CNT_FAIL, an
+ *                event with rule SG_RULE_FAIL).
+ *   sg_config    ARRAY, one struct sg_config: the runtime mode and the
+ *                fail verdict.
  *   sg_counters  PERCPU_ARRAY of __u64 indexed by enum sg_counter.
  *   sg_events    RINGBUF of struct sg_event: every deny and audit decision;
  *                one that does not fit is counted in SG_CNT_EVENTS_DROPPED.
  *   sg_work      PERCPU_ARRAY of struct sg_work, not pinned: each program
  *                object's per-CPU work areas for decisions in flight, with
  *                the subject memo (below).
+ *   sg_spare     ARRAY, one struct sg_spare, not pinned: SG_SPARE_SLOTS work
+ *                areas shared by all CPUs for a decision that finds every
+ *                slot of its CPU taken (SG_CNT_BUSY); it still decides by
+ *                the rules. With no spare slot free either, the fail
+ *                verdict applies (SG_CNT_NO_WORK, SG_CNT_FAIL, an event).
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
  * link_connect6, link_sendmsg4, link_sendmsg6. A pinned link keeps its
@@ -96,6 +110,8 @@
 #define SG_IMAGE_MAGIC		0x53475033	/* "SGP3" */
 #define SG_SLOTS		4		/* decisions in flight on one CPU */
 #define SG_MEMO_ENTRIES		8		/* subjects one work slot remembers */
+#define SG_SPARE_SLOTS		16		/* shared work slots, for all CPUs */
+#define SG_POLICY_SLOTS		2		/* references to the live image */
 
 enum sg_verdict {
 	SG_VERDICT_ALLOW = 0,
@@ -114,6 +130,18 @@ enum sg_mode {
 };
 
 #define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
+#define SG_RULE_FAIL		0xfffffffeu	/* the fail verdict decided */
+
+/*
+ * The fail verdict: what applies when a decision cannot be made by the
+ * rules (no consistent image in either policy slot, an inconsistent image,
+ * no work area). 0 is deny, so a zeroed sg_config fails closed.
+ */
+enum sg_fail {
+	SG_FAIL_DENY = 0,	/* refused with EPERM (audit mode: would deny) */
+	SG_FAIL_ALLOW = 1,	/* allowed, counted and reported */
+	SG_FAIL_MAX,
+};
 
 enum sg_hook {
 	SG_HOOK_CONNECT4 = 0,
@@ -129,11 +157,14 @@ enum sg_counter {
 	SG_CNT_AUDIT,		/* audit verdict: allowed and reported */
 	SG_CNT_WOULD_DENY,	/* deny verdict in audit mode: allowed */
 	SG_CNT_EVENTS_DROPPED,	/* ring buffer full: event lost, counted */
-	SG_CNT_NO_POLICY,	/* no compiled policy yet: allowed, counted */
+	SG_CNT_NO_POLICY,	/* no consistent image in any slot: fail verdict */
 	SG_CNT_LOOPBACK,	/* loopback destination: always allowed */
-	SG_CNT_IMAGE_ERROR,	/* inconsistent image: default verdict applied */
+	SG_CNT_IMAGE_ERROR,	/* inconsistent image: fail verdict applied */
 	SG_CNT_CACHE_HIT,	/* subject's rule mask from the subject memo */
-	SG_CNT_BUSY,		/* no free work slot on the CPU: default applied */
+	SG_CNT_BUSY,		/* no free work slot on the CPU: a spare slot decided */
+	SG_CNT_BACKUP,		/* slot 0 empty or inconsistent: slot 1 decided */
+	SG_CNT_NO_WORK,		/* no spare slot free either: fail verdict */
+	SG_CNT_FAIL,		/* the fail verdict applied, for any cause */
 	SG_CNT_MAX,
 };
 
@@ -249,7 +280,7 @@ struct sg_rule_ent {
 
 struct sg_config {
 	__u32 mode;		/* enum sg_mode */
-	__u32 pad;
+	__u32 fail;		/* enum sg_fail */
 };
 
 struct sg_event {
@@ -328,6 +359,8 @@ struct sg_memo_key {
  * in the middle of a decision, and another decision then runs on the same
  * CPU: each decision claims a slot of its own (an atomic bit in busy) for
  * its query and keeps its memo there, so no two decisions ever share one.
+ * When all SG_SLOTS of the CPU are taken, the decision claims one of the
+ * SG_SPARE_SLOTS slots shared by all CPUs (struct sg_spare) the same way.
  */
 struct sg_slot {
 	struct sg_query q;
@@ -342,6 +375,12 @@ struct sg_work {
 	__u64 busy;		/* bit i: slot i in use */
 	__u64 pad[7];
 	struct sg_slot slot[SG_SLOTS];
+};
+
+struct sg_spare {
+	__u64 busy;		/* bit i: slot i in use */
+	__u64 pad[7];
+	struct sg_slot slot[SG_SPARE_SLOTS];
 };
 
 #endif /* SOVGUARD_EGRESS_H */

@@ -353,8 +353,8 @@ TEST(stale_policy_slot_is_named)
 	n = fread(log, 1, sizeof(log) - 1, f);
 	log[n] = '\0';
 	fclose(f);
-	EXPECT_NE(NULL, strstr(log, "was made by another sovguard version; run "
-				    "'sovguardd --remove' once")) TH_LOG("%s", log);
+	EXPECT_NE(NULL, strstr(log, "another sovguard version")) TH_LOG("%s", log);
+	EXPECT_NE(NULL, strstr(log, "'sovguardd --remove' once")) TH_LOG("%s", log);
 	sg_testenv_cleanup(&env);
 }
 

@@ -389,7 +389,8 @@ int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 	return 0;
 }
 
-__u32 sg_testenv_generation(struct sg_testenv *env)
+/* One read of the live generation; 0 when the slot or its image is gone. */
+static __u32 generation_once(struct sg_testenv *env)
 {
 	int fd = open_map(env, "sg_policy"), ifd;
 	struct sg_image_hdr h = {};
@@ -408,6 +409,25 @@ __u32 sg_testenv_generation(struct sg_testenv *env)
 	bpf_map_lookup_elem(ifd, &zero, &h);
 	close(ifd);
 	return h.generation;
+}
+
+/*
+ * The image id read from the slot may belong to an image the daemon frees
+ * right then (a reload in flight): read again rather than report 0.
+ */
+__u32 sg_testenv_generation(struct sg_testenv *env)
+{
+	__u32 gen = 0;
+	int i;
+
+	for (i = 0; i < 100 && !gen; i++) {
+		gen = generation_once(env);
+		if (!gen && access(env->pin_root, F_OK))
+			break;
+		if (!gen)
+			usleep(1000);
+	}
+	return gen;
 }
 
 static int lo_up(void)

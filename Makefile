@@ -53,7 +53,7 @@ include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
 
--include $(wildcard $(O)/daemon/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
+-include $(wildcard $(O)/daemon/*.d $(O)/daemon/*/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
 		    $(O)/tests/host/*.d $(O)/tests/lib/*.d $(O)/tests/bench/*.d)
 
 # `make run`: set up, build, start the daemon in the foreground in audit
@@ -93,7 +93,7 @@ install: all
 # reports on cleanup-owned variables are false, so that check is left to
 # ASan/LSan in the fuzzers and to valgrind.
 CPPCHECK_FLAGS	:= --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		   --std=c11 -D__linux__ -I include -I daemon -I daemon/policy \
+		   --std=c11 -D__linux__ -I include -I daemon -I daemon/lib -I daemon/policy \
 		   --suppress=missingIncludeSystem --suppress=unknownMacro \
 		   --suppress=resourceLeak --inline-suppr
 
@@ -102,6 +102,6 @@ lint: lint-user kmod-lint
 
 lint-user:
 	@echo "  CPPCHECK daemon tests/lib"
-	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/policy/*.c tests/lib/*.c)
+	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/*/*.c tests/lib/*.c)
 	$(Q)! git ls-files | grep -E '(^|/)vmlinux\.h$$|\.skel\.h$$|\.ko$$|\.o$$' || \
 		{ echo "lint: generated files are tracked by git" >&2; exit 1; }

@@ -15,7 +15,7 @@
 
 #include "control.h"
 #include "daemon.h"
-#include "log.h"
+#include "lib/log.h"
 
 #include "compile.h"
 

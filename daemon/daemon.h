@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "compile.h"
-#include "config.h"
+#include "lib/config.h"
 #include "egress.h"
 #include "policy.h"
 #include "subject.h"

@@ -9,7 +9,7 @@ SYSTEMD_LIBS	:= $(shell $(PKG_CONFIG) --libs libsystemd)
 JSON_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c)
 JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 
-SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
+SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   $(SG_COMMON_SRCS)
@@ -19,7 +19,7 @@ SG_COMPILE_SRCS	:= daemon/compile_dst.c daemon/compile_subj.c daemon/image.c
 SG_DAEMON_SRCS	+= $(SG_COMPILE_SRCS)
 SG_COMPILE_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,daemon/compile.c $(SG_COMPILE_SRCS))
 SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
-SG_CTL_SRCS	+= daemon/sovguardctl.c $(SG_COMMON_SRCS)
+SG_CTL_SRCS	+= daemon/ctl/sovguardctl.c $(SG_COMMON_SRCS)
 SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
 SG_CTL_CFLAGS	+= $(JSON_CFLAGS)
 

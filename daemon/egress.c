@@ -16,8 +16,8 @@
 #include "egress.h"
 #include "egress.skel.h"
 #include "publish.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* Map names, for sg_egress_remove(): the same names the BPF object pins. */
 static const char *const sg_map_names[] = {

@@ -4,7 +4,7 @@
 
 #include <linux/types.h>
 #include "sovguard_egress.h"
-#include "config.h"
+#include "lib/config.h"
 #include "compile.h"
 
 struct sg_egress;

@@ -8,8 +8,8 @@
 
 #include "daemon.h"
 #include "kguard.h"
-#include "kmod_client.h"
-#include "log.h"
+#include "lib/kmod_client.h"
+#include "lib/log.h"
 
 int sg_kguard_init(struct sg_daemon *d)
 {

@@ -24,18 +24,18 @@
 #include <systemd/sd-journal.h>
 
 #include "compile.h"
-#include "config.h"
+#include "lib/config.h"
 #include "control.h"
 #include "daemon.h"
 #include "egress.h"
-#include "log.h"
+#include "lib/log.h"
 #include "policy.h"
 #include "publish.h"
 #include "subject.h"
-#include "util.h"
+#include "lib/util.h"
 #include "watch.h"
 #include "kguard.h"
-#include "kmod_client.h"
+#include "lib/kmod_client.h"
 
 /* Run a step that writes diagnostics to a FILE, and log them line by line. */
 static void log_diag(int level, char *buf)

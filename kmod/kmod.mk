@@ -112,10 +112,10 @@ kmod-lint: $(KMOD_CHECKPATCH)
 	$(Q)! grep -E 'warning|error' $(O)/kmod/lint.log
 
 # Module client for sovguardctl and sovguardd (lease renewal, scan alerts).
-SG_CTL_SRCS	+= daemon/kmod_client.c daemon/ctl_kmod.c
+SG_CTL_SRCS	+= daemon/lib/kmod_client.c daemon/ctl/ctl_kmod.c
 SG_CTL_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 SG_CTL_CFLAGS	+= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
-SG_DAEMON_SRCS	+= daemon/kmod_client.c
+SG_DAEMON_SRCS	+= daemon/lib/kmod_client.c
 SG_DAEMON_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)
 SG_DAEMON_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c)
 
@@ -137,11 +137,11 @@ $(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
-# Helpers that speak to the module through daemon/kmod_client.c.
+# Helpers that speak to the module through daemon/lib/kmod_client.c.
 $(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
-		daemon/kmod_client.c daemon/kmod_client.h include/uapi/sovguard.h
+		daemon/lib/kmod_client.c daemon/lib/kmod_client.h include/uapi/sovguard.h
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
-		-o $@ $< daemon/kmod_client.c \
+	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon/lib $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
+		-o $@ $< daemon/lib/kmod_client.c \
 		$(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)

@@ -3,7 +3,7 @@
  * sg_hammer: keep the "sovguard" family busy from one process while the
  * module is loaded and unloaded under it. Each round sends status, lease
  * allow-list get, mode set, a scan and now and then a short lease renewal
- * through daemon/kmod_client.c,
+ * through daemon/lib/kmod_client.c,
  * which must survive the family disappearing and coming back with a new id.
  *
  *   sg_hammer SECONDS     run that long, or until SIGTERM; print how many

@@ -21,7 +21,7 @@ struct sg_cmd {
 	const char *summary;	/* one line for `sovguardctl --help` */
 };
 
-/* Subcommands provided by the module client (daemon/ctl_kmod.c). */
+/* Subcommands provided by the module client (daemon/ctl/ctl_kmod.c). */
 int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv);
 int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv);
 

@@ -17,13 +17,13 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
-#include "config.h"
-#include "control.h"
+#include "../lib/config.h"
+#include "../control.h"
 #include "ctl.h"
 #include "policy.h"
-#include "egress.h"
-#include "kmod_client.h"
-#include "util.h"
+#include "../egress.h"
+#include "../lib/kmod_client.h"
+#include "../lib/util.h"
 
 static void json_put(struct json_object *o, const char *k, struct json_object *v)
 {

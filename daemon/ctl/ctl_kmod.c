@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
-#include "kmod_client.h"
+#include "../lib/kmod_client.h"
 
 #define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
 

@@ -9,7 +9,7 @@ SYSTEMD_LIBS	:= $(shell $(PKG_CONFIG) --libs libsystemd)
 JSON_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c)
 JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 
-SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c
+SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c daemon/lib/names.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   $(SG_COMMON_SRCS)

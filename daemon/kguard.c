@@ -10,6 +10,7 @@
 #include "kguard.h"
 #include "lib/kmod_client.h"
 #include "lib/log.h"
+#include "lib/names.h"
 
 int sg_kguard_init(struct sg_daemon *d)
 {

@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "egress.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "policy.h"
 #include "publish.h"
 #include "subject.h"
@@ -230,11 +231,11 @@ static int on_event(void *ctx, const struct sg_event *ev)
 	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
 	if (sg_log_use_journal()) {
 		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %s)",
-				sg_verdict_str(ev->verdict), dst, ev->port, ev->comm, ev->pid,
+				sg_verdict_name(ev->verdict), dst, ev->port, ev->comm, ev->pid,
 				rule, "PRIORITY=%d",
 				ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
 				"SYSLOG_IDENTIFIER=sovguardd", "SG_VERDICT=%s",
-				sg_verdict_str(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
+				sg_verdict_name(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
 				"SG_DEST=%s", dst, "SG_PORT=%u", ev->port, "SG_PROTO=%u",
 				ev->protocol, "SG_RULE=%s", rule, "SG_GENERATION=%u",
 				ev->generation, "SG_PID=%u", ev->pid, "SG_UID=%u", ev->uid,
@@ -243,7 +244,7 @@ static int on_event(void *ctx, const struct sg_event *ev)
 	} else {
 		sg_log(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
 		       "%s %s %s port %u by %.16s[%u] uid %u (rule %s, mode %s)",
-		       sg_verdict_str(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
+		       sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
 		       ev->comm, ev->pid, ev->uid, rule, sg_mode_name(ev->mode));
 	}
 	return 0;

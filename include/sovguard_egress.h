@@ -113,6 +113,19 @@ enum sg_mode {
 	SG_MODE_MAX,
 };
 
+/*
+ * Names under the pin root: the maps (pinned by name, LIBBPF_PIN_BY_NAME:
+ * these are the map variables' names in bpf/egress.bpf.c) and the links.
+ */
+#define SG_PIN_POLICY		"sg_policy"
+#define SG_PIN_CONFIG		"sg_config"
+#define SG_PIN_COUNTERS		"sg_counters"
+#define SG_PIN_EVENTS		"sg_events"
+#define SG_PIN_LINK_CONNECT4	"link_connect4"
+#define SG_PIN_LINK_CONNECT6	"link_connect6"
+#define SG_PIN_LINK_SENDMSG4	"link_sendmsg4"
+#define SG_PIN_LINK_SENDMSG6	"link_sendmsg6"
+
 #define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
 
 enum sg_hook {

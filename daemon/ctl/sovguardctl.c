@@ -18,12 +18,12 @@
 #include <json-c/json.h>
 
 #include "../lib/config.h"
-#include "../control.h"
+#include "../lib/control_proto.h"
+#include "../lib/kmod_client.h"
+#include "../lib/names.h"
+#include "../lib/util.h"
 #include "ctl.h"
 #include "policy.h"
-#include "../egress.h"
-#include "../lib/kmod_client.h"
-#include "../lib/util.h"
 
 static void json_put(struct json_object *o, const char *k, struct json_object *v)
 {
@@ -35,8 +35,9 @@ static int open_pinned(const char *root, const char *name)
 	char path[SG_PATH_MAX];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
-		return -ENAMETOOLONG;
+	fd = sg_pin_path(path, sizeof(path), root, name);
+	if (fd)
+		return fd;
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
 }
@@ -56,7 +57,7 @@ static const char *const counter_names[SG_CNT_MAX] = {
 
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
 {
-	_cleanup_close_ int fd = open_pinned(root, "sg_counters");
+	_cleanup_close_ int fd = open_pinned(root, SG_PIN_COUNTERS);
 	_cleanup_free_ __u64 *vals = NULL;
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 i;
@@ -82,7 +83,7 @@ static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
 /* The live policy image: an fd of the map in the single sg_policy slot. */
 static int open_live_image(const char *root)
 {
-	_cleanup_close_ int outer = open_pinned(root, "sg_policy");
+	_cleanup_close_ int outer = open_pinned(root, SG_PIN_POLICY);
 	__u32 zero = 0, id;
 	int fd;
 
@@ -108,7 +109,7 @@ static struct json_object *policy_status(const char *root)
 	o = json_object_new_object();
 	json_put(o, "generation", json_object_new_int64(h.generation));
 	json_put(o, "rules", json_object_new_int64(h.nr_rules));
-	json_put(o, "default", json_object_new_string(sg_verdict_str(h.default_verdict)));
+	json_put(o, "default", json_object_new_string(sg_verdict_name(h.default_verdict)));
 	json_put(o, "destination_classes", json_object_new_int64(h.nr_dst_classes));
 	json_put(o, "port_classes", json_object_new_int64(h.nr_port_classes));
 	json_put(o, "subject_atoms", json_object_new_int64(info.nr_subjects));
@@ -135,7 +136,7 @@ static struct json_object *bpf_status(const char *root)
 		struct json_object *p;
 		int pfd;
 
-		fd = open_pinned(root, sg_link_names[i]);
+		fd = open_pinned(root, sg_hook_pin_name(i));
 		if (fd < 0)
 			continue;
 		p = json_object_new_object();
@@ -157,7 +158,7 @@ static struct json_object *bpf_status(const char *root)
 							 SG_HOOK_MAX));
 	json_put(o, "programs", progs);
 
-	fd = open_pinned(root, "sg_config");
+	fd = open_pinned(root, SG_PIN_CONFIG);
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc))
 		json_put(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
 	if (fd >= 0)
@@ -288,7 +289,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		return 0;
 	}
 	/* Without the right to read the pins, "nothing attached" would be a lie. */
-	err = open_pinned(ctl->pin_root, "sg_config");
+	err = open_pinned(ctl->pin_root, SG_PIN_CONFIG);
 	if (err == -EACCES || err == -EPERM) {
 		fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s (%s): "
 				"run as root\n", ctl->pin_root, strerror(-err));
@@ -332,7 +333,7 @@ static struct json_object *control_call(const struct sg_ctl *ctl, struct json_ob
 	const char *msg;
 	ssize_t n;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", ctl->run_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" SG_CONTROL_SOCKET, ctl->run_dir);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m%s\n", sa.sun_path,

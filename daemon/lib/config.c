@@ -8,61 +8,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "names.h"
 #include "policy.h"
-
-static const char *const mode_names[SG_MODE_MAX] = {
-	[SG_MODE_ENFORCE] = "enforce",
-	[SG_MODE_AUDIT] = "audit",
-	[SG_MODE_OFF] = "off",
-};
-
-static const char *const verdict_names[SG_VERDICT_MAX] = {
-	[SG_VERDICT_ALLOW] = "allow",
-	[SG_VERDICT_DENY] = "deny",
-	[SG_VERDICT_AUDIT] = "audit",
-};
-
-static const char *const hook_names[SG_HOOK_MAX] = {
-	[SG_HOOK_CONNECT4] = "connect4",
-	[SG_HOOK_CONNECT6] = "connect6",
-	[SG_HOOK_SENDMSG4] = "sendmsg4",
-	[SG_HOOK_SENDMSG6] = "sendmsg6",
-};
-
-const char *const sg_link_names[SG_HOOK_MAX] = {
-	[SG_HOOK_CONNECT4] = "link_connect4",
-	[SG_HOOK_CONNECT6] = "link_connect6",
-	[SG_HOOK_SENDMSG4] = "link_sendmsg4",
-	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
-};
-
-const char *sg_mode_name(__u32 mode)
-{
-	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
-}
-
-const char *sg_verdict_str(__u32 verdict)
-{
-	return verdict < SG_VERDICT_MAX ? verdict_names[verdict] : "unknown";
-}
-
-const char *sg_hook_name(__u32 hook)
-{
-	return hook < SG_HOOK_MAX ? hook_names[hook] : "unknown";
-}
-
-int sg_mode_parse(const char *s, __u32 *ret)
-{
-	__u32 i;
-
-	for (i = 0; i < SG_MODE_MAX; i++) {
-		if (!strcmp(s, mode_names[i])) {
-			*ret = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 void sg_config_init(struct sg_config_file *cfg)
 {

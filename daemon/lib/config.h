@@ -73,12 +73,5 @@ int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag);
 void sg_config_free(struct sg_config_file *cfg);
 /* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
 void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret);
-int sg_mode_parse(const char *s, __u32 *ret);
-const char *sg_mode_name(__u32 mode);
-const char *sg_verdict_str(__u32 verdict);
-const char *sg_hook_name(__u32 hook);
-
-/* Names of the pinned links, indexed by enum sg_hook. */
-extern const char *const sg_link_names[SG_HOOK_MAX];
 
 #endif

@@ -625,7 +625,7 @@ static const char *sg_pf_name(unsigned int pf)
 	return "?";
 }
 
-static const char *sg_hook_name(unsigned int pf, unsigned int num)
+static const char *sg_nf_hook_name(unsigned int pf, unsigned int num)
 {
 	static const char *const inet[] = { "prerouting", "input", "forward", "output",
 					    "postrouting" };
@@ -661,7 +661,7 @@ static int sg_scan_parse(struct nlattr **tb, void *arg)
 
 	o = json_object_new_object();
 	json_object_object_add(o, "family", json_object_new_string(sg_pf_name(pf)));
-	json_object_object_add(o, "hook", json_object_new_string(sg_hook_name(pf, num)));
+	json_object_object_add(o, "hook", json_object_new_string(sg_nf_hook_name(pf, num)));
 	json_object_object_add(o, "hooknum", json_object_new_int(num));
 	json_object_object_add(o, "priority",
 			       json_object_new_int((int32_t)nla_get_u32(h[SOVGUARD_HOOK_PRIORITY])));

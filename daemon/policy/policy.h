@@ -307,6 +307,9 @@ int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret);
 unsigned int sg_parser_nr_errors(const struct sg_parser *p);
 
 /* Every *.rules in dir, in lexical (strcmp) order. */
+/* "allow", "deny", "audit"; "unknown" out of range. */
+const char *sg_verdict_name(enum sg_verdict v);
+
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret);
 void sg_policy_free(struct sg_policy *pol);

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "names.h"
+
+static const char *const mode_names[SG_MODE_MAX] = {
+	[SG_MODE_ENFORCE] = "enforce",
+	[SG_MODE_AUDIT] = "audit",
+	[SG_MODE_OFF] = "off",
+};
+
+static const char *const hook_names[SG_HOOK_MAX] = {
+	[SG_HOOK_CONNECT4] = "connect4",
+	[SG_HOOK_CONNECT6] = "connect6",
+	[SG_HOOK_SENDMSG4] = "sendmsg4",
+	[SG_HOOK_SENDMSG6] = "sendmsg6",
+};
+
+static const char *const hook_pin_names[SG_HOOK_MAX] = {
+	[SG_HOOK_CONNECT4] = SG_PIN_LINK_CONNECT4,
+	[SG_HOOK_CONNECT6] = SG_PIN_LINK_CONNECT6,
+	[SG_HOOK_SENDMSG4] = SG_PIN_LINK_SENDMSG4,
+	[SG_HOOK_SENDMSG6] = SG_PIN_LINK_SENDMSG6,
+};
+
+const char *sg_mode_name(__u32 mode)
+{
+	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
+}
+
+int sg_mode_parse(const char *s, __u32 *ret)
+{
+	__u32 i;
+
+	for (i = 0; i < SG_MODE_MAX; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sg_hook_name(__u32 hook)
+{
+	return hook < SG_HOOK_MAX ? hook_names[hook] : "unknown";
+}
+
+const char *sg_hook_pin_name(__u32 hook)
+{
+	return hook < SG_HOOK_MAX ? hook_pin_names[hook] : "unknown";
+}
+
+int sg_pin_path(char *buf, size_t len, const char *root, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", root, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}

@@ -219,17 +219,13 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		sg_answer_default(h, &ans);
 	}
 
-	if (ans.verdict == SG_VERDICT_ALLOW) {
+	switch (sg_effective_verdict(mode, ans.verdict)) {
+	case SG_VERDICT_ALLOW:
 		sg_count(SG_CNT_ALLOW);
 		return SG_ALLOW;
-	}
-	if (ans.verdict == SG_VERDICT_AUDIT) {
-		sg_count(SG_CNT_AUDIT);
-		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
-		return SG_ALLOW;
-	}
-	if (mode == SG_MODE_AUDIT) {
-		sg_count(SG_CNT_WOULD_DENY);
+	case SG_VERDICT_AUDIT:
+		/* An audit rule, or a deny that audit mode lets through. */
+		sg_count(ans.verdict == SG_VERDICT_DENY ? SG_CNT_WOULD_DENY : SG_CNT_AUDIT);
 		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
 		return SG_ALLOW;
 	}
@@ -267,7 +263,7 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	int i, ret;
 
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
-	mode = cfg ? cfg->mode : SG_MODE_ENFORCE;
+	mode = sg_config_mode(cfg);
 	if (mode == SG_MODE_OFF) {
 		sg_count(SG_CNT_ALLOW);
 		return SG_ALLOW;
@@ -281,7 +277,7 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 			break;
 	if (i >= SG_SLOTS) {
 		sg_count(SG_CNT_BUSY);
-		if (sg_fallback_verdict() == SG_VERDICT_DENY && mode == SG_MODE_ENFORCE)
+		if (sg_effective_verdict(mode, sg_fallback_verdict()) == SG_VERDICT_DENY)
 			return SG_REFUSE;
 		return SG_ALLOW;
 	}

@@ -184,10 +184,8 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	json_object_object_add(o, "addr", json_object_new_string(get_str(req, "addr")));
 	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_name(ans.verdict)));
 	json_object_object_add(o, "effective",
-			       json_object_new_string(d->cfg.mode == SG_MODE_OFF ? "allow" :
-						      ans.verdict == SG_VERDICT_DENY &&
-							      d->cfg.mode == SG_MODE_AUDIT ?
-						      "audit" : sg_verdict_name(ans.verdict)));
+			       json_object_new_string(sg_verdict_name(
+					sg_effective_verdict(d->cfg.mode, ans.verdict))));
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(d->cfg.mode)));
 	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
 	json_object_object_add(o, "rule_index",

@@ -239,7 +239,7 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
  */
 int sg_egress_set_mode(struct sg_egress *e, __u32 mode)
 {
-	struct sg_config kc = { .mode = mode };
+	struct sg_config kc = { .mode_plus1 = SG_CONFIG_MODE(mode) };
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_config), &zero, &kc, BPF_ANY) < 0)

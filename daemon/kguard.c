@@ -26,11 +26,6 @@ int sg_kguard_init(struct sg_daemon *d)
 	return 0;
 }
 
-static const char *mode_str(__u32 mode)
-{
-	return sg_mode_name(mode);
-}
-
 /* Renew the lease; take the module up when it (re)appears. */
 void sg_kguard_tick(struct sg_daemon *d)
 {
@@ -56,7 +51,7 @@ void sg_kguard_tick(struct sg_daemon *d)
 	d->kmod_failed = false;
 	if (!d->kmod_present) {
 		d->kmod_present = true;
-		err = sg_kmod_set_mode(mode_str(d->cfg.mode), NULL);
+		err = sg_kmod_set_mode(d->cfg.mode, -1);
 		if (err)
 			sg_log_errno(LOG_WARNING, err, "Failed to set the module's mode: %m (%s)",
 				     sg_kmod_errmsg());

@@ -295,7 +295,7 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_mode(d->egress, n.mode) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
-			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
+			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			sg_config_free(&d->cfg);
 			d->cfg = n;

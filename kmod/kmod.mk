@@ -139,9 +139,10 @@ $(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
 
 # Helpers that speak to the module through daemon/lib/kmod_client.c.
 $(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
-		daemon/lib/kmod_client.c daemon/lib/kmod_client.h include/uapi/sovguard.h
+		daemon/lib/kmod_client.c daemon/lib/kmod_client.h daemon/lib/names.c \
+		include/uapi/sovguard.h
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon/lib $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
-		-o $@ $< daemon/lib/kmod_client.c \
+		-o $@ $< daemon/lib/kmod_client.c daemon/lib/names.c \
 		$(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)

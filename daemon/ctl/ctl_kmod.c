@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "../lib/kmod_client.h"
+#include "../lib/names.h"
 
 #define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
 
@@ -181,11 +182,22 @@ int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
 	if (!strcmp(sub, "status") && argc <= 2)
 		return sg_module_status(json);
 	if (!strcmp(sub, "mode") && (argc == 3 || (argc == 5 && !strcmp(argv[3], "fail")))) {
-		err = sg_kmod_set_mode(argv[2], argc == 5 ? argv[4] : NULL);
+		__u32 mode;
+		int fail = -1;
+
+		err = sg_mode_parse(argv[2], &mode);
+		if (!err && argc == 5)
+			err = sg_kmod_fail_mode_parse(argv[4], &fail);
+		if (!err)
+			err = sg_kmod_set_mode(mode, fail);
 		return err ? sg_kmod_fail("mode", err) : 0;
 	}
 	if (!strcmp(sub, "fail-mode") && argc == 3) {
-		err = sg_kmod_set_mode(NULL, argv[2]);
+		int fail;
+
+		err = sg_kmod_fail_mode_parse(argv[2], &fail);
+		if (!err)
+			err = sg_kmod_set_mode(-1, fail);
 		return err ? sg_kmod_fail("fail-mode", err) : 0;
 	}
 	if (!strcmp(sub, "allow"))

@@ -160,7 +160,7 @@ static struct json_object *bpf_status(const char *root)
 
 	fd = open_pinned(root, SG_PIN_CONFIG);
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc))
-		json_put(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+		json_put(o, "mode", json_object_new_string(sg_mode_name(sg_config_mode(&kc))));
 	if (fd >= 0)
 		close(fd);
 	json_put(o, "policy", policy_status(root));

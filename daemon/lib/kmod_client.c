@@ -19,18 +19,13 @@
 
 #include "uapi/sovguard.h"
 #include "kmod_client.h"
+#include "names.h"
 
 #define SG_KMOD_ERRMSG_MAX 256
 
 static struct nl_sock *sg_sk;
 static int sg_family_id;
 static char sg_errmsg[SG_KMOD_ERRMSG_MAX];
-
-static const char *const sg_mode_names[] = {
-	[SOVGUARD_MODE_OFF] = "off",
-	[SOVGUARD_MODE_AUDIT] = "audit",
-	[SOVGUARD_MODE_ENFORCE] = "enforce",
-};
 
 static const char *const sg_fail_names[] = {
 	[SOVGUARD_FAIL_OPEN] = "open",
@@ -63,7 +58,7 @@ static const char *const sg_owner_names[] = {
 
 #define SG_NAME(tbl, v) ((v) < sizeof(tbl) / sizeof((tbl)[0]) && (tbl)[v] ? (tbl)[v] : "?")
 
-static int sg_lookup(const char *const *tbl, size_t n, const char *s)
+static int name_index(const char *const *tbl, size_t n, const char *s)
 {
 	size_t i;
 
@@ -321,7 +316,9 @@ static void sg_status_fill(struct json_object *o, struct nlattr **tb)
 	if (tb[SOVGUARD_A_VERSION])
 		json_object_object_add(o, "version",
 				       json_object_new_string(nla_get_string(tb[SOVGUARD_A_VERSION])));
-	SG_PUT_NAME(o, "mode", tb[SOVGUARD_A_MODE], sg_mode_names);
+	if (tb[SOVGUARD_A_MODE])
+		json_object_object_add(o, "mode", json_object_new_string(
+					       sg_mode_name(nla_get_u32(tb[SOVGUARD_A_MODE]))));
 	SG_PUT_NAME(o, "fail_mode", tb[SOVGUARD_A_FAIL_MODE], sg_fail_names);
 	SG_PUT_NAME(o, "lease", tb[SOVGUARD_A_LEASE_STATE], sg_lease_names);
 	sg_put_u32(o, "lease_timeout_ms", tb[SOVGUARD_A_LEASE_TIMEOUT_MS]);
@@ -429,20 +426,22 @@ static int sg_mode_build(struct nl_msg *msg, const void *arg)
 	return 0;
 }
 
-int sg_kmod_set_mode(const char *mode, const char *fail_mode)
+int sg_kmod_fail_mode_parse(const char *s, int *ret)
 {
-	struct sg_mode_req m = { -1, -1 };
+	int v = name_index(sg_fail_names, SOVGUARD_FAIL_MAX + 1, s);
 
-	if (mode) {
-		m.mode = sg_lookup(sg_mode_names, SOVGUARD_MODE_MAX + 1, mode);
-		if (m.mode < 0)
-			return -EINVAL;
-	}
-	if (fail_mode) {
-		m.fail = sg_lookup(sg_fail_names, SOVGUARD_FAIL_MAX + 1, fail_mode);
-		if (m.fail < 0)
-			return -EINVAL;
-	}
+	if (v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int sg_kmod_set_mode(int mode, int fail_mode)
+{
+	struct sg_mode_req m = { mode, fail_mode };
+
+	if (mode >= SG_MODE_MAX || fail_mode > SOVGUARD_FAIL_MAX)
+		return -EINVAL;
 	return sg_request(SOVGUARD_CMD_MODE_SET, 0, sg_mode_build, &m, NULL, NULL);
 }
 

@@ -20,8 +20,13 @@ struct json_object;
 int sg_kmod_status_json(struct json_object **ret);
 void sg_kmod_status_print(FILE *f, struct json_object *st);
 
-/* "enforce", "audit", "off" and "open", "closed"; NULL keeps the value. */
-int sg_kmod_set_mode(const char *mode, const char *fail_mode);
+/*
+ * @mode: enum sg_mode, which numbers the modes as the module does;
+ * @fail_mode: enum sovguard_fail_mode. -1 keeps the value.
+ */
+int sg_kmod_set_mode(int mode, int fail_mode);
+/* "open", "closed" -> enum sovguard_fail_mode. */
+int sg_kmod_fail_mode_parse(const char *s, int *ret);
 
 /* The daemon's heartbeat and its clean hand-over. timeout_ms 0: default. */
 int sg_kmod_lease_renew(uint32_t timeout_ms, uint64_t generation);

@@ -4,6 +4,13 @@
 #include <string.h>
 
 #include "names.h"
+#include "uapi/sovguard.h"
+
+/* One numbering of the modes on both ABIs (include/sovguard_egress.h). */
+_Static_assert((int)SG_MODE_OFF == (int)SOVGUARD_MODE_OFF, "mode numbering");
+_Static_assert((int)SG_MODE_AUDIT == (int)SOVGUARD_MODE_AUDIT, "mode numbering");
+_Static_assert((int)SG_MODE_ENFORCE == (int)SOVGUARD_MODE_ENFORCE, "mode numbering");
+_Static_assert((int)SG_MODE_MAX == (int)__SOVGUARD_MODE_MAX, "mode numbering");
 
 static const char *const mode_names[SG_MODE_MAX] = {
 	[SG_MODE_ENFORCE] = "enforce",

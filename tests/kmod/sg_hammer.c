@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "kmod_client.h"
+#include "uapi/sovguard.h"
 
 #define SG_HAMMER_MAX_S	3600
 
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 		if (!err)
 			json_object_put(o);
 		other += !!sg_count("allow", err, &ok, &absent);
-		other += !!sg_count("mode", sg_kmod_set_mode("enforce", NULL), &ok, &absent);
+		other += !!sg_count("mode", sg_kmod_set_mode(SOVGUARD_MODE_ENFORCE, -1), &ok, &absent);
 		err = sg_kmod_scan_json(&o);
 		if (!err)
 			json_object_put(o);

@@ -373,7 +373,7 @@ static int open_map(struct sg_testenv *env, const char *name)
 
 int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 {
-	int fd = open_map(env, "sg_counters"), ncpu = libbpf_num_possible_cpus(), c;
+	int fd = open_map(env, SG_PIN_COUNTERS), ncpu = libbpf_num_possible_cpus(), c;
 	__u64 vals[1024];
 
 	if (fd < 0)
@@ -391,7 +391,7 @@ int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 
 __u32 sg_testenv_generation(struct sg_testenv *env)
 {
-	int fd = open_map(env, "sg_policy"), ifd;
+	int fd = open_map(env, SG_PIN_POLICY), ifd;
 	struct sg_image_hdr h = {};
 	__u32 zero = 0, id;
 

@@ -47,7 +47,7 @@ static void log_diag(int level, char *buf)
 		sg_log(level, "%s", line);
 }
 
-static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_data **ret)
+static int load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret)
 {
 	struct sg_load_opts opts;
 	struct sg_data *data;
@@ -76,7 +76,7 @@ static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_dat
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
  */
-static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data,
+static int build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
 			bool only_if_changed)
 {
 	struct sg_data *data = d->data;
@@ -162,7 +162,7 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
  * has existed. Only the default file may be missing from the start: then
  * the built-in defaults apply, with a warning.
  */
-static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
+static int load_config(struct sg_daemon *d, struct sg_settings *cfg)
 {
 	int err;
 
@@ -279,7 +279,7 @@ static void keep_startup_setting(const char *key, char *now, const char *at_star
 
 static void reload(struct sg_daemon *d)
 {
-	struct sg_config_file n;
+	struct sg_settings n;
 
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);

@@ -506,7 +506,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 
 static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct sg_config_file cfg;
+	struct sg_settings cfg;
 	struct sg_load_opts opts;
 	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
 	int err;

@@ -11,7 +11,7 @@
 #include "names.h"
 #include "policy.h"
 
-void sg_config_init(struct sg_config_file *cfg)
+void sg_config_init(struct sg_settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = SG_MODE_ENFORCE;
@@ -26,12 +26,12 @@ void sg_config_init(struct sg_config_file *cfg)
 	cfg->scan_interval = 300;
 }
 
-void sg_config_free(struct sg_config_file *cfg)
+void sg_config_free(struct sg_settings *cfg)
 {
 	cfg->n_data = 0;
 }
 
-void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret)
+void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret)
 {
 	*ret = (struct sg_load_opts){
 		.kind = SG_SRC_AUTO,
@@ -62,7 +62,7 @@ static int set_path(char *dst, const char *val)
 	return 0;
 }
 
-static int add_data(struct sg_config_file *cfg, const char *val)
+static int add_data(struct sg_settings *cfg, const char *val)
 {
 	if (cfg->n_data >= SG_DATA_SOURCES_MAX)
 		return -E2BIG;
@@ -87,7 +87,7 @@ static int set_days(unsigned int *dst, const char *val)
 	return set_uint(dst, val, 0, 36500);
 }
 
-static int set_hook_allow(struct sg_config_file *cfg, char *val)
+static int set_hook_allow(struct sg_settings *cfg, char *val)
 {
 	char *tok, *save = NULL;
 
@@ -111,11 +111,11 @@ static int set_hook_allow(struct sg_config_file *cfg, char *val)
  * when there is no such file, or another negative errno when the file
  * cannot be read or is not trusted.
  */
-int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
+int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[SG_CONFIG_MAX_LINE + 2], why[SG_INPUT_MSG_LEN];
-	struct sg_config_file n;
+	struct sg_settings n;
 	unsigned int lineno = 0;
 	int errors = 0, err, fd;
 	struct stat st;

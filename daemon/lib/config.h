@@ -50,7 +50,8 @@
  * them keeps the old values and says so. The file is read only when root
  * alone can change it (sg_input_open()).
  */
-struct sg_config_file {
+/* The settings the file holds; struct sg_config is the BPF map value. */
+struct sg_settings {
 	__u32 mode;
 	char cgroup[SG_PATH_MAX];
 	char pin_root[SG_PATH_MAX];
@@ -68,10 +69,10 @@ struct sg_config_file {
 	unsigned int n_hook_allow;
 };
 
-void sg_config_init(struct sg_config_file *cfg);
-int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag);
-void sg_config_free(struct sg_config_file *cfg);
+void sg_config_init(struct sg_settings *cfg);
+int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag);
+void sg_config_free(struct sg_settings *cfg);
 /* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
-void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret);
+void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret);
 
 #endif

@@ -38,7 +38,7 @@
 #include "kguard.h"
 #include "lib/kmod_client.h"
 
-/* Run a step that writes diagnostics to a FILE, and log them line by line. */
+/* Log the diagnostics a step wrote to a FILE (@buf), line by line. */
 static void log_diag(int level, char *buf)
 {
 	char *line, *save = NULL;

@@ -68,7 +68,7 @@
  * calling task), the matching rules are D & P & S_cgroup & S_exe & S_uid &
  * S_gid; the lowest set bit is the first matching rule (first match
  * wins); none means the default verdict. bpf/decide.h implements it once,
- * for the kernel and for `sovguardctl check`.
+ * for the kernel and for the daemon's answer to `sovguardctl check`.
  */
 #ifndef SOVGUARD_EGRESS_H
 #define SOVGUARD_EGRESS_H
@@ -326,7 +326,8 @@ struct sg_event {
 /*
  * One decision's input and output, as bpf/decide.h takes them. The
  * programs fill a query from the socket and the calling task; the test
- * wrapper (tests/bpf/) and `sovguardctl check` fill it from their own input.
+ * wrapper (tests/bpf/) and the daemon's check request (daemon/control.c)
+ * fill it from their own input.
  */
 #define SG_AF_INET		2
 #define SG_AF_INET6		10

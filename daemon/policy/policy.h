@@ -38,11 +38,7 @@
 #define SG_MAX_FILES		256u		/* *.rules files in a directory */
 #define SG_MAX_LINE_LEN		4096u		/* bytes per line, newline excluded */
 #define SG_MAX_TOKENS		1024u		/* tokens per line */
-#ifdef SG_RULES_MAX
 #define SG_MAX_RULES		SG_RULES_MAX	/* rules in the whole set: what the kernel holds */
-#else
-#define SG_MAX_RULES		4096u
-#endif
 #define SG_MAX_ZONES		1024u		/* user zones in the whole set */
 #define SG_MAX_ZONE_ITEMS	4096u		/* direct items of one zone */
 #define SG_MAX_ZONE_DEPTH	32u		/* zone-in-zone nesting */

@@ -14,11 +14,6 @@
 #include "../lib/cleanup.h"
 #include "../lib/u128.h"
 
-/* The name loaders.c still spells; elsewhere sg_addr_to_u128(). */
-#define sg_pol_addr_to_u128 sg_addr_to_u128
-
-#define SG_POL_V4_MAPPED ((sg_u128)0xffff << 32)
-
 /* Bump allocator: a policy is freed in one go. */
 struct sg_pol_arena {
 	struct sg_pol_chunk *head;

@@ -364,8 +364,8 @@ int sg_pol_load_libloc(struct sg_data *d, const char *name, const char *buf, siz
 			flags |= SG_FLAG_DROP;
 		err = -EINVAL;
 		if (first && last)
-			err = sg_pol_data_add(d, sg_pol_addr_to_u128(first),
-					      sg_pol_addr_to_u128(last), cc,
+			err = sg_pol_data_add(d, sg_addr_to_u128(first),
+					      sg_addr_to_u128(last), cc,
 					      loc_network_get_asn(net), flags, 0);
 		loc_network_unref(net);
 		if (err) {
@@ -519,8 +519,8 @@ int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time
 				break;
 			case MMDB_RECORD_TYPE_DATA:
 				if (bits == 32 || (depth >= 96 && !(first >> 32))) {
-					first |= SG_POL_V4_MAPPED;
-					last |= SG_POL_V4_MAPPED;
+					first |= SG_U128_V4_FIRST;
+					last |= SG_U128_V4_FIRST;
 				}
 				err = mmdb_record(d, name, entry, first, last, diag);
 				if (err)
@@ -615,21 +615,6 @@ static int for_each_line(struct text_ctx *t, const char *buf, size_t len,
 	return t->errors ? -EINVAL : 0;
 }
 
-static int parse_u32(const char *s, uint32_t *ret)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -ERANGE;
-	*ret = (uint32_t)v;
-	return 0;
-}
-
 static int tor_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg)
 {
 	struct sg_data *d = arg;
@@ -656,17 +641,18 @@ static int tor_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg)
 			text_error(t, lineno, "bad IPv6 address");
 			return 0;
 		}
-		lo = sg_pol_addr_to_u128(&a);
-		hi = sg_pol_addr_to_u128(&b);
+		lo = sg_addr_to_u128(&a);
+		hi = sg_addr_to_u128(&b);
 	} else {
-		uint32_t a, b;
+		unsigned long long a, b;
 
-		if (parse_u32(f[0], &a) || parse_u32(f[1], &b)) {
+		if (sg_pol_parse_uint(f[0], UINT32_MAX, &a) ||
+		    sg_pol_parse_uint(f[1], UINT32_MAX, &b)) {
 			text_error(t, lineno, "bad IPv4 integer");
 			return 0;
 		}
-		lo = SG_POL_V4_MAPPED | a;
-		hi = SG_POL_V4_MAPPED | b;
+		lo = SG_U128_V4_FIRST | a;
+		hi = SG_U128_V4_FIRST | b;
 	}
 	if (lo > hi) {
 		text_error(t, lineno, "range ends before it starts");
@@ -724,10 +710,13 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		if ((tok[0] == 'a' || tok[0] == 'A') && (tok[1] == 's' || tok[1] == 'S') &&
 		    isdigit((unsigned char)tok[2])) {
-			if (parse_u32(tok + 2, &asn) || !asn) {
+			unsigned long long v;
+
+			if (sg_pol_parse_uint(tok + 2, UINT32_MAX, &v) || !v) {
 				text_error(t, lineno, "bad AS number '%s'", tok);
 				return 0;
 			}
+			asn = (uint32_t)v;
 		} else if (strlen(tok) == 2) {
 			if (!sg_country_valid(tok)) {
 				text_error(t, lineno, "unknown country code '%s'", tok);
@@ -751,7 +740,7 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 		text_error(t, lineno, "network without a country, AS or zone label");
 		return 0;
 	}
-	lo = sg_pol_addr_to_u128(&a);
+	lo = sg_addr_to_u128(&a);
 	host = len ? (((sg_u128)1 << (128 - len)) - 1) : ~(sg_u128)0;
 	return sg_pol_data_add(d, lo, lo | host, cc, asn, 0, (uint16_t)label);
 }

@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 
 #include "compile.h"
 #include "lib/config.h"
@@ -219,8 +218,16 @@ static bool event_log_allowed(struct sg_daemon *d)
 static int on_event(void *ctx, const struct sg_event *ev)
 {
 	struct sg_daemon *d = ctx;
-	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160];
+	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160], port[8], proto[8], gen[16], pid[16], uid[16];
+	char comm[SG_COMM_LEN + 1], cgid[24];
 	const char *rule;
+	struct sg_log_field f[] = {
+		{ "SG_VERDICT", sg_verdict_name(ev->verdict) },
+		{ "SG_HOOK", sg_hook_name(ev->hook) },
+		{ "SG_DEST", dst }, { "SG_PORT", port }, { "SG_PROTO", proto },
+		{ "SG_RULE", rbuf }, { "SG_GENERATION", gen }, { "SG_PID", pid },
+		{ "SG_UID", uid }, { "SG_COMM", comm }, { "SG_CGROUP_ID", cgid },
+	};
 
 	d->events++;
 	if (++d->batch >= SG_EVENT_BATCH)
@@ -228,25 +235,20 @@ static int on_event(void *ctx, const struct sg_event *ev)
 	if (!event_log_allowed(d))
 		return 0;
 	rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
+	if (rule != rbuf)	/* SG_RULE names rbuf */
+		snprintf(rbuf, sizeof(rbuf), "%s", rule);
 	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
-	if (sg_log_use_journal()) {
-		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %s)",
-				sg_verdict_name(ev->verdict), dst, ev->port, ev->comm, ev->pid,
-				rule, "PRIORITY=%d",
-				ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
-				"SYSLOG_IDENTIFIER=sovguardd", "SG_VERDICT=%s",
-				sg_verdict_name(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
-				"SG_DEST=%s", dst, "SG_PORT=%u", ev->port, "SG_PROTO=%u",
-				ev->protocol, "SG_RULE=%s", rule, "SG_GENERATION=%u",
-				ev->generation, "SG_PID=%u", ev->pid, "SG_UID=%u", ev->uid,
-				"SG_COMM=%.16s", ev->comm, "SG_CGROUP_ID=%llu",
-				(unsigned long long)ev->cgroup_id, NULL);
-	} else {
-		sg_log(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
-		       "%s %s %s port %u by %.16s[%u] uid %u (rule %s, mode %s)",
-		       sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
-		       ev->comm, ev->pid, ev->uid, rule, sg_mode_name(ev->mode));
-	}
+	snprintf(port, sizeof(port), "%u", ev->port);
+	snprintf(proto, sizeof(proto), "%u", ev->protocol);
+	snprintf(gen, sizeof(gen), "%u", ev->generation);
+	snprintf(pid, sizeof(pid), "%u", ev->pid);
+	snprintf(uid, sizeof(uid), "%u", ev->uid);
+	snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, ev->comm);
+	snprintf(cgid, sizeof(cgid), "%llu", (unsigned long long)ev->cgroup_id);
+	sg_log_struct(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE, f, SG_ARRAY_SIZE(f),
+		      "%s %s %s port %u by %s[%u] uid %u (rule %s, mode %s)",
+		      sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port, comm,
+		      ev->pid, ev->uid, rbuf, sg_mode_name(ev->mode));
 	return 0;
 }
 

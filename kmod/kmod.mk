@@ -112,10 +112,11 @@ kmod-lint: $(KMOD_CHECKPATCH)
 	$(Q)! grep -E 'warning|error' $(O)/kmod/lint.log
 
 # Module client for sovguardctl and sovguardd (lease renewal, scan alerts).
-SG_CTL_SRCS	+= daemon/lib/kmod_client.c daemon/ctl/ctl_kmod.c
+SG_CTL_SRCS	+= daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c \
+		   daemon/ctl/ctl_kmod.c daemon/ctl/kmod_json.c
 SG_CTL_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 SG_CTL_CFLAGS	+= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
-SG_DAEMON_SRCS	+= daemon/lib/kmod_client.c
+SG_DAEMON_SRCS	+= daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c
 SG_DAEMON_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)
 SG_DAEMON_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c)
 
@@ -139,10 +140,10 @@ $(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
 
 # Helpers that speak to the module through daemon/lib/kmod_client.c.
 $(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
-		daemon/lib/kmod_client.c daemon/lib/kmod_client.h daemon/lib/names.c \
+		daemon/lib/kmod_client.c daemon/lib/kmod_client.h daemon/lib/kmod_names.c daemon/lib/names.c \
 		include/uapi/sovguard.h
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon/lib $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
-		-o $@ $< daemon/lib/kmod_client.c daemon/lib/names.c \
+		-o $@ $< daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/names.c \
 		$(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)

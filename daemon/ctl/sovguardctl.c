@@ -248,7 +248,7 @@ static void print_status(struct json_object *st)
 	}
 	m = json_object_object_get(st, "module");
 	if (m && json_object_get_type(m) == json_type_object)
-		sg_kmod_status_print(stdout, m);
+		sg_ctl_kmod_status_print(stdout, m);
 	else
 		printf("module:    not loaded\n");
 }
@@ -309,7 +309,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		json_object_put(req);
 	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
-	err = sg_kmod_status_json(&mod);
+	err = sg_ctl_kmod_status_json(&mod);
 	if (err && err != -ENOENT)
 		fprintf(stderr, "sovguardctl: module status: %s\n", strerror(-err));
 	json_put(st, "module", err ? NULL : mod);

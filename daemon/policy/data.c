@@ -509,7 +509,7 @@ int sg_addr_parse(const char *s, struct in6_addr *ret)
 }
 
 /* "a.b.c.d/n" or "x::/n" (or a bare address); IPv4 comes out mapped. */
-int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len)
+int sg_prefix_parse(const char *s, size_t n, struct in6_addr *addr, uint8_t *len)
 {
 	char buf[64];
 	const char *slash;

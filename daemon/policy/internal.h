@@ -65,6 +65,5 @@ int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time
 int sg_pol_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
 int sg_pol_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
 
-int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
 
 #endif

@@ -701,7 +701,7 @@ static int cidr_line(struct text_ctx *t, unsigned int lineno, char *s, void *arg
 	int err;
 
 	tok = strtok_r(s, " \t", &save);
-	err = sg_pol_parse_prefix(tok, strlen(tok), &a, &len);
+	err = sg_prefix_parse(tok, strlen(tok), &a, &len);
 	if (err) {
 		text_error(t, lineno, "'%s' is not a network prefix%s", tok,
 			   err == -EDOM ? " (host bits set)" : "");

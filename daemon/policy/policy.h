@@ -187,6 +187,12 @@ int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct 
 
 /* IPv4 as IPv4-mapped, IPv6 as is. */
 int sg_addr_parse(const char *s, struct in6_addr *ret);
+/*
+ * The first @n bytes of @s, "a.b.c.d/n" or "x::/n" or a bare address, into
+ * @addr (IPv4 mapped) and @len (of the 128 bits, so 96 + n for IPv4): 0,
+ * -EINVAL, -ERANGE for a length too long, -EDOM for host bits set.
+ */
+int sg_prefix_parse(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
 bool sg_country_valid(const char *cc);
 
 /* ---------------------------------------------------------------------------

@@ -50,6 +50,8 @@ struct sg_pol_raw {
 	uint32_t seq;		/* input order, breaks ties */
 };
 
+int sg_pol_data_begin_source(struct sg_data *d, enum sg_source_kind kind, const char *name,
+			     struct sg_source_info **ret);
 int sg_pol_data_reserve(struct sg_data *d, size_t n);
 int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label);

@@ -22,6 +22,9 @@ struct sg_cmd {
 	const char *summary;	/* one line for `sovguardctl --help` */
 };
 
+/* -h or --help among a subcommand's arguments (argv[1..argc)). */
+bool sg_ctl_help_asked(int argc, char **argv);
+
 /* Subcommands provided by the module client (daemon/ctl/ctl_kmod.c). */
 int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv);
 int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv);

@@ -52,16 +52,6 @@ static int sg_take_json(int argc, char **argv, bool *json)
 	return n;
 }
 
-static bool sg_help_asked(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	return false;
-}
-
 static void sg_module_usage(FILE *f)
 {
 	fprintf(f,
@@ -219,7 +209,7 @@ int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
 	const char *sub;
 	int err;
 
-	if (sg_help_asked(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		sg_module_usage(stdout);
 		return 0;
 	}
@@ -280,7 +270,7 @@ int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv)
 	int i, n_allow = 0, flagged = 0, err;
 	size_t k, n;
 
-	if (sg_help_asked(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		sg_scan_usage(stdout);
 		return 0;
 	}

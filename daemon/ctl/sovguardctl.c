@@ -253,7 +253,7 @@ static void print_status(struct json_object *st)
 		printf("module:    not loaded\n");
 }
 
-static bool want_help(int argc, char **argv)
+bool sg_ctl_help_asked(int argc, char **argv)
 {
 	int i;
 
@@ -280,7 +280,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	struct json_object *st, *mod = NULL, *dmn, *req;
 	int err;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl status [-j]\n"
 		       "Show the daemon, its jurisdiction data (kind and signature),\n"
 		       "the attached programs, mode, counters and the\n"
@@ -472,7 +472,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 	struct json_object *req, *rep, *arr, *r;
 	size_t i;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl rules [-j]\n"
 		       "The compiled rules in order, each with its verdict and how many\n"
 		       "decisions it made in the kernel since it was loaded.\n");
@@ -511,7 +511,7 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
 	int err;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl check-config [CONFIG]\n"
 		       "Validate the configuration (default %s), its rules and data,\n"
 		       "printing every error as file:line:column: message. Touches no\n"

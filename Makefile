@@ -2,9 +2,10 @@
 #
 # sovguard top-level build. Each part keeps its rules in a fragment:
 #   bpf/bpf.mk        BPF objects, vmlinux.h, skeletons
-#   daemon/daemon.mk  sovguardd and sovguardctl
+#   daemon/policy/policy.mk  the policy library
+#   daemon/daemon.mk  sovguardd, sovguardctl and their shared daemon/lib/
 #   kmod/kmod.mk      sovguard.ko through Kbuild (this directory's Kbuild)
-#   tests/tests.mk    host tests, VM tests, the kselftest harness
+#   tests/tests.mk    every test, fuzzer and benchmark, the kselftest harness
 # Everything generated lands in $(O) (default build/), never in git.
 
 VERSION		:= 0.1.0

@@ -411,8 +411,10 @@ static int sg_allow_parse(struct nlattr **tb, void *arg)
 				p.family = nla_get_u8(a);
 			else if (nla_type(a) == SOVGUARD_PREFIX_LEN)
 				len = nla_get_u8(a);
-			else if (nla_type(a) == SOVGUARD_PREFIX_ADDR && nla_len(a) >= 4)
-				data = nla_data(a), alen = nla_len(a);
+			else if (nla_type(a) == SOVGUARD_PREFIX_ADDR && nla_len(a) >= 4) {
+				data = nla_data(a);
+				alen = nla_len(a);
+			}
 		}
 		if (!data || len < 0 || (p.family != AF_INET && p.family != AF_INET6) ||
 		    alen < (p.family == AF_INET ? 4 : 16))

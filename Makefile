@@ -2,10 +2,11 @@
 #
 # sovguard top-level build. Each part keeps its rules in a fragment:
 #   bpf/bpf.mk        BPF objects, vmlinux.h, skeletons
-#   daemon/daemon.mk  sovguardd and sovguardctl
+#   daemon/policy/policy.mk  the policy library
+#   daemon/daemon.mk  sovguardd, sovguardctl and their shared daemon/lib/
 #   daemon/detect/detect.mk  detection library, analyze, its tests
 #   kmod/kmod.mk      sovguard.ko through Kbuild (this directory's Kbuild)
-#   tests/tests.mk    host tests, VM tests, the kselftest harness
+#   tests/tests.mk    every test, fuzzer and benchmark, the kselftest harness
 # Everything generated lands in $(O) (default build/), never in git.
 
 VERSION		:= 0.1.0
@@ -55,7 +56,7 @@ include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
 
--include $(wildcard $(O)/daemon/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
+-include $(wildcard $(O)/daemon/*.d $(O)/daemon/*/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
 		    $(O)/tests/host/*.d $(O)/tests/lib/*.d $(O)/tests/bench/*.d)
 
 # `make run`: set up, build, start the daemon in the foreground in audit
@@ -95,7 +96,8 @@ install: all
 # reports on cleanup-owned variables are false, so that check is left to
 # ASan/LSan in the fuzzers and to valgrind.
 CPPCHECK_FLAGS	:= --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		   --std=c11 -D__linux__ -I include -I daemon -I daemon/policy -I daemon/detect \
+		   --std=c11 -D__linux__ -I include -I daemon -I daemon/lib -I daemon/policy \
+		   -I daemon/detect \
 		   --suppress=missingIncludeSystem --suppress=unknownMacro \
 		   --suppress=resourceLeak --inline-suppr
 
@@ -104,7 +106,7 @@ lint: lint-user kmod-lint
 
 lint-user:
 	@echo "  CPPCHECK daemon tests/lib tests/detect"
-	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/policy/*.c daemon/detect/*.c \
-		tests/lib/*.c tests/detect/*.c)
+	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/*/*.c tests/lib/*.c \
+		tests/detect/*.c)
 	$(Q)! git ls-files | grep -E '(^|/)vmlinux\.h$$|\.skel\.h$$|\.ko$$|\.o$$' || \
 		{ echo "lint: generated files are tracked by git" >&2; exit 1; }

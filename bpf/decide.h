@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The decision, written once: compiled into the BPF programs, where SG_BLK()
- * is a lookup in the live policy image map, and into `sovguardctl check`
- * and the tests, where it reads a copy of the same image. The image layout
+ * is a lookup in the live policy image map, and into the daemon (image.c,
+ * for the check request of the control socket that `sovguardctl check`
+ * sends) and the tests, where it reads the live image or a copy of it. The image layout
  * is described in include/sovguard_egress.h.
  *
  * The including file defines, before including this one:

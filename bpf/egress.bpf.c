@@ -259,7 +259,7 @@ static __always_inline __u32 sg_cfg(__u32 *fail)
 
 	cfg = bpf_map_lookup_elem(&sg_config, &zero);
 	*fail = cfg ? cfg->fail : SG_FAIL_DENY;
-	return cfg ? cfg->mode : SG_MODE_ENFORCE;
+	return sg_config_mode(cfg);
 }
 
 #define SG_FAILED	2	/* sg_decide_in(): the rules could not decide */
@@ -287,17 +287,13 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		return SG_FAILED;
 	}
 
-	if (ans.verdict == SG_VERDICT_ALLOW) {
+	switch (sg_effective_verdict(mode, ans.verdict)) {
+	case SG_VERDICT_ALLOW:
 		sg_count(SG_CNT_ALLOW);
 		return SG_ALLOW;
-	}
-	if (ans.verdict == SG_VERDICT_AUDIT) {
-		sg_count(SG_CNT_AUDIT);
-		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
-		return SG_ALLOW;
-	}
-	if (mode == SG_MODE_AUDIT) {
-		sg_count(SG_CNT_WOULD_DENY);
+	case SG_VERDICT_AUDIT:
+		/* An audit rule, or a deny that audit mode lets through. */
+		sg_count(ans.verdict == SG_VERDICT_DENY ? SG_CNT_WOULD_DENY : SG_CNT_AUDIT);
 		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
 		return SG_ALLOW;
 	}

@@ -272,12 +272,12 @@ static long segment_class(struct compiler *c, const struct sg_range *r, __u32 ps
 
 static int push_range(struct compiler *c, sg_u128 start, __u32 cls)
 {
-	if (start >= V4_FIRST && start <= V4_LAST) {
+	if (start >= SG_U128_V4_FIRST && start <= SG_U128_V4_LAST) {
 		if (c->nr_v4 && c->v4[c->nr_v4 - 1].dst_class == cls)
 			return 0;
 		if (sg_grow((void **)&c->v4, &c->cap_v4, c->nr_v4 + 1, sizeof(*c->v4)))
 			return -ENOMEM;
-		c->v4[c->nr_v4++] = (struct v4_range){ (__u32)(start - V4_FIRST), cls };
+		c->v4[c->nr_v4++] = (struct v4_range){ (__u32)(start - SG_U128_V4_FIRST), cls };
 		return 0;
 	}
 	if (c->nr_v6 && c->v6[c->nr_v6 - 1].dst_class == cls)
@@ -353,8 +353,8 @@ static int sweep(struct compiler *c)
 		if (last != ~(sg_u128)0)
 			ev[nev++] = (struct event){ last + 1, i, 0 };
 	}
-	ev[nev++] = (struct event){ V4_FIRST, -1, 0 };
-	ev[nev++] = (struct event){ V4_LAST + 1, -1, 0 };
+	ev[nev++] = (struct event){ SG_U128_V4_FIRST, -1, 0 };
+	ev[nev++] = (struct event){ SG_U128_V4_LAST + 1, -1, 0 };
 	qsort(ev, nev, sizeof(*ev), cmp_event);
 
 	c->psets.nwords = nr_prefix / 64 + 1;

@@ -14,8 +14,6 @@
 #include "compile.h"
 #include "lib/u128.h"
 
-#define V4_FIRST	((sg_u128)0xffff << 32)
-#define V4_LAST		(V4_FIRST | 0xffffffffu)
 #define SG_PORT_CLASSES_MAX	65535u
 
 /* Interned bitmaps: equal rule sets get one id (compile_dst.c). */

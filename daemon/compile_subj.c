@@ -11,7 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "compile_internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* ---- ports ---------------------------------------------------------------- */
 

@@ -15,7 +15,8 @@
 
 #include "control.h"
 #include "daemon.h"
-#include "log.h"
+#include "lib/log.h"
+#include "lib/names.h"
 
 #include "compile.h"
 
@@ -127,6 +128,7 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 {
 	struct sg_image live = {};
 	struct sg_config kc;
+	__u32 mode;
 	struct sg_query q = {};
 	struct sg_answer ans = {};
 	struct sg_lookup info = {};
@@ -181,6 +183,7 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 
 	/* What the kernel holds now, not what this daemon last wrote. */
 	err = sg_egress_kernel_image(d->egress, &live, &kc, &slot);
+	mode = sg_config_mode(&kc);
 	if (err == -ENOENT)
 		ans = (struct sg_answer){ .rule = SG_RULE_FAIL, .verdict = kc.fail == SG_FAIL_ALLOW ?
 					  SG_VERDICT_ALLOW : SG_VERDICT_DENY };
@@ -192,13 +195,11 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 
 	o = json_object_new_object();
 	json_object_object_add(o, "addr", json_object_new_string(get_str(req, "addr")));
-	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_str(ans.verdict)));
+	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_name(ans.verdict)));
 	json_object_object_add(o, "effective",
-			       json_object_new_string(kc.mode == SG_MODE_OFF ? "allow" :
-						      ans.verdict == SG_VERDICT_DENY &&
-							      kc.mode == SG_MODE_AUDIT ?
-						      "audit" : sg_verdict_str(ans.verdict)));
-	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+			       json_object_new_string(sg_verdict_name(
+					sg_effective_verdict(mode, ans.verdict))));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(mode)));
 	json_object_object_add(o, "policy_slot", err ? NULL : json_object_new_int64(slot));
 	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
 	json_object_object_add(o, "rule_index",
@@ -265,7 +266,7 @@ static struct json_object *rule_json(__u32 index, const char *id, const char *na
 					   json_object_new_int64(index));
 	json_object_object_add(r, "id", json_object_new_string(id));
 	json_object_object_add(r, "name", name ? json_object_new_string(name) : NULL);
-	json_object_object_add(r, "verdict", json_object_new_string(sg_verdict_str(verdict)));
+	json_object_object_add(r, "verdict", json_object_new_string(sg_verdict_name(verdict)));
 	json_object_object_add(r, "hits", json_object_new_int64(hits));
 	return r;
 }
@@ -366,7 +367,7 @@ int sg_control_open(struct sg_daemon *d, int ep)
 	unsigned int i;
 	int fd, err;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", d->cfg.run_dir) >=
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" SG_CONTROL_SOCKET, d->cfg.run_dir) >=
 	    sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	if (socket_in_use(&sa))
@@ -585,7 +586,7 @@ void sg_control_close(struct sg_daemon *d)
 		if (c->conn[i].fd >= 0)
 			conn_close(c, &c->conn[i]);
 	close(c->timer_fd);
-	snprintf(path, sizeof(path), "%s/control", d->cfg.run_dir);
+	snprintf(path, sizeof(path), "%s/" SG_CONTROL_SOCKET, d->cfg.run_dir);
 	if (sg_unlink_own(path, &c->id) == -ESTALE)
 		sg_warn("%s is not ours any more: left in place", path);
 	free(c);

@@ -1,32 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The control socket, RUN_DIR/control: a SOCK_SEQPACKET socket, mode 0600,
- * one JSON object a message each way. Requests (at most SG_CONTROL_MAX_MSG
- * bytes):
- *
- *   {"cmd": "check", "addr": "192.0.2.1", "port": 443, "proto": "tcp",
- *    "exe": PATH | "unit": NAME | "cgroup": PATH, "uid": N, "gid": N}
- *	-> {"verdict", "effective", "rule", "rule_index", "generation",
- *	    "country", "asn", "flags", "zones", "source", "dst_class"}
- *   {"cmd": "rules"}
- *	-> {"generation", "rules": [{"index", "id", "name", "verdict",
- *	    "hits"}], "default": {...}}
- *
- * A bad request gets {"error": "message"}; nothing in a request changes
- * the daemon's state. One request and its reply per connection; a client
- * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
- * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),
- * and no client can keep the daemon waiting (control.c).
+ * The daemon's side of the control socket (protocol: lib/control_proto.h).
  */
 #ifndef SG_CONTROL_H
 #define SG_CONTROL_H
 
-#define SG_CONTROL_MAX_MSG	4096
-#define SG_CONTROL_MAX_REPLY	(4 << 20)
-#define SG_CONTROL_MAX_CONN	16	/* connections served at once */
-#define SG_CONTROL_TIMEOUT_MS	5000	/* from accept to the reply sent */
-
 #include <stdbool.h>
+
+#include "lib/control_proto.h"
 
 struct sg_daemon;
 

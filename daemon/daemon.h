@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "compile.h"
-#include "config.h"
+#include "lib/config.h"
 #include "egress.h"
 #include "policy.h"
 #include "subject.h"
@@ -16,7 +16,7 @@ struct sg_daemon {
 	bool config_named;		/* -c given: the file must exist */
 	bool config_seen;		/* it existed once: it must stay */
 	const char *mode_override;
-	struct sg_config_file cfg;
+	struct sg_settings cfg;
 	struct sg_egress *egress;
 	struct sg_sysresolver sysres;
 	struct sg_resolver res;

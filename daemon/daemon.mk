@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# sovguardd and sovguardctl. Other fragments add their sources and flags to
-# SG_DAEMON_* and SG_CTL_* (the module client, the policy library).
+# sovguardd (daemon/), sovguardctl (daemon/ctl/) and the code they share
+# (daemon/lib/), linked with the policy library (daemon/policy/policy.mk).
 
 LIBBPF_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libbpf)
 LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf)
@@ -9,7 +9,14 @@ SYSTEMD_LIBS	:= $(shell $(PKG_CONFIG) --libs libsystemd)
 JSON_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c)
 JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 
-SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
+NL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+NL_LIBS		:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
+
+# daemon/lib/: what both programs link. The module client (kmod_*.c) is
+# also linked alone by the module's test helpers (tests/tests.mk).
+SG_KMOD_CLIENT_SRCS := daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/names.c
+SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c daemon/lib/names.c \
+		   daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   daemon/tamper.c \
@@ -19,10 +26,13 @@ SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/sub
 SG_COMPILE_SRCS	:= daemon/compile_dst.c daemon/compile_subj.c daemon/image.c
 SG_DAEMON_SRCS	+= $(SG_COMPILE_SRCS)
 SG_COMPILE_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,daemon/compile.c $(SG_COMPILE_SRCS))
-SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
-SG_CTL_SRCS	+= daemon/sovguardctl.c $(SG_COMMON_SRCS)
-SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS)
-SG_CTL_CFLAGS	+= $(JSON_CFLAGS)
+SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
+		   $(NL_LIBS)
+SG_CTL_SRCS	+= daemon/ctl/sovguardctl.c daemon/ctl/ctl_kmod.c daemon/ctl/kmod_json.c \
+		   $(SG_COMMON_SRCS)
+SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
+		   $(NL_LIBS)
+SG_CTL_CFLAGS	+= $(JSON_CFLAGS) $(NL_CFLAGS)
 
 SG_DAEMON_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_DAEMON_SRCS))
 SG_CTL_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,$(SG_CTL_SRCS))

@@ -14,12 +14,13 @@
 #include <bpf/libbpf.h>
 
 #include "egress_int.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "lib/util.h"
 
 /* Map names, for sg_egress_remove(): the same names the BPF object pins. */
 static const char *const sg_map_names[] = {
-	"sg_policy", "sg_config", "sg_counters", "sg_events",
+	SG_PIN_POLICY, SG_PIN_CONFIG, SG_PIN_COUNTERS, SG_PIN_EVENTS,
 };
 
 static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
@@ -34,13 +35,6 @@ static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
 	default:
 		return skel->progs.sg_sendmsg6;
 	}
-}
-
-static int pin_path(char *buf, size_t len, const char *root, const char *name)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s", root, name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
 }
 
 /*
@@ -58,7 +52,7 @@ static int adopt_or_attach(struct sg_egress *e, int hook, int cg_fd, __u64 cg_id
 	char path[SG_PATH_MAX];
 	int err;
 
-	err = pin_path(path, sizeof(path), e->pin_root, sg_link_names[hook]);
+	err = sg_pin_path(path, sizeof(path), e->pin_root, sg_hook_pin_name(hook));
 	if (err)
 		return err;
 
@@ -79,7 +73,7 @@ static int adopt_or_attach(struct sg_egress *e, int hook, int cg_fd, __u64 cg_id
 	if (!link) {
 		err = -errno;
 		bpf_link__destroy(old);
-		return sg_error_errno(err, "Failed to attach %s: %m", sg_link_names[hook]);
+		return sg_error_errno(err, "Failed to attach %s: %m", sg_hook_pin_name(hook));
 	}
 	if (old) {
 		/* Pinned on another cgroup: new link first, then the old goes. */
@@ -241,7 +235,7 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
  */
 int sg_egress_set_config(struct sg_egress *e, __u32 mode, __u32 fail)
 {
-	struct sg_config kc = { .mode = mode, .fail = fail };
+	struct sg_config kc = { .mode_plus1 = SG_CONFIG_MODE(mode), .fail = fail };
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sg_config), &zero, &kc, BPF_ANY) < 0)
@@ -372,12 +366,12 @@ int sg_egress_remove(const char *pin_root)
 	int err = 0;
 
 	for (i = 0; i < SG_HOOK_MAX; i++) {
-		if (!pin_path(path, sizeof(path), pin_root, sg_link_names[i]) &&
+		if (!sg_pin_path(path, sizeof(path), pin_root, sg_hook_pin_name(i)) &&
 		    unlink(path) < 0 && errno != ENOENT && !err)
 			err = -errno;
 	}
 	for (i = 0; i < SG_ARRAY_SIZE(sg_map_names); i++) {
-		if (!pin_path(path, sizeof(path), pin_root, sg_map_names[i]) &&
+		if (!sg_pin_path(path, sizeof(path), pin_root, sg_map_names[i]) &&
 		    unlink(path) < 0 && errno != ENOENT && !err)
 			err = -errno;
 	}

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sovguard_egress.h"
-#include "config.h"
+#include "lib/config.h"
 #include "compile.h"
 
 struct sg_egress;

@@ -11,7 +11,7 @@
 #include "egress.h"
 #include "egress.skel.h"
 #include "publish.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct sg_egress {
 	struct sg_egress_bpf *skel;

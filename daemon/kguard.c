@@ -3,13 +3,15 @@
 #include <string.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-#include <json-c/json.h>
-#include <systemd/sd-journal.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "daemon.h"
 #include "kguard.h"
-#include "kmod_client.h"
-#include "log.h"
+#include "lib/hookcheck.h"
+#include "lib/kmod_client.h"
+#include "lib/log.h"
+#include "lib/names.h"
 
 int sg_kguard_init(struct sg_daemon *d)
 {
@@ -23,11 +25,6 @@ int sg_kguard_init(struct sg_daemon *d)
 	if (d->kguard_fd < 0 || timerfd_settime(d->kguard_fd, 0, &its, NULL) < 0)
 		return sg_error_errno(-errno, "Failed to set up the lease timer: %m");
 	return 0;
-}
-
-static const char *mode_str(__u32 mode)
-{
-	return sg_mode_name(mode);
 }
 
 /* Renew the lease; take the module up when it (re)appears. */
@@ -55,7 +52,7 @@ void sg_kguard_tick(struct sg_daemon *d)
 	d->kmod_failed = false;
 	if (!d->kmod_present) {
 		d->kmod_present = true;
-		err = sg_kmod_set_mode(mode_str(d->cfg.mode), NULL);
+		err = sg_kmod_set_mode(d->cfg.mode, -1);
 		if (err)
 			sg_log_errno(LOG_WARNING, err, "Failed to set the module's mode: %m (%s)",
 				     sg_kmod_errmsg());
@@ -72,13 +69,13 @@ void sg_kguard_tick(struct sg_daemon *d)
 /* One alert for each netfilter hook whose owner is unknown or unexpected. */
 void sg_kguard_scan(struct sg_daemon *d)
 {
-	char *allow[SG_HOOK_ALLOW_MAX];
-	struct json_object *hooks = NULL;
+	char *allow[SG_HOOK_ALLOW_MAX], evidence[512];
+	struct sg_kmod_hook *hooks = NULL;
 	unsigned int i;
-	size_t n;
-	int err, marked;
+	size_t n, k;
+	int err, marked = 0;
 
-	err = sg_kmod_scan_json(&hooks);
+	err = sg_kmod_scan(&hooks, &n);
 	if (err) {
 		if (err != -ENOENT)
 			sg_log_errno(LOG_WARNING, err, "Integrity scan failed: %m (%s)",
@@ -87,27 +84,29 @@ void sg_kguard_scan(struct sg_daemon *d)
 	}
 	for (i = 0; i < d->cfg.n_hook_allow; i++)
 		allow[i] = d->cfg.hook_allow[i];
-	marked = sg_kmod_scan_flag(hooks, d->cfg.n_hook_allow ? allow : NULL,
-				   d->cfg.n_hook_allow);
-	n = json_object_array_length(hooks);
-	for (i = 0; i < n; i++) {
-		struct json_object *h = json_object_array_get_idx(hooks, i), *a;
-		const char *js;
+	for (k = 0; k < n; k++) {
+		const struct sg_kmod_hook *h = &hooks[k];
+		const char *why = sg_hook_alert(h, d->cfg.n_hook_allow ? allow : NULL,
+						d->cfg.n_hook_allow);
+		struct sg_log_field f[] = {
+			{ "SG_ALERT", "kernel-hook" },
+			{ "SG_EVIDENCE", evidence },
+		};
 
-		if (!json_object_object_get_ex(h, "alert", &a))
+		if (!why)
 			continue;
-		js = json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN);
-		if (sg_log_use_journal())
-			sd_journal_send("MESSAGE=alert: netfilter hook: %s: %s",
-					json_object_get_string(a), js, "PRIORITY=%d", LOG_ALERT,
-					"SYSLOG_IDENTIFIER=sovguardd", "SG_ALERT=kernel-hook",
-					"SG_EVIDENCE=%s", js, NULL);
-		else
-			sg_log(LOG_ALERT, "alert: netfilter hook: %s: %s", json_object_get_string(a),
-			       js);
+		marked++;
+		snprintf(evidence, sizeof(evidence),
+			 "family %s hook %s%s%s priority %d owner %s (%s) symbol %s",
+			 sg_kmod_pf_name(h->pf), sg_kmod_nf_hook_name(h->pf, h->num),
+			 h->device[0] ? "@" : "", h->device, h->priority,
+			 h->owner[0] ? h->owner : "-", sg_kmod_owner_name(h->owner_kind),
+			 h->symbol[0] ? h->symbol : "-");
+		sg_log_struct(LOG_ALERT, f, SG_ARRAY_SIZE(f), "alert: netfilter hook: %s: %s", why,
+			      evidence);
 	}
 	sg_info("integrity scan: %zu netfilter hooks, %d flagged", n, marked);
-	json_object_put(hooks);
+	free(hooks);
 }
 
 void sg_kguard_stop(struct sg_daemon *d)

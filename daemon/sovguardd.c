@@ -21,24 +21,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
 
 #include "compile.h"
-#include "config.h"
+#include "lib/config.h"
 #include "control.h"
 #include "daemon.h"
 #include "egress.h"
-#include "log.h"
+#include "lib/log.h"
+#include "lib/names.h"
 #include "policy.h"
 #include "publish.h"
 #include "subject.h"
-#include "util.h"
+#include "lib/util.h"
 #include "watch.h"
 #include "kguard.h"
-#include "kmod_client.h"
+#include "lib/kmod_client.h"
 #include "tamper.h"
 
-/* Run a step that writes diagnostics to a FILE, and log them line by line. */
+/* Log the diagnostics a step wrote to a FILE (@buf), line by line. */
 static void log_diag(int level, char *buf)
 {
 	char *line, *save = NULL;
@@ -47,7 +47,7 @@ static void log_diag(int level, char *buf)
 		sg_log(level, "%s", line);
 }
 
-static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_data **ret)
+static int load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret)
 {
 	struct sg_load_opts opts;
 	struct sg_data *data;
@@ -76,7 +76,7 @@ static int load_data(const struct sg_config_file *cfg, FILE *diag, struct sg_dat
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
  */
-static int build_policy(struct sg_daemon *d, const struct sg_config_file *cfg, bool new_data,
+static int build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
 			bool only_if_changed)
 {
 	struct sg_data *data = d->data;
@@ -164,7 +164,7 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
  * has existed. Only the default file may be missing from the start: then
  * the built-in defaults apply, with a warning.
  */
-static int load_config(struct sg_daemon *d, struct sg_config_file *cfg)
+static int load_config(struct sg_daemon *d, struct sg_settings *cfg)
 {
 	int err;
 
@@ -221,8 +221,16 @@ static bool event_log_allowed(struct sg_daemon *d)
 static int on_event(void *ctx, const struct sg_event *ev)
 {
 	struct sg_daemon *d = ctx;
-	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160];
+	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160], port[8], proto[8], gen[16], pid[16], uid[16];
+	char comm[SG_COMM_LEN + 1], cgid[24];
 	const char *rule;
+	struct sg_log_field f[] = {
+		{ "SG_VERDICT", sg_verdict_name(ev->verdict) },
+		{ "SG_HOOK", sg_hook_name(ev->hook) },
+		{ "SG_DEST", dst }, { "SG_PORT", port }, { "SG_PROTO", proto },
+		{ "SG_RULE", rbuf }, { "SG_GENERATION", gen }, { "SG_PID", pid },
+		{ "SG_UID", uid }, { "SG_COMM", comm }, { "SG_CGROUP_ID", cgid },
+	};
 
 	d->events++;
 	if (++d->batch >= SG_EVENT_BATCH)
@@ -230,25 +238,20 @@ static int on_event(void *ctx, const struct sg_event *ev)
 	if (!event_log_allowed(d))
 		return 0;
 	rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
+	if (rule != rbuf)	/* SG_RULE names rbuf */
+		snprintf(rbuf, sizeof(rbuf), "%s", rule);
 	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
-	if (sg_log_use_journal()) {
-		sd_journal_send("MESSAGE=%s %s port %u by %.16s[%u] (rule %s)",
-				sg_verdict_str(ev->verdict), dst, ev->port, ev->comm, ev->pid,
-				rule, "PRIORITY=%d",
-				ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
-				"SYSLOG_IDENTIFIER=sovguardd", "SG_VERDICT=%s",
-				sg_verdict_str(ev->verdict), "SG_HOOK=%s", sg_hook_name(ev->hook),
-				"SG_DEST=%s", dst, "SG_PORT=%u", ev->port, "SG_PROTO=%u",
-				ev->protocol, "SG_RULE=%s", rule, "SG_GENERATION=%u",
-				ev->generation, "SG_PID=%u", ev->pid, "SG_UID=%u", ev->uid,
-				"SG_COMM=%.16s", ev->comm, "SG_CGROUP_ID=%llu",
-				(unsigned long long)ev->cgroup_id, NULL);
-	} else {
-		sg_log(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE,
-		       "%s %s %s port %u by %.16s[%u] uid %u (rule %s, mode %s)",
-		       sg_verdict_str(ev->verdict), sg_hook_name(ev->hook), dst, ev->port,
-		       ev->comm, ev->pid, ev->uid, rule, sg_mode_name(ev->mode));
-	}
+	snprintf(port, sizeof(port), "%u", ev->port);
+	snprintf(proto, sizeof(proto), "%u", ev->protocol);
+	snprintf(gen, sizeof(gen), "%u", ev->generation);
+	snprintf(pid, sizeof(pid), "%u", ev->pid);
+	snprintf(uid, sizeof(uid), "%u", ev->uid);
+	snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, ev->comm);
+	snprintf(cgid, sizeof(cgid), "%llu", (unsigned long long)ev->cgroup_id);
+	sg_log_struct(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE, f, SG_ARRAY_SIZE(f),
+		      "%s %s %s port %u by %s[%u] uid %u (rule %s, mode %s)",
+		      sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port, comm,
+		      ev->pid, ev->uid, rbuf, sg_mode_name(ev->mode));
 	return 0;
 }
 
@@ -281,7 +284,7 @@ static void keep_startup_setting(const char *key, char *now, const char *at_star
 
 static void reload(struct sg_daemon *d)
 {
-	struct sg_config_file n;
+	struct sg_settings n;
 
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);
@@ -297,7 +300,7 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
-			    sg_kmod_set_mode(sg_mode_name(n.mode), NULL))
+			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			sg_config_free(&d->cfg);
 			d->cfg = n;

@@ -6,7 +6,7 @@
 #include <systemd/sd-bus.h>
 
 #include "subject.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define SG_UNIT_SEARCH_DEPTH	4	/* slices nest units this deep at most */
 

@@ -3,7 +3,7 @@
 #define SG_SUBJECT_H
 
 #include "compile.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* The daemon's resolver: systemd over D-Bus for units (a cgroup tree search
  * without systemd), the cgroup v2 mount for cgroup paths, stat() for exes. */

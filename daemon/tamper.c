@@ -24,11 +24,12 @@
 
 #include "daemon.h"
 #include "egress_int.h"
-#include "log.h"
+#include "lib/log.h"
+#include "lib/names.h"
 #include "tamper.h"
 
 static const char *const sg_pinned_maps[] = {
-	"sg_policy", "sg_config", "sg_counters", "sg_events",
+	SG_PIN_POLICY, SG_PIN_CONFIG, SG_PIN_COUNTERS, SG_PIN_EVENTS,
 };
 
 static void sg_alert(const char *kind, const char *object, const char *fmt, ...)
@@ -104,7 +105,7 @@ static struct bpf_program *hook_prog(struct sg_egress *e, int hook)
 static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 {
 	struct bpf_program *prog = hook_prog(e, hook);
-	const char *name = sg_link_names[hook];
+	const char *name = sg_hook_pin_name(hook);
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info), prog_id = obj_id(bpf_program__fd(prog));
 	struct bpf_link *link = e->links[hook], *fresh;
@@ -178,13 +179,14 @@ static int guard_config(struct sg_egress *e, struct sg_kstate *k)
 	struct sg_config kc = {};
 	__u32 zero = 0;
 
-	if (!bpf_map_lookup_elem(fd, &zero, &kc) && kc.mode == e->want.mode &&
+	if (!bpf_map_lookup_elem(fd, &zero, &kc) && kc.mode_plus1 == e->want.mode_plus1 &&
 	    kc.fail == e->want.fail) {
 		k->config_ok = true;
 		return 0;
 	}
 	sg_alert("tamper", "sg_config", "mode %s, fail %s instead of mode %s, fail %s; restoring",
-		 sg_mode_name(kc.mode), sg_fail_name(kc.fail), sg_mode_name(e->want.mode),
+		 sg_mode_name(kc.mode_plus1 - 1), sg_fail_name(kc.fail),
+		 sg_mode_name(e->want.mode_plus1 - 1),
 		 sg_fail_name(e->want.fail));
 	if (bpf_map_update_elem(fd, &zero, &e->want, BPF_ANY) < 0)
 		return sg_error_errno(-errno, "Failed to restore sg_config: %m");

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "log.h"
+#include "lib/log.h"
 #include "watch.h"
 
 static void arm(int tfd, long ms, long interval_s)

@@ -82,7 +82,7 @@
  * calling task), the matching rules are D & P & S_cgroup & S_exe & S_uid &
  * S_gid; the lowest set bit is the first matching rule (first match
  * wins); none means the default verdict. bpf/decide.h implements it once,
- * for the kernel and for `sovguardctl check`.
+ * for the kernel and for the daemon's answer to `sovguardctl check`.
  */
 #ifndef SOVGUARD_EGRESS_H
 #define SOVGUARD_EGRESS_H
@@ -120,14 +120,33 @@ enum sg_verdict {
 	SG_VERDICT_MAX,
 };
 
-/* Global mode: enforce applies verdicts; audit turns deny into "would deny"
- * (allowed, counted and reported); off allows everything without lookups. */
+/*
+ * Global mode: enforce applies verdicts; audit turns deny into "would deny"
+ * (allowed, counted and reported); off allows everything without lookups.
+ * Numbered as the module's enum sovguard_mode (include/uapi/sovguard.h,
+ * fixed since its v1; daemon/lib/names.c asserts it), so one number means
+ * one mode on both ABIs. OFF is 0: struct sg_config never stores the mode
+ * itself (below), and a zeroed entry is enforce.
+ */
 enum sg_mode {
-	SG_MODE_ENFORCE = 0,
+	SG_MODE_OFF = 0,
 	SG_MODE_AUDIT = 1,
-	SG_MODE_OFF = 2,
+	SG_MODE_ENFORCE = 2,
 	SG_MODE_MAX,
 };
+
+/*
+ * Names under the pin root: the maps (pinned by name, LIBBPF_PIN_BY_NAME:
+ * these are the map variables' names in bpf/egress.bpf.c) and the links.
+ */
+#define SG_PIN_POLICY		"sg_policy"
+#define SG_PIN_CONFIG		"sg_config"
+#define SG_PIN_COUNTERS		"sg_counters"
+#define SG_PIN_EVENTS		"sg_events"
+#define SG_PIN_LINK_CONNECT4	"link_connect4"
+#define SG_PIN_LINK_CONNECT6	"link_connect6"
+#define SG_PIN_LINK_SENDMSG4	"link_sendmsg4"
+#define SG_PIN_LINK_SENDMSG6	"link_sendmsg6"
 
 #define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
 #define SG_RULE_FAIL		0xfffffffeu	/* the fail verdict decided */
@@ -278,10 +297,44 @@ struct sg_rule_ent {
 	__u32 line;		/* rule's line, for events without the daemon */
 };
 
+/*
+ * The sg_config map's value. mode_plus1 is SG_CONFIG_MODE(mode), the mode
+ * plus one: any other value, 0 of a zeroed or never written entry above all,
+ * reads as enforce (sg_config_mode()), so no missing or broken configuration
+ * ever turns enforcement off.
+ */
 struct sg_config {
-	__u32 mode;		/* enum sg_mode */
+	__u32 mode_plus1;	/* SG_CONFIG_MODE(enum sg_mode) */
 	__u32 fail;		/* enum sg_fail */
 };
+
+#define SG_CONFIG_MODE(mode)	((__u32)(mode) + 1)
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* The mode @cfg holds; enforce for NULL (no entry) and for any bad value. */
+static __always_inline __u32 sg_config_mode(const struct sg_config *cfg)
+{
+	if (!cfg || cfg->mode_plus1 - 1 >= SG_MODE_MAX)
+		return SG_MODE_ENFORCE;
+	return cfg->mode_plus1 - 1;
+}
+
+/*
+ * The verdict a decision takes effect as under @mode: off allows; audit lets
+ * a deny through as an audit ("would deny"); enforce applies it. The BPF
+ * programs act on it, the daemon's check reply reports it.
+ */
+static __always_inline __u32 sg_effective_verdict(__u32 mode, __u32 verdict)
+{
+	if (mode == SG_MODE_OFF)
+		return SG_VERDICT_ALLOW;
+	if (mode == SG_MODE_AUDIT && verdict == SG_VERDICT_DENY)
+		return SG_VERDICT_AUDIT;
+	return verdict;
+}
 
 struct sg_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
@@ -304,7 +357,8 @@ struct sg_event {
 /*
  * One decision's input and output, as bpf/decide.h takes them. The
  * programs fill a query from the socket and the calling task; the test
- * wrapper (tests/bpf/) and `sovguardctl check` fill it from their own input.
+ * wrapper (tests/bpf/) and the daemon's check request (daemon/control.c)
+ * fill it from their own input.
  */
 #define SG_AF_INET		2
 #define SG_AF_INET6		10

@@ -110,38 +110,3 @@ kmod-lint: $(KMOD_CHECKPATCH)
 		C=2 CHECK="sparse -Wno-decl" SG_KMOD_TESTS=m modules >$(O)/kmod/lint.log 2>&1 || \
 		{ cat $(O)/kmod/lint.log; exit 1; }
 	$(Q)! grep -E 'warning|error' $(O)/kmod/lint.log
-
-# Module client for sovguardctl and sovguardd (lease renewal, scan alerts).
-SG_CTL_SRCS	+= daemon/kmod_client.c daemon/ctl_kmod.c
-SG_CTL_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
-SG_CTL_CFLAGS	+= $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
-SG_DAEMON_SRCS	+= daemon/kmod_client.c
-SG_DAEMON_LIBS	+= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)
-SG_DAEMON_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c)
-
-# Tests of the module: kselftest binaries in $(O)/tests/vm/ (the VM suite
-# runs each), helpers in $(O)/tests/kmod/.
-KMOD_VM_TESTS	:= $(O)/tests/vm/kmod_genl
-KMOD_TEST_HELPERS := $(O)/tests/kmod/sg_tcp $(O)/tests/kmod/sg_hammer \
-		     $(O)/tests/kmod/sg_modloop
-tests: $(KMOD_VM_TESTS) $(KMOD_TEST_HELPERS)
-
-$(O)/tests/vm/kmod_genl: tests/kmod/genl_test.c include/uapi/sovguard.h \
-		$(O)/kselftest/kselftest_harness.h
-	$(Q)mkdir -p $(dir $@)
-	@echo "  CC       $@"
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
-
-$(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
-	$(Q)mkdir -p $(dir $@)
-	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
-
-# Helpers that speak to the module through daemon/kmod_client.c.
-$(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
-		daemon/kmod_client.c daemon/kmod_client.h include/uapi/sovguard.h
-	$(Q)mkdir -p $(dir $@)
-	@echo "  CC       $@"
-	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0 json-c) \
-		-o $@ $< daemon/kmod_client.c \
-		$(shell $(PKG_CONFIG) --libs libnl-genl-3.0 json-c)

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Tests. C tests use the kernel's kselftest harness, extracted at build time
-# from Debian's linux-source-6.1 tarball into $(O)/kselftest (never into git).
+# Tests: host suites, unit tests of the policy library, fuzzers, benchmarks,
+# the VM suites (tests/vm/vm.mk) and the module's test programs. C tests use
+# the kernel's kselftest harness, extracted at build time from Debian's
+# linux-source-6.1 tarball into $(O)/kselftest (never into git).
 
 KSFT_TARBALL	?= /usr/src/linux-source-6.1.tar.xz
 KSFT_DIR	:= $(O)/kselftest
@@ -96,3 +98,127 @@ $(O)/tests/host/signature: tests/host/signature.c $(SG_TEST_DEPS) $(KSFT_HDRS) \
 	@echo "  CC       $@"
 	$(Q)$(CC) $(TEST_CFLAGS) $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -o $@ $< \
 		$(SG_TEST_OBJS) $(SG_TEST_LIBS) -lloc
+
+# Tests of the module: kselftest binaries in $(O)/tests/vm/ (the VM suite
+# runs each), helpers in $(O)/tests/kmod/.
+KMOD_VM_TESTS	:= $(O)/tests/vm/kmod_genl
+KMOD_TEST_HELPERS := $(O)/tests/kmod/sg_tcp $(O)/tests/kmod/sg_hammer \
+		     $(O)/tests/kmod/sg_modloop
+tests: $(KMOD_VM_TESTS) $(KMOD_TEST_HELPERS)
+
+$(O)/tests/vm/kmod_genl: tests/kmod/genl_test.c include/uapi/sovguard.h \
+		$(O)/kselftest/kselftest_harness.h
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(O)/tests/kmod/sg_tcp: tests/kmod/sg_tcp.c
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
+
+# Helpers that speak to the module through daemon/lib/kmod_client.c.
+$(O)/tests/kmod/sg_hammer $(O)/tests/kmod/sg_modloop: $(O)/tests/kmod/%: tests/kmod/%.c \
+		$(SG_KMOD_CLIENT_SRCS) daemon/lib/kmod_client.h include/uapi/sovguard.h
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) -I$(SRC)/daemon/lib $(NL_CFLAGS) -o $@ $< $(SG_KMOD_CLIENT_SRCS) \
+		$(NL_LIBS)
+
+# Unit tests: tests/unit/<name>.c -> $(O)/tests/host/unit-<name>, run by
+# `make check` with the host suites.
+SG_UNIT_SRCS		:= $(wildcard tests/unit/*.c)
+SG_UNIT_TESTS		:= $(patsubst tests/unit/%.c,$(O)/tests/host/unit-%,$(SG_UNIT_SRCS))
+
+tests: $(SG_UNIT_TESTS)
+
+$(O)/tests/host/unit-%: tests/unit/%.c $(SG_POLICY_LIB) | $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) $(DEPFLAGS) -Wno-sign-compare $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -o $@ $< \
+		$(SG_POLICY_LIB) $(SG_POLICY_LIBS)
+
+# Fuzzers (libFuzzer, ASan, UBSan; clang 14 with libclang-rt-14-dev).
+#   make fuzz        every target for FUZZ_SECONDS (default 10) each
+#   make fuzz-smoke  every target for a few seconds (CI)
+# Seed corpora: tests/fuzz/corpus/<target>/ (text) and, generated at build
+# time, $(O)/fuzz/seeds/<target>/ (small libloc and MMDB files). New inputs
+# go to $(O)/fuzz/work/<target>/; crashes to $(O)/fuzz/crashes/.
+FUZZ_SECONDS		?= 10
+FUZZ_SMOKE_SECONDS	?= 3
+FUZZ_CC			?= $(CLANG)
+FUZZ_TARGETS		:= rules libloc mmdb tor cidr
+FUZZ_CFLAGS		:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+			   -Wno-unused-parameter -fno-omit-frame-pointer \
+			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+			   -I$(SRC)/include $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit
+FUZZ_BINS		:= $(patsubst %,$(O)/fuzz/fuzz-%,$(FUZZ_TARGETS))
+
+$(O)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
+
+$(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(SG_POLICY_LIB) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -Wno-missing-prototypes \
+		-o $@ $< $(SG_POLICY_LIB) $(SG_POLICY_LIBS)
+
+$(O)/fuzz/seeds.stamp: $(O)/fuzz/gen-seeds
+	$(Q)$< $(O)/fuzz/seeds
+	$(Q)touch $@
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build: $(FUZZ_BINS) $(O)/fuzz/seeds.stamp
+
+# run_fuzz SECONDS: each target in turn; a crash fails the make.
+define run_fuzz
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/work/$$t $(O)/fuzz/seeds/$$t $(O)/fuzz/crashes; \
+		echo "  FUZZ     $$t ($(1) s)"; \
+		$(O)/fuzz/fuzz-$$t -max_total_time=$(1) -max_len=65536 -timeout=20 \
+			-rss_limit_mb=2048 -print_final_stats=0 \
+			-artifact_prefix=$(O)/fuzz/crashes/$$t- \
+			$(O)/fuzz/work/$$t $(SRC)/tests/fuzz/corpus/$$t $(O)/fuzz/seeds/$$t \
+			2>$(O)/fuzz/$$t.log || { tail -n 40 $(O)/fuzz/$$t.log; exit 1; }; \
+		grep -h 'Done [0-9]* runs\|#[0-9]*.*DONE' $(O)/fuzz/$$t.log | tail -n 1; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call run_fuzz,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	$(call run_fuzz,$(FUZZ_SMOKE_SECONDS))
+
+# Timing of the jurisdiction data: plain libloc enumeration versus loading
+# through the library (enumeration, sort and overlap sweep).
+$(O)/policy/bench-data: tests/unit/bench/bench_data.c $(SG_POLICY_LIB) | $(O)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) $(SG_POLICY_CFLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(SG_POLICY_LIB) $(SG_POLICY_LIBS)
+
+.PHONY: bench-policy
+bench-policy: $(O)/policy/bench-data
+	$(Q)$< $(BENCH_DB)
+
+# The unit tests again, built with clang's ASan and UBSan over the library's
+# sources: `make check-policy-asan`.
+SG_ASAN_TESTS		:= $(patsubst tests/unit/%.c,$(O)/asan/unit-%,$(SG_UNIT_SRCS))
+
+$(O)/asan/unit-%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) \
+		| $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  ASANCC   $@"
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I$(SRC)/include $(SG_POLICY_CFLAGS) -I$(SRC)/tests/unit -I$(KSFT_DIR) \
+		-o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
+
+.PHONY: check-policy-asan
+check-policy-asan: $(SG_ASAN_TESTS)
+	$(Q)set -e; for t in $^; do \
+		$$t >$$t.log 2>&1 || { cat $$t.log; echo "FAIL $$t"; exit 1; }; \
+		echo "  ASAN     $$(basename $$t): $$(tail -n 1 $$t.log)"; \
+	done

@@ -14,6 +14,10 @@
 
 typedef unsigned __int128 sg_u128;
 
+/* The IPv4 part of the line: ::ffff:0.0.0.0 to ::ffff:255.255.255.255. */
+#define SG_U128_V4_FIRST	((sg_u128)0xffff << 32)
+#define SG_U128_V4_LAST		(SG_U128_V4_FIRST | 0xffffffffu)
+
 static inline sg_u128 sg_addr_to_u128(const struct in6_addr *a)
 {
 	uint64_t hi, lo;

@@ -4,11 +4,6 @@
 
 #include "internal.h"
 
-static const char *verdict_str(enum sg_verdict v)
-{
-	return v == SG_VERDICT_DENY ? "deny" : v == SG_VERDICT_AUDIT ? "audit" : "allow";
-}
-
 static void data_freep(struct sg_data **d)
 {
 	sg_data_free(*d);
@@ -42,7 +37,7 @@ int sg_policy_check_dir(const char *rules_dir, const char *data_path,
 	}
 	if (diag)
 		fprintf(diag, "%s: %u rules, default %s: OK\n", rules_dir, pol->nr_rules,
-			verdict_str(pol->default_verdict));
+			sg_verdict_name(pol->default_verdict));
 	sg_policy_free(pol);
 	return 0;
 }

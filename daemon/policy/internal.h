@@ -14,11 +14,6 @@
 #include "../lib/cleanup.h"
 #include "../lib/u128.h"
 
-/* The name loaders.c still spells; elsewhere sg_addr_to_u128(). */
-#define sg_pol_addr_to_u128 sg_addr_to_u128
-
-#define SG_POL_V4_MAPPED ((sg_u128)0xffff << 32)
-
 /* Bump allocator: a policy is freed in one go. */
 struct sg_pol_arena {
 	struct sg_pol_chunk *head;
@@ -55,6 +50,8 @@ struct sg_pol_raw {
 	uint32_t seq;		/* input order, breaks ties */
 };
 
+int sg_pol_data_begin_source(struct sg_data *d, enum sg_source_kind kind, const char *name,
+			     struct sg_source_info **ret);
 int sg_pol_data_reserve(struct sg_data *d, size_t n);
 int sg_pol_data_add(struct sg_data *d, sg_u128 first, sg_u128 last, const char *cc, uint32_t asn,
 		 uint8_t flags, uint16_t label);
@@ -70,6 +67,5 @@ int sg_pol_load_mmdb(struct sg_data *d, const char *name, const char *path, time
 int sg_pol_load_tor(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
 int sg_pol_load_cidr(struct sg_data *d, const char *name, const char *buf, size_t len, FILE *diag);
 
-int sg_pol_parse_prefix(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
 
 #endif

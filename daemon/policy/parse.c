@@ -168,7 +168,7 @@ static bool parse_item(struct line *l, struct items *out, bool neg)
 
 		memset(&a, 0, sizeof(a));
 		a.kind = SG_ATOM_PREFIX;
-		err = sg_pol_parse_prefix(t->s, t->len, &a.prefix.addr, &a.prefix.len);
+		err = sg_prefix_parse(t->s, t->len, &a.prefix.addr, &a.prefix.len);
 		if (err == -EDOM)
 			perr(p, &at, "prefix '%s' has host bits set", t->s);
 		else if (err == -ERANGE)

@@ -38,11 +38,7 @@
 #define SG_MAX_FILES		256u		/* *.rules files in a directory */
 #define SG_MAX_LINE_LEN		4096u		/* bytes per line, newline excluded */
 #define SG_MAX_TOKENS		1024u		/* tokens per line */
-#ifdef SG_RULES_MAX
 #define SG_MAX_RULES		SG_RULES_MAX	/* rules in the whole set: what the kernel holds */
-#else
-#define SG_MAX_RULES		4096u
-#endif
 #define SG_MAX_ZONES		1024u		/* user zones in the whole set */
 #define SG_MAX_ZONE_ITEMS	4096u		/* direct items of one zone */
 #define SG_MAX_ZONE_DEPTH	32u		/* zone-in-zone nesting */
@@ -191,6 +187,12 @@ int sg_data_lookup(const struct sg_data *d, const struct in6_addr *addr, struct 
 
 /* IPv4 as IPv4-mapped, IPv6 as is. */
 int sg_addr_parse(const char *s, struct in6_addr *ret);
+/*
+ * The first @n bytes of @s, "a.b.c.d/n" or "x::/n" or a bare address, into
+ * @addr (IPv4 mapped) and @len (of the 128 bits, so 96 + n for IPv4): 0,
+ * -EINVAL, -ERANGE for a length too long, -EDOM for host bits set.
+ */
+int sg_prefix_parse(const char *s, size_t n, struct in6_addr *addr, uint8_t *len);
 bool sg_country_valid(const char *cc);
 
 /* ---------------------------------------------------------------------------
@@ -307,6 +309,9 @@ int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret);
 unsigned int sg_parser_nr_errors(const struct sg_parser *p);
 
 /* Every *.rules in dir, in lexical (strcmp) order. */
+/* "allow", "deny", "audit"; "unknown" out of range. */
+const char *sg_verdict_name(enum sg_verdict v);
+
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret);
 void sg_policy_free(struct sg_policy *pol);

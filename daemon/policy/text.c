@@ -5,6 +5,17 @@
 
 #include "internal.h"
 
+static const char *const verdict_names[SG_VERDICT_MAX] = {
+	[SG_VERDICT_ALLOW] = "allow",
+	[SG_VERDICT_DENY] = "deny",
+	[SG_VERDICT_AUDIT] = "audit",
+};
+
+const char *sg_verdict_name(enum sg_verdict v)
+{
+	return (unsigned int)v < SG_VERDICT_MAX ? verdict_names[v] : "unknown";
+}
+
 int sg_pol_parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
 {
 	unsigned long long v;

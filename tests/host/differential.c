@@ -6,8 +6,8 @@
  * the rule list, no compilation. For random jurisdiction data, random rule
  * sets and random (subject, address, port, protocol) tuples, the verdict and
  * rule index must agree three ways: the reference, the compiled image
- * decided in userspace (what `sovguardctl check` runs), and the same image
- * decided by the kernel (bpf/decide.h in a tc program under
+ * decided in userspace (what the daemon runs for `sovguardctl check`), and
+ * the same image decided by the kernel (bpf/decide.h in a tc program under
  * BPF_PROG_TEST_RUN, the same code the cgroup hooks run).
  *
  * SG_DIFF_TUPLES (default 1000000) sets the number of tuples, SG_SEED the

@@ -130,6 +130,43 @@ TEST_F(egress, audit_mode_allows_and_counts)
 	EXPECT_EQ(deny0, deny1);
 }
 
+/* Write the pinned sg_config entry as a stray writer (or a bug) might. */
+static int set_config(struct sg_testenv *env, const struct sg_config *cfg)
+{
+	char path[512];
+	__u32 zero = 0;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", env->pin_root, SG_PIN_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/*
+ * Mode off is 0 (the module's numbering), but a zeroed sg_config entry, or
+ * one holding no valid mode, still enforces: the map stores the mode plus
+ * one. The written "off" shows that the programs read what is written.
+ */
+TEST_F(egress, zeroed_config_still_denies)
+{
+	struct sg_config off = { .mode_plus1 = SG_CONFIG_MODE(SG_MODE_OFF) };
+	struct sg_config zeroed = {};
+	struct sg_config bad = { .mode_plus1 = SG_CONFIG_MODE(SG_MODE_MAX) };
+
+	ASSERT_EQ(0, set_config(&self->env, &off));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	ASSERT_EQ(0, set_config(&self->env, &zeroed));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY6, 443));
+	ASSERT_EQ(0, set_config(&self->env, &bad));
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
+}
+
 TEST_F(egress, reload_changes_policy)
 {
 	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to 9.9.9.0/24\n"));

@@ -229,8 +229,8 @@ TEST_F(tamper, mode_off_restored)
 	char out[16384];
 
 	ASSERT_EQ(0, kill(self->env.pid, SIGSTOP));
-	ASSERT_EQ(0, run("bpftool map update pinned %s/sg_config key 0 0 0 0 value 2 0 0 0 0 0 0 0",
-			 self->env.pin_root));
+	ASSERT_EQ(0, run("bpftool map update pinned %s/sg_config key 0 0 0 0 value %u 0 0 0 0 0 0 0",
+			 self->env.pin_root, SG_CONFIG_MODE(SG_MODE_OFF)));
 	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"mode\":\"off\"")) TH_LOG("%s", out);
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));

@@ -3,7 +3,7 @@
  * sg_hammer: keep the "sovguard" family busy from one process while the
  * module is loaded and unloaded under it. Each round sends status, lease
  * allow-list get, mode set, a scan and now and then a short lease renewal
- * through daemon/kmod_client.c,
+ * through daemon/lib/kmod_client.c,
  * which must survive the family disappearing and coming back with a new id.
  *
  *   sg_hammer SECONDS     run that long, or until SIGTERM; print how many
@@ -17,9 +17,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <json-c/json.h>
 
 #include "kmod_client.h"
+#include "uapi/sovguard.h"
 
 #define SG_HAMMER_MAX_S	3600
 
@@ -51,7 +51,10 @@ static int sg_count(const char *what, int err, unsigned long *ok, unsigned long 
 int main(int argc, char **argv)
 {
 	unsigned long ok = 0, absent = 0, other = 0, round = 0;
-	struct json_object *o;
+	struct sg_kmod_prefix allow[SOVGUARD_ALLOW_MAX];
+	struct sg_kmod_status st;
+	struct sg_kmod_hook *hooks;
+	size_t n;
 	time_t end;
 	int secs, err;
 
@@ -63,21 +66,17 @@ int main(int argc, char **argv)
 	signal(SIGTERM, sg_on_term);
 	end = time(NULL) + secs;
 	while (!sg_stop && time(NULL) < end) {
-		err = sg_kmod_status_json(&o);
-		if (!err)
-			json_object_put(o);
+		err = sg_kmod_status(&st);
 		other += !!sg_count("status", err, &ok, &absent);
 		/* a short lease, renewed now and then: the guard engages and lets go */
 		if (!(++round % 20))
 			other += !!sg_count("renew", sg_kmod_lease_renew(100, round), &ok, &absent);
-		err = sg_kmod_allow_json(&o);
-		if (!err)
-			json_object_put(o);
+		err = sg_kmod_allow_get(allow, SOVGUARD_ALLOW_MAX, &n);
 		other += !!sg_count("allow", err, &ok, &absent);
-		other += !!sg_count("mode", sg_kmod_set_mode("enforce", NULL), &ok, &absent);
-		err = sg_kmod_scan_json(&o);
+		other += !!sg_count("mode", sg_kmod_set_mode(SOVGUARD_MODE_ENFORCE, -1), &ok, &absent);
+		err = sg_kmod_scan(&hooks, &n);
 		if (!err)
-			json_object_put(o);
+			free(hooks);
 		other += !!sg_count("scan", err, &ok, &absent);
 		usleep(20000);
 	}

@@ -6,7 +6,7 @@
  *
  *   sg_modloop KO ROUNDS     every fourth round loads with mode=enforce
  *                            fail_mode=closed, takes a 100 ms lease through
- *                            daemon/kmod_client.c and lets it lapse, so the
+ *                            daemon/lib/kmod_client.c and lets it lapse, so the
  *                            guard is engaged when the module goes
  *
  * Unloading retries while the module is busy (a scan dump in flight holds

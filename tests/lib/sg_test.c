@@ -373,7 +373,7 @@ static int open_map(struct sg_testenv *env, const char *name)
 
 int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 {
-	int fd = open_map(env, "sg_counters"), ncpu = libbpf_num_possible_cpus(), c;
+	int fd = open_map(env, SG_PIN_COUNTERS), ncpu = libbpf_num_possible_cpus(), c;
 	__u64 vals[1024];
 
 	if (fd < 0)
@@ -392,7 +392,7 @@ int sg_testenv_counter(struct sg_testenv *env, unsigned int idx, __u64 *ret)
 /* One read of the live generation; 0 when the slot or its image is gone. */
 static __u32 generation_once(struct sg_testenv *env)
 {
-	int fd = open_map(env, "sg_policy"), ifd;
+	int fd = open_map(env, SG_PIN_POLICY), ifd;
 	struct sg_image_hdr h = {};
 	__u32 zero = 0, id;
 

@@ -10,10 +10,8 @@
 # Topology: the service guards the cgroup /sgsvc only; probes join it, each
 # in a fresh network namespace with only lo up (unshare -n): exit 1 is
 # EPERM (refused), 101 ENETUNREACH (let through); nothing leaves the VM.
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 . "$SRC/tests/lib/probe.sh"
 
 sg_require

@@ -4,11 +4,9 @@
 # systemd in the VM (vm-run --mode systemd): systemd is PID 1, the boot
 # completes, and a oneshot unit runs sovguardctl. A unit that fails must be
 # seen failing, so that the oneshot check can tell the two apart.
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
+. "$SRC/tests/vm/lib.sh"
 
-SG_BUILD=${SG_BUILD:?SG_BUILD must name the build directory}
 CTL=$SG_BUILD/sovguardctl
 UNITDIR=/run/systemd/system
 

@@ -9,10 +9,8 @@
 # Topology: probes run in the cgroup /sgvm and, each, in a fresh network
 # namespace with only lo up (unshare -n): EPERM (exit 1) is a refusal,
 # ENETUNREACH (exit 101) a connection let through; nothing leaves the VM.
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 . "$SRC/tests/lib/probe.sh"
 
 sg_require

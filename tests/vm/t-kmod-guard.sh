@@ -13,10 +13,8 @@
 #   |      fd99::1/64          |            |      10.99.1.2/24 (allow-listed) |
 #   | lo: sg_tcp listen :8081  |            | sg_tcp listen :8080 (v4, v6)    |
 #   +--------------------------+            +---------------------------------+
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 
 LEASE_MS=2000
 TMP=$(mktemp -d)

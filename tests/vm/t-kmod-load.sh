@@ -4,10 +4,8 @@
 # sovguard.ko lifecycle: parameters in modinfo, load, the family answers to
 # two independent clients (iproute2's genl, libnl's genl-ctrl-list) and to
 # sovguardctl, unload (family gone), load again, bad parameters refused.
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 
 sg_require
 ktap_plan 14

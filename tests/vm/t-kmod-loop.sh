@@ -8,10 +8,8 @@
 #   netns sgl: lo only; sg_tcp listen 127.0.0.1:8082 and a connect loop to it
 #   init netns: two sg_hammer clients (status, renew, allow, mode, scan),
 #               ping to 127.0.0.1
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 
 ROUNDS=${SG_KMOD_LOOP_ROUNDS:-200}
 TMP=$(mktemp -d)

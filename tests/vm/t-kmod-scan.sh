@@ -6,10 +6,8 @@
 # module's name and priority, flags it when it is not on the allow-list,
 # and no longer lists it after removal. The scan needs CAP_NET_ADMIN and
 # keeps working while hooks come and go.
-set -u
 SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-. "$SRC/tests/lib/ktap.sh"
-. "$SRC/tests/kmod/lib.sh"
+. "$SRC/tests/vm/lib.sh"
 
 cleanup()
 {

@@ -2,6 +2,7 @@
 #ifndef SG_LOG_H
 #define SG_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 
 /*
@@ -14,6 +15,18 @@ void sg_log_init(const char *ident, int max_level, int force_stderr);
 void sg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sg_log_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int sg_log_use_journal(void);
+
+/*
+ * A message with structured fields: to journald as MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER and each NAME=value of fields[0..n); to stderr the
+ * message alone.
+ */
+struct sg_log_field {
+	const char *name;	/* upper case, e.g. "SG_VERDICT" */
+	const char *value;
+};
+void sg_log_struct(int level, const struct sg_log_field *fields, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define sg_info(...) sg_log(LOG_INFO, __VA_ARGS__)
 #define sg_warn(...) sg_log(LOG_WARNING, __VA_ARGS__)

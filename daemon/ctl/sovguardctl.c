@@ -17,14 +17,14 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
-#include "config.h"
+#include "../lib/config.h"
+#include "../lib/control_proto.h"
+#include "../lib/kmod_client.h"
+#include "../lib/names.h"
+#include "../lib/util.h"
 #include "detect.h"
-#include "control.h"
 #include "ctl.h"
 #include "policy.h"
-#include "egress.h"
-#include "kmod_client.h"
-#include "util.h"
 
 /* How long status waits for the daemon's part before reporting without it. */
 #define SG_CTL_STATUS_WAIT_MS	1000
@@ -39,8 +39,9 @@ static int open_pinned(const char *root, const char *name)
 	char path[SG_PATH_MAX];
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
-		return -ENAMETOOLONG;
+	fd = sg_pin_path(path, sizeof(path), root, name);
+	if (fd)
+		return fd;
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
 }
@@ -63,7 +64,7 @@ static const char *const counter_names[SG_CNT_MAX] = {
 
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
 {
-	_cleanup_close_ int fd = open_pinned(root, "sg_counters");
+	_cleanup_close_ int fd = open_pinned(root, SG_PIN_COUNTERS);
 	_cleanup_free_ __u64 *vals = NULL;
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 i;
@@ -92,7 +93,7 @@ static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
  */
 static int open_live_image(const char *root, __u32 *slot, struct sg_image_hdr *h)
 {
-	_cleanup_close_ int outer = open_pinned(root, "sg_policy");
+	_cleanup_close_ int outer = open_pinned(root, SG_PIN_POLICY);
 	__u32 zero = 0, id, s;
 	int fd;
 
@@ -129,7 +130,7 @@ static struct json_object *policy_status(const char *root)
 	json_put(o, "map_id", json_object_new_int64(h.image_id));
 	json_put(o, "generation", json_object_new_int64(h.generation));
 	json_put(o, "rules", json_object_new_int64(h.nr_rules));
-	json_put(o, "default", json_object_new_string(sg_verdict_str(h.default_verdict)));
+	json_put(o, "default", json_object_new_string(sg_verdict_name(h.default_verdict)));
 	json_put(o, "destination_classes", json_object_new_int64(h.nr_dst_classes));
 	json_put(o, "port_classes", json_object_new_int64(h.nr_port_classes));
 	json_put(o, "subject_atoms", json_object_new_int64(info.nr_subjects));
@@ -176,7 +177,7 @@ static struct json_object *bpf_status(const char *root)
 		struct json_object *p;
 		int pfd;
 
-		fd = open_pinned(root, sg_link_names[i]);
+		fd = open_pinned(root, sg_hook_pin_name(i));
 		if (fd < 0)
 			continue;
 		p = json_object_new_object();
@@ -201,9 +202,9 @@ static struct json_object *bpf_status(const char *root)
 	json_put(o, "links_attached", json_object_new_int(attached));
 	json_put(o, "programs", progs);
 
-	fd = open_pinned(root, "sg_config");
+	fd = open_pinned(root, SG_PIN_CONFIG);
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &kc)) {
-		json_put(o, "mode", json_object_new_string(sg_mode_name(kc.mode)));
+		json_put(o, "mode", json_object_new_string(sg_mode_name(sg_config_mode(&kc))));
 		json_put(o, "fail", json_object_new_string(sg_fail_name(kc.fail)));
 	}
 	if (fd >= 0)
@@ -309,12 +310,12 @@ static void print_status(struct json_object *st)
 	}
 	m = json_object_object_get(st, "module");
 	if (m && json_object_get_type(m) == json_type_object)
-		sg_kmod_status_print(stdout, m);
+		sg_ctl_kmod_status_print(stdout, m);
 	else
 		printf("module:    not loaded\n");
 }
 
-static bool want_help(int argc, char **argv)
+bool sg_ctl_help_asked(int argc, char **argv)
 {
 	int i;
 
@@ -342,7 +343,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	struct json_object *st, *mod = NULL, *dmn, *req;
 	int err;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl status [-j]\n"
 		       "Show the daemon, its jurisdiction data (kind and signature),\n"
 		       "the attached programs, mode, counters and the\n"
@@ -351,7 +352,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		return 0;
 	}
 	/* Without the right to read the pins, "nothing attached" would be a lie. */
-	err = open_pinned(ctl->pin_root, "sg_config");
+	err = open_pinned(ctl->pin_root, SG_PIN_CONFIG);
 	if (err == -EACCES || err == -EPERM) {
 		fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s (%s): "
 				"run as root\n", ctl->pin_root, strerror(-err));
@@ -371,7 +372,7 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		json_object_put(req);
 	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
-	err = sg_kmod_status_json(&mod);
+	err = sg_ctl_kmod_status_json(&mod);
 	if (err && err != -ENOENT)
 		fprintf(stderr, "sovguardctl: module status: %s\n", strerror(-err));
 	json_put(st, "module", err ? NULL : mod);
@@ -401,7 +402,7 @@ static struct json_object *control_call(const struct sg_ctl *ctl, struct json_ob
 	const char *msg;
 	ssize_t n;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", ctl->run_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/" SG_CONTROL_SOCKET, ctl->run_dir);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -538,7 +539,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 	struct json_object *req, *rep, *arr, *r;
 	size_t i;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl rules [-j]\n"
 		       "The compiled rules in order, each with its verdict and how many\n"
 		       "decisions it made in the kernel since it was loaded.\n");
@@ -572,12 +573,12 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 
 static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct sg_config_file cfg;
+	struct sg_settings cfg;
 	struct sg_load_opts opts;
 	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
 	int err;
 
-	if (want_help(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl check-config [CONFIG]\n"
 		       "Validate the configuration (default %s), its rules and data,\n"
 		       "printing every error as file:line:column: message. Touches no\n"

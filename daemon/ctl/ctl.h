@@ -8,6 +8,7 @@
 #define SG_CTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct sg_ctl {
 	bool json;		/* -j: print JSON instead of text */
@@ -21,8 +22,21 @@ struct sg_cmd {
 	const char *summary;	/* one line for `sovguardctl --help` */
 };
 
-/* Subcommands provided by the module client (daemon/ctl_kmod.c). */
+/* -h or --help among a subcommand's arguments (argv[1..argc)). */
+bool sg_ctl_help_asked(int argc, char **argv);
+
+/* Subcommands provided by the module client (daemon/ctl/ctl_kmod.c). */
 int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv);
 int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv);
+
+/* The module's replies as JSON and text (daemon/ctl/kmod_json.c). */
+struct json_object;
+struct sg_kmod_status;
+struct sg_kmod_hook;
+int sg_ctl_kmod_status_json(struct json_object **ret);
+void sg_ctl_kmod_status_print(FILE *f, struct json_object *st);
+struct json_object *sg_ctl_kmod_event_json(const struct sg_kmod_status *ev);
+int sg_ctl_kmod_allow_json(struct json_object **ret);
+struct json_object *sg_ctl_kmod_hook_json(const struct sg_kmod_hook *h, const char *alert);
 
 #endif

@@ -53,7 +53,8 @@
  * them keeps the old values and says so. The file is read only when root
  * alone can change it (sg_input_open()).
  */
-struct sg_config_file {
+/* The settings the file holds; struct sg_config is the BPF map value. */
+struct sg_settings {
 	__u32 mode;
 	char cgroup[SG_PATH_MAX];
 	char pin_root[SG_PATH_MAX];
@@ -72,19 +73,10 @@ struct sg_config_file {
 	__u32 fail;		/* enum sg_fail */
 };
 
-void sg_config_init(struct sg_config_file *cfg);
-int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag);
-void sg_config_free(struct sg_config_file *cfg);
+void sg_config_init(struct sg_settings *cfg);
+int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag);
+void sg_config_free(struct sg_settings *cfg);
 /* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
-void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret);
-int sg_mode_parse(const char *s, __u32 *ret);
-const char *sg_mode_name(__u32 mode);
-int sg_fail_parse(const char *s, __u32 *ret);
-const char *sg_fail_name(__u32 fail);
-const char *sg_verdict_str(__u32 verdict);
-const char *sg_hook_name(__u32 hook);
-
-/* Names of the pinned links, indexed by enum sg_hook. */
-extern const char *const sg_link_names[SG_HOOK_MAX];
+void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret);
 
 #endif

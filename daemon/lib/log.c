@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
 #include "log.h"
@@ -48,6 +50,44 @@ void sg_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(level, 0, fmt, ap);
 	va_end(ap);
+}
+
+#define SG_LOG_FIELDS_MAX	32
+#define SG_LOG_MSG_KEY		"MESSAGE="
+
+void sg_log_struct(int level, const struct sg_log_field *fields, size_t n, const char *fmt, ...)
+{
+	const size_t key = sizeof(SG_LOG_MSG_KEY) - 1;
+	char msg[1024] = SG_LOG_MSG_KEY, prio[32], ident[64];
+	char *buf[SG_LOG_FIELDS_MAX] = { NULL };
+	struct iovec iov[SG_LOG_FIELDS_MAX + 3];
+	size_t i, k = 0;
+	va_list ap;
+
+	if (level > log_max_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg + key, sizeof(msg) - key, fmt, ap);
+	va_end(ap);
+	if (!log_journal) {
+		fprintf(stderr, "%s: %s\n", log_ident, msg + key);
+		return;
+	}
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", level);
+	snprintf(ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", log_ident);
+	iov[k++] = (struct iovec){ msg, strlen(msg) };
+	iov[k++] = (struct iovec){ prio, strlen(prio) };
+	iov[k++] = (struct iovec){ ident, strlen(ident) };
+	for (i = 0; i < n && i < SG_LOG_FIELDS_MAX; i++) {
+		if (asprintf(&buf[i], "%s=%s", fields[i].name, fields[i].value) < 0) {
+			buf[i] = NULL;
+			continue;
+		}
+		iov[k++] = (struct iovec){ buf[i], strlen(buf[i]) };
+	}
+	sd_journal_sendv(iov, k);
+	for (i = 0; i < n && i < SG_LOG_FIELDS_MAX; i++)
+		free(buf[i]);
 }
 
 int sg_log_errno(int level, int err, const char *fmt, ...)

@@ -8,86 +8,10 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "names.h"
 #include "policy.h"
 
-static const char *const mode_names[SG_MODE_MAX] = {
-	[SG_MODE_ENFORCE] = "enforce",
-	[SG_MODE_AUDIT] = "audit",
-	[SG_MODE_OFF] = "off",
-};
-
-static const char *const verdict_names[SG_VERDICT_MAX] = {
-	[SG_VERDICT_ALLOW] = "allow",
-	[SG_VERDICT_DENY] = "deny",
-	[SG_VERDICT_AUDIT] = "audit",
-};
-
-static const char *const hook_names[SG_HOOK_MAX] = {
-	[SG_HOOK_CONNECT4] = "connect4",
-	[SG_HOOK_CONNECT6] = "connect6",
-	[SG_HOOK_SENDMSG4] = "sendmsg4",
-	[SG_HOOK_SENDMSG6] = "sendmsg6",
-};
-
-const char *const sg_link_names[SG_HOOK_MAX] = {
-	[SG_HOOK_CONNECT4] = "link_connect4",
-	[SG_HOOK_CONNECT6] = "link_connect6",
-	[SG_HOOK_SENDMSG4] = "link_sendmsg4",
-	[SG_HOOK_SENDMSG6] = "link_sendmsg6",
-};
-
-static const char *const fail_names[SG_FAIL_MAX] = {
-	[SG_FAIL_DENY] = "deny",
-	[SG_FAIL_ALLOW] = "allow",
-};
-
-const char *sg_fail_name(__u32 fail)
-{
-	return fail < SG_FAIL_MAX ? fail_names[fail] : "unknown";
-}
-
-int sg_fail_parse(const char *s, __u32 *ret)
-{
-	__u32 i;
-
-	for (i = 0; i < SG_FAIL_MAX; i++) {
-		if (!strcmp(s, fail_names[i])) {
-			*ret = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *sg_mode_name(__u32 mode)
-{
-	return mode < SG_MODE_MAX ? mode_names[mode] : "unknown";
-}
-
-const char *sg_verdict_str(__u32 verdict)
-{
-	return verdict < SG_VERDICT_MAX ? verdict_names[verdict] : "unknown";
-}
-
-const char *sg_hook_name(__u32 hook)
-{
-	return hook < SG_HOOK_MAX ? hook_names[hook] : "unknown";
-}
-
-int sg_mode_parse(const char *s, __u32 *ret)
-{
-	__u32 i;
-
-	for (i = 0; i < SG_MODE_MAX; i++) {
-		if (!strcmp(s, mode_names[i])) {
-			*ret = i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-void sg_config_init(struct sg_config_file *cfg)
+void sg_config_init(struct sg_settings *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = SG_MODE_ENFORCE;
@@ -103,12 +27,12 @@ void sg_config_init(struct sg_config_file *cfg)
 	cfg->fail = SG_FAIL_DENY;
 }
 
-void sg_config_free(struct sg_config_file *cfg)
+void sg_config_free(struct sg_settings *cfg)
 {
 	cfg->n_data = 0;
 }
 
-void sg_config_data_opts(const struct sg_config_file *cfg, struct sg_load_opts *ret)
+void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret)
 {
 	*ret = (struct sg_load_opts){
 		.kind = SG_SRC_AUTO,
@@ -139,7 +63,7 @@ static int set_path(char *dst, const char *val)
 	return 0;
 }
 
-static int add_data(struct sg_config_file *cfg, const char *val)
+static int add_data(struct sg_settings *cfg, const char *val)
 {
 	if (cfg->n_data >= SG_DATA_SOURCES_MAX)
 		return -E2BIG;
@@ -164,7 +88,7 @@ static int set_days(unsigned int *dst, const char *val)
 	return set_uint(dst, val, 0, 36500);
 }
 
-static int set_hook_allow(struct sg_config_file *cfg, char *val)
+static int set_hook_allow(struct sg_settings *cfg, char *val)
 {
 	char *tok, *save = NULL;
 
@@ -188,11 +112,11 @@ static int set_hook_allow(struct sg_config_file *cfg, char *val)
  * when there is no such file, or another negative errno when the file
  * cannot be read or is not trusted.
  */
-int sg_config_load(struct sg_config_file *cfg, const char *path, FILE *diag)
+int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[SG_CONFIG_MAX_LINE + 2], why[SG_INPUT_MSG_LEN];
-	struct sg_config_file n;
+	struct sg_settings n;
 	unsigned int lineno = 0;
 	int errors = 0, err, fd;
 	struct stat st;

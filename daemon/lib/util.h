@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <sys/types.h>
 
-#include "lib/array.h"
-#include "lib/cleanup.h"
+#include "array.h"
+#include "cleanup.h"
 
 #define SG_PIN_ROOT_DEFAULT	"/sys/fs/bpf/sovguard"
 #define SG_CONFIG_DEFAULT	"/etc/sovguard/sovguard.conf"

@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <json-c/json.h>
 
 #include "ctl.h"
-#include "kmod_client.h"
+#include "../lib/hookcheck.h"
+#include "../lib/kmod_client.h"
+#include "../lib/names.h"
+#include "policy.h"
 
 #define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
 
@@ -48,16 +52,6 @@ static int sg_take_json(int argc, char **argv, bool *json)
 	return n;
 }
 
-static bool sg_help_asked(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	return false;
-}
-
 static void sg_module_usage(FILE *f)
 {
 	fprintf(f,
@@ -78,14 +72,37 @@ static int sg_module_status(bool json)
 	struct json_object *st;
 	int err;
 
-	err = sg_kmod_status_json(&st);
+	err = sg_ctl_kmod_status_json(&st);
 	if (err)
 		return sg_kmod_fail("status", err);
 	if (json)
 		sg_json_print(st);
 	else
-		sg_kmod_status_print(stdout, st);
+		sg_ctl_kmod_status_print(stdout, st);
 	json_object_put(st);
+	return 0;
+}
+
+/* "192.0.2.0/24", "2001:db8::/32", "198.51.100.7" as the module takes it. */
+static int prefix_parse(const char *s, struct sg_kmod_prefix *ret)
+{
+	struct in6_addr a;
+	uint8_t len;
+	int err;
+
+	err = sg_prefix_parse(s, strlen(s), &a, &len);
+	if (err)
+		return err;
+	memset(ret, 0, sizeof(*ret));
+	if (!strchr(s, ':')) {
+		ret->family = AF_INET;
+		ret->len = len - 96;
+		memcpy(ret->addr, &a.s6_addr[12], 4);
+	} else {
+		ret->family = AF_INET6;
+		ret->len = len;
+		memcpy(ret->addr, a.s6_addr, 16);
+	}
 	return 0;
 }
 
@@ -96,7 +113,23 @@ static int sg_module_allow(int argc, char **argv, bool json)
 	int err;
 
 	if (argc >= 1 && !strcmp(argv[0], "set")) {
-		err = sg_kmod_allow_set(argv + 1, argc - 1);
+		struct sg_kmod_prefix p[SOVGUARD_ALLOW_MAX];
+		int n = argc - 1;
+
+		if (n > SOVGUARD_ALLOW_MAX) {
+			fprintf(stderr, "sovguardctl: allow set: at most %d prefixes\n",
+				SOVGUARD_ALLOW_MAX);
+			return -E2BIG;
+		}
+		for (i = 0; i < (size_t)n; i++) {
+			err = prefix_parse(argv[1 + i], &p[i]);
+			if (err) {
+				fprintf(stderr, "sovguardctl: allow set: invalid prefix '%s'%s\n",
+					argv[1 + i], err == -EDOM ? " (host bits set)" : "");
+				return -EINVAL;
+			}
+		}
+		err = sg_kmod_allow_set(p, n);
 		return err ? sg_kmod_fail("allow set", err) : 0;
 	}
 	if (argc == 1 && !strcmp(argv[0], "clear")) {
@@ -107,7 +140,7 @@ static int sg_module_allow(int argc, char **argv, bool json)
 		sg_module_usage(stderr);
 		return -EINVAL;
 	}
-	err = sg_kmod_allow_json(&arr);
+	err = sg_ctl_kmod_allow_json(&arr);
 	if (err)
 		return sg_kmod_fail("allow", err);
 	if (json) {
@@ -148,9 +181,13 @@ static int sg_module_lease(int argc, char **argv)
 	return err ? sg_kmod_fail("lease renew", err) : 0;
 }
 
-static int sg_event_print(struct json_object *ev, void *arg)
+static int sg_event_print(const struct sg_kmod_status *st, void *arg)
 {
+	struct json_object *ev = sg_ctl_kmod_event_json(st);
 	const bool *json = arg;
+
+	if (!ev)
+		return -ENOMEM;
 
 	if (*json) {
 		printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
@@ -161,6 +198,7 @@ static int sg_event_print(struct json_object *ev, void *arg)
 				printf(" %s %s", k, json_object_get_string(v));
 		printf("\n");
 	}
+	json_object_put(ev);
 	fflush(stdout);
 	return 0;
 }
@@ -171,7 +209,7 @@ int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
 	const char *sub;
 	int err;
 
-	if (sg_help_asked(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		sg_module_usage(stdout);
 		return 0;
 	}
@@ -181,11 +219,22 @@ int sg_cmd_module(const struct sg_ctl *ctl, int argc, char **argv)
 	if (!strcmp(sub, "status") && argc <= 2)
 		return sg_module_status(json);
 	if (!strcmp(sub, "mode") && (argc == 3 || (argc == 5 && !strcmp(argv[3], "fail")))) {
-		err = sg_kmod_set_mode(argv[2], argc == 5 ? argv[4] : NULL);
+		__u32 mode;
+		int fail = -1;
+
+		err = sg_mode_parse(argv[2], &mode);
+		if (!err && argc == 5)
+			err = sg_kmod_fail_mode_parse(argv[4], &fail);
+		if (!err)
+			err = sg_kmod_set_mode(mode, fail);
 		return err ? sg_kmod_fail("mode", err) : 0;
 	}
 	if (!strcmp(sub, "fail-mode") && argc == 3) {
-		err = sg_kmod_set_mode(NULL, argv[2]);
+		int fail;
+
+		err = sg_kmod_fail_mode_parse(argv[2], &fail);
+		if (!err)
+			err = sg_kmod_set_mode(-1, fail);
 		return err ? sg_kmod_fail("fail-mode", err) : 0;
 	}
 	if (!strcmp(sub, "allow"))
@@ -216,11 +265,12 @@ int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	char *allow[SG_SCAN_ALLOW_MAX], *allow_buf = NULL, *tok, *save;
 	bool json = ctl->json, use_allow = false;
+	struct sg_kmod_hook *hooks = NULL;
 	struct json_object *arr;
 	int i, n_allow = 0, flagged = 0, err;
-	size_t k;
+	size_t k, n;
 
-	if (sg_help_asked(argc, argv)) {
+	if (sg_ctl_help_asked(argc, argv)) {
 		sg_scan_usage(stdout);
 		return 0;
 	}
@@ -250,43 +300,41 @@ int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv)
 		}
 	}
 
-	err = sg_kmod_scan_json(&arr);
+	err = sg_kmod_scan(&hooks, &n);
 	if (err) {
 		free(allow_buf);
 		return sg_kmod_fail("scan", err);
 	}
-	flagged = sg_kmod_scan_flag(arr, use_allow ? allow : NULL, n_allow);
-
-	if (json) {
-		sg_json_print(arr);
-	} else {
+	arr = json ? json_object_new_array() : NULL;
+	if (!json)
 		printf("%-7s %-12s %11s  %-20s %s\n", "FAMILY", "HOOK", "PRIORITY", "OWNER",
 		       "SYMBOL");
-		for (k = 0; k < json_object_array_length(arr); k++) {
-			struct json_object *h = json_object_array_get_idx(arr, k), *v;
-			const char *owner = "kernel", *dev = NULL;
-			char hook[64];
+	for (k = 0; k < n; k++) {
+		const struct sg_kmod_hook *h = &hooks[k];
+		const char *alert = sg_hook_alert(h, use_allow ? allow : NULL, n_allow);
+		const char *owner = "kernel";
+		char hook[64];
 
-			if (json_object_object_get_ex(h, "owner", &v))
-				owner = json_object_get_string(v);
-			else if (!strcmp(json_object_get_string(json_object_object_get(h, "owner_kind")),
-					 "unknown"))
-				owner = "UNKNOWN";
-			if (json_object_object_get_ex(h, "device", &v))
-				dev = json_object_get_string(v);
-			snprintf(hook, sizeof(hook), "%s%s%s",
-				 json_object_get_string(json_object_object_get(h, "hook")),
-				 dev ? "@" : "", dev ? dev : "");
-			printf("%-7s %-12s %11d  %-20s %s%s%s\n",
-			       json_object_get_string(json_object_object_get(h, "family")), hook,
-			       json_object_get_int(json_object_object_get(h, "priority")), owner,
-			       json_object_get_string(json_object_object_get(h, "symbol")),
-			       json_object_object_get_ex(h, "alert", &v) ? "  ALERT: " : "",
-			       json_object_object_get_ex(h, "alert", &v) ?
-				       json_object_get_string(v) : "");
+		flagged += !!alert;
+		if (arr) {
+			json_object_array_add(arr, sg_ctl_kmod_hook_json(h, alert));
+			continue;
 		}
+		if (h->owner[0])
+			owner = h->owner;
+		else if (h->owner_kind == SOVGUARD_OWNER_UNKNOWN)
+			owner = "UNKNOWN";
+		snprintf(hook, sizeof(hook), "%s%s%s", sg_kmod_nf_hook_name(h->pf, h->num),
+			 h->device[0] ? "@" : "", h->device);
+		printf("%-7s %-12s %11d  %-20s %s%s%s\n", sg_kmod_pf_name(h->pf), hook,
+		       h->priority, owner, h->symbol[0] ? h->symbol : "-",
+		       alert ? "  ALERT: " : "", alert ? alert : "");
 	}
-	json_object_put(arr);
+	if (arr) {
+		sg_json_print(arr);
+		json_object_put(arr);
+	}
+	free(hooks);
 	free(allow_buf);
 	return flagged ? 2 : 0;
 }

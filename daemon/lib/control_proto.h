@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control socket, RUN_DIR/control: a SOCK_SEQPACKET socket, mode 0600,
+ * one JSON object a message each way. Requests (at most SG_CONTROL_MAX_MSG
+ * bytes):
+ *
+ *   {"cmd": "check", "addr": "192.0.2.1", "port": 443, "proto": "tcp",
+ *    "exe": PATH | "unit": NAME | "cgroup": PATH, "uid": N, "gid": N}
+ *	-> {"verdict", "effective", "rule", "rule_index", "generation",
+ *	    "country", "asn", "flags", "zones", "source", "dst_class"}
+ *   {"cmd": "rules"}
+ *	-> {"generation", "rules": [{"index", "id", "name", "verdict",
+ *	    "hits"}], "default": {...}}
+ *
+ * A bad request gets {"error": "message"}; nothing in a request changes
+ * the daemon's state. One request and its reply per connection; a client
+ * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
+ * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),
+ * and no client can keep the daemon waiting (daemon/control.c). The daemon
+ * and sovguardctl both include this header.
+ */
+#ifndef SG_CONTROL_PROTO_H
+#define SG_CONTROL_PROTO_H
+
+/* The socket: RUN_DIR/SG_CONTROL_SOCKET. */
+#define SG_CONTROL_SOCKET	"control"
+#define SG_CONTROL_MAX_MSG	4096
+#define SG_CONTROL_MAX_REPLY	(4 << 20)
+#define SG_CONTROL_MAX_CONN	16	/* connections served at once */
+#define SG_CONTROL_TIMEOUT_MS	5000	/* from accept to the reply sent */
+
+#endif

@@ -61,6 +61,9 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 	cfg->beacon.skip_failed = true;
 	cfg->beacon.inbound = false;
 	cfg->beacon.fill = true;
+	cfg->beacon.dispersion = true;
+	cfg->beacon.cv_full = 0.4;
+	cfg->beacon.cv_zero = 0.8;
 	cfg->beacon.ts_weight = 0.25;
 	cfg->beacon.ds_weight = 0.25;
 	cfg->beacon.hist_weight = 0.25;
@@ -250,6 +253,9 @@ static const struct knob knobs[] = {
 	KB("detect.beacon.skip_failed", beacon.skip_failed),
 	KB("detect.beacon.inbound", beacon.inbound),
 	KB("detect.beacon.fill", beacon.fill),
+	KB("detect.beacon.dispersion", beacon.dispersion),
+	KD("detect.beacon.cv_full", beacon.cv_full, 0, 10),
+	KD("detect.beacon.cv_zero", beacon.cv_zero, 0.01, 10),
 	KD("detect.beacon.ts_weight", beacon.ts_weight, 0, 1),
 	KD("detect.beacon.ds_weight", beacon.ds_weight, 0, 1),
 	KD("detect.beacon.hist_weight", beacon.hist_weight, 0, 1),
@@ -389,6 +395,10 @@ int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *
 	fclose(f);
 	wsum = cfg->beacon.ts_weight + cfg->beacon.ds_weight + cfg->beacon.hist_weight +
 	       cfg->beacon.dur_weight;
+	if (cfg->beacon.cv_zero <= cfg->beacon.cv_full) {
+		fprintf(errf, "%s: detect.beacon.cv_zero must exceed detect.beacon.cv_full\n", path);
+		errors++;
+	}
 	if (wsum < 0.999 || wsum > 1.001) {
 		fprintf(errf, "%s: detect.beacon.*_weight sum to %g, not 1\n", path, wsum);
 		errors++;

@@ -91,6 +91,8 @@ struct sg_beacon_config {
 	bool skip_failed;		/* leave out connections with no session */
 	bool inbound;			/* also score inbound connections */
 	bool fill;			/* weigh the ts score by the interval fill */
+	bool dispersion;		/* weigh the ts score by the interval dispersion */
+	double cv_full, cv_zero;	/* interval CV of a full / a zero dispersion factor */
 	double ts_weight, ds_weight, hist_weight, dur_weight;
 	double hist_mode_sensitivity;
 	unsigned int hist_bimodal_outlier_removal;

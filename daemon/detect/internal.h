@@ -131,6 +131,8 @@ void sg_beacon_flush(struct sg_detect *d, double now);
 struct sg_beacon_scores {
 	double ts, ds, hist, dur, score;
 	double ts_skew, ts_mad, ts_median, fill;
+	double cv, disp;		/* interval dispersion and its factor */
+	unsigned int cv_kept;
 	double ds_skew, ds_mad, ds_median;
 	unsigned int bars, longest_run;
 	double coverage, consistency;

@@ -12,8 +12,8 @@
 
 SG_DETECT_DIR		:= $(SRC)/daemon/detect
 SG_DETECT_LIB		:= $(O)/libsgdetect.a
-SG_DETECT_LIBS		:= $(shell $(PKG_CONFIG) --libs json-c zlib) -lm
-SG_DETECT_CFLAGS	:= -I$(SG_DETECT_DIR) $(shell $(PKG_CONFIG) --cflags json-c zlib)
+SG_DETECT_LIBS		:= $(shell $(PKG_CONFIG) --libs json-c zlib libsystemd) -lm
+SG_DETECT_CFLAGS	:= -I$(SG_DETECT_DIR) $(shell $(PKG_CONFIG) --cflags json-c zlib libsystemd)
 
 SG_DETECT_SRCS		:= $(wildcard daemon/detect/*.c)
 SG_DETECT_OBJS		:= $(patsubst daemon/detect/%.c,$(O)/detect/%.o,$(SG_DETECT_SRCS))

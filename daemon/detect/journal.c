@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Alerts to the journal with structured fields (docs/detection.md lists
+ * them), so `journalctl SOVGUARD_ALERT=revshell` finds them; to stderr as
+ * a JSON line when journald does not take the entry.
+ */
+#include <stdio.h>
+#include <systemd/sd-journal.h>
+#include <json-c/json.h>
+
+#include "internal.h"
+
+#define SG_JOURNAL_FIELDS 16
+
+int sg_alert_journal(const struct sg_alert *a)
+{
+	char f[SG_JOURNAL_FIELDS][SG_DETECT_PATH_MAX + 64];
+	struct iovec iov[SG_JOURNAL_FIELDS + 1];
+	const char *ev = a->evidence ? json_object_to_json_string_ext(a->evidence,
+								    JSON_C_TO_STRING_PLAIN) : "{}";
+	struct json_object *o;
+	char *msg = NULL;
+	int n = 0, i, r;
+
+#define F(...) snprintf(f[n++], sizeof(f[0]), __VA_ARGS__)
+	F("PRIORITY=%d", a->score >= 80 ? 2 : 4);
+	F("SOVGUARD_ALERT=%s", sg_heur_name(a->heur));
+	F("SOVGUARD_SCORE=%u", a->score);
+	F("SOVGUARD_SUBJECT=%s", a->src);
+	F("SOVGUARD_DST=%s", a->dst);
+	if (a->unit)
+		F("SOVGUARD_SUBJECT_UNIT=%s", a->unit);
+	if (a->exe)
+		F("SOVGUARD_SUBJECT_EXE=%s", a->exe);
+	if (a->pid) {
+		F("SOVGUARD_SUBJECT_PID=%u", a->pid);
+		F("SOVGUARD_SUBJECT_UID=%u", a->uid);
+	}
+	if (a->dst_country)
+		F("SOVGUARD_DST_COUNTRY=%s", a->dst_country);
+	if (a->dst_asn)
+		F("SOVGUARD_DST_ASN=%s", a->dst_asn);
+	if (a->dst_zones)
+		F("SOVGUARD_DST_ZONES=%s", a->dst_zones);
+	if (a->dst_name)
+		F("SOVGUARD_DST_NAME=%s", a->dst_name);
+	if (a->repeats)
+		F("SOVGUARD_REPEATS=%llu", (unsigned long long)a->repeats);
+#undef F
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = f[i];
+		iov[i].iov_len = strlen(f[i]);
+	}
+	/* The evidence may be longer than a fixed field. */
+	if (asprintf(&msg, "SOVGUARD_EVIDENCE=%s", ev) < 0)
+		msg = NULL;
+	if (msg) {
+		iov[n].iov_base = msg;
+		iov[n++].iov_len = strlen(msg);
+	}
+	{
+		char m[SG_DETECT_PATH_MAX];
+
+		snprintf(m, sizeof(m), "MESSAGE=sovguard: %s%s alert, score %u: %s -> %s",
+			 sg_heur_name(a->heur), a->repeats ? " repeated" : "", a->score, a->src,
+			 a->dst);
+		iov[n].iov_base = m;
+		iov[n++].iov_len = strlen(m);
+		r = sd_journal_sendv(iov, n);
+	}
+	free(msg);
+	if (!r)
+		return 0;
+	o = sg_alert_json(a);
+	if (o)
+		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return 1;
+}
+
+static void journal_alert(void *ctx, const struct sg_alert *a)
+{
+	sg_alert_journal(a);
+}
+
+struct sg_detect_sink sg_detect_sink_journal(void)
+{
+	struct sg_detect_sink s = { journal_alert, NULL };
+
+	return s;
+}

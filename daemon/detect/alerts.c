@@ -27,14 +27,15 @@ static int list_one(void *ctx, struct json_object *o)
 	struct json_object *v;
 
 	if (json_object_object_get_ex(o, "rotated", &v)) {
+		/* cumulative: the latest line has the total */
 		if (json_object_object_get_ex(o, "dropped", &v))
-			c->dropped += json_object_get_int64(v);
+			c->dropped = json_object_get_int64(v);
 		if (!c->json)
 			return 0;
 	}
 	c->n++;
 	if (c->json) {
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(o, SG_JSON_LINE));
 		return 0;
 	}
 	if (c->n == 1)

@@ -292,9 +292,9 @@ struct sg_detect_sink sg_detect_sink_journal(void);
 
 /*
  * The alert store: STATE_DIR/alerts.jsonl, one sg_alert_json() per line,
- * rotated to alerts.jsonl.1 at detect.alerts.max_bytes; the lines of the
- * generation that rotation deletes are counted in a {"rotated", "dropped"}
- * line at the head of the new file.
+ * rotated to alerts.jsonl.1 at detect.alerts.max_bytes; each new file
+ * starts with {"rotated": TIME, "dropped": N}, N the alerts rotation has
+ * deleted since the store began (the latest such line has the total).
  */
 #define SG_ALERTS_FILE		"alerts.jsonl"
 #define SG_ALERTS_LINE_MAX	65536

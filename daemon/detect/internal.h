@@ -67,6 +67,9 @@ uint64_t sg_hash(const char *s, size_t len);
 #define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
+/* JSON text of a stored or logged alert: one line, paths unescaped. */
+#define SG_JSON_LINE (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* Keys join the subject and the destination with a byte neither contains. */
 #define SG_KEY_SEP ('\x1f')
 #define SG_KEY_MAX (2 * SG_DETECT_NAME_MAX + 2)

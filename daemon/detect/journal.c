@@ -17,7 +17,7 @@ int sg_alert_journal(const struct sg_alert *a)
 	char f[SG_JOURNAL_FIELDS][SG_DETECT_PATH_MAX + 64];
 	struct iovec iov[SG_JOURNAL_FIELDS + 1];
 	const char *ev = a->evidence ? json_object_to_json_string_ext(a->evidence,
-								    JSON_C_TO_STRING_PLAIN) : "{}";
+								    SG_JSON_LINE) : "{}";
 	struct json_object *o;
 	char *msg = NULL;
 	int n = 0, i, r;
@@ -73,7 +73,7 @@ int sg_alert_journal(const struct sg_alert *a)
 		return 0;
 	o = sg_alert_json(a);
 	if (o)
-		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, SG_JSON_LINE));
 	json_object_put(o);
 	return 1;
 }

@@ -137,7 +137,7 @@ static int diag_dump(struct psock *out, size_t max)
 			}
 			out[n].ino = m->pdiag_ino;
 			out[n].type = m->pdiag_type;
-			out[n].proto = ntohs(m->pdiag_num);
+			out[n].proto = m->pdiag_num;	/* already host order */
 			out[n].filter = false;
 			out[n].pid = 0;
 			alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));

@@ -21,7 +21,31 @@ struct sg_alert_store {
 	char path[SG_DETECT_PATH_MAX + 32];
 	FILE *f;
 	__u64 size, max_bytes, lines, errors;
+	__u64 dropped;			/* alerts rotation deleted, since the store began */
 };
+
+#define SG_ROTATED_PREFIX "{\"rotated\""
+
+/* The cumulative count in the head line of the current file, if any. */
+static __u64 head_dropped(const char *path)
+{
+	char line[256];
+	unsigned long long n;
+	char *p;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	n = 0;
+	if (fgets(line, sizeof(line), f) && !strncmp(line, SG_ROTATED_PREFIX,
+						      strlen(SG_ROTATED_PREFIX))) {
+		p = strstr(line, "\"dropped\":");
+		if (!p || sscanf(p + 10, "%llu", &n) != 1)
+			n = 0;
+	}
+	fclose(f);
+	return n;
+}
 
 static int store_reopen(struct sg_alert_store *s)
 {
@@ -40,19 +64,19 @@ static int store_reopen(struct sg_alert_store *s)
 	return 0;
 }
 
-/* Lines in a file, the count rotation reports as dropped. */
-static __u64 count_lines(const char *path)
+/* Alert lines in a file (rotation lines left out). */
+static __u64 count_alerts(const char *path)
 {
-	char buf[65536];
+	char *line = NULL;
+	size_t cap = 0;
 	__u64 n = 0;
-	size_t r, i;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return 0;
-	while ((r = fread(buf, 1, sizeof(buf), f)))
-		for (i = 0; i < r; i++)
-			n += buf[i] == '\n';
+	while (getline(&line, &cap, f) > 0)
+		n += !!strncmp(line, SG_ROTATED_PREFIX, strlen(SG_ROTATED_PREFIX));
+	free(line);
 	fclose(f);
 	return n;
 }
@@ -74,6 +98,7 @@ int sg_alert_store_open(const char *state_dir, __u64 max_bytes, struct sg_alert_
 		goto err;
 	}
 	s->max_bytes = max_bytes;
+	s->dropped = head_dropped(s->path);
 	r = store_reopen(s);
 	if (r)
 		goto err;
@@ -100,7 +125,7 @@ static int store_rotate(struct sg_alert_store *s)
 	int r;
 
 	snprintf(old, sizeof(old), "%s.1", s->path);
-	dropped = count_lines(old);
+	dropped = count_alerts(old);
 	fclose(s->f);
 	s->f = NULL;
 	if (rename(s->path, old))
@@ -108,9 +133,10 @@ static int store_rotate(struct sg_alert_store *s)
 	r = store_reopen(s);
 	if (r)
 		return r;
+	s->dropped += dropped;
 	sg_alert_time((double)time(NULL), t);
-	s->size += fprintf(s->f, "{\"rotated\":\"%s\",\"dropped\":%llu}\n", t,
-			   (unsigned long long)dropped);
+	s->size += fprintf(s->f, SG_ROTATED_PREFIX ":\"%s\",\"dropped\":%llu}\n", t,
+			   (unsigned long long)s->dropped);
 	return 0;
 }
 
@@ -131,12 +157,12 @@ int sg_alert_store_write(struct sg_alert_store *s, const struct sg_alert *a)
 		r = -ENOMEM;
 		goto err;
 	}
-	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	line = json_object_to_json_string_ext(o, SG_JSON_LINE);
 	len = strlen(line) + 1;
 	if (len > SG_ALERTS_LINE_MAX) {
 		/* Only the evidence can be this long: keep the alert without it. */
 		json_object_object_add(o, "evidence", json_object_new_string("(too long)"));
-		line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		line = json_object_to_json_string_ext(o, SG_JSON_LINE);
 		len = strlen(line) + 1;
 	}
 	if (s->size && s->size + len > s->max_bytes) {

@@ -76,6 +76,17 @@ $(O)/fuzz/fuzz-zeek: tests/fuzz/fuzz_zeek.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) 
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SG_DETECT_CFLAGS) -o $@ $< $(SG_DETECT_SRCS) \
 		$(SG_DETECT_LIBS)
 
+# The state directory's readers (baseline, alert store) under libFuzzer.
+FUZZ_TARGETS		+= detect_state
+FUZZ_BINS		+= $(O)/fuzz/fuzz-detect_state
+fuzz-build: $(O)/fuzz/fuzz-detect_state
+
+$(O)/fuzz/fuzz-detect_state: tests/fuzz/fuzz_detect_state.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SG_DETECT_CFLAGS) -o $@ $< $(SG_DETECT_SRCS) \
+		$(SG_DETECT_LIBS)
+
 # `make bench-detect` (part of `make bench`): analyze throughput and peak
 # memory on a generated 1 M-line conn.log against zcat-style line counting.
 $(O)/tests/bench/sg-bench-detect: tests/detect/bench_detect.c $(SG_ZEEKGEN_SRCS) \

@@ -264,6 +264,22 @@ static int get_path(const char *s, char *out, size_t len)
 	return n ? 0 : -EINVAL;
 }
 
+/* The word at line + pos, the last on the line, into out (as long as line). */
+static bool last_word(const char *line, int pos, char *out)
+{
+	size_t n;
+
+	if (pos <= 0)
+		return false;
+	line += pos;
+	n = strcspn(line, " \t\n");
+	if (!n || line[n] != '\n')
+		return false;
+	memcpy(out, line, n);
+	out[n] = 0;
+	return true;
+}
+
 static void bl_clear(struct sg_detect *d)
 {
 	struct sg_firstseen *f = d->firstseen;
@@ -287,6 +303,7 @@ int sg_baseline_parse(struct sg_detect *d, FILE *f, const char *name, FILE *errf
 	char key[SG_DETECT_PATH_MAX + 32], word[16], rest[SG_BASELINE_LINE_MAX + 2];
 	unsigned long long dev, ino, pino;
 	unsigned int lineno = 0, version = 0, proto, port;
+	int pos;
 	double first, mtime, pmtime, changed, ls = -1;
 	struct bl_entry *e;
 	bool added;
@@ -310,8 +327,10 @@ int sg_baseline_parse(struct sg_detect *d, FILE *f, const char *name, FILE *errf
 			if (sscanf(line, "learn_start %lf", &ls) != 1 || !(ls >= 0 && ls < 1e11))
 				BL_FAIL("bad learn_start");
 		} else if (!strcmp(word, "exe")) {
-			if (sscanf(line, "exe %lf %llu %llu %lf %llu %lf %lf %s", &first, &dev, &ino,
-				   &mtime, &pino, &pmtime, &changed, rest) != 8)
+			pos = 0;
+			if (sscanf(line, "exe %lf %llu %llu %lf %llu %lf %lf %n", &first, &dev, &ino,
+				   &mtime, &pino, &pmtime, &changed, &pos) != 7 || !last_word(line, pos,
+											 rest))
 				BL_FAIL("expected exe FIRST DEV INO MTIME PREV_INO PREV_MTIME "
 					"CHANGED PATH");
 			if (get_path(rest, path, sizeof(path)))
@@ -329,8 +348,9 @@ int sg_baseline_parse(struct sg_detect *d, FILE *f, const char *name, FILE *errf
 			e->prev_mtime = pmtime;
 			e->changed = changed;
 		} else if (!strcmp(word, "listen")) {
-			if (sscanf(line, "listen %lf %u %u %s", &first, &proto, &port, rest) != 4 ||
-			    proto > 255 || port > 65535)
+			pos = 0;
+			if (sscanf(line, "listen %lf %u %u %n", &first, &proto, &port, &pos) != 3 ||
+			    !last_word(line, pos, rest) || proto > 255 || port > 65535)
 				BL_FAIL("expected listen FIRST PROTO PORT PATH");
 			if (get_path(rest, path, sizeof(path)))
 				BL_FAIL("bad path");

@@ -41,9 +41,11 @@ static int list_one(void *ctx, struct json_object *o)
 	if (c->n == 1)
 		printf("%-20s %-9s %5s %-32s %-30s %s\n", "LAST", "HEURISTIC", "SCORE", "SUBJECT",
 		       "DESTINATION", "REPEATS");
-	printf("%-20s %-9s %5s %-32.32s %-30.30s %s\n", str(o, "last"), str(o, "heuristic"),
-	       str(o, "score"), str(o, "src"), str(o, "dst"),
-	       json_object_object_get_ex(o, "repeats", &v) ? json_object_get_string(v) : "");
+	printf("%-20s %-9s %5s %-32.32s %-30.30s", str(o, "last"), str(o, "heuristic"),
+	       str(o, "score"), str(o, "src"), str(o, "dst"));
+	if (json_object_object_get_ex(o, "repeats", &v))
+		printf(" %s", json_object_get_string(v));
+	putchar('\n');
 	return 0;
 }
 

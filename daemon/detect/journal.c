@@ -10,19 +10,11 @@
 
 #include "internal.h"
 
-#define SG_JOURNAL_FIELDS 16
-
-int sg_alert_journal(const struct sg_alert *a)
+unsigned int sg_journal_fields(const struct sg_alert *a, char f[][SG_JOURNAL_FIELD_MAX])
 {
-	char f[SG_JOURNAL_FIELDS][SG_DETECT_PATH_MAX + 64];
-	struct iovec iov[SG_JOURNAL_FIELDS + 1];
-	const char *ev = a->evidence ? json_object_to_json_string_ext(a->evidence,
-								    SG_JSON_LINE) : "{}";
-	struct json_object *o;
-	char *msg = NULL;
-	int n = 0, i, r;
+	unsigned int n = 0;
 
-#define F(...) snprintf(f[n++], sizeof(f[0]), __VA_ARGS__)
+#define F(...) snprintf(f[n++], SG_JOURNAL_FIELD_MAX, __VA_ARGS__)
 	F("PRIORITY=%d", a->score >= 80 ? 2 : 4);
 	F("SOVGUARD_ALERT=%s", sg_heur_name(a->heur));
 	F("SOVGUARD_SCORE=%u", a->score);
@@ -46,7 +38,24 @@ int sg_alert_journal(const struct sg_alert *a)
 		F("SOVGUARD_DST_NAME=%s", a->dst_name);
 	if (a->repeats)
 		F("SOVGUARD_REPEATS=%llu", (unsigned long long)a->repeats);
+	F("MESSAGE=sovguard: %s%s alert, score %u: %s -> %s", sg_heur_name(a->heur),
+	  a->repeats ? " repeated" : "", a->score, a->src, a->dst);
 #undef F
+	return n;
+}
+
+int sg_alert_journal(const struct sg_alert *a)
+{
+	char f[SG_JOURNAL_FIELDS][SG_JOURNAL_FIELD_MAX];
+	struct iovec iov[SG_JOURNAL_FIELDS + 1];
+	const char *ev = a->evidence ? json_object_to_json_string_ext(a->evidence,
+								    SG_JSON_LINE) : "{}";
+	struct json_object *o;
+	char *msg = NULL;
+	unsigned int n, i;
+	int r;
+
+	n = sg_journal_fields(a, f);
 	for (i = 0; i < n; i++) {
 		iov[i].iov_base = f[i];
 		iov[i].iov_len = strlen(f[i]);
@@ -58,16 +67,7 @@ int sg_alert_journal(const struct sg_alert *a)
 		iov[n].iov_base = msg;
 		iov[n++].iov_len = strlen(msg);
 	}
-	{
-		char m[SG_DETECT_PATH_MAX];
-
-		snprintf(m, sizeof(m), "MESSAGE=sovguard: %s%s alert, score %u: %s -> %s",
-			 sg_heur_name(a->heur), a->repeats ? " repeated" : "", a->score, a->src,
-			 a->dst);
-		iov[n].iov_base = m;
-		iov[n++].iov_len = strlen(m);
-		r = sd_journal_sendv(iov, n);
-	}
+	r = sd_journal_sendv(iov, (int)n);
 	free(msg);
 	if (!r)
 		return 0;

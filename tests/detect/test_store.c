@@ -152,6 +152,44 @@ TEST(since_forms)
 	EXPECT_EQ(-EINVAL, sg_alerts_parse_since("2024-05-01T00:00:00+2", T0, &t));
 }
 
+/* The structured fields: what is known, nothing that is not. */
+TEST(journal_fields)
+{
+	static char f[SG_JOURNAL_FIELDS][SG_JOURNAL_FIELD_MAX];
+	struct sg_alert a = { .heur = SG_HEUR_REVSHELL, .score = 95, .src = "web.service",
+			      .dst = "198.51.100.7:4444", .unit = "web.service",
+			      .exe = "/usr/bin/bash", .pid = 40, .uid = 33, .dst_country = "NL",
+			      .dst_asn = "AS64500", .dst_zones = "eea", .dst_name = "c2.example" };
+	const char *want[] = {
+		"SOVGUARD_ALERT=revshell", "SOVGUARD_SCORE=95", "SOVGUARD_DST=198.51.100.7:4444",
+		"SOVGUARD_SUBJECT_UNIT=web.service", "SOVGUARD_SUBJECT_EXE=/usr/bin/bash",
+		"SOVGUARD_SUBJECT_PID=40", "SOVGUARD_SUBJECT_UID=33", "SOVGUARD_DST_COUNTRY=NL",
+		"SOVGUARD_DST_ASN=AS64500", "SOVGUARD_DST_ZONES=eea",
+		"SOVGUARD_DST_NAME=c2.example", "PRIORITY=2",
+	};
+	unsigned int n, i, j;
+
+	n = sg_journal_fields(&a, f);
+	ASSERT_LE(n, SG_JOURNAL_FIELDS - 1);
+	for (i = 0; i < SG_ARRAY_SIZE(want); i++) {
+		for (j = 0; j < n && strcmp(f[j], want[i]); j++)
+			;
+		EXPECT_LT(j, n) TH_LOG("missing %s", want[i]);
+	}
+	/* an offline alert has no process or destination details */
+	memset(&a, 0, sizeof(a));
+	a.heur = SG_HEUR_BEACON;
+	a.src = "10.0.0.1";
+	a.dst = "x";
+	a.repeats = 3;
+	n = sg_journal_fields(&a, f);
+	for (j = 0; j < n; j++)
+		EXPECT_EQ(NULL, strstr(f[j], "SUBJECT_PID")) TH_LOG("%s", f[j]);
+	for (j = 0; j < n && strcmp(f[j], "SOVGUARD_REPEATS=3"); j++)
+		;
+	EXPECT_LT(j, n);
+}
+
 /* Without a journal socket the alert goes to stderr as a JSON line. */
 TEST(journal_fallback_to_stderr)
 {

@@ -289,6 +289,29 @@ struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
 	return (struct sg_proc *)sg_lru_find(&d->procs, key);
 }
 
+/* Paths equal but for a " (deleted)" suffix: a memfd's exe always has one. */
+static bool same_exe(const char *a, const char *b)
+{
+	static const char del[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(del) - 1;
+
+	if (la >= ld && !strcmp(a + la - ld, del))
+		la -= ld;
+	if (lb >= ld && !strcmp(b + lb - ld, del))
+		lb -= ld;
+	return la == lb && !memcmp(a, b, la);
+}
+
+struct sg_proc *sg_detect_proc_of(struct sg_detect *d, const struct sg_obs *o)
+{
+	struct sg_proc *p = sg_detect_proc(d, o->pid);
+
+	/* A record naming another executable: the pid was reused since. */
+	if (p && o->kind != SG_OBS_EXEC && o->exe && !same_exe(p->exe, o->exe))
+		return NULL;
+	return p;
+}
+
 void sg_alert_who(struct sg_alert *a, const struct sg_obs *o)
 {
 	a->unit = o->unit;
@@ -299,7 +322,7 @@ void sg_alert_who(struct sg_alert *a, const struct sg_obs *o)
 
 void sg_evidence_proc(struct json_object *ev, struct sg_detect *d, const struct sg_obs *o)
 {
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 
 	if (exe)

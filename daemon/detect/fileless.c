@@ -41,7 +41,7 @@ static unsigned int flags_score(__u32 fl)
 
 static int check(struct sg_detect *d, const struct sg_obs *o, const char *what, const char *dst)
 {
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 	__u32 fl = sg_exe_path_flags(exe) | (p ? p->flags : 0);
 	unsigned int score = flags_score(fl);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -168,7 +169,7 @@ static void report(struct sg_detect *d, const struct sg_obs *o, const char *exe,
 int sg_firstseen_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 	char key[SG_DETECT_PATH_MAX + 8];
 	struct bl_entry *e;
@@ -430,8 +431,11 @@ int sg_detect_baseline_save(struct sg_detect *d)
 		close(fd);
 		goto err_unlink;
 	}
+	/* Saved before any observation: learning starts now, not at the epoch. */
+	if (fs->learn_start < 0)
+		fs->learn_start = (double)time(NULL);
 	fprintf(f, "# sovguard detection baseline (docs/detection.md)\nversion %d\n"
-		"learn_start %.3f\n", SG_BASELINE_VERSION, fs->learn_start < 0 ? 0 : fs->learn_start);
+		"learn_start %.3f\n", SG_BASELINE_VERSION, fs->learn_start);
 	/* Oldest first, so a reload keeps the order. */
 	for (pos = fs->t.head.prev, t = pos->prev; pos != &fs->t.head; pos = t, t = pos->prev) {
 		struct bl_entry *e = (struct bl_entry *)pos;

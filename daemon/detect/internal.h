@@ -154,6 +154,8 @@ bool sg_detect_allowed_proc(struct sg_detect *d, enum sg_heur h, const char *exe
 			    const char *unit);
 /* The process pid from its exec record, or NULL. */
 struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid);
+/* The same for the process of o, unless o names another executable (pid reused). */
+struct sg_proc *sg_detect_proc_of(struct sg_detect *d, const struct sg_obs *o);
 /* fnmatch pat on path, or on its basename when pat has no '/'. */
 bool sg_exe_match(const char *pat, const char *path);
 bool sg_list_match(const struct sg_list_config *l, const char *path);

@@ -23,7 +23,7 @@ static bool pair_allowed(const struct sg_detect_config *cfg, const char *exe, __
 
 int sg_listener_listen(struct sg_detect *d, const struct sg_obs *o)
 {
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 	struct sg_alert a = { .heur = SG_HEUR_LISTENER };
 	char dst[SG_DETECT_ADDR_STR + 16];

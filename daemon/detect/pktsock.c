@@ -31,7 +31,7 @@
 
 int sg_pktsock_obs(struct sg_detect *d, const struct sg_obs *o)
 {
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 	struct sg_alert a = { .heur = SG_HEUR_PKTSOCK };
 	bool packet = o->sock_family == AF_PACKET;

@@ -78,7 +78,7 @@ int sg_revshell_exec(struct sg_detect *d, const struct sg_obs *o)
 int sg_revshell_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
-	struct sg_proc *p = sg_detect_proc(d, o->pid);
+	struct sg_proc *p = sg_detect_proc_of(d, o);
 	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 	char dst[SG_DETECT_ADDR_STR + 16];
 	struct json_object *ev;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <linux/if_ether.h>
 
 #include "kselftest_harness.h"
@@ -271,6 +272,21 @@ TEST_F(det, baseline_corrupt_file_restarts_learning)
 	EXPECT_EQ(0, count(&self->seen, SG_HEUR_FIRSTSEEN));
 }
 
+/* A baseline saved before any observation starts learning then, not at the epoch. */
+TEST_F(det, baseline_saved_empty_keeps_learning)
+{
+	double now = (double)time(NULL);
+	struct sg_detect *d = start(_metadata, self);
+
+	ASSERT_EQ(0, sg_detect_baseline_save(d));
+	d = start(_metadata, self);
+	ASSERT_EQ(0, sg_detect_baseline_load(d, stderr));
+	feed(_metadata, d, conn(now + 60, "/usr/bin/curl", 10, "93.184.216.34", 443));
+	EXPECT_EQ(0, count(&self->seen, SG_HEUR_FIRSTSEEN));
+	feed(_metadata, d, conn(now + DAY + 60, "/usr/bin/wget", 11, "93.184.216.34", 443));
+	EXPECT_EQ(1, count(&self->seen, SG_HEUR_FIRSTSEEN));
+}
+
 TEST_F(det, baseline_is_bounded)
 {
 	char exe[32];
@@ -314,6 +330,19 @@ TEST_F(det, fileless_memfd_deleted_and_tmp)
 	feed(_metadata, d, exec_obs(T0 + 8, "/usr/bin/curl", 33, 6, 0));
 	feed(_metadata, d, conn(T0 + 9, NULL, 33, "45.33.1.10", 443));
 	EXPECT_EQ(3, count(&self->seen, SG_HEUR_FILELESS));
+}
+
+/* The exec record counts for the same executable only: a reused pid does not inherit it. */
+TEST_F(det, fileless_exec_record_of_a_reused_pid)
+{
+	struct sg_detect *d = start(_metadata, self);
+
+	feed(_metadata, d, exec_obs(T0, "/memfd:x", 30, 5, SG_EXE_MEMFD));
+	feed(_metadata, d, conn(T0 + 5, "/memfd:x (deleted)", 30, "45.33.1.10", 443));
+	EXPECT_EQ(1, count(&self->seen, SG_HEUR_FILELESS));
+	feed(_metadata, d, exec_obs(T0 + 6, "/dev/shm/y", 31, 6, SG_EXE_WW_DIR));
+	feed(_metadata, d, conn(T0 + 7, "/usr/bin/curl", 31, "45.33.1.10", 443));
+	EXPECT_EQ(1, count(&self->seen, SG_HEUR_FILELESS));
 }
 
 TEST_F(det, fileless_allow_listed_exe)

@@ -307,6 +307,8 @@ int sg_alert_store_write(struct sg_alert_store *s, const struct sg_alert *a);
 /* A sink writing to the store (errors counted in the store). */
 struct sg_detect_sink sg_alert_store_sink(struct sg_alert_store *s);
 __u64 sg_alert_store_errors(const struct sg_alert_store *s);
+/* The daemon's sink: each alert to the store (when not NULL) and to the journal. */
+struct sg_detect_sink sg_detect_sink_live(struct sg_alert_store *store);
 
 /*
  * Read PATH.1 then PATH, calling cb for each alert whose "last" is at or

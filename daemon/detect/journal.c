@@ -89,3 +89,17 @@ struct sg_detect_sink sg_detect_sink_journal(void)
 
 	return s;
 }
+
+static void live_alert(void *ctx, const struct sg_alert *a)
+{
+	if (ctx)
+		sg_alert_store_write(ctx, a);
+	sg_alert_journal(a);
+}
+
+struct sg_detect_sink sg_detect_sink_live(struct sg_alert_store *store)
+{
+	struct sg_detect_sink s = { live_alert, store };
+
+	return s;
+}

@@ -320,7 +320,10 @@ struct sg_detect_sink sg_detect_sink_live(struct sg_alert_store *store);
  */
 int sg_alerts_read(const char *path, double since, FILE *errf,
 		   int (*cb)(void *ctx, struct json_object *alert), void *ctx);
-/* "2024-05-01T10:00:00Z", an ISO 8601 time with an offset, or "1h", "30m", "2d", "90s" before now. */
+/*
+ * "2024-05-01T10:00:00Z", an ISO 8601 time with an offset or a date, or an
+ * age before now: "90s", "30m", "1h", "2d", "1w".
+ */
 int sg_alerts_parse_since(const char *s, double now, double *ret);
 /* `sovguardctl alerts`: argv[0] is "alerts". Return: 0 or negative errno. */
 int sg_detect_alerts_main(int argc, char **argv, bool json);

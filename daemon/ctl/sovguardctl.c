@@ -603,6 +603,11 @@ static int cmd_analyze(const struct sg_ctl *ctl, int argc, char **argv)
 	return sg_detect_analyze_main(argc, argv, ctl->json);
 }
 
+static int cmd_alerts(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	return sg_detect_alerts_main(argc, argv, ctl->json);
+}
+
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	printf("sovguardctl %s\n", SG_VERSION);
@@ -619,6 +624,7 @@ static const struct sg_cmd commands[] = {
 	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list" },
 	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
 	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs" },
+	{ "alerts", cmd_alerts, "the detection alerts the daemon stored" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this help" },
 };

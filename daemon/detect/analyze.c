@@ -442,7 +442,7 @@ static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool
 		fprintf(out, "\n%zu alert(s); %llu file(s), %llu line(s), %llu record(s) "
 			"(%llu conn, %llu dns), %s to %s\n", n, a->files, a->lines, a->records,
 			(unsigned long long)a->stats.conns, (unsigned long long)a->stats.dns, t1, t2);
-		for (h = 0; h < SG_HEUR_MAX; h++)
+		for (h = 0; h <= SG_HEUR_DNSLESS; h++)	/* what Zeek logs feed */
 			fprintf(out, "  %-8s %s: %llu candidate(s), %llu alert(s), %llu allowed, "
 				"%llu evicted\n", sg_heur_name(h), a->cfg->on[h] ? "on " : "off",
 				(unsigned long long)a->stats.candidates[h],

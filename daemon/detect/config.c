@@ -21,7 +21,46 @@ static const char *const heur_names[SG_HEUR_MAX] = {
 	[SG_HEUR_EXFIL] = "exfil",
 	[SG_HEUR_DNSTUN] = "dnstun",
 	[SG_HEUR_DNSLESS] = "dnsless",
+	[SG_HEUR_FIRSTSEEN] = "firstseen",
+	[SG_HEUR_FILELESS] = "fileless",
+	[SG_HEUR_REVSHELL] = "revshell",
+	[SG_HEUR_LISTENER] = "listener",
+	[SG_HEUR_PKTSOCK] = "pktsock",
+	[SG_HEUR_HOOKSCAN] = "hookscan",
 };
+
+/* Shells and interpreters a reverse shell runs (basenames, fnmatch). */
+static const char *const default_shells[] = {
+	"sh", "bash", "dash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "ash", "busybox",
+	"python", "python[0-9]*", "perl", "perl5*", "ruby", "ruby[0-9]*", "php", "php[0-9]*",
+	"lua", "lua[0-9]*", "node", "nodejs", "tclsh*", "awk", "gawk", "nc", "nc.*", "ncat",
+	"netcat", "socat", "telnet", "openssl",
+};
+
+/* Programs that open filtered packet sockets by design. */
+static const char *const default_capture[] = {
+	"tcpdump", "dumpcap", "tshark", "wireshark", "dhclient", "dhcpcd", "dhcpd", "udhcpc",
+	"systemd-networkd", "NetworkManager", "wpa_supplicant", "hostapd", "lldpd", "lldpad",
+	"ladvd", "arpwatch", "zeek", "bro", "suricata", "snort", "p0f", "iftop", "nethogs",
+	"keepalived", "dnsmasq", "radvd", "isc-dhcp-server", "kea-dhcp4", "kea-dhcp6",
+	"systemd-timesyncd", "ptp4l", "ntpd", "chronyd",
+};
+
+/* Modules expected to own netfilter hooks. */
+static const char *const default_hook_modules[] = {
+	"sovguard", "nf_conntrack", "nf_defrag_ipv4", "nf_defrag_ipv6", "nf_nat", "nf_tables",
+	"iptable_*", "ip6table_*", "arptable_*", "ebtable_*", "br_netfilter", "nft_*",
+	"nf_synproxy_core", "ipt_*", "ip_vs", "nf_flow_table*", "selinux", "apparmor",
+};
+
+static void list_init(struct sg_list_config *l, const char *const *v, size_t n)
+{
+	size_t i;
+
+	l->n = 0;
+	for (i = 0; i < n && i < SG_DETECT_LIST_MAX; i++)
+		snprintf(l->name[l->n++], SG_DETECT_NAME_MAX, "%s", v[i]);
+}
 
 const char *sg_heur_name(enum sg_heur h)
 {
@@ -61,6 +100,9 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 	cfg->beacon.skip_failed = true;
 	cfg->beacon.inbound = false;
 	cfg->beacon.fill = true;
+	cfg->beacon.dispersion = true;
+	cfg->beacon.cv_full = 0.4;
+	cfg->beacon.cv_zero = 0.8;
 	cfg->beacon.ts_weight = 0.25;
 	cfg->beacon.ds_weight = 0.25;
 	cfg->beacon.hist_weight = 0.25;
@@ -81,6 +123,18 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 
 	cfg->dnsless.min_conns = 1;
 	cfg->dnsless.max_age = 86400;
+
+	cfg->min_score[SG_HEUR_FIRSTSEEN] = 50;
+	cfg->firstseen.learn = 7 * 86400;
+	cfg->firstseen.max_entries = 65536;
+	cfg->listener_learn = true;
+	list_init(&cfg->shells, default_shells, SG_ARRAY_SIZE(default_shells));
+	list_init(&cfg->capture, default_capture, SG_ARRAY_SIZE(default_capture));
+	list_init(&cfg->hook_modules, default_hook_modules, SG_ARRAY_SIZE(default_hook_modules));
+	cfg->suppress = 3600;
+	cfg->max_suppress = 65536;
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", "/var/lib/sovguard");
+	cfg->alerts_max_bytes = 16ULL << 20;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -196,7 +250,8 @@ static int parse_allow(struct sg_detect_config *cfg, const char *v, char *err, s
 	p += n;
 	p += strspn(p, " \t");
 	if (!*p || p[strcspn(p, " \t")])
-		return fail(err, errlen, "detect.allow: expected HEURISTIC prefix|name|source VALUE");
+		return fail(err, errlen,
+			    "detect.allow: expected HEURISTIC prefix|name|source|exe|unit VALUE");
 	if (n == 6 && !strncmp(w, "prefix", 6)) {
 		a->kind = SG_ALLOW_PREFIX;
 		if (parse_prefix(p, &a->addr, &a->plen))
@@ -207,14 +262,77 @@ static int parse_allow(struct sg_detect_config *cfg, const char *v, char *err, s
 	} else if (n == 6 && !strncmp(w, "source", 6)) {
 		a->kind = SG_ALLOW_SOURCE;
 		a->is_prefix = !parse_prefix(p, &a->addr, &a->plen);
+	} else if (n == 3 && !strncmp(w, "exe", 3)) {
+		a->kind = SG_ALLOW_EXE;
+	} else if (n == 4 && !strncmp(w, "unit", 4)) {
+		a->kind = SG_ALLOW_UNIT;
 	} else {
-		return fail(err, errlen, "detect.allow: \"%.*s\" is not prefix, name or source",
+		return fail(err, errlen,
+			    "detect.allow: \"%.*s\" is not prefix, name, source, exe or unit",
 			    (int)n, w);
 	}
 	if (strlen(p) >= sizeof(a->pattern))
 		return fail(err, errlen, "detect.allow: value longer than %d", SG_DETECT_NAME_MAX - 1);
 	strcpy(a->pattern, p);
 	cfg->n_allow++;
+	return 0;
+}
+
+/* "NAME..." replaces the list, "+ NAME..." adds to it. */
+static int parse_list(struct sg_list_config *l, const char *key, const char *v, char *err,
+		      size_t errlen)
+{
+	struct sg_list_config nl = { 0 };
+	const char *p = v;
+	size_t n;
+
+	if (*p == '+') {
+		nl = *l;
+		p++;
+	}
+	for (;;) {
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t");
+		if (!n)
+			break;
+		if (nl.n >= SG_DETECT_LIST_MAX)
+			return fail(err, errlen, "%s: more than %d names", key, SG_DETECT_LIST_MAX);
+		if (n >= SG_DETECT_NAME_MAX)
+			return fail(err, errlen, "%s: name longer than %d", key,
+				    SG_DETECT_NAME_MAX - 1);
+		memcpy(nl.name[nl.n], p, n);
+		nl.name[nl.n++][n] = 0;
+		p += n;
+	}
+	*l = nl;
+	return 0;
+}
+
+/* "EXE PORT|*" */
+static int parse_listen_allow(struct sg_detect_config *cfg, const char *v, char *err,
+			      size_t errlen)
+{
+	struct sg_listen_pair *lp;
+	size_t n = strcspn(v, " \t");
+	const char *port = v + n;
+	unsigned int x;
+
+	if (cfg->n_listen_allow >= SG_DETECT_PAIRS_MAX)
+		return fail(err, errlen, "more than %d detect.listener.allow entries",
+			    SG_DETECT_PAIRS_MAX);
+	port += strspn(port, " \t");
+	if (!n || n >= SG_DETECT_NAME_MAX || !*port)
+		return fail(err, errlen, "detect.listener.allow: expected EXE PORT|*");
+	lp = &cfg->listen_allow[cfg->n_listen_allow];
+	if (!strcmp(port, "*"))
+		lp->port = -1;
+	else if (!parse_uint(port, 0, 65535, &x))
+		lp->port = (int)x;
+	else
+		return fail(err, errlen, "detect.listener.allow: bad port \"%s\"", port);
+	memcpy(lp->exe, v, n);
+	lp->exe[n] = 0;
+	cfg->n_listen_allow++;
 	return 0;
 }
 
@@ -235,6 +353,24 @@ static const struct knob knobs[] = {
 	KB("detect.exfil", on[SG_HEUR_EXFIL]),
 	KB("detect.dnstun", on[SG_HEUR_DNSTUN]),
 	KB("detect.dnsless", on[SG_HEUR_DNSLESS]),
+	KB("detect.firstseen", on[SG_HEUR_FIRSTSEEN]),
+	KB("detect.fileless", on[SG_HEUR_FILELESS]),
+	KB("detect.revshell", on[SG_HEUR_REVSHELL]),
+	KB("detect.listener", on[SG_HEUR_LISTENER]),
+	KB("detect.pktsock", on[SG_HEUR_PKTSOCK]),
+	KB("detect.hookscan", on[SG_HEUR_HOOKSCAN]),
+	KU("detect.firstseen.min_score", min_score[SG_HEUR_FIRSTSEEN], 0, 100),
+	KU("detect.fileless.min_score", min_score[SG_HEUR_FILELESS], 0, 100),
+	KU("detect.revshell.min_score", min_score[SG_HEUR_REVSHELL], 0, 100),
+	KU("detect.listener.min_score", min_score[SG_HEUR_LISTENER], 0, 100),
+	KU("detect.pktsock.min_score", min_score[SG_HEUR_PKTSOCK], 0, 100),
+	KU("detect.hookscan.min_score", min_score[SG_HEUR_HOOKSCAN], 0, 100),
+	KD("detect.firstseen.learn", firstseen.learn, 0, 365 * 86400),
+	KU("detect.firstseen.max_entries", firstseen.max_entries, 16, 1U << 22),
+	KB("detect.listener.learn", listener_learn),
+	KD("detect.suppress", suppress, 0, 30 * 86400),
+	KU("detect.max_suppress", max_suppress, 1, 1U << 24),
+	K64("detect.alerts.max_bytes", alerts_max_bytes, 4096, 1ULL << 40),
 	KU("detect.beacon.min_score", min_score[SG_HEUR_BEACON], 0, 100),
 	KU("detect.exfil.min_score", min_score[SG_HEUR_EXFIL], 0, 100),
 	KU("detect.dnstun.min_score", min_score[SG_HEUR_DNSTUN], 0, 100),
@@ -250,6 +386,9 @@ static const struct knob knobs[] = {
 	KB("detect.beacon.skip_failed", beacon.skip_failed),
 	KB("detect.beacon.inbound", beacon.inbound),
 	KB("detect.beacon.fill", beacon.fill),
+	KB("detect.beacon.dispersion", beacon.dispersion),
+	KD("detect.beacon.cv_full", beacon.cv_full, 0, 10),
+	KD("detect.beacon.cv_zero", beacon.cv_zero, 0.01, 10),
 	KD("detect.beacon.ts_weight", beacon.ts_weight, 0, 1),
 	KD("detect.beacon.ds_weight", beacon.ds_weight, 0, 1),
 	KD("detect.beacon.hist_weight", beacon.hist_weight, 0, 1),
@@ -283,6 +422,21 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 		return -ENOENT;
 	if (!strcmp(key, "detect.allow"))
 		return parse_allow(cfg, value, err, errlen);
+	if (!strcmp(key, "detect.listener.allow"))
+		return parse_listen_allow(cfg, value, err, errlen);
+	if (!strcmp(key, "detect.revshell.shells"))
+		return parse_list(&cfg->shells, key, value, err, errlen);
+	if (!strcmp(key, "detect.pktsock.capture"))
+		return parse_list(&cfg->capture, key, value, err, errlen);
+	if (!strcmp(key, "detect.hookscan.modules"))
+		return parse_list(&cfg->hook_modules, key, value, err, errlen);
+	if (!strcmp(key, "detect.state_dir")) {
+		if (*value != '/' || strlen(value) >= sizeof(cfg->state_dir) - 32)
+			return fail(err, errlen, "detect.state_dir: expected an absolute path "
+				    "shorter than %zu", sizeof(cfg->state_dir) - 32);
+		strcpy(cfg->state_dir, value);
+		return 0;
+	}
 	if (!strcmp(key, "detect")) {
 		bool on;
 		int h;
@@ -389,6 +543,10 @@ int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *
 	fclose(f);
 	wsum = cfg->beacon.ts_weight + cfg->beacon.ds_weight + cfg->beacon.hist_weight +
 	       cfg->beacon.dur_weight;
+	if (cfg->beacon.cv_zero <= cfg->beacon.cv_full) {
+		fprintf(errf, "%s: detect.beacon.cv_zero must exceed detect.beacon.cv_full\n", path);
+		errors++;
+	}
 	if (wsum < 0.999 || wsum > 1.001) {
 		fprintf(errf, "%s: detect.beacon.*_weight sum to %g, not 1\n", path, wsum);
 		errors++;

@@ -9,7 +9,14 @@
  * Heuristics: beacon (RITA-style beacon scoring per (subject, destination)
  * and (subject, name)), exfil (bytes out far above bytes in, per destination
  * and per jurisdiction), dnstun (DNS tunnelling under one domain), dnsless
- * (a public destination no DNS answer produced).
+ * (a public destination no DNS answer produced); from the live daemon's
+ * process records: firstseen (an executable never seen talking out before,
+ * against a learned baseline kept on disk), fileless (memfd, deleted or
+ * world-writable-directory executables that connect or listen), revshell (a
+ * shell with a network socket as stdin/stdout, or connecting out), listener
+ * (a bind/listen nobody expected), pktsock (a filtered packet socket held by
+ * something that is not a capture tool) and hookscan (a netfilter hook the
+ * integrity scan flagged).
  *
  * All state is bounded: every table has a configured cap and evicts its
  * least recently used entry; evictions are counted in struct sg_detect_stats.
@@ -29,6 +36,12 @@ enum sg_heur {
 	SG_HEUR_EXFIL,
 	SG_HEUR_DNSTUN,
 	SG_HEUR_DNSLESS,
+	SG_HEUR_FIRSTSEEN,
+	SG_HEUR_FILELESS,
+	SG_HEUR_REVSHELL,
+	SG_HEUR_LISTENER,
+	SG_HEUR_PKTSOCK,
+	SG_HEUR_HOOKSCAN,
 	SG_HEUR_MAX,
 };
 
@@ -36,10 +49,29 @@ enum sg_heur {
 #define SG_DETECT_ADDR_STR	INET6_ADDRSTRLEN
 #define SG_DETECT_ANSWERS_MAX	16	/* addresses kept from one DNS answer */
 #define SG_DETECT_ALLOW_MAX	256	/* detect.allow lines */
+#define SG_DETECT_PATH_MAX	4096	/* an executable path or a state directory */
+#define SG_DETECT_LIST_MAX	64	/* names in a shell or capture-tool list */
+#define SG_DETECT_PAIRS_MAX	256	/* detect.listener.allow lines */
 
 enum sg_obs_kind {
 	SG_OBS_CONN,
 	SG_OBS_DNS,
+	SG_OBS_EXEC,		/* a process started (execve) */
+	SG_OBS_LISTEN,		/* a socket bound and listening (TCP) or bound (UDP) */
+	SG_OBS_PKTSOCK,		/* a packet or raw socket created or found */
+};
+
+/* SG_OBS_EXEC exe_flags */
+#define SG_EXE_DELETED		0x1	/* the file was unlinked (" (deleted)") */
+#define SG_EXE_MEMFD		0x2	/* a memfd_create() file, no path on disk */
+#define SG_EXE_WW_DIR		0x4	/* in a world-writable directory (/tmp, /dev/shm) */
+
+/* One of a process's standard streams, when it is an inet socket. */
+struct sg_obs_stdio {
+	bool is_socket;
+	__u16 family;			/* AF_INET, AF_INET6, AF_UNIX, ... */
+	struct in6_addr peer;		/* v4-mapped for AF_INET */
+	__u16 port;
 };
 
 enum sg_obs_dir {
@@ -53,6 +85,10 @@ struct sg_obs {
 	enum sg_obs_kind kind;
 	double ts;			/* seconds since the epoch */
 	const char *subject;		/* who: source address offline, unit or exe live */
+	/* Live only: the process (NULL / 0 when unknown). */
+	const char *exe;		/* executable path */
+	const char *unit;		/* systemd unit */
+	__u32 pid, uid;
 	struct in6_addr src;
 	struct in6_addr dst;
 	/* The addresses as text when the decoder has them (canonical form), or NULL. */
@@ -68,12 +104,26 @@ struct sg_obs {
 	const char *qname;		/* query name, NULL or "" if none */
 	unsigned int n_answers;
 	struct in6_addr answers[SG_DETECT_ANSWERS_MAX];
+	/* SG_OBS_EXEC: exe, pid, uid, unit above and */
+	__u64 exe_dev, exe_ino;
+	double exe_mtime;
+	__u32 exe_flags;		/* SG_EXE_* */
+	__u32 ppid;
+	const char *parent_exe;
+	struct sg_obs_stdio stdio[3];	/* stdin, stdout, stderr */
+	/* SG_OBS_LISTEN: src and proto above, and the local port */
+	__u16 lport;
+	/* SG_OBS_PKTSOCK */
+	int sock_family, sock_type, sock_proto;
+	bool sock_filter;		/* a classic BPF filter is attached */
 };
 
 enum sg_allow_kind {
 	SG_ALLOW_PREFIX,	/* destination address in prefix */
 	SG_ALLOW_NAME,		/* destination name matches pattern (fnmatch) */
 	SG_ALLOW_SOURCE,	/* source address in prefix, or subject matches pattern */
+	SG_ALLOW_EXE,		/* executable path matches pattern */
+	SG_ALLOW_UNIT,		/* systemd unit matches pattern */
 };
 
 struct sg_detect_allow {
@@ -91,6 +141,8 @@ struct sg_beacon_config {
 	bool skip_failed;		/* leave out connections with no session */
 	bool inbound;			/* also score inbound connections */
 	bool fill;			/* weigh the ts score by the interval fill */
+	bool dispersion;		/* weigh the ts score by the interval dispersion */
+	double cv_full, cv_zero;	/* interval CV of a full / a zero dispersion factor */
 	double ts_weight, ds_weight, hist_weight, dur_weight;
 	double hist_mode_sensitivity;
 	unsigned int hist_bimodal_outlier_removal;
@@ -116,6 +168,21 @@ struct sg_dnsless_config {
 	double max_age;			/* a DNS answer older than this does not count */
 };
 
+struct sg_firstseen_config {
+	double learn;			/* seconds of learning from the baseline's start */
+	unsigned int max_entries;	/* executables and listeners in the baseline */
+};
+
+struct sg_list_config {
+	unsigned int n;
+	char name[SG_DETECT_LIST_MAX][SG_DETECT_NAME_MAX];	/* fnmatch on the basename */
+};
+
+struct sg_listen_pair {
+	char exe[SG_DETECT_NAME_MAX];	/* fnmatch on the path, or on the basename without '/' */
+	int port;			/* -1 for any */
+};
+
 struct sg_detect_config {
 	bool on[SG_HEUR_MAX];
 	unsigned int min_score[SG_HEUR_MAX];
@@ -129,6 +196,17 @@ struct sg_detect_config {
 	struct sg_exfil_config exfil;
 	struct sg_dnstun_config dnstun;
 	struct sg_dnsless_config dnsless;
+	struct sg_firstseen_config firstseen;
+	struct sg_list_config shells;		/* revshell: shells and interpreters */
+	struct sg_list_config capture;		/* pktsock: known capture tools */
+	struct sg_list_config hook_modules;	/* hookscan: modules expected to hook */
+	bool listener_learn;			/* listener: learn a baseline like firstseen */
+	unsigned int n_listen_allow;
+	struct sg_listen_pair listen_allow[SG_DETECT_PAIRS_MAX];
+	double suppress;			/* repeats of one alert within this are counted */
+	unsigned int max_suppress;		/* alerts remembered for that */
+	char state_dir[SG_DETECT_PATH_MAX];	/* baseline and alert store */
+	__u64 alerts_max_bytes;			/* alerts.jsonl rotation size */
 	unsigned int n_allow;
 	struct sg_detect_allow allow[SG_DETECT_ALLOW_MAX];
 };
@@ -159,6 +237,12 @@ struct sg_alert {
 	const char *dst;		/* address, name, domain or jurisdiction */
 	double ts_first, ts_last;
 	struct json_object *evidence;	/* borrowed: take a reference to keep it */
+	/* Live only, NULL / 0 when unknown. */
+	const char *unit, *exe;
+	__u32 pid, uid;
+	const char *dst_country, *dst_asn, *dst_zones, *dst_name;
+	/* A summary of repeats suppressed within detect.suppress: their count. */
+	__u64 repeats;
 };
 
 struct sg_detect_sink {
@@ -177,6 +261,13 @@ struct sg_detect_stats {
 	__u64 candidates[SG_HEUR_MAX];	/* series scored at least once */
 	__u64 alerts[SG_HEUR_MAX];
 	__u64 entries[SG_HEUR_MAX];	/* current table sizes */
+	__u64 execs, listens, pktsocks;	/* process observations fed */
+	__u64 evicted_procs;		/* process table entries evicted */
+	__u64 suppressed;		/* repeats counted instead of alerted */
+	__u64 summaries;		/* summaries of suppressed repeats */
+	__u64 baseline_corrupt;		/* baseline files refused on load */
+	__u64 baseline_full;		/* executables not learned at the baseline cap */
+	__u64 sweeps, sweep_errors;	/* packet socket sweeps */
 };
 
 /*
@@ -188,6 +279,54 @@ struct json_object *sg_alert_json(const struct sg_alert *a);
 void sg_alert_time(double ts, char buf[SG_ALERT_TIME_MAX]);
 /* A sink writing sg_alert_json() of each alert as one line to f. */
 struct sg_detect_sink sg_detect_sink_json_lines(FILE *f);
+
+/*
+ * journald: one alert as a journal entry with SOVGUARD_ALERT=<heuristic>,
+ * SOVGUARD_SCORE, SOVGUARD_SUBJECT_UNIT/EXE/PID/UID, SOVGUARD_DST,
+ * SOVGUARD_DST_COUNTRY/ASN/ZONES/NAME when known, SOVGUARD_REPEATS for a
+ * summary and SOVGUARD_EVIDENCE (JSON); to stderr as one JSON line when
+ * journald does not take it. Return: 0 to the journal, 1 to stderr.
+ */
+int sg_alert_journal(const struct sg_alert *a);
+struct sg_detect_sink sg_detect_sink_journal(void);
+
+/*
+ * The alert store: STATE_DIR/alerts.jsonl, one sg_alert_json() per line,
+ * rotated to alerts.jsonl.1 at detect.alerts.max_bytes; each new file
+ * starts with {"rotated": TIME, "dropped": N}, N the alerts rotation has
+ * deleted since the store began (the latest such line has the total).
+ */
+#define SG_ALERTS_FILE		"alerts.jsonl"
+#define SG_ALERTS_LINE_MAX	65536
+
+struct sg_alert_store;
+
+int sg_alert_store_open(const char *state_dir, __u64 max_bytes, struct sg_alert_store **ret);
+void sg_alert_store_close(struct sg_alert_store *s);
+int sg_alert_store_write(struct sg_alert_store *s, const struct sg_alert *a);
+/* A sink writing to the store (errors counted in the store). */
+struct sg_detect_sink sg_alert_store_sink(struct sg_alert_store *s);
+__u64 sg_alert_store_errors(const struct sg_alert_store *s);
+/* The daemon's sink: each alert to the store (when not NULL) and to the journal. */
+struct sg_detect_sink sg_detect_sink_live(struct sg_alert_store *store);
+
+/*
+ * Read PATH.1 then PATH, calling cb for each alert whose "last" is at or
+ * after since (seconds since the epoch; 0 for all); rotation lines go to
+ * cb with "rotated" set. Malformed lines are reported to errf as
+ * file:line: reason and skipped. Return: number of malformed lines
+ * (0 when clean) or negative errno; the callback's non-zero stops the read
+ * and is returned.
+ */
+int sg_alerts_read(const char *path, double since, FILE *errf,
+		   int (*cb)(void *ctx, struct json_object *alert), void *ctx);
+/*
+ * "2024-05-01T10:00:00Z", an ISO 8601 time with an offset or a date, or an
+ * age before now: "90s", "30m", "1h", "2d", "1w".
+ */
+int sg_alerts_parse_since(const char *s, double now, double *ret);
+/* `sovguardctl alerts`: argv[0] is "alerts". Return: 0 or negative errno. */
+int sg_detect_alerts_main(int argc, char **argv, bool json);
 
 struct sg_detect;
 
@@ -207,6 +346,37 @@ int sg_detect_feed(struct sg_detect *d, const struct sg_obs *o);
 void sg_detect_flush(struct sg_detect *d, double now);
 
 void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st);
+
+/*
+ * The learned baseline (firstseen executables, listener exe/port pairs) in
+ * STATE_DIR/baseline: load at start, save periodically and at exit (atomic
+ * rename). A corrupt file is reported to errf as file:line, counted in
+ * baseline_corrupt, and learning starts again. Return: 0 (also for a
+ * missing or corrupt file) or negative errno.
+ */
+#define SG_BASELINE_FILE	"baseline"
+int sg_detect_baseline_load(struct sg_detect *d, FILE *errf);
+int sg_detect_baseline_save(struct sg_detect *d);
+
+/*
+ * Sweep this network namespace's packet sockets (sock_diag), map them to
+ * processes through /proc/PID/fd and feed each as an SG_OBS_PKTSOCK at
+ * time now, so a packet-socket backdoor started before sovguard is found.
+ * Return: sockets found or negative errno (counted in sweep_errors).
+ */
+int sg_detect_sweep_packet(struct sg_detect *d, double now);
+
+/* A netfilter hook the kernel module's integrity scan flagged. */
+struct sg_hook_flag {
+	const char *module;		/* owning module, NULL for code in no module */
+	int pf;				/* NFPROTO_* */
+	unsigned int hooknum;
+	int priority;
+	const char *reason;		/* what the scan saw, or NULL */
+};
+
+/* Report it as a hookscan alert through the engine's sink. Return: 0 or -EINVAL. */
+int sg_detect_hook(struct sg_detect *d, const struct sg_hook_flag *h, double now);
 
 /* Format an address (v4-mapped as dotted quad). */
 const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR]);

@@ -12,8 +12,8 @@
 
 SG_DETECT_DIR		:= $(SRC)/daemon/detect
 SG_DETECT_LIB		:= $(O)/libsgdetect.a
-SG_DETECT_LIBS		:= $(shell $(PKG_CONFIG) --libs json-c zlib) -lm
-SG_DETECT_CFLAGS	:= -I$(SG_DETECT_DIR) $(shell $(PKG_CONFIG) --cflags json-c zlib)
+SG_DETECT_LIBS		:= $(shell $(PKG_CONFIG) --libs json-c zlib libsystemd) -lm
+SG_DETECT_CFLAGS	:= -I$(SG_DETECT_DIR) $(shell $(PKG_CONFIG) --cflags json-c zlib libsystemd)
 
 SG_DETECT_SRCS		:= $(wildcard daemon/detect/*.c)
 SG_DETECT_OBJS		:= $(patsubst daemon/detect/%.c,$(O)/detect/%.o,$(SG_DETECT_SRCS))
@@ -71,6 +71,17 @@ FUZZ_BINS		+= $(O)/fuzz/fuzz-zeek
 fuzz-build: $(O)/fuzz/fuzz-zeek
 
 $(O)/fuzz/fuzz-zeek: tests/fuzz/fuzz_zeek.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SG_DETECT_CFLAGS) -o $@ $< $(SG_DETECT_SRCS) \
+		$(SG_DETECT_LIBS)
+
+# The state directory's readers (baseline, alert store) under libFuzzer.
+FUZZ_TARGETS		+= detect_state
+FUZZ_BINS		+= $(O)/fuzz/fuzz-detect_state
+fuzz-build: $(O)/fuzz/fuzz-detect_state
+
+$(O)/fuzz/fuzz-detect_state: tests/fuzz/fuzz_detect_state.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  FUZZCC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SG_DETECT_CFLAGS) -o $@ $< $(SG_DETECT_SRCS) \

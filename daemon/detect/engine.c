@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The detection engine: takes observations, keeps the DNS answers that
- * name destinations, applies allow-lists and hands each observation to the
- * heuristics that are on; sg_detect_flush() scores them.
+ * name destinations and the exec records of live processes, applies
+ * allow-lists, hands each observation to the heuristics that are on and
+ * counts the repeats of an alert; sg_detect_flush() scores them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,6 +103,14 @@ bool sg_detect_allowed(struct sg_detect *d, enum sg_heur h, const struct in6_add
 					 : subject && !fnmatch(a->pattern, subject, 0))
 				goto hit;
 			break;
+		case SG_ALLOW_EXE:
+			if (d->cur_exe && sg_exe_match(a->pattern, d->cur_exe))
+				goto hit;
+			break;
+		case SG_ALLOW_UNIT:
+			if (d->cur_unit && !fnmatch(a->pattern, d->cur_unit, 0))
+				goto hit;
+			break;
 		}
 	}
 	return false;
@@ -110,12 +119,108 @@ hit:
 	return true;
 }
 
+bool sg_detect_allowed_proc(struct sg_detect *d, enum sg_heur h, const char *exe,
+			    const char *unit)
+{
+	const char *se = d->cur_exe, *su = d->cur_unit;
+	bool r;
+
+	d->cur_exe = exe;
+	d->cur_unit = unit;
+	r = sg_detect_allowed(d, h, NULL, NULL, NULL, NULL);
+	d->cur_exe = se;
+	d->cur_unit = su;
+	return r;
+}
+
+const char *sg_basename(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+bool sg_exe_match(const char *pat, const char *path)
+{
+	if (!path)
+		return false;
+	return !fnmatch(pat, strchr(pat, '/') ? path : sg_basename(path), 0);
+}
+
+bool sg_list_match(const struct sg_list_config *l, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; path && i < l->n; i++)
+		if (sg_exe_match(l->name[i], path))
+			return true;
+	return false;
+}
+
+const char *sg_addr_port_str(const struct in6_addr *a, __u16 port, char *buf, size_t len)
+{
+	char s[SG_DETECT_ADDR_STR];
+
+	sg_detect_addr_str(a, s);
+	snprintf(buf, len, IN6_IS_ADDR_V4MAPPED(a) ? "%s:%u" : "[%s]:%u", s, port);
+	return buf;
+}
+
+/*
+ * Repeats of one (heuristic, subject, destination) within detect.suppress
+ * of its alert are counted; the flush after the period hands the count on
+ * as one summary.
+ */
+static bool suppressed(struct sg_detect *d, const struct sg_alert *a)
+{
+	char key[SG_KEY_MAX + 16];
+	struct sg_suppress *e;
+	bool created;
+
+	if (d->cfg.suppress <= 0 || a->repeats)
+		return false;
+	if (snprintf(key, sizeof(key), "%s%c%s%c%s", sg_heur_name(a->heur), SG_KEY_SEP, a->src,
+		     SG_KEY_SEP, a->dst) >= (int)sizeof(key))
+		return false;
+	e = (struct sg_suppress *)sg_lru_get(&d->suppress, key, true, &created);
+	if (!e)
+		return false;
+	if (!created && a->ts_last - e->last_emit < d->cfg.suppress &&
+	    a->ts_last >= e->last_emit) {
+		if (!e->reps++)
+			e->first_rep = a->ts_first;
+		e->last_rep = a->ts_last;
+		e->score = a->score;
+		d->st.suppressed++;
+		return true;
+	}
+	e->heur = a->heur;
+	e->last_emit = a->ts_last;
+	return false;
+}
+
+void sg_detect_emit_alert(struct sg_detect *d, const struct sg_alert *in)
+{
+	struct sg_alert a = *in;
+
+	if (a.score > 100)
+		a.score = 100;
+	if (suppressed(d, &a))
+		return;
+	if (a.repeats)
+		d->st.summaries++;
+	else
+		d->st.alerts[a.heur]++;
+	if (d->sink.alert)
+		d->sink.alert(d->sink.ctx, &a);
+}
+
 void sg_detect_emit(struct sg_detect *d, enum sg_heur h, unsigned int score, const char *src,
 		    const char *dst, double first, double last, struct json_object *ev)
 {
 	struct sg_alert a = {
 		.heur = h,
-		.score = score > 100 ? 100 : score,
+		.score = score,
 		.src = src,
 		.dst = dst,
 		.ts_first = first,
@@ -123,13 +228,118 @@ void sg_detect_emit(struct sg_detect *d, enum sg_heur h, unsigned int score, con
 		.evidence = ev,
 	};
 
-	d->st.alerts[h]++;
-	if (d->sink.alert)
-		d->sink.alert(d->sink.ctx, &a);
+	sg_detect_emit_alert(d, &a);
+}
+
+static void suppress_flush(struct sg_detect *d, double now)
+{
+	struct sg_lru_node *pos, *tmp;
+
+	sg_lru_for_each_safe(&d->suppress, pos, tmp) {
+		struct sg_suppress *e = (struct sg_suppress *)pos;
+		char hs[SG_KEY_MAX], rest[SG_KEY_MAX], src[SG_KEY_MAX], dst[SG_KEY_MAX];
+		struct json_object *ev;
+		struct sg_alert a = { 0 };
+
+		if (now - e->last_emit < d->cfg.suppress)
+			continue;
+		if (!e->reps) {
+			sg_lru_remove(&d->suppress, pos);
+			continue;
+		}
+		sg_key_split(pos->key, hs, sizeof(hs), rest, sizeof(rest));
+		sg_key_split(rest, src, sizeof(src), dst, sizeof(dst));
+		ev = json_object_new_object();
+		json_object_object_add(ev, "repeats", json_object_new_int64(e->reps));
+		json_object_object_add(ev, "period", sg_json_double(d->cfg.suppress, 0));
+		a.heur = e->heur;
+		a.score = e->score;
+		a.src = src;
+		a.dst = dst;
+		a.ts_first = e->first_rep;
+		a.ts_last = e->last_rep;
+		a.evidence = ev;
+		a.repeats = e->reps;
+		e->reps = 0;
+		e->last_emit = now;
+		sg_detect_emit_alert(d, &a);
+		json_object_put(ev);
+	}
 }
 
 static void dns_release(struct sg_lru *t, struct sg_lru_node *n)
 {
+}
+
+static void proc_release(struct sg_lru *t, struct sg_lru_node *n)
+{
+	struct sg_proc *p = (struct sg_proc *)n;
+
+	free(p->exe);
+	free(p->parent_exe);
+}
+
+struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
+{
+	char key[16];
+
+	if (!pid)
+		return NULL;
+	snprintf(key, sizeof(key), "%u", pid);
+	return (struct sg_proc *)sg_lru_find(&d->procs, key);
+}
+
+/* Paths equal but for a " (deleted)" suffix: a memfd's exe always has one. */
+static bool same_exe(const char *a, const char *b)
+{
+	static const char del[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(del) - 1;
+
+	if (la >= ld && !strcmp(a + la - ld, del))
+		la -= ld;
+	if (lb >= ld && !strcmp(b + lb - ld, del))
+		lb -= ld;
+	return la == lb && !memcmp(a, b, la);
+}
+
+struct sg_proc *sg_detect_proc_of(struct sg_detect *d, const struct sg_obs *o)
+{
+	struct sg_proc *p = sg_detect_proc(d, o->pid);
+
+	/* A record naming another executable: the pid was reused since. */
+	if (p && o->kind != SG_OBS_EXEC && o->exe && !same_exe(p->exe, o->exe))
+		return NULL;
+	return p;
+}
+
+void sg_alert_who(struct sg_alert *a, const struct sg_obs *o)
+{
+	a->unit = o->unit;
+	a->exe = o->exe;
+	a->pid = o->pid;
+	a->uid = o->uid;
+}
+
+void sg_evidence_proc(struct json_object *ev, struct sg_detect *d, const struct sg_obs *o)
+{
+	struct sg_proc *p = sg_detect_proc_of(d, o);
+	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
+
+	if (exe)
+		json_object_object_add(ev, "exe", json_object_new_string(exe));
+	if (o->pid)
+		json_object_object_add(ev, "pid", json_object_new_int64(o->pid));
+	if (o->uid || p)
+		json_object_object_add(ev, "uid", json_object_new_int64(p && !o->uid ? p->uid
+										  : o->uid));
+	if (o->unit)
+		json_object_object_add(ev, "unit", json_object_new_string(o->unit));
+	if (p) {
+		json_object_object_add(ev, "ppid", json_object_new_int64(p->ppid));
+		if (p->parent_exe)
+			json_object_object_add(ev, "parent_exe",
+					       json_object_new_string(p->parent_exe));
+	}
 }
 
 int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sink *sink,
@@ -145,6 +355,11 @@ int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sin
 		d->sink = *sink;
 	d->first_ts = -1;
 	r = sg_lru_init(&d->dns, cfg->max_dns, sizeof(struct sg_dns_entry), dns_release, d);
+	if (!r)
+		r = sg_lru_init(&d->procs, cfg->max_series, sizeof(struct sg_proc), proc_release, d);
+	if (!r)
+		r = sg_lru_init(&d->suppress, cfg->max_suppress, sizeof(struct sg_suppress),
+				dns_release, d);
 	if (r)
 		goto err;
 	r = sg_beacon_new(d);
@@ -154,6 +369,8 @@ int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sin
 		r = sg_dnstun_new(d);
 	if (!r)
 		r = sg_dnsless_new(d);
+	if (!r)
+		r = sg_firstseen_new(d);
 	if (r)
 		goto err;
 	*ret = d;
@@ -171,7 +388,10 @@ void sg_detect_free(struct sg_detect *d)
 	sg_exfil_free(d);
 	sg_dnstun_free(d);
 	sg_dnsless_free(d);
+	sg_firstseen_free(d);
 	sg_lru_destroy(&d->dns);
+	sg_lru_destroy(&d->procs);
+	sg_lru_destroy(&d->suppress);
 	free(d);
 }
 
@@ -236,16 +456,103 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		r = sg_exfil_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
 		r = sg_dnsless_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_FIRSTSEEN])
+		r = sg_firstseen_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_FILELESS])
+		r = sg_fileless_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_REVSHELL])
+		r = sg_revshell_conn(d, &c);
+	return r;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int feed_exec(struct sg_detect *d, const struct sg_obs *o)
+{
+	struct sg_proc *p;
+	char key[16];
+	bool created;
+	int r = 0;
+
+	d->st.execs++;
+	if (!o->pid || !o->exe) {
+		d->st.ignored++;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%u", o->pid);
+	p = (struct sg_proc *)sg_lru_get(&d->procs, key, true, &created);
+	if (!p)
+		return -ENOMEM;
+	d->st.evicted_procs = d->procs.evictions;
+	if (!created)
+		proc_release(&d->procs, &p->node);
+	p->ts = o->ts;
+	p->dev = o->exe_dev;
+	p->ino = o->exe_ino;
+	p->mtime = o->exe_mtime;
+	p->flags = o->exe_flags | sg_exe_path_flags(o->exe);
+	p->ppid = o->ppid;
+	p->uid = o->uid;
+	p->exe = dup_or_null(o->exe);
+	p->parent_exe = dup_or_null(o->parent_exe);
+	if (!p->exe || (o->parent_exe && !p->parent_exe))
+		return -ENOMEM;
+	if (d->cfg.on[SG_HEUR_FIRSTSEEN])
+		r = sg_firstseen_exec(d, o);
+	if (!r && d->cfg.on[SG_HEUR_REVSHELL])
+		r = sg_revshell_exec(d, o);
+	return r;
+}
+
+static int feed_listen(struct sg_detect *d, const struct sg_obs *o)
+{
+	int r = 0;
+
+	d->st.listens++;
+	if (d->cfg.on[SG_HEUR_LISTENER])
+		r = sg_listener_listen(d, o);
+	if (!r && d->cfg.on[SG_HEUR_FILELESS])
+		r = sg_fileless_listen(d, o);
 	return r;
 }
 
 int sg_detect_feed(struct sg_detect *d, const struct sg_obs *o)
 {
+	int r;
+
 	if (d->first_ts < 0 || o->ts < d->first_ts)
 		d->first_ts = o->ts;
 	if (o->ts > d->last_ts)
 		d->last_ts = o->ts;
-	return o->kind == SG_OBS_DNS ? feed_dns(d, o) : feed_conn(d, o);
+	d->cur_exe = o->exe;
+	d->cur_unit = o->unit;
+	switch (o->kind) {
+	case SG_OBS_DNS:
+		r = feed_dns(d, o);
+		break;
+	case SG_OBS_CONN:
+		r = feed_conn(d, o);
+		break;
+	case SG_OBS_EXEC:
+		r = feed_exec(d, o);
+		break;
+	case SG_OBS_LISTEN:
+		r = feed_listen(d, o);
+		break;
+	case SG_OBS_PKTSOCK:
+		d->st.pktsocks++;
+		r = d->cfg.on[SG_HEUR_PKTSOCK] ? sg_pktsock_obs(d, o) : 0;
+		break;
+	default:
+		d->st.ignored++;
+		r = -EINVAL;
+		break;
+	}
+	d->cur_exe = d->cur_unit = NULL;
+	return r;
 }
 
 void sg_detect_flush(struct sg_detect *d, double now)
@@ -258,6 +565,7 @@ void sg_detect_flush(struct sg_detect *d, double now)
 		sg_dnstun_flush(d, now);
 	if (d->cfg.on[SG_HEUR_DNSLESS])
 		sg_dnsless_flush(d, now);
+	suppress_flush(d, now);
 }
 
 void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st)

@@ -67,6 +67,9 @@ uint64_t sg_hash(const char *s, size_t len);
 #define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
+/* JSON text of a stored or logged alert: one line, paths unescaped. */
+#define SG_JSON_LINE (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* Keys join the subject and the destination with a byte neither contains. */
 #define SG_KEY_SEP ('\x1f')
 #define SG_KEY_MAX (2 * SG_DETECT_NAME_MAX + 2)
@@ -78,6 +81,8 @@ struct sg_beacon;
 struct sg_exfil;
 struct sg_dnstun;
 struct sg_dnsless;
+struct sg_firstseen;
+struct sg_listener;
 
 /* Logs are not sorted: an answer this much after a connection still names it. */
 #define SG_DETECT_REORDER_S 60
@@ -89,6 +94,26 @@ struct sg_dns_entry {
 	char name[SG_DETECT_NAME_MAX];
 };
 
+/* What the engine knows of a live process, from its exec record. */
+struct sg_proc {
+	struct sg_lru_node node;
+	double ts;			/* exec time */
+	__u64 dev, ino;
+	double mtime;
+	__u32 flags, ppid, uid;
+	char *exe, *parent_exe;		/* owned */
+};
+
+/* An alert given, for counting its repeats within detect.suppress. */
+struct sg_suppress {
+	struct sg_lru_node node;
+	double last_emit;
+	double first_rep, last_rep;	/* of the repeats counted */
+	__u64 reps;
+	unsigned int score;
+	enum sg_heur heur;
+};
+
 struct sg_detect {
 	struct sg_detect_config cfg;
 	struct sg_detect_sink sink;
@@ -98,6 +123,11 @@ struct sg_detect {
 	struct sg_exfil *exfil;
 	struct sg_dnstun *dnstun;
 	struct sg_dnsless *dnsless;
+	struct sg_firstseen *firstseen;	/* also the listener baseline */
+	struct sg_lru procs;		/* pid -> struct sg_proc */
+	struct sg_lru suppress;		/* heur, src, dst -> struct sg_suppress */
+	/* The observation being fed, for exe and unit allow-list entries. */
+	const char *cur_exe, *cur_unit;
 	double first_ts;		/* earliest observation, for the window start */
 	double last_ts;
 };
@@ -117,6 +147,24 @@ bool sg_detect_allowed(struct sg_detect *d, enum sg_heur h, const struct in6_add
 		       const char *subject, const struct in6_addr *dst, const char *name);
 void sg_detect_emit(struct sg_detect *d, enum sg_heur h, unsigned int score, const char *src,
 		    const char *dst, double first, double last, struct json_object *ev);
+/* Emit a filled alert (repeats within detect.suppress are counted instead). */
+void sg_detect_emit_alert(struct sg_detect *d, const struct sg_alert *a);
+/* exe or unit allow-list entries for h. */
+bool sg_detect_allowed_proc(struct sg_detect *d, enum sg_heur h, const char *exe,
+			    const char *unit);
+/* The process pid from its exec record, or NULL. */
+struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid);
+/* The same for the process of o, unless o names another executable (pid reused). */
+struct sg_proc *sg_detect_proc_of(struct sg_detect *d, const struct sg_obs *o);
+/* fnmatch pat on path, or on its basename when pat has no '/'. */
+bool sg_exe_match(const char *pat, const char *path);
+bool sg_list_match(const struct sg_list_config *l, const char *path);
+const char *sg_basename(const char *path);
+/* The alert's who: unit, exe, pid and uid from o (and its exec record). */
+void sg_alert_who(struct sg_alert *a, const struct sg_obs *o);
+/* Evidence common to process alerts: exe, pid, uid, unit, parent. */
+void sg_evidence_proc(struct json_object *ev, struct sg_detect *d, const struct sg_obs *o);
+const char *sg_addr_port_str(const struct in6_addr *a, __u16 port, char *buf, size_t len);
 bool sg_addr_public(const struct in6_addr *a);
 double sg_clamp01(double v);
 /* A JSON number printed with that many decimals (json-c prints %.17g). */
@@ -131,6 +179,8 @@ void sg_beacon_flush(struct sg_detect *d, double now);
 struct sg_beacon_scores {
 	double ts, ds, hist, dur, score;
 	double ts_skew, ts_mad, ts_median, fill;
+	double cv, disp;		/* interval dispersion and its factor */
+	unsigned int cv_kept;
 	double ds_skew, ds_mad, ds_median;
 	unsigned int bars, longest_run;
 	double coverage, consistency;
@@ -155,5 +205,33 @@ int sg_dnsless_new(struct sg_detect *d);
 void sg_dnsless_free(struct sg_detect *d);
 int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
 void sg_dnsless_flush(struct sg_detect *d, double now);
+
+int sg_firstseen_new(struct sg_detect *d);
+void sg_firstseen_free(struct sg_detect *d);
+int sg_firstseen_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+int sg_firstseen_exec(struct sg_detect *d, const struct sg_obs *o);
+/* listener.c uses the same baseline: is (exe, proto, port) known, learning? */
+enum sg_learn { SG_LEARN_KNOWN, SG_LEARN_LEARNED, SG_LEARN_NEW, SG_LEARN_FULL };
+enum sg_learn sg_baseline_listen(struct sg_detect *d, const char *exe, __u8 proto, __u16 port,
+				 double ts);
+/* Parse a baseline file's text (for the fuzzer); errors to errf as name:line. */
+int sg_baseline_parse(struct sg_detect *d, FILE *f, const char *name, FILE *errf);
+
+int sg_fileless_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+int sg_fileless_listen(struct sg_detect *d, const struct sg_obs *o);
+/* The SG_EXE_* flags of an exe path itself ("/memfd:x (deleted)", "/tmp/x"). */
+__u32 sg_exe_path_flags(const char *exe);
+
+int sg_revshell_exec(struct sg_detect *d, const struct sg_obs *o);
+int sg_revshell_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+
+int sg_listener_listen(struct sg_detect *d, const struct sg_obs *o);
+
+int sg_pktsock_obs(struct sg_detect *d, const struct sg_obs *o);
+
+/* The journal fields of an alert but SOVGUARD_EVIDENCE (journal.c). */
+#define SG_JOURNAL_FIELDS	16
+#define SG_JOURNAL_FIELD_MAX	(SG_DETECT_PATH_MAX + 64)
+unsigned int sg_journal_fields(const struct sg_alert *a, char f[][SG_JOURNAL_FIELD_MAX]);
 
 #endif

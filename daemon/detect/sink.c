@@ -33,6 +33,24 @@ struct json_object *sg_alert_json(const struct sg_alert *a)
 	json_object_object_add(o, "first", json_object_new_string(t));
 	sg_alert_time(a->ts_last, t);
 	json_object_object_add(o, "last", json_object_new_string(t));
+	if (a->unit)
+		json_object_object_add(o, "unit", json_object_new_string(a->unit));
+	if (a->exe)
+		json_object_object_add(o, "exe", json_object_new_string(a->exe));
+	if (a->pid)
+		json_object_object_add(o, "pid", json_object_new_int64(a->pid));
+	if (a->pid || a->exe)
+		json_object_object_add(o, "uid", json_object_new_int64(a->uid));
+	if (a->dst_country)
+		json_object_object_add(o, "dst_country", json_object_new_string(a->dst_country));
+	if (a->dst_asn)
+		json_object_object_add(o, "dst_asn", json_object_new_string(a->dst_asn));
+	if (a->dst_zones)
+		json_object_object_add(o, "dst_zones", json_object_new_string(a->dst_zones));
+	if (a->dst_name)
+		json_object_object_add(o, "dst_name", json_object_new_string(a->dst_name));
+	if (a->repeats)
+		json_object_object_add(o, "repeats", json_object_new_int64((int64_t)a->repeats));
 	json_object_object_add(o, "evidence", json_object_get(a->evidence));
 	return o;
 }

@@ -195,6 +195,42 @@ TEST(rita_formulas)
 	EXPECT_LT(fabs(sc.ts - (0.125 + 50.0 / 60) / 2 * 300 / 440), 1e-9);
 }
 
+/*
+ * The interval dispersion: 100 intervals of a +-50 % uniformly jittered
+ * 300 s beacon (cv about 0.29, factor 1) against 100 Poisson arrivals of
+ * mean 300 s (cv about 0.71 after the 2-median cut, factor about 0.2); a
+ * 30000 s pause in the beacon is left out of the cv.
+ */
+TEST(beacon_dispersion_separates_jitter_from_poisson)
+{
+	static double ts[102], by[102];
+	struct sg_detect_config cfg;
+	struct sg_beacon_scores sc;
+	double poisson_ts;
+	int i;
+
+	sg_detect_config_init(&cfg);
+	for (i = 0, ts[0] = 0; i < 101; i++) {
+		ts[i + 1] = ts[i] + 300 * (0.5 + uni()) + (i == 50 ? 30000 : 0);
+		by[i] = 500;
+	}
+	by[101] = 500;
+	ASSERT_EQ(0, sg_beacon_score(&cfg.beacon, ts, by, 102, 0, DAY, &sc));
+	EXPECT_LT(sc.cv, 0.4);
+	EXPECT_EQ(100, sc.cv_kept);
+	EXPECT_EQ(1, sc.disp);
+
+	for (i = 0, ts[0] = 0; i < 101; i++)
+		ts[i + 1] = ts[i] + 1 - 300 * log(1 - uni());
+	ASSERT_EQ(0, sg_beacon_score(&cfg.beacon, ts, by, 102, 0, DAY, &sc));
+	EXPECT_GT(sc.cv, 0.6);
+	EXPECT_LT(sc.disp, 0.5);
+	poisson_ts = sc.ts;
+	cfg.beacon.dispersion = false;
+	ASSERT_EQ(0, sg_beacon_score(&cfg.beacon, ts, by, 102, 0, DAY, &sc));
+	EXPECT_LT(poisson_ts, sc.ts * 0.5);
+}
+
 TEST(rita_perfect_beacon_scores_one)
 {
 	struct sg_detect_config cfg;

@@ -52,6 +52,7 @@ include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
 include docs/man/man.mk
+include tests/ops/ops.mk
 
 -include $(wildcard $(O)/daemon/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
 		    $(O)/tests/host/*.d $(O)/tests/lib/*.d $(O)/tests/bench/*.d)
@@ -116,6 +117,20 @@ uninstall:
 	$(Q)test -n "$(DESTDIR)" || ! test -d /sys/fs/bpf/sovguard || \
 		echo "uninstall: enforcement is still pinned in /sys/fs/bpf/sovguard: run 'sovguardd --remove' before uninstalling to end it" >&2
 
+# The module's sources with their dkms.conf in /usr/src/sovguard-VERSION/
+# (what sovguard-dkms ships): `dkms install sovguard/VERSION` then builds
+# it for every kernel with headers, and again on each kernel upgrade.
+DKMS_SRCDIR	= $(DESTDIR)/usr/src/sovguard-$(VERSION)
+.PHONY: install-dkms
+install-dkms:
+	install -d -m 0755 $(DKMS_SRCDIR)/kmod $(DKMS_SRCDIR)/include/uapi
+	install -m 0644 Kbuild $(DKMS_SRCDIR)/
+	install -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) $(DKMS_SRCDIR)/kmod/
+	install -m 0644 include/uapi/sovguard.h $(DKMS_SRCDIR)/include/uapi/
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' debian/sovguard-dkms.dkms >$(DKMS_SRCDIR)/dkms.conf
+	install -D -m 0644 debian/sovguard-dkms.modules-load.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/sovguard.conf
+
 # The module for the running kernel (or KVER), where modprobe finds it.
 # Prefer the sovguard-dkms package, which rebuilds it on kernel upgrades.
 KVER		?= $(shell uname -r)
@@ -130,8 +145,8 @@ install-kmod:
 deb:
 	dpkg-buildpackage -us -uc -b
 	$(Q)mkdir -p $(O)/deb
-	$(Q)mv ../sovguard_$(VERSION)_*.deb ../sovguard-dkms_$(VERSION)_*.deb \
-		../sovguard_$(VERSION)_*.buildinfo ../sovguard_$(VERSION)_*.changes $(O)/deb/
+	$(Q)mv ../sovguard_$(VERSION)_* ../sovguard-dkms_$(VERSION)_* \
+		../sovguard-dbgsym_$(VERSION)_* $(O)/deb/
 	$(Q)ls $(O)/deb/
 
 define newline

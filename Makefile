@@ -8,6 +8,21 @@
 # Everything generated lands in $(O) (default build/), never in git.
 
 VERSION		:= 0.1.0
+
+# `make run`, `make check`, `make deps` and an install without DESTDIR need
+# root. Started by a user, they run again through sudo, so that the
+# README's commands work pasted into a root shell (where sudo is often not
+# installed) and by a sudo user alike.
+SG_ROOT_GOALS	:= run check check-host check-vm deps install uninstall install-kmod
+SG_SUDO		:= $(and $(filter-out 0,$(shell id -u)),$(filter $(SG_ROOT_GOALS),$(MAKECMDGOALS)),$(if $(DESTDIR),,y))
+ifneq ($(SG_SUDO),)
+.PHONY: $(MAKECMDGOALS)
+$(firstword $(MAKECMDGOALS)):
+	@command -v sudo >/dev/null || { echo "make $(MAKECMDGOALS): needs root: run it in a root shell (su -)" >&2; exit 1; }
+	sudo $(MAKE) $(MAKEOVERRIDES) $(MAKECMDGOALS)
+$(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS)):
+	@:
+else
 O		?= build
 O		:= $(abspath $(O))
 SRC		:= $(abspath .)
@@ -170,3 +185,5 @@ lint-user:
 	$(Q)cppcheck $(CPPCHECK_FLAGS) $(wildcard daemon/*.c daemon/policy/*.c tests/lib/*.c)
 	$(Q)! git ls-files | grep -E '(^|/)vmlinux\.h$$|\.skel\.h$$|\.ko$$|\.o$$' || \
 		{ echo "lint: generated files are tracked by git" >&2; exit 1; }
+
+endif # SG_SUDO

@@ -10,6 +10,21 @@
 # Everything generated lands in $(O) (default build/), never in git.
 
 VERSION		:= 0.1.0
+
+# `make run`, `make check`, `make deps` and an install without DESTDIR need
+# root. Started by a user, they run again through sudo, so that the
+# README's commands work pasted into a root shell (where sudo is often not
+# installed) and by a sudo user alike.
+SG_ROOT_GOALS	:= run check check-host check-vm deps install uninstall install-kmod
+SG_SUDO		:= $(and $(filter-out 0,$(shell id -u)),$(filter $(SG_ROOT_GOALS),$(MAKECMDGOALS)),$(if $(DESTDIR),,y))
+ifneq ($(SG_SUDO),)
+.PHONY: $(MAKECMDGOALS)
+$(firstword $(MAKECMDGOALS)):
+	@command -v sudo >/dev/null || { echo "make $(MAKECMDGOALS): needs root: run it in a root shell (su -)" >&2; exit 1; }
+	sudo $(MAKE) $(MAKEOVERRIDES) $(MAKECMDGOALS)
+$(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS)):
+	@:
+else
 O		?= build
 O		:= $(abspath $(O))
 SRC		:= $(abspath .)
@@ -38,7 +53,6 @@ DEPFLAGS	:= -MMD -MP
 
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
-UNITDIR		?= /lib/systemd/system
 SYSCONFDIR	?= /etc
 
 .SECONDEXPANSION:
@@ -55,6 +69,8 @@ include daemon/detect/detect.mk
 include daemon/daemon.mk
 include kmod/kmod.mk
 include tests/tests.mk
+include docs/man/man.mk
+include tests/ops/ops.mk
 
 -include $(wildcard $(O)/daemon/*.d $(O)/daemon/*/*.d $(O)/policy/*.d $(O)/fuzz/*.d $(O)/tests/*.d \
 		    $(O)/tests/host/*.d $(O)/tests/lib/*.d $(O)/tests/bench/*.d)
@@ -76,21 +92,85 @@ clean:
 		-o -name '.*.cmd' -o -name 'Module.symvers' -o -name 'modules.order' \
 		| xargs -r rm -f
 
+# `make install` / `make uninstall` for those who build from source; the
+# Debian packages (debian/, `make deb`) install the same files with
+# PREFIX=/usr. DESTDIR stages into a tree. The configuration is installed
+# only where none exists, and uninstall leaves it (and enforcement) alone.
 DOCDIR		?= $(PREFIX)/share/doc/sovguard
+MANDIR		?= $(PREFIX)/share/man
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+# systemd reads /usr/local/lib/systemd/system too; Debian's own is /lib.
+UNITDIR		?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+MODPROBE	?= /sbin/modprobe
+INSTALL_DOCS	:= README.md docs/configuration.md docs/rules.md docs/operations.md \
+		   docs/kmod.md docs/design.md
 
-.PHONY: install
-install: all
+# The unit's paths follow SBINDIR and DOCDIR: written at install time.
+.PHONY: install uninstall install-kmod
+install: daemon man
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		-e 's|/sbin/modprobe|$(MODPROBE)|g' etc/sovguard.service.in >$(O)/sovguard.service
 	install -D -m 0755 $(O)/sovguardd $(DESTDIR)$(SBINDIR)/sovguardd
 	install -D -m 0755 $(O)/sovguardctl $(DESTDIR)$(SBINDIR)/sovguardctl
+	install -D -m 0644 $(O)/sovguard.service $(DESTDIR)$(UNITDIR)/sovguard.service
+	install -D -m 0644 etc/completion/sovguardctl $(DESTDIR)$(BASHCOMPDIR)/sovguardctl
+	$(foreach p,$(MAN_PAGES),install -D -m 0644 $(p) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))$(newline))
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d
 	test -e $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf || \
 		install -m 0644 etc/sovguard.conf $(DESTDIR)$(SYSCONFDIR)/sovguard/sovguard.conf
 	test -n "$$(ls $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d)" || \
 		install -m 0644 etc/rules.d/*.rules $(DESTDIR)$(SYSCONFDIR)/sovguard/rules.d/
-	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
-		etc/sovguard.service.in > $(O)/sovguard.service
-	install -D -m 0644 $(O)/sovguard.service $(DESTDIR)$(UNITDIR)/sovguard.service
+	$(Q)test -n "$(DESTDIR)" || ! command -v systemctl >/dev/null || \
+		! test -d /run/systemd/system || systemctl daemon-reload
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sovguardd $(DESTDIR)$(SBINDIR)/sovguardctl
+	rm -f $(DESTDIR)$(UNITDIR)/sovguard.service $(DESTDIR)$(BASHCOMPDIR)/sovguardctl
+	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "uninstall: $(DESTDIR)$(SYSCONFDIR)/sovguard kept (your configuration); remove it by hand"
+	$(Q)test -n "$(DESTDIR)" || ! test -d /sys/fs/bpf/sovguard || \
+		echo "uninstall: enforcement is still pinned in /sys/fs/bpf/sovguard: run 'sovguardd --remove' before uninstalling to end it" >&2
+
+# The module's sources with their dkms.conf in /usr/src/sovguard-VERSION/
+# (what sovguard-dkms ships): `dkms install sovguard/VERSION` then builds
+# it for every kernel with headers, and again on each kernel upgrade.
+DKMS_SRCDIR	= $(DESTDIR)/usr/src/sovguard-$(VERSION)
+.PHONY: install-dkms
+install-dkms:
+	install -d -m 0755 $(DKMS_SRCDIR)/kmod $(DKMS_SRCDIR)/include/uapi
+	install -m 0644 Kbuild $(DKMS_SRCDIR)/
+	install -m 0644 kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) $(DKMS_SRCDIR)/kmod/
+	install -m 0644 include/uapi/sovguard.h $(DKMS_SRCDIR)/include/uapi/
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' debian/sovguard-dkms.dkms >$(DKMS_SRCDIR)/dkms.conf
+	install -D -m 0644 debian/sovguard-dkms.modules-load.conf \
+		$(DESTDIR)/usr/lib/modules-load.d/sovguard.conf
+
+# The module for the running kernel (or KVER), where modprobe finds it.
+# Prefer the sovguard-dkms package, which rebuilds it on kernel upgrades.
+KVER		?= $(shell uname -r)
+install-kmod:
+	install -D -m 0644 $(O)/kmod/$(KVER)/sovguard.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/sovguard.ko
+	$(Q)test -n "$(DESTDIR)" || depmod -a $(KVER)
+
+# The Debian packages, as CI builds them: dpkg-buildpackage writes into
+# the parent directory; the results are moved to $(O)/deb/.
+.PHONY: deb
+deb:
+	dpkg-buildpackage -us -uc -b
+	$(Q)mkdir -p $(O)/deb
+	$(Q)mv ../sovguard_$(VERSION)_* ../sovguard-dkms_$(VERSION)_* \
+		../sovguard-dbgsym_$(VERSION)_* $(O)/deb/
+	$(Q)ls $(O)/deb/
+
+define newline
+
+
+endef
 
 # cppcheck does not model __attribute__((cleanup)) ownership: resourceLeak
 # reports on cleanup-owned variables are false, so that check is left to
@@ -110,3 +190,5 @@ lint-user:
 		tests/detect/*.c)
 	$(Q)! git ls-files | grep -E '(^|/)vmlinux\.h$$|\.skel\.h$$|\.ko$$|\.o$$' || \
 		{ echo "lint: generated files are tracked by git" >&2; exit 1; }
+
+endif # SG_SUDO

@@ -316,6 +316,43 @@ static void reload(struct sg_daemon *d)
 	sd_notify(0, "READY=1");
 }
 
+/*
+ * Tell systemd that the loop runs: WATCHDOG=1 at half the WatchdogSec=
+ * interval, only from here, so a loop that is stuck stops the pings; and a
+ * STATUS= line when mode, rules or generation change. Returns the
+ * epoll_wait() timeout in ms until the next ping (-1 without a watchdog).
+ */
+static int sg_notify_loop(struct sg_daemon *d)
+{
+	static uint64_t wd_usec, next_ping;
+	static bool wd_probed;
+	static char last[128];
+	char status[sizeof(last)];
+	struct timespec ts;
+	uint64_t now;
+
+	snprintf(status, sizeof(status), "STATUS=mode %s, %u rules, generation %u",
+		 sg_mode_name(d->cfg.mode), d->pol ? d->pol->nr_rules : 0, d->gen);
+	if (strcmp(status, last)) {
+		sd_notify(0, status);
+		strcpy(last, status);
+	}
+	if (!wd_probed) {
+		wd_probed = true;
+		if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+			wd_usec = 0;
+	}
+	if (!wd_usec)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if (now >= next_ping) {
+		sd_notify(0, "WATCHDOG=1");
+		next_ping = now + wd_usec / 2;
+	}
+	return (int)((next_ping - now + 999) / 1000);
+}
+
 static int run(struct sg_daemon *d)
 {
 	_cleanup_close_ int sfd = -1, ep = -1;
@@ -393,7 +430,7 @@ static int run(struct sg_daemon *d)
 		struct epoll_event out[4];
 		int n, i;
 
-		n = epoll_wait(ep, out, SG_ARRAY_SIZE(out), -1);
+		n = epoll_wait(ep, out, SG_ARRAY_SIZE(out), sg_notify_loop(d));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

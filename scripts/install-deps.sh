@@ -42,6 +42,11 @@ PKGS=(
 	iproute2 kmod util-linux procps jq
 	cppcheck sparse nftables
 )
+# Packaging, manual pages, completion (make deb, make man, make lint).
+PKGS+=(
+	debhelper dh-dkms dkms dpkg-dev
+	scdoc mandoc man-db groff-base bash-completion
+)
 # Module builds and the VM harness.
 PKGS+=(
 	linux-headers-cloud-amd64

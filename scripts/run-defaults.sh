@@ -50,6 +50,6 @@ cat <<MSG
 
 sovguardd runs in the foreground (pid $pid); its decisions are logged here.
 Stop it with Ctrl-C: enforcement stays pinned in $PIN_ROOT. To end it:
-  sudo $O/sovguardd --remove -c $CONF
+  $O/sovguardd --remove -c $CONF     (as root)
 MSG
 wait $pid

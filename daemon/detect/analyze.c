@@ -22,7 +22,7 @@
 struct logfile {
 	char *path;
 	char *group;		/* directory + name after "conn"/"dns" */
-	enum sg_obs_kind kind;
+	enum sg_det_kind kind;
 };
 
 struct filelist {
@@ -51,11 +51,11 @@ static int log_kind(const char *base, const char **rest)
 		return -1;
 	if (!strncmp(base, "conn.", 5)) {
 		*rest = base + 5;
-		return SG_OBS_CONN;
+		return SG_DET_CONN;
 	}
 	if (!strncmp(base, "dns.", 4)) {
 		*rest = base + 4;
-		return SG_OBS_DNS;
+		return SG_DET_DNS;
 	}
 	return -1;
 }
@@ -157,7 +157,7 @@ static int add_sibling(struct filelist *l, const char *path, FILE *errf)
 	base = base ? base + 1 : path;
 	kind = log_kind(base, &rest);
 	if (asprintf(&sib, "%.*s%s%s", (int)(base - path), path,
-		     kind == SG_OBS_CONN ? "dns." : "conn.", rest) < 0)
+		     kind == SG_DET_CONN ? "dns." : "conn.", rest) < 0)
 		return -ENOMEM;
 	if (!stat(sib, &st) && S_ISREG(st.st_mode))
 		r = add_file(l, sib, errf, true);
@@ -302,7 +302,7 @@ int sg_detect_analyze_paths(struct sg_analyze *a, char *const *paths, size_t n)
 	for (i = 0; !r && i < l.n; i++) {
 		const struct logfile *conn = NULL, *dns = NULL;
 
-		if (l.f[i].kind == SG_OBS_CONN)
+		if (l.f[i].kind == SG_DET_CONN)
 			conn = &l.f[i];
 		else
 			dns = &l.f[i];

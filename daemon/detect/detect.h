@@ -53,15 +53,15 @@ enum sg_heur {
 #define SG_DETECT_LIST_MAX	64	/* names in a shell or capture-tool list */
 #define SG_DETECT_PAIRS_MAX	256	/* detect.listener.allow lines */
 
-enum sg_obs_kind {
-	SG_OBS_CONN,
-	SG_OBS_DNS,
-	SG_OBS_EXEC,		/* a process started (execve) */
-	SG_OBS_LISTEN,		/* a socket bound and listening (TCP) or bound (UDP) */
-	SG_OBS_PKTSOCK,		/* a packet or raw socket created or found */
+enum sg_det_kind {
+	SG_DET_CONN,
+	SG_DET_DNS,
+	SG_DET_EXEC,		/* a process started (execve) */
+	SG_DET_LISTEN,		/* a socket bound and listening (TCP) or bound (UDP) */
+	SG_DET_PKTSOCK,		/* a packet or raw socket created or found */
 };
 
-/* SG_OBS_EXEC exe_flags */
+/* SG_DET_EXEC exe_flags */
 #define SG_EXE_DELETED		0x1	/* the file was unlinked (" (deleted)") */
 #define SG_EXE_MEMFD		0x2	/* a memfd_create() file, no path on disk */
 #define SG_EXE_WW_DIR		0x4	/* in a world-writable directory (/tmp, /dev/shm) */
@@ -82,7 +82,7 @@ enum sg_obs_dir {
 
 /* Addresses are IPv6, IPv4 as v4-mapped (::ffff:a.b.c.d). */
 struct sg_obs {
-	enum sg_obs_kind kind;
+	enum sg_det_kind kind;
 	double ts;			/* seconds since the epoch */
 	const char *subject;		/* who: source address offline, unit or exe live */
 	/* Live only: the process (NULL / 0 when unknown). */
@@ -100,20 +100,20 @@ struct sg_obs {
 	__u64 bytes_out;		/* payload bytes subject -> destination */
 	__u64 bytes_in;
 	const char *juris;		/* destination jurisdiction, NULL if unknown */
-	/* SG_OBS_DNS */
+	/* SG_DET_DNS */
 	const char *qname;		/* query name, NULL or "" if none */
 	unsigned int n_answers;
 	struct in6_addr answers[SG_DETECT_ANSWERS_MAX];
-	/* SG_OBS_EXEC: exe, pid, uid, unit above and */
+	/* SG_DET_EXEC: exe, pid, uid, unit above and */
 	__u64 exe_dev, exe_ino;
 	double exe_mtime;
 	__u32 exe_flags;		/* SG_EXE_* */
 	__u32 ppid;
 	const char *parent_exe;
 	struct sg_obs_stdio stdio[3];	/* stdin, stdout, stderr */
-	/* SG_OBS_LISTEN: src and proto above, and the local port */
+	/* SG_DET_LISTEN: src and proto above, and the local port */
 	__u16 lport;
-	/* SG_OBS_PKTSOCK */
+	/* SG_DET_PKTSOCK */
 	int sock_family, sock_type, sock_proto;
 	bool sock_filter;		/* a classic BPF filter is attached */
 };
@@ -360,7 +360,7 @@ int sg_detect_baseline_save(struct sg_detect *d);
 
 /*
  * Sweep this network namespace's packet sockets (sock_diag), map them to
- * processes through /proc/PID/fd and feed each as an SG_OBS_PKTSOCK at
+ * processes through /proc/PID/fd and feed each as an SG_DET_PKTSOCK at
  * time now, so a packet-socket backdoor started before sovguard is found.
  * Return: sockets found or negative errno (counted in sweep_errors).
  */

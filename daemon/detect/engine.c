@@ -307,7 +307,7 @@ struct sg_proc *sg_detect_proc_of(struct sg_detect *d, const struct sg_obs *o)
 	struct sg_proc *p = sg_detect_proc(d, o->pid);
 
 	/* A record naming another executable: the pid was reused since. */
-	if (p && o->kind != SG_OBS_EXEC && o->exe && !same_exe(p->exe, o->exe))
+	if (p && o->kind != SG_DET_EXEC && o->exe && !same_exe(p->exe, o->exe))
 		return NULL;
 	return p;
 }
@@ -530,19 +530,19 @@ int sg_detect_feed(struct sg_detect *d, const struct sg_obs *o)
 	d->cur_exe = o->exe;
 	d->cur_unit = o->unit;
 	switch (o->kind) {
-	case SG_OBS_DNS:
+	case SG_DET_DNS:
 		r = feed_dns(d, o);
 		break;
-	case SG_OBS_CONN:
+	case SG_DET_CONN:
 		r = feed_conn(d, o);
 		break;
-	case SG_OBS_EXEC:
+	case SG_DET_EXEC:
 		r = feed_exec(d, o);
 		break;
-	case SG_OBS_LISTEN:
+	case SG_DET_LISTEN:
 		r = feed_listen(d, o);
 		break;
-	case SG_OBS_PKTSOCK:
+	case SG_DET_PKTSOCK:
 		d->st.pktsocks++;
 		r = d->cfg.on[SG_HEUR_PKTSOCK] ? sg_pktsock_obs(d, o) : 0;
 		break;

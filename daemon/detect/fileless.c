@@ -67,7 +67,7 @@ static int check(struct sg_detect *d, const struct sg_obs *o, const char *what, 
 		json_object_object_add(ev, "exec_time", sg_json_double(p->ts, 3));
 		json_object_object_add(ev, "exe_ino", json_object_new_int64((int64_t)p->ino));
 	}
-	if (o->kind == SG_OBS_CONN) {
+	if (o->kind == SG_DET_CONN) {
 		json_object_object_add(ev, "dport", json_object_new_int(o->dport));
 		json_object_object_add(ev, "proto", json_object_new_int(o->proto));
 	}

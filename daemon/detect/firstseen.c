@@ -148,7 +148,7 @@ static void report(struct sg_detect *d, const struct sg_obs *o, const char *exe,
 		json_object_object_add(ev, "exe", json_object_new_string(exe));
 	json_object_object_add(ev, "event", json_object_new_string(replaced ? "replaced"
 										 : "new"));
-	if (o->kind == SG_OBS_CONN) {
+	if (o->kind == SG_DET_CONN) {
 		json_object_object_add(ev, "dport", json_object_new_int(o->dport));
 		json_object_object_add(ev, "proto", json_object_new_int(o->proto));
 	}

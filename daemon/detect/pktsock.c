@@ -238,7 +238,7 @@ int sg_detect_sweep_packet(struct sg_detect *d, double now)
 	map_pids(socks, n);
 	for (i = 0; i < n; i++) {
 		struct sg_obs o = {
-			.kind = SG_OBS_PKTSOCK,
+			.kind = SG_DET_PKTSOCK,
 			.ts = now,
 			.pid = socks[i].pid,
 			.sock_family = AF_PACKET,

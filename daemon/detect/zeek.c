@@ -55,7 +55,7 @@ enum fmt { FMT_UNKNOWN, FMT_TSV, FMT_JSON };
 struct sg_zeek {
 	gzFile gz;
 	char name[SG_ZEEK_ERR_MAX / 2];
-	enum sg_obs_kind kind;
+	enum sg_det_kind kind;
 	enum fmt fmt;
 	unsigned long long line;
 	char buf[SG_ZEEK_LINE_MAX + 2];
@@ -97,7 +97,7 @@ unsigned long long sg_zeek_lines(const struct sg_zeek *z)
 	return z->line;
 }
 
-int sg_zeek_open_fd(int fd, const char *name, enum sg_obs_kind kind, struct sg_zeek **ret,
+int sg_zeek_open_fd(int fd, const char *name, enum sg_det_kind kind, struct sg_zeek **ret,
 		    char *err, size_t errlen)
 {
 	struct sg_zeek *z = calloc(1, sizeof(*z));
@@ -124,7 +124,7 @@ int sg_zeek_open_fd(int fd, const char *name, enum sg_obs_kind kind, struct sg_z
 	return 0;
 }
 
-int sg_zeek_open(const char *path, enum sg_obs_kind kind, struct sg_zeek **ret, char *err,
+int sg_zeek_open(const char *path, enum sg_det_kind kind, struct sg_zeek **ret, char *err,
 		 size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -244,9 +244,9 @@ static int header(struct sg_zeek *z, char *l)
 		}
 		z->nfields = n;
 		if (z->col[F_TS] < 0 || z->col[F_ORIG_H] < 0 ||
-		    (z->kind == SG_OBS_CONN && z->col[F_RESP_H] < 0) ||
-		    (z->kind == SG_OBS_DNS && z->col[F_QUERY] < 0))
-			return zfail(z, "#fields lacks %s", z->kind == SG_OBS_CONN ?
+		    (z->kind == SG_DET_CONN && z->col[F_RESP_H] < 0) ||
+		    (z->kind == SG_DET_DNS && z->col[F_QUERY] < 0))
+			return zfail(z, "#fields lacks %s", z->kind == SG_DET_CONN ?
 				     "ts, id.orig_h or id.resp_h" : "ts, id.orig_h or query");
 		z->have_fields = true;
 	}
@@ -364,7 +364,7 @@ static int decode(struct sg_zeek *z, const char *const v[F_MAX], struct sg_obs *
 	o->subject = z->subject;
 	if (v[F_RESP_H] && !is_unset(z, v[F_RESP_H]) && parse_addr(v[F_RESP_H], &o->dst))
 		return zfail(z, "id.resp_h: bad address \"%.60s\"", v[F_RESP_H]);
-	if (z->kind == SG_OBS_CONN && is_unset(z, v[F_RESP_H]))
+	if (z->kind == SG_DET_CONN && is_unset(z, v[F_RESP_H]))
 		return zfail(z, "id.resp_h: missing");
 	/*
 	 * The engine keys on address text; an IPv4 address inet_pton accepted
@@ -373,7 +373,7 @@ static int decode(struct sg_zeek *z, const char *const v[F_MAX], struct sg_obs *
 	 */
 	if (!strchr(v[F_ORIG_H], ':'))
 		o->src_str = o->subject;
-	if (z->kind == SG_OBS_CONN && !strchr(v[F_RESP_H], ':')) {
+	if (z->kind == SG_DET_CONN && !strchr(v[F_RESP_H], ':')) {
 		snprintf(z->dst_text, sizeof(z->dst_text), "%s", v[F_RESP_H]);
 		o->dst_str = z->dst_text;
 	}
@@ -383,7 +383,7 @@ static int decode(struct sg_zeek *z, const char *const v[F_MAX], struct sg_obs *
 	o->dport = (__u16)x;
 	if (v[F_PROTO])
 		o->proto = !strcmp(v[F_PROTO], "tcp") ? 6 : !strcmp(v[F_PROTO], "udp") ? 17 : 0;
-	if (z->kind == SG_OBS_CONN) {
+	if (z->kind == SG_DET_CONN) {
 		r = parse_count(z, "orig_bytes", v[F_ORIG_BYTES], 1ULL << 56, &o->bytes_out);
 		if (!r)
 			r = parse_count(z, "resp_bytes", v[F_RESP_BYTES], 1ULL << 56, &o->bytes_in);
@@ -434,7 +434,7 @@ static int next_tsv(struct sg_zeek *z, char *l, struct sg_obs *o)
 		if (z->col[i] >= 0)
 			v[i] = z->cols[z->col[i]];
 	r = decode(z, v, o);
-	if (r == 1 && z->kind == SG_OBS_DNS && !is_unset(z, v[F_ANSWERS])) {
+	if (r == 1 && z->kind == SG_DET_DNS && !is_unset(z, v[F_ANSWERS])) {
 		char *a = z->cols[z->col[F_ANSWERS]], *next;
 
 		for (; a; a = next) {
@@ -498,10 +498,10 @@ static int next_json(struct sg_zeek *z, const char *l, struct sg_obs *o)
 		return zfail(z, "bad JSON: not an object");
 	for (i = 0; i < F_MAX; i++)
 		v[i] = jstr(z->jobj, field_names[i], nb[i], sizeof(nb[i]));
-	if (!v[F_TS] || !v[F_ORIG_H] || (z->kind == SG_OBS_CONN && !v[F_RESP_H]))
-		return zfail(z, "lacks ts, id.orig_h%s", z->kind == SG_OBS_CONN ? " or id.resp_h" : "");
+	if (!v[F_TS] || !v[F_ORIG_H] || (z->kind == SG_DET_CONN && !v[F_RESP_H]))
+		return zfail(z, "lacks ts, id.orig_h%s", z->kind == SG_DET_CONN ? " or id.resp_h" : "");
 	r = decode(z, v, o);
-	if (r == 1 && z->kind == SG_OBS_DNS && json_object_object_get_ex(z->jobj, "answers", &ans) &&
+	if (r == 1 && z->kind == SG_DET_DNS && json_object_object_get_ex(z->jobj, "answers", &ans) &&
 	    json_object_is_type(ans, json_type_array)) {
 		for (i = 0; i < json_object_array_length(ans); i++) {
 			struct json_object *a = json_object_array_get_idx(ans, i);

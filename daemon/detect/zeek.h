@@ -17,10 +17,10 @@
 struct sg_zeek;
 
 /* Return: 0 or negative errno with a message in err (file: reason). */
-int sg_zeek_open(const char *path, enum sg_obs_kind kind, struct sg_zeek **ret, char *err,
+int sg_zeek_open(const char *path, enum sg_det_kind kind, struct sg_zeek **ret, char *err,
 		 size_t errlen);
 /* Read from fd (taken over), named name in messages. */
-int sg_zeek_open_fd(int fd, const char *name, enum sg_obs_kind kind, struct sg_zeek **ret,
+int sg_zeek_open_fd(int fd, const char *name, enum sg_det_kind kind, struct sg_zeek **ret,
 		    char *err, size_t errlen);
 /*
  * The next record; its strings stay valid until the next call.

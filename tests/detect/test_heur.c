@@ -68,7 +68,7 @@ static double uni(void)
 
 static struct sg_obs conn(double ts, const char *src, const char *dst, __u64 out, __u64 in)
 {
-	struct sg_obs o = { .kind = SG_OBS_CONN, .ts = ts, .subject = src, .dport = 443,
+	struct sg_obs o = { .kind = SG_DET_CONN, .ts = ts, .subject = src, .dport = 443,
 			    .proto = 6, .dir = SG_DIR_OUT, .bytes_out = out, .bytes_in = in };
 
 	addr(&o.src, src);
@@ -78,7 +78,7 @@ static struct sg_obs conn(double ts, const char *src, const char *dst, __u64 out
 
 static struct sg_obs dns(double ts, const char *src, const char *name, const char *answer)
 {
-	struct sg_obs o = { .kind = SG_OBS_DNS, .ts = ts, .subject = src, .qname = name };
+	struct sg_obs o = { .kind = SG_DET_DNS, .ts = ts, .subject = src, .qname = name };
 
 	addr(&o.src, src);
 	if (answer) {

@@ -79,7 +79,7 @@ static void addr(struct in6_addr *a, const char *s)
 
 static struct sg_obs conn(double ts, const char *exe, __u32 pid, const char *dst, __u16 port)
 {
-	struct sg_obs o = { .kind = SG_OBS_CONN, .ts = ts, .subject = exe, .exe = exe, .pid = pid,
+	struct sg_obs o = { .kind = SG_DET_CONN, .ts = ts, .subject = exe, .exe = exe, .pid = pid,
 			    .dport = port, .proto = IPPROTO_TCP, .dir = SG_DIR_OUT };
 
 	addr(&o.src, "10.0.0.2");
@@ -89,7 +89,7 @@ static struct sg_obs conn(double ts, const char *exe, __u32 pid, const char *dst
 
 static struct sg_obs exec_obs(double ts, const char *exe, __u32 pid, __u64 ino, __u32 flags)
 {
-	struct sg_obs o = { .kind = SG_OBS_EXEC, .ts = ts, .subject = exe, .exe = exe, .pid = pid,
+	struct sg_obs o = { .kind = SG_DET_EXEC, .ts = ts, .subject = exe, .exe = exe, .pid = pid,
 			    .exe_dev = 2049, .exe_ino = ino, .exe_mtime = T0 - DAY,
 			    .exe_flags = flags, .ppid = 1, .parent_exe = "/usr/lib/systemd/systemd" };
 
@@ -99,7 +99,7 @@ static struct sg_obs exec_obs(double ts, const char *exe, __u32 pid, __u64 ino, 
 static struct sg_obs listen_obs(double ts, const char *exe, __u32 pid, const char *local,
 				__u16 port)
 {
-	struct sg_obs o = { .kind = SG_OBS_LISTEN, .ts = ts, .subject = exe, .exe = exe,
+	struct sg_obs o = { .kind = SG_DET_LISTEN, .ts = ts, .subject = exe, .exe = exe,
 			    .pid = pid, .proto = IPPROTO_TCP, .lport = port };
 
 	addr(&o.src, local);
@@ -457,7 +457,7 @@ TEST_F(det, listener_unexpected_allowed_and_learned)
 
 static struct sg_obs psock(double ts, const char *exe, __u32 pid, bool filter)
 {
-	struct sg_obs o = { .kind = SG_OBS_PKTSOCK, .ts = ts, .subject = exe, .exe = exe,
+	struct sg_obs o = { .kind = SG_DET_PKTSOCK, .ts = ts, .subject = exe, .exe = exe,
 			    .pid = pid, .sock_family = AF_PACKET, .sock_type = SOCK_RAW,
 			    .sock_proto = ETH_P_ALL, .sock_filter = filter };
 

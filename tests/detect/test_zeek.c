@@ -109,7 +109,7 @@ static const char *a2s(const struct in6_addr *a, char *buf)
 }
 
 /* Read every record of one file; return the count or a negative error. */
-static int read_all(const char *dir, const char *name, enum sg_obs_kind kind,
+static int read_all(const char *dir, const char *name, enum sg_det_kind kind,
 		    struct sg_obs *out, int max, char *err)
 {
 	char path[512];
@@ -147,7 +147,7 @@ TEST_F(zk, tsv_columns_in_any_order_and_header_blocks)
 	char b[64];
 
 	put(self->dir, "conn.log", conn_tsv, false);
-	ASSERT_EQ(3, read_all(self->dir, "conn.log", SG_OBS_CONN, o, 8, self->err))
+	ASSERT_EQ(3, read_all(self->dir, "conn.log", SG_DET_CONN, o, 8, self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_LT(fabs(o[0].ts - 1714521600.5), 1e-6);
 	EXPECT_STREQ("45.1.1.1", a2s(&o[0].dst, b));
@@ -174,7 +174,7 @@ TEST_F(zk, tsv_dns_answers_set_and_unset)
 	char b[64];
 
 	put(self->dir, "dns.log", dns_tsv, false);
-	ASSERT_EQ(2, read_all(self->dir, "dns.log", SG_OBS_DNS, o, 4, self->err))
+	ASSERT_EQ(2, read_all(self->dir, "dns.log", SG_DET_DNS, o, 4, self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_EQ(2, o[0].n_answers);	/* the CNAME is not an address */
 	EXPECT_STREQ("45.1.1.1", a2s(&o[0].answers[0], b));
@@ -188,7 +188,7 @@ TEST_F(zk, json_lines_float_and_iso_times)
 	char b[64];
 
 	put(self->dir, "conn.log", conn_json, false);
-	ASSERT_EQ(3, read_all(self->dir, "conn.log", SG_OBS_CONN, o, 4, self->err))
+	ASSERT_EQ(3, read_all(self->dir, "conn.log", SG_DET_CONN, o, 4, self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_LT(fabs(o[0].ts - 1714521600.5), 1e-6);
 	EXPECT_EQ(SG_DIR_OUT, o[0].dir);
@@ -201,7 +201,7 @@ TEST_F(zk, json_lines_float_and_iso_times)
 	EXPECT_STREQ("45.2.2.2", a2s(&o[2].dst, b));
 
 	put(self->dir, "dns.log", dns_json, false);
-	ASSERT_EQ(1, read_all(self->dir, "dns.log", SG_OBS_DNS, o, 4, self->err));
+	ASSERT_EQ(1, read_all(self->dir, "dns.log", SG_DET_DNS, o, 4, self->err));
 	EXPECT_EQ(1, o[0].n_answers);
 	EXPECT_STREQ("c2.example.net", o[0].qname);
 }
@@ -211,7 +211,7 @@ TEST_F(zk, gzip_reads_as_plain)
 	struct sg_obs o[8];
 
 	put(self->dir, "conn.log.gz", conn_tsv, true);
-	ASSERT_EQ(3, read_all(self->dir, "conn.log.gz", SG_OBS_CONN, o, 8, self->err))
+	ASSERT_EQ(3, read_all(self->dir, "conn.log.gz", SG_DET_CONN, o, 8, self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_EQ(2000, o[0].bytes_in);
 }
@@ -255,35 +255,35 @@ TEST_F(zk, directory_layout_in_time_order)
 
 struct bad {
 	const char *name, *text, *want;
-	enum sg_obs_kind kind;
+	enum sg_det_kind kind;
 };
 
 TEST_F(zk, malformed_input_names_file_and_line)
 {
 	static const struct bad bad[] = {
 		{ "conn.log", "1714521600\t10.0.0.1\t45.1.1.1\n", "conn.log:1: data before the #fields",
-		  SG_OBS_CONN },
+		  SG_DET_CONN },
 		{ "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\n",
-		  "conn.log:2: #fields lacks", SG_OBS_CONN },
+		  "conn.log:2: #fields lacks", SG_DET_CONN },
 		{ "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n"
 			      "1\t10.0.0.1\t45.1.1.1\n1\t10.0.0.1\n", "conn.log:4: 2 fields, #fields has 3",
-		  SG_OBS_CONN },
+		  SG_DET_CONN },
 		{ "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n"
 			      "1\t10.0.0.1\t45.1.1.1\n1\t10.0.0.999\t45.1.1.1\n",
-		  "conn.log:4: id.orig_h: bad address", SG_OBS_CONN },
+		  "conn.log:4: id.orig_h: bad address", SG_DET_CONN },
 		{ "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n"
-			      "yesterday\t10.0.0.1\t45.1.1.1\n", "conn.log:3: ts: bad time", SG_OBS_CONN },
+			      "yesterday\t10.0.0.1\t45.1.1.1\n", "conn.log:3: ts: bad time", SG_DET_CONN },
 		{ "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\torig_bytes\n"
 			      "1\t10.0.0.1\t45.1.1.1\t-12\n", "conn.log:3: orig_bytes: not a count",
-		  SG_OBS_CONN },
-		{ "conn.log", "#separator \\t\n", "conn.log:1: bad #separator", SG_OBS_CONN },
+		  SG_DET_CONN },
+		{ "conn.log", "#separator \\t\n", "conn.log:1: bad #separator", SG_DET_CONN },
 		{ "conn.log", "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"45.1.1.1\"}\n{\"ts\":1,\n",
-		  "conn.log:2: bad JSON", SG_OBS_CONN },
-		{ "conn.log", "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"}\n", "conn.log:1: lacks", SG_OBS_CONN },
+		  "conn.log:2: bad JSON", SG_DET_CONN },
+		{ "conn.log", "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\"}\n", "conn.log:1: lacks", SG_DET_CONN },
 		{ "conn.log", "{\"ts\":1,\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"45.1.1.1\"} x\n",
-		  "conn.log:1: bad JSON: data after", SG_OBS_CONN },
+		  "conn.log:1: bad JSON: data after", SG_DET_CONN },
 		{ "dns.log", "#separator \\x09\n#fields\tts\tid.orig_h\n", "dns.log:2: #fields lacks",
-		  SG_OBS_DNS },
+		  SG_DET_DNS },
 	};
 	struct sg_obs o[4];
 	size_t i;
@@ -306,7 +306,7 @@ TEST_F(zk, long_line_and_truncated_gzip)
 	memset(big, 'a', sizeof(big) - 2);
 	big[sizeof(big) - 2] = '\n';
 	put(self->dir, "conn.log", big, false);
-	EXPECT_EQ(-EINVAL, read_all(self->dir, "conn.log", SG_OBS_CONN, o, 4, self->err));
+	EXPECT_EQ(-EINVAL, read_all(self->dir, "conn.log", SG_DET_CONN, o, 4, self->err));
 	EXPECT_NE(NULL, strstr(self->err, "conn.log:1: line longer than")) TH_LOG("%s", self->err);
 
 	put(self->dir, "conn.log.gz", conn_tsv, true);
@@ -315,7 +315,7 @@ TEST_F(zk, long_line_and_truncated_gzip)
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, ftruncate(fd, 60));
 	close(fd);
-	EXPECT_EQ(-EINVAL, read_all(self->dir, "conn.log.gz", SG_OBS_CONN, o, 4, self->err));
+	EXPECT_EQ(-EINVAL, read_all(self->dir, "conn.log.gz", SG_DET_CONN, o, 4, self->err));
 	EXPECT_NE(NULL, strstr(self->err, "conn.log.gz:")) TH_LOG("%s", self->err);
 }
 

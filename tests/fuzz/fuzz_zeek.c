@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len);
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	static struct sg_detect_config cfg;
-	enum sg_obs_kind kind;
+	enum sg_det_kind kind;
 	struct sg_detect *d = NULL;
 	struct sg_zeek *z;
 	struct sg_obs o;
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 
 	if (!len)
 		return 0;
-	kind = buf[0] & 1 ? SG_OBS_DNS : SG_OBS_CONN;
+	kind = buf[0] & 1 ? SG_DET_DNS : SG_DET_CONN;
 	fd = memfd_create("fuzz", MFD_CLOEXEC);
 	if (fd < 0)
 		return 0;

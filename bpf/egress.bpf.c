@@ -66,6 +66,8 @@ struct {
 	__type(value, struct sg_work);
 } sg_work SEC(".maps");
 
+#include "observe.h"
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -218,6 +220,7 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		sg_count(SG_CNT_IMAGE_ERROR);
 		sg_answer_default(h, &ans);
 	}
+	sg_obs_answer(slot, &ans);
 
 	if (ans.verdict == SG_VERDICT_ALLOW) {
 		sg_count(SG_CNT_ALLOW);
@@ -293,7 +296,9 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	q->protocol = ctx->protocol;
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
+	sg_obs_answer(slot, NULL);
 	ret = sg_decide_in(slot, hook, mode);
+	sg_obs_slot(ctx, hook, family, addr, slot, mode, ret == SG_REFUSE);
 	__sync_fetch_and_and(&w->busy, ~(1ULL << i));
 	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
 }
@@ -304,6 +309,7 @@ static __always_inline int sg_decide4(struct bpf_sock_addr *ctx, __u8 hook)
 
 	if (((__u8 *)a)[0] == 127) {
 		sg_count(SG_CNT_LOOPBACK);
+		sg_obs_loopback(ctx, hook, SG_AF_INET, a);
 		return SG_ALLOW;
 	}
 	return sg_decide_task(ctx, hook, SG_AF_INET, a);
@@ -319,12 +325,14 @@ static __always_inline int sg_decide6(struct bpf_sock_addr *ctx, __u8 hook)
 
 		if (((__u8 *)a4)[0] == 127) {
 			sg_count(SG_CNT_LOOPBACK);
+			sg_obs_loopback(ctx, hook, SG_AF_INET, a4);
 			return SG_ALLOW;
 		}
 		return sg_decide_task(ctx, hook, SG_AF_INET, a4);
 	}
 	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1)) {
 		sg_count(SG_CNT_LOOPBACK);
+		sg_obs_loopback(ctx, hook, SG_AF_INET6, a);
 		return SG_ALLOW;
 	}
 	return sg_decide_task(ctx, hook, SG_AF_INET6, a);

@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "config.h"
 #include "egress.h"
+#include "observe.h"
 #include "policy.h"
 #include "subject.h"
 
@@ -37,6 +38,10 @@ struct sg_daemon {
 	int kguard_fd;
 	bool kmod_present, kmod_failed;
 	time_t next_scan;
+	/* observation (observe.c): records for the detectors */
+	struct sg_observe *observe;
+	bool no_observe;
+	unsigned long long obs_records;
 };
 
 #endif

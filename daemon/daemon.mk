@@ -12,6 +12,7 @@ JSON_LIBS	:= $(shell $(PKG_CONFIG) --libs json-c)
 SG_COMMON_SRCS	:= daemon/util.c daemon/log.c daemon/config.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
+		   daemon/observe.c daemon/dns.c \
 		   $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).

@@ -88,3 +88,12 @@ $(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h 
 .PHONY: bench
 bench: all $(O)/tests/bench/sg-bench
 	$(Q)$(O)/tests/bench/sg-bench $(BENCH_ARGS)
+
+# The observation suite drives daemon/observe.c itself, as the daemon does.
+SG_OBS_TEST_OBJS = $(patsubst %,$(O)/daemon/%.o,observe dns util log)
+$(O)/tests/host/observe: tests/host/observe.c $(SG_OBS_TEST_OBJS) $(SG_TEST_DEPS) $(KSFT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare $(DEPFLAGS) -I$(SRC)/daemon -o $@ $< \
+		$(SG_OBS_TEST_OBJS) \
+		$(SG_TEST_OBJS) $(SG_TEST_LIBS) $(SYSTEMD_LIBS)

@@ -164,7 +164,7 @@ int sg_testenv_start(struct sg_testenv *env)
 			dup2(fd, 2);
 		}
 		execl(env->daemon, "sovguardd", "--foreground", "--stderr", "-c", env->config,
-		      (char *)NULL);
+		      env->daemon_arg, (char *)NULL);
 		_exit(127);
 	}
 	env->pid = pid;

@@ -27,6 +27,7 @@ struct sg_testenv {
 	char ctl[4096];		/* path of the sovguardctl under test */
 	char probe[4096];	/* path of sg-probe */
 	int pid;		/* running daemon, 0 if none */
+	const char *daemon_arg;	/* one more sovguardd option, or NULL */
 };
 
 int sg_testenv_init(struct sg_testenv *env, const char *name);

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sovguard observation: what the guarded subtree does on the network, for
+ * the detectors. Connections are reported by the egress programs through
+ * bpf/observe.h; this object adds what they cannot see: TCP source ends and
+ * flow ends (sockops), listeners (post_bind, sockops), UDP flow ends
+ * (sock_release), DNS answers (cgroup_skb ingress), executions
+ * (tp_btf/sched_process_exec) and packet and raw sockets (the socket()
+ * syscall's exit). Records and maps: include/sovguard_egress.h,
+ * "Observation". Every program only reads and reports: each returns "go
+ * on", whatever happens.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "sovguard_egress.h"
+#include "observe.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_obs_cgroup SEC(".maps");
+
+#define SG_OK		1
+
+/* The protocol of a packet socket (ETH_P_*, network order) is its own. */
+struct packet_sock___sg {
+	__be16 num;
+} __attribute__((preserve_access_index));
+
+#define SG_TCP_ESTABLISHED	1
+#define SG_TCP_FIN_WAIT1	4
+#define SG_TCP_FIN_WAIT2	5
+#define SG_TCP_CLOSE		7
+#define SG_TCP_CLOSE_WAIT	8
+#define SG_TCP_LAST_ACK		9
+#define SG_TCP_CLOSING		11
+
+#define SG_S_IFMT	00170000
+#define SG_S_IFSOCK	0140000
+#define SG_S_IFREG	0100000
+#define SG_S_IFDIR	0040000
+#define SG_S_IFCHR	0020000
+#define SG_S_IFIFO	0010000
+#define SG_S_IWOTH	00002
+
+#define SG_AF_UNIX	1
+#define SG_AF_PACKET	17
+#define SG_SOCK_RAW	3
+#define SG_ETH_P_IP	0x0800
+#define SG_ETH_P_IPV6	0x86DD
+#define SG_FDS_MAX	(1u << 20)	/* fd numbers a table lookup accepts */
+
+/* ---- TCP: source end, flow end, listen (sockops) ------------------------ */
+
+static __always_inline void sg_ops_local(struct bpf_sock_ops *ctx, struct sg_obs_tuple *t)
+{
+	t->sport = ctx->local_port;
+	if (t->family == SG_OBS_AF_INET) {
+		__u32 a = ctx->local_ip4;
+
+		__builtin_memcpy(t->saddr, &a, 4);
+	} else {
+		__u32 a[4] = { ctx->local_ip6[0], ctx->local_ip6[1], ctx->local_ip6[2],
+			       ctx->local_ip6[3] };
+
+		__builtin_memcpy(t->saddr, a, 16);
+	}
+}
+
+static __always_inline void sg_flow_end(struct bpf_sock_ops *ctx, struct sg_obs_sock *st)
+{
+	struct sg_obs_flow_end *r;
+	__u64 acked = ctx->bytes_acked, rcvd = ctx->bytes_received;
+
+	/* Sequence space, not payload: the SYN, and each FIN that went through. */
+	if (acked)
+		acked--;
+	if ((st->flags & SG_OBS_SK_FIN_OUT) && ctx->snd_una == ctx->snd_nxt && acked)
+		acked--;
+	if ((st->flags & SG_OBS_SK_FIN_IN) && rcvd)
+		rcvd--;
+	st->flags &= ~SG_OBS_SK_REPORTED;
+	r = sg_obs_reserve(SG_OBS_FLOW_END, sizeof(*r), 0);
+	if (!r)
+		return;
+	r->subj = st->subj;
+	r->t = st->t;
+	r->cookie = bpf_get_socket_cookie(ctx);
+	r->bytes_sent = acked;
+	r->bytes_received = rcvd;
+	r->sends = st->sends;
+	r->start_ns = st->start_ns;
+	sg_obs_submit(r, SG_OBS_FLOW_END);
+}
+
+static __always_inline void sg_listen_ops(struct bpf_sock_ops *ctx)
+{
+	struct sg_obs_listen *r;
+	struct sg_obs_sock *st = NULL;
+	struct bpf_sock *sk = ctx->sk;
+
+	if (sk)
+		st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
+	r = sg_obs_reserve(SG_OBS_LISTEN, sizeof(*r),
+			   SG_OBS_F_LISTEN | (st ? 0 : SG_OBS_F_NO_SUBJECT));
+	if (!r)
+		return;
+	if (st)
+		r->subj = st->subj;
+	else
+		__builtin_memset(&r->subj, 0, sizeof(r->subj));
+	__builtin_memset(&r->t, 0, sizeof(r->t));
+	r->t.family = ctx->family;
+	r->t.protocol = SG_OBS_TCP;
+	sg_ops_local(ctx, &r->t);
+	r->cookie = bpf_get_socket_cookie(ctx);
+	sg_obs_submit(r, SG_OBS_LISTEN);
+}
+
+SEC("sockops")
+int sg_obs_sockops(struct bpf_sock_ops *ctx)
+{
+	__u32 kinds = sg_obs_kinds(), op = ctx->op;
+	struct sg_obs_sock *st;
+	struct bpf_sock *sk;
+
+	if (op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
+		if (kinds & (1u << SG_OBS_LISTEN))
+			sg_listen_ops(ctx);
+		return SG_OK;
+	}
+	if (op != BPF_SOCK_OPS_TCP_CONNECT_CB && op != BPF_SOCK_OPS_STATE_CB)
+		return SG_OK;
+	sk = ctx->sk;
+	if (!sk)
+		return SG_OK;
+	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
+	if (!st)
+		return SG_OK;
+
+	if (op == BPF_SOCK_OPS_TCP_CONNECT_CB) {
+		if (!(st->flags & SG_OBS_SK_PENDING))
+			return SG_OK;
+		sg_ops_local(ctx, &st->t);
+		st->flags = SG_OBS_SK_REPORTED;
+		sg_obs_connect_emit(st, bpf_get_socket_cookie(ctx), 0);
+		/* Only sockets that reported a connect pay for state changes. */
+		if (kinds & (1u << SG_OBS_FLOW_END))
+			bpf_sock_ops_cb_flags_set(ctx, ctx->bpf_sock_ops_cb_flags |
+						       BPF_SOCK_OPS_STATE_CB_FLAG);
+		return SG_OK;
+	}
+
+	if (!(st->flags & SG_OBS_SK_REPORTED))
+		return SG_OK;
+	switch (ctx->args[1]) {
+	case SG_TCP_FIN_WAIT1:
+	case SG_TCP_LAST_ACK:
+		st->flags |= SG_OBS_SK_FIN_OUT;
+		break;
+	case SG_TCP_CLOSE_WAIT:
+	case SG_TCP_CLOSING:
+		st->flags |= SG_OBS_SK_FIN_IN;
+		break;
+	case SG_TCP_CLOSE:
+		/*
+		 * FIN_WAIT2 ends in TIME_WAIT when the peer's FIN arrives
+		 * (the socket closes, the timewait socket stays), or on the
+		 * FIN_WAIT2 timeout without one: counted as the former.
+		 */
+		if (ctx->args[0] == SG_TCP_FIN_WAIT2)
+			st->flags |= SG_OBS_SK_FIN_IN;
+		sg_flow_end(ctx, st);
+		break;
+	}
+	return SG_OK;
+}
+
+/* ---- listeners (bind) and UDP flow ends (cgroup sock) ------------------- */
+
+static __always_inline int sg_post_bind(struct bpf_sock *sk, bool v6)
+{
+	struct sg_obs_listen *r;
+	struct sg_obs_sock *st;
+
+	if (!(sg_obs_kinds() & (1u << SG_OBS_LISTEN)))
+		return SG_OK;
+	if (sk->protocol != SG_OBS_TCP && sk->protocol != SG_OBS_UDP)
+		return SG_OK;
+	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		sg_obs_count(SG_OBS_LISTEN, SG_OBS_NO_STATE);
+		return SG_OK;
+	}
+	sg_obs_subject_fill(&st->subj);
+	r = sg_obs_reserve(SG_OBS_LISTEN, sizeof(*r), 0);
+	if (!r)
+		return SG_OK;
+	r->subj = st->subj;
+	__builtin_memset(&r->t, 0, sizeof(r->t));
+	r->t.family = v6 ? SG_OBS_AF_INET6 : SG_OBS_AF_INET;
+	r->t.protocol = sk->protocol;
+	r->t.sport = sk->src_port;
+	if (!v6) {
+		__u32 a = sk->src_ip4;
+
+		__builtin_memcpy(r->t.saddr, &a, 4);
+	} else {
+		__u32 a[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+
+		__builtin_memcpy(r->t.saddr, a, 16);
+	}
+	r->cookie = bpf_get_socket_cookie(sk);
+	sg_obs_submit(r, SG_OBS_LISTEN);
+	return SG_OK;
+}
+
+SEC("cgroup/post_bind4")
+int sg_obs_post_bind4(struct bpf_sock *sk)
+{
+	return sg_post_bind(sk, false);
+}
+
+SEC("cgroup/post_bind6")
+int sg_obs_post_bind6(struct bpf_sock *sk)
+{
+	return sg_post_bind(sk, true);
+}
+
+/* A UDP socket that reported a flow closes: its end, with the sends. */
+SEC("cgroup/sock_release")
+int sg_obs_sock_release(struct bpf_sock *sk)
+{
+	struct sg_obs_flow_end *r;
+	struct sg_obs_sock *st;
+
+	if (sk->protocol != SG_OBS_UDP)
+		return SG_OK;
+	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
+	if (!st || !(st->flags & SG_OBS_SK_REPORTED))
+		return SG_OK;
+	if (!(sg_obs_kinds() & (1u << SG_OBS_FLOW_END)))
+		return SG_OK;
+	r = sg_obs_reserve(SG_OBS_FLOW_END, sizeof(*r), SG_OBS_F_NO_BYTES);
+	if (!r)
+		return SG_OK;
+	r->subj = st->subj;
+	r->t = st->t;
+	r->cookie = bpf_get_socket_cookie(sk);
+	r->bytes_sent = 0;
+	r->bytes_received = 0;
+	r->sends = st->sends;
+	r->start_ns = st->start_ns;
+	sg_obs_submit(r, SG_OBS_FLOW_END);
+	return SG_OK;
+}
+
+/* ---- DNS answers (cgroup_skb ingress, softirq: no task) ----------------- */
+
+SEC("cgroup_skb/ingress")
+int sg_obs_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct sg_obs_sock *st;
+	struct sg_obs_dns *r;
+	__u32 off, len, ulen;
+	__u16 ports[2];
+	__u8 family;
+
+	if (!sk)
+		return SG_OK;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != SG_OBS_UDP)
+		return SG_OK;
+	if (!(sg_obs_kinds() & (1u << SG_OBS_DNS)))
+		return SG_OK;
+	if (skb->protocol == bpf_htons(SG_ETH_P_IP)) {
+		__u8 vihl, proto;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1) ||
+		    proto != SG_OBS_UDP)
+			return SG_OK;
+		off = (vihl & 0xf) * 4;
+		family = SG_OBS_AF_INET;
+	} else if (skb->protocol == bpf_htons(SG_ETH_P_IPV6)) {
+		__u8 next;
+
+		if (bpf_skb_load_bytes(skb, 6, &next, 1) || next != SG_OBS_UDP)
+			return SG_OK;
+		off = 40;
+		family = SG_OBS_AF_INET6;
+	} else {
+		return SG_OK;
+	}
+	if (off < 20 || off > 60 || bpf_skb_load_bytes(skb, off, ports, 4) ||
+	    ports[0] != bpf_htons(53))
+		return SG_OK;
+	ulen = skb->len > off + 8 ? skb->len - off - 8 : 0;
+	if (!ulen)
+		return SG_OK;
+	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
+	r = sg_obs_reserve(SG_OBS_DNS, sizeof(*r),
+			   (st ? 0 : SG_OBS_F_NO_SUBJECT) |
+			   (ulen > SG_OBS_DNS_MAX ? SG_OBS_F_TRUNCATED : 0));
+	if (!r)
+		return SG_OK;
+	if (st)
+		r->subj = st->subj;
+	else
+		__builtin_memset(&r->subj, 0, sizeof(r->subj));
+	__builtin_memset(&r->t, 0, sizeof(r->t));
+	r->t.family = family;
+	r->t.protocol = SG_OBS_UDP;
+	r->t.sport = 53;
+	r->t.dport = bpf_ntohs(ports[1]);
+	if (family == SG_OBS_AF_INET) {
+		bpf_skb_load_bytes(skb, 12, r->t.saddr, 4);
+		bpf_skb_load_bytes(skb, 16, r->t.daddr, 4);
+	} else {
+		bpf_skb_load_bytes(skb, 8, r->t.saddr, 16);
+		bpf_skb_load_bytes(skb, 24, r->t.daddr, 16);
+	}
+	r->cookie = bpf_get_socket_cookie(skb);
+	len = ulen > SG_OBS_DNS_MAX ? SG_OBS_DNS_MAX : ulen;
+	r->len = len;
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	if (len < 1 || len > SG_OBS_DNS_MAX || bpf_skb_load_bytes(skb, off + 8, r->msg, len))
+		r->len = 0;
+	sg_obs_submit(r, SG_OBS_DNS);
+	return SG_OK;
+}
+
+/* ---- executions and packet/raw sockets (tracing, any task) -------------- */
+
+static __always_inline bool sg_in_subtree(void)
+{
+	return bpf_current_task_under_cgroup(&sg_obs_cgroup, 0) == 1;
+}
+
+/* The open file behind @fd of the current task, or NULL. */
+static __always_inline struct file *sg_fd_file(struct task_struct *task, __u32 fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds) || fd >= SG_FDS_MAX)
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+static __always_inline void sg_sock_ends(struct sock *sk, struct sg_obs_tuple *t)
+{
+	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->protocol = BPF_CORE_READ(sk, sk_protocol);
+	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (t->family == SG_OBS_AF_INET) {
+		bpf_core_read(t->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else if (t->family == SG_OBS_AF_INET6) {
+		bpf_core_read(t->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void sg_stdio(struct task_struct *task, __u32 fd, struct sg_obs_fd *o)
+{
+	struct file *f = sg_fd_file(task, fd);
+	struct inode *inode;
+	struct socket *sock;
+	struct sock *sk;
+	__u32 mode;
+
+	__builtin_memset(o, 0, sizeof(*o));
+	if (!f)
+		return;
+	inode = BPF_CORE_READ(f, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode) & SG_S_IFMT;
+	o->ino = BPF_CORE_READ(inode, i_ino);
+	switch (mode) {
+	case SG_S_IFSOCK:
+		o->type = SG_OBS_FD_SOCKET;
+		break;
+	case SG_S_IFREG:
+	case SG_S_IFDIR:
+		o->type = SG_OBS_FD_FILE;
+		return;
+	case SG_S_IFIFO:
+		o->type = SG_OBS_FD_PIPE;
+		return;
+	case SG_S_IFCHR:
+		o->type = SG_OBS_FD_CHAR;
+		return;
+	default:
+		o->type = SG_OBS_FD_OTHER;
+		return;
+	}
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	o->sock_type = BPF_CORE_READ(sk, sk_type);
+	sg_sock_ends(sk, &o->t);
+	if (o->t.family == SG_AF_UNIX) {
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+
+		if (peer)
+			o->peer_ino = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
+	}
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sg_obs_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct sg_obs_exec *r;
+	struct file *file;
+	struct dentry *dentry;
+	struct inode *inode;
+	const char *filename;
+	char name[SG_OBS_NAME_MAX];
+	__u16 flags = 0;
+
+	if (!(sg_obs_kinds() & (1u << SG_OBS_EXEC)) || !sg_in_subtree())
+		return 0;
+	file = BPF_CORE_READ(bprm, file);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	inode = BPF_CORE_READ(file, f_inode);
+	r = sg_obs_reserve(SG_OBS_EXEC, sizeof(*r), 0);
+	if (!r)
+		return 0;
+	sg_obs_subject_fill(&r->subj);
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	r->nlink = BPF_CORE_READ(inode, __i_nlink);
+	r->dir_mode = BPF_CORE_READ(dentry, d_parent, d_inode, i_mode);
+	r->pad = 0;
+	__builtin_memset(name, 0, sizeof(name));
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name));
+	if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+	    name[4] == 'd' && name[5] == ':')
+		flags |= SG_OBS_F_MEMFD;
+	else if (!r->nlink)
+		flags |= SG_OBS_F_DELETED;
+	if (!(flags & SG_OBS_F_MEMFD) && (r->dir_mode & SG_S_IWOTH))
+		flags |= SG_OBS_F_WORLD_DIR;
+	r->hdr.flags = flags;
+	sg_stdio(task, 0, &r->stdio[0]);
+	sg_stdio(task, 1, &r->stdio[1]);
+	filename = BPF_CORE_READ(bprm, filename);
+	if (bpf_probe_read_kernel_str(r->path, sizeof(r->path), filename) < 0)
+		r->path[0] = '\0';
+	sg_obs_submit(r, SG_OBS_EXEC);
+	return 0;
+}
+
+/*
+ * socket() made a packet or a raw socket. cgroup/sock_create runs only for
+ * inet sockets, so the syscall's exit, where the new fd is in the table.
+ */
+SEC("tracepoint/syscalls/sys_exit_socket")
+int sg_obs_socket(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task;
+	struct sg_obs_socket *r;
+	struct socket *sock;
+	struct file *f;
+	struct sock *sk;
+	__u32 family, type;
+	long fd = ctx->ret;
+
+	if (fd < 0 || !(sg_obs_kinds() & (1u << SG_OBS_SOCKET)) || !sg_in_subtree())
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	f = sg_fd_file(task, fd);
+	if (!f)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	type = BPF_CORE_READ(sk, sk_type);
+	if (family != SG_AF_PACKET && type != SG_SOCK_RAW)
+		return 0;
+	r = sg_obs_reserve(SG_OBS_SOCKET, sizeof(*r), 0);
+	if (!r)
+		return 0;
+	sg_obs_subject_fill(&r->subj);
+	r->family = family;
+	r->type = type;
+	r->protocol = BPF_CORE_READ(sk, sk_protocol);
+	if (family == SG_AF_PACKET && bpf_core_field_exists(struct packet_sock___sg, num))
+		r->protocol = BPF_CORE_READ((struct packet_sock___sg *)sk, num);
+	r->fd = fd;
+	sg_obs_submit(r, SG_OBS_SOCKET);
+	return 0;
+}

@@ -467,8 +467,31 @@ int BPF_PROG(sg_obs_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 
 /*
  * socket() made a packet or a raw socket. cgroup/sock_create runs only for
- * inet sockets, so the syscall's exit, where the new fd is in the table.
+ * inet sockets, so the syscall: its entry sees the arguments (cheap, and
+ * enough to pass over every other socket), its exit the new fd.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, __u32);
+} sg_obs_sockreq SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_socket")
+int sg_obs_socket_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id;
+	__u32 one = 1;
+
+	if (ctx->args[0] != SG_AF_PACKET && (ctx->args[1] & 0xf) != SG_SOCK_RAW)
+		return 0;
+	if (!(sg_obs_kinds() & (1u << SG_OBS_SOCKET)) || !sg_in_subtree())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&sg_obs_sockreq, &id, &one, BPF_ANY);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_socket")
 int sg_obs_socket(struct trace_event_raw_sys_exit *ctx)
 {
@@ -478,9 +501,13 @@ int sg_obs_socket(struct trace_event_raw_sys_exit *ctx)
 	struct file *f;
 	struct sock *sk;
 	__u32 family, type;
+	__u64 id = bpf_get_current_pid_tgid();
 	long fd = ctx->ret;
 
-	if (fd < 0 || !(sg_obs_kinds() & (1u << SG_OBS_SOCKET)) || !sg_in_subtree())
+	if (!bpf_map_lookup_elem(&sg_obs_sockreq, &id))
+		return 0;
+	bpf_map_delete_elem(&sg_obs_sockreq, &id);
+	if (fd < 0)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	f = sg_fd_file(task, fd);
@@ -492,8 +519,6 @@ int sg_obs_socket(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	type = BPF_CORE_READ(sk, sk_type);
-	if (family != SG_AF_PACKET && type != SG_SOCK_RAW)
-		return 0;
 	r = sg_obs_reserve(SG_OBS_SOCKET, sizeof(*r), 0);
 	if (!r)
 		return 0;

@@ -31,6 +31,7 @@ enum sg_obs_link {
 	SG_OBS_LINK_SOCK_RELEASE,
 	SG_OBS_LINK_EXEC,
 	SG_OBS_LINK_SOCKET,
+	SG_OBS_LINK_SOCKET_ENTER,
 	SG_OBS_LINKS,
 };
 
@@ -39,7 +40,7 @@ enum sg_obs_link {
 
 static const char *const sg_obs_link_names[SG_OBS_LINKS] = {
 	"obs_sockops", "obs_ingress", "obs_post_bind4", "obs_post_bind6",
-	"obs_sock_release", "obs_exec", "obs_socket",
+	"obs_sock_release", "obs_exec", "obs_socket", "obs_socket_enter",
 };
 
 static const char *const sg_obs_map_names[] = {
@@ -93,8 +94,10 @@ static struct bpf_program *link_prog(struct sg_observe_bpf *skel, int i)
 		return skel->progs.sg_obs_sock_release;
 	case SG_OBS_LINK_EXEC:
 		return skel->progs.sg_obs_exec;
-	default:
+	case SG_OBS_LINK_SOCKET:
 		return skel->progs.sg_obs_socket;
+	default:
+		return skel->progs.sg_obs_socket_enter;
 	}
 }
 
@@ -268,7 +271,7 @@ int sg_observe_attach(struct sg_observe *o, const char *cgroup_path)
 	tracefs_ensure();
 	for (i = 0; i < SG_OBS_LINKS; i++) {
 		err = adopt_or_attach(o, i, cg_fd, cg_id);
-		if (err && i == SG_OBS_LINK_SOCKET) {
+		if (err && i >= SG_OBS_LINK_SOCKET) {
 			/* the rest still works: said, and shown in status */
 			sg_warn("Packet and raw sockets are not observed: %s", strerror(-err));
 			continue;

@@ -78,12 +78,12 @@ $(O)/tests/host/reload: tests/host/reload.c $(O)/tests/decide_test.skel.h $(SG_T
 # Benchmarks: make bench prints every figure with its ratio to a baseline
 # measured in the same run (tests/bench/sg_bench.c).
 $(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h $(SG_DIFF_OBJS) \
-		$(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
+		$$(SG_OBS_TEST_OBJS) $(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-missing-prototypes -I$(SRC)/daemon -I$(SRC)/tests/lib \
 		-I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< $(SG_DIFF_OBJS) $(SG_TEST_OBJS) \
-		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) -lpthread
+		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) $(SG_OBS_TEST_OBJS) $(SYSTEMD_LIBS) -lm -lpthread
 
 .PHONY: bench
 bench: all $(O)/tests/bench/sg-bench

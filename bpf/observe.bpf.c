@@ -3,7 +3,8 @@
  * sovguard observation: what the guarded subtree does on the network, for
  * the detectors. Connections are reported by the egress programs through
  * bpf/observe.h; this object adds what they cannot see: TCP source ends and
- * flow ends (sockops), listeners (post_bind, sockops), UDP flow ends
+ * flow ends (tp_btf/inet_sock_set_state), listeners (post_bind, the same
+ * tracepoint), UDP flow ends
  * (sock_release), DNS answers (cgroup_skb ingress), executions
  * (tp_btf/sched_process_exec) and packet and raw sockets (the socket()
  * syscall's exit). Records and maps: include/sovguard_egress.h,
@@ -38,9 +39,11 @@ struct packet_sock___sg {
 #define SG_TCP_ESTABLISHED	1
 #define SG_TCP_FIN_WAIT1	4
 #define SG_TCP_FIN_WAIT2	5
+#define SG_TCP_TIME_WAIT	6
 #define SG_TCP_CLOSE		7
 #define SG_TCP_CLOSE_WAIT	8
 #define SG_TCP_LAST_ACK		9
+#define SG_TCP_LISTEN		10
 #define SG_TCP_CLOSING		11
 
 #define SG_S_IFMT	00170000
@@ -58,32 +61,43 @@ struct packet_sock___sg {
 #define SG_ETH_P_IPV6	0x86DD
 #define SG_FDS_MAX	(1u << 20)	/* fd numbers a table lookup accepts */
 
-/* ---- TCP: source end, flow end, listen (sockops) ------------------------ */
-
-static __always_inline void sg_ops_local(struct bpf_sock_ops *ctx, struct sg_obs_tuple *t)
+static __always_inline bool sg_in_subtree(void)
 {
-	t->sport = ctx->local_port;
-	if (t->family == SG_OBS_AF_INET) {
-		__u32 a = ctx->local_ip4;
-
-		__builtin_memcpy(t->saddr, &a, 4);
-	} else {
-		__u32 a[4] = { ctx->local_ip6[0], ctx->local_ip6[1], ctx->local_ip6[2],
-			       ctx->local_ip6[3] };
-
-		__builtin_memcpy(t->saddr, a, 16);
-	}
+	return bpf_current_task_under_cgroup(&sg_obs_cgroup, 0) == 1;
 }
 
-static __always_inline void sg_flow_end(struct bpf_sock_ops *ctx, struct sg_obs_sock *st)
-{
-	struct sg_obs_flow_end *r;
-	__u64 acked = ctx->bytes_acked, rcvd = ctx->bytes_received;
+/* ---- TCP: source end, flow end, listen (state changes) ------------------ */
 
+/*
+ * Every TCP state change on the host passes here, so the common case is
+ * short: a socket without observation state (not opened by the subtree
+ * through the egress hooks, nor bound there) returns after one lookup. It
+ * is cheaper than sockops, which runs some seven times a connection
+ * (docs/performance.md).
+ */
+static __always_inline void sg_sk_local(const struct sock *sk, struct sg_obs_tuple *t)
+{
+	t->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (t->family == SG_OBS_AF_INET)
+		bpf_core_read(t->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+	else
+		bpf_core_read(t->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+}
+
+static __always_inline void sg_flow_end(const struct sock *sk, struct sg_obs_sock *st)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct sg_obs_flow_end *r;
+	__u64 acked, rcvd;
+
+	if (!tp)
+		return;
+	acked = tp->bytes_acked;
+	rcvd = tp->bytes_received;
 	/* Sequence space, not payload: the SYN, and each FIN that went through. */
 	if (acked)
 		acked--;
-	if ((st->flags & SG_OBS_SK_FIN_OUT) && ctx->snd_una == ctx->snd_nxt && acked)
+	if ((st->flags & SG_OBS_SK_FIN_OUT) && tp->snd_una == tp->snd_nxt && acked)
 		acked--;
 	if ((st->flags & SG_OBS_SK_FIN_IN) && rcvd)
 		rcvd--;
@@ -93,7 +107,7 @@ static __always_inline void sg_flow_end(struct bpf_sock_ops *ctx, struct sg_obs_
 		return;
 	r->subj = st->subj;
 	r->t = st->t;
-	r->cookie = bpf_get_socket_cookie(ctx);
+	r->cookie = bpf_get_socket_cookie((void *)sk);
 	r->bytes_sent = acked;
 	r->bytes_received = rcvd;
 	r->sends = st->sends;
@@ -101,67 +115,56 @@ static __always_inline void sg_flow_end(struct bpf_sock_ops *ctx, struct sg_obs_
 	sg_obs_submit(r, SG_OBS_FLOW_END);
 }
 
-static __always_inline void sg_listen_ops(struct bpf_sock_ops *ctx)
+static __always_inline void sg_listen_tcp(const struct sock *sk, struct sg_obs_sock *st)
 {
 	struct sg_obs_listen *r;
-	struct sg_obs_sock *st = NULL;
-	struct bpf_sock *sk = ctx->sk;
 
-	if (sk)
-		st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
-	r = sg_obs_reserve(SG_OBS_LISTEN, sizeof(*r),
-			   SG_OBS_F_LISTEN | (st ? 0 : SG_OBS_F_NO_SUBJECT));
+	if (!st && !sg_in_subtree())
+		return;
+	r = sg_obs_reserve(SG_OBS_LISTEN, sizeof(*r), SG_OBS_F_LISTEN);
 	if (!r)
 		return;
 	if (st)
 		r->subj = st->subj;
 	else
-		__builtin_memset(&r->subj, 0, sizeof(r->subj));
+		sg_obs_subject_fill(&r->subj);	/* listen() runs in the task */
 	__builtin_memset(&r->t, 0, sizeof(r->t));
-	r->t.family = ctx->family;
+	r->t.family = sk->__sk_common.skc_family;
 	r->t.protocol = SG_OBS_TCP;
-	sg_ops_local(ctx, &r->t);
-	r->cookie = bpf_get_socket_cookie(ctx);
+	sg_sk_local(sk, &r->t);
+	r->cookie = bpf_get_socket_cookie((void *)sk);
 	sg_obs_submit(r, SG_OBS_LISTEN);
 }
 
-SEC("sockops")
-int sg_obs_sockops(struct bpf_sock_ops *ctx)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sg_obs_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 kinds = sg_obs_kinds(), op = ctx->op;
 	struct sg_obs_sock *st;
-	struct bpf_sock *sk;
+	__u32 kinds;
 
-	if (op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
-		if (kinds & (1u << SG_OBS_LISTEN))
-			sg_listen_ops(ctx);
-		return SG_OK;
+	if (sk->sk_protocol != SG_OBS_TCP)
+		return 0;
+	st = bpf_sk_storage_get(&sg_obs_sk, (void *)sk, 0, 0);
+	if (newstate == SG_TCP_LISTEN) {
+		if (sg_obs_kinds() & (1u << SG_OBS_LISTEN))
+			sg_listen_tcp(sk, st);
+		return 0;
 	}
-	if (op != BPF_SOCK_OPS_TCP_CONNECT_CB && op != BPF_SOCK_OPS_STATE_CB)
-		return SG_OK;
-	sk = ctx->sk;
-	if (!sk)
-		return SG_OK;
-	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
 	if (!st)
-		return SG_OK;
-
-	if (op == BPF_SOCK_OPS_TCP_CONNECT_CB) {
-		if (!(st->flags & SG_OBS_SK_PENDING))
-			return SG_OK;
-		sg_ops_local(ctx, &st->t);
+		return 0;
+	kinds = sg_obs_kinds();
+	if (st->flags & SG_OBS_SK_PENDING) {
+		/* Established, or failed: either way the source end is known. */
+		if (newstate != SG_TCP_ESTABLISHED && newstate != SG_TCP_CLOSE)
+			return 0;
+		sg_sk_local(sk, &st->t);
 		st->flags = SG_OBS_SK_REPORTED;
-		sg_obs_connect_emit(st, bpf_get_socket_cookie(ctx), 0);
-		/* Only sockets that reported a connect pay for state changes. */
-		if (kinds & (1u << SG_OBS_FLOW_END))
-			bpf_sock_ops_cb_flags_set(ctx, ctx->bpf_sock_ops_cb_flags |
-						       BPF_SOCK_OPS_STATE_CB_FLAG);
-		return SG_OK;
+		if (kinds & (1u << SG_OBS_CONNECT))
+			sg_obs_connect_emit(st, bpf_get_socket_cookie((void *)sk), 0);
 	}
-
 	if (!(st->flags & SG_OBS_SK_REPORTED))
-		return SG_OK;
-	switch (ctx->args[1]) {
+		return 0;
+	switch (newstate) {
 	case SG_TCP_FIN_WAIT1:
 	case SG_TCP_LAST_ACK:
 		st->flags |= SG_OBS_SK_FIN_OUT;
@@ -170,18 +173,24 @@ int sg_obs_sockops(struct bpf_sock_ops *ctx)
 	case SG_TCP_CLOSING:
 		st->flags |= SG_OBS_SK_FIN_IN;
 		break;
+	case SG_TCP_TIME_WAIT:
+		if (oldstate == SG_TCP_FIN_WAIT2)
+			st->flags |= SG_OBS_SK_FIN_IN;
+		break;
 	case SG_TCP_CLOSE:
 		/*
 		 * FIN_WAIT2 ends in TIME_WAIT when the peer's FIN arrives
-		 * (the socket closes, the timewait socket stays), or on the
+		 * (this socket closes, a timewait one stays), or on the
 		 * FIN_WAIT2 timeout without one: counted as the former.
 		 */
-		if (ctx->args[0] == SG_TCP_FIN_WAIT2)
+		if (oldstate == SG_TCP_FIN_WAIT2)
 			st->flags |= SG_OBS_SK_FIN_IN;
-		sg_flow_end(ctx, st);
+		if (kinds & (1u << SG_OBS_FLOW_END))
+			sg_flow_end(sk, st);
+		st->flags &= ~SG_OBS_SK_REPORTED;
 		break;
 	}
-	return SG_OK;
+	return 0;
 }
 
 /* ---- listeners (bind) and UDP flow ends (cgroup sock) ------------------- */
@@ -339,11 +348,6 @@ int sg_obs_ingress(struct __sk_buff *skb)
 }
 
 /* ---- executions and packet/raw sockets (tracing, any task) -------------- */
-
-static __always_inline bool sg_in_subtree(void)
-{
-	return bpf_current_task_under_cgroup(&sg_obs_cgroup, 0) == 1;
-}
 
 /* The open file behind @fd of the current task, or NULL. */
 static __always_inline struct file *sg_fd_file(struct task_struct *task, __u32 fd)

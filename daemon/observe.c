@@ -24,11 +24,11 @@
 #include "util.h"
 
 enum sg_obs_link {
-	SG_OBS_LINK_SOCKOPS,
 	SG_OBS_LINK_INGRESS,
 	SG_OBS_LINK_POST_BIND4,
 	SG_OBS_LINK_POST_BIND6,
 	SG_OBS_LINK_SOCK_RELEASE,
+	SG_OBS_LINK_TCP_STATE,
 	SG_OBS_LINK_EXEC,
 	SG_OBS_LINK_SOCKET,
 	SG_OBS_LINK_SOCKET_ENTER,
@@ -36,11 +36,11 @@ enum sg_obs_link {
 };
 
 /* Links on the cgroup come first; the rest are tracing links. */
-#define SG_OBS_CGROUP_LINKS	SG_OBS_LINK_EXEC
+#define SG_OBS_CGROUP_LINKS	SG_OBS_LINK_TCP_STATE
 
 static const char *const sg_obs_link_names[SG_OBS_LINKS] = {
-	"obs_sockops", "obs_ingress", "obs_post_bind4", "obs_post_bind6",
-	"obs_sock_release", "obs_exec", "obs_socket", "obs_socket_enter",
+	"obs_ingress", "obs_post_bind4", "obs_post_bind6",
+	"obs_sock_release", "obs_tcp_state", "obs_exec", "obs_socket", "obs_socket_enter",
 };
 
 static const char *const sg_obs_map_names[] = {
@@ -82,8 +82,6 @@ const char *sg_obs_kind_name(unsigned int kind)
 static struct bpf_program *link_prog(struct sg_observe_bpf *skel, int i)
 {
 	switch (i) {
-	case SG_OBS_LINK_SOCKOPS:
-		return skel->progs.sg_obs_sockops;
 	case SG_OBS_LINK_INGRESS:
 		return skel->progs.sg_obs_ingress;
 	case SG_OBS_LINK_POST_BIND4:
@@ -92,6 +90,8 @@ static struct bpf_program *link_prog(struct sg_observe_bpf *skel, int i)
 		return skel->progs.sg_obs_post_bind6;
 	case SG_OBS_LINK_SOCK_RELEASE:
 		return skel->progs.sg_obs_sock_release;
+	case SG_OBS_LINK_TCP_STATE:
+		return skel->progs.sg_obs_tcp_state;
 	case SG_OBS_LINK_EXEC:
 		return skel->progs.sg_obs_exec;
 	case SG_OBS_LINK_SOCKET:

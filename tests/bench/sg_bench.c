@@ -624,7 +624,7 @@ static void bench_observe(struct netbench *nb)
 	/* Where the time goes: one more observed block with run-time statistics. */
 	{
 		static const char *const links[] = {
-			"link_connect4", "obs_sockops", "obs_ingress", "obs_socket",
+			"link_connect4", "obs_tcp_state", "obs_ingress", "obs_socket",
 			"obs_sock_release",
 		};
 		int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);

@@ -45,6 +45,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sg_obs_sk SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_OBS_FLOWS_MAX);
+	__type(key, struct sg_obs_flow_key);
+	__type(value, struct sg_obs_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_obs_flows SEC(".maps");
+
 #define SG_OBS_AF_INET		2
 #define SG_OBS_AF_INET6		10
 #define SG_OBS_TCP		6
@@ -59,11 +67,17 @@ static __always_inline void sg_obs_count(__u32 kind, __u32 what)
 		*val += 1;
 }
 
+static __always_inline struct sg_obs_config *sg_obs_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sg_obs_config, &zero);
+}
+
 /* The kinds that are on (0: observation off). */
 static __always_inline __u32 sg_obs_kinds(void)
 {
-	__u32 zero = 0;
-	struct sg_obs_config *c = bpf_map_lookup_elem(&sg_obs_config, &zero);
+	struct sg_obs_config *c = sg_obs_cfg();
 
 	return c ? c->kinds : 0;
 }
@@ -140,7 +154,8 @@ static __always_inline void sg_obs_connect_emit(const struct sg_obs_sock *st, __
 	r->verdict = st->verdict;
 	r->hook = st->hook;
 	r->mode = st->mode;
-	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	r->pad = 0;
+	r->repeats = st->repeats;
 	sg_obs_submit(r, SG_OBS_CONNECT);
 }
 
@@ -159,14 +174,36 @@ static __noinline int sg_obs_decided(struct bpf_sock_addr *ctx, const __u32 *add
 				     __u32 rule, __u32 generation)
 {
 	struct bpf_sock *sk = ctx->sk;
+	struct sg_obs_config *cfg = sg_obs_cfg();
+	struct sg_obs_flow_key key;
+	struct sg_obs_flow *f = NULL;
 	struct sg_obs_sock *st;
 	__u8 hook = how & 0xff, family = (how >> 8) & 0xff, verdict = (how >> 16) & 0xff;
 	__u16 port = bpf_ntohs(ctx->user_port);
 	bool sendmsg = hook == SG_HOOK_SENDMSG4 || hook == SG_HOOK_SENDMSG6;
-	__u64 cookie;
+	bool tcp = ctx->protocol == SG_OBS_TCP;
+	__u64 cookie, now = 0, window = 0;
 
-	if (!(sg_obs_kinds() & (1u << SG_OBS_CONNECT)) || !sk)
+	if (!cfg || !(cfg->kinds & (1u << SG_OBS_CONNECT)) || !sk)
 		return 0;
+	if (tcp && cfg->flow_window_ms) {
+		/* A pair reported within the window: counted, nothing more. */
+		__builtin_memcpy(key.daddr, addr, 16);
+		key.cgroup_id = bpf_get_current_cgroup_id();
+		key.tgid = bpf_get_current_pid_tgid() >> 32;
+		key.dport = port;
+		key.family = family;
+		key.verdict = verdict;
+		window = cfg->flow_window_ms * 1000000ULL;
+		now = bpf_ktime_get_ns();
+		f = bpf_map_lookup_elem(&sg_obs_flows, &key);
+		if (f) {
+			__sync_fetch_and_add(&f->connects, 1);
+			f->last_ns = now;
+			if (now - f->reported_ns < window)
+				return 0;
+		}
+	}
 	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st) {
 		sg_obs_count(SG_OBS_CONNECT, SG_OBS_NO_STATE);
@@ -192,6 +229,27 @@ static __noinline int sg_obs_decided(struct bpf_sock_addr *ctx, const __u32 *add
 	st->verdict = verdict;
 	st->hook = hook;
 	st->mode = how >> 24;
+	st->repeats = 0;
+	if (f) {
+		/* this connection is reported, the ones before it counted */
+		__u64 c = f->connects;
+
+		st->repeats = c - 1 - f->reported;
+		f->reported = c;
+		f->reported_ns = now;
+	} else if (window) {
+		struct sg_obs_flow n = {
+			.subj = st->subj,
+			.first_ns = now,
+			.last_ns = now,
+			.reported_ns = now,
+			.connects = 1,
+			.reported = 1,
+		};
+
+		/* full: no aggregation for this pair, nothing lost */
+		bpf_map_update_elem(&sg_obs_flows, &key, &n, BPF_NOEXIST);
+	}
 	cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->protocol == SG_OBS_TCP && verdict != SG_VERDICT_DENY) {
 		/* sockops reports it once the source end is known */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -45,6 +46,7 @@ static const char *const sg_obs_link_names[SG_OBS_LINKS] = {
 
 static const char *const sg_obs_map_names[] = {
 	"sg_obs_events", "sg_obs_config", "sg_obs_counters", "sg_obs_sk", "sg_obs_cgroup",
+	"sg_obs_flows",
 };
 
 static const char *const sg_obs_kind_names[SG_OBS_KINDS] = {
@@ -71,6 +73,8 @@ struct sg_observe {
 	sg_obs_fn fn;
 	void *ctx;
 	struct sg_obs_stats st;
+	__u32 kinds, wakeup_bytes, window_ms;
+	__u64 next_sweep_ns;
 	char pin_root[SG_PATH_MAX];
 };
 
@@ -130,6 +134,7 @@ int sg_observe_open(struct sg_observe **ret, const char *pin_root)
 	if (!o)
 		return -ENOMEM;
 	o->timer_fd = -1;
+	o->window_ms = SG_OBS_FLOW_WINDOW_MS;
 	strcpy(o->pin_root, pin_root);
 	o->skel = sg_observe_bpf__open_opts(&opts);
 	if (!o->skel) {
@@ -143,6 +148,7 @@ int sg_observe_open(struct sg_observe **ret, const char *pin_root)
 		goto err_destroy;
 	}
 	o->st.ring_bytes = SG_OBS_EVENTS_BYTES;
+	o->st.flow_window_ms = o->window_ms;
 	*ret = o;
 	return 0;
 
@@ -311,12 +317,88 @@ int sg_observe_set_kinds(struct sg_observe *o, __u32 kinds, __u32 wakeup_bytes)
 	struct sg_obs_config c = {
 		.kinds = kinds & SG_OBS_ALL,
 		.wakeup_bytes = wakeup_bytes ? wakeup_bytes : SG_OBS_WAKEUP_BYTES,
+		.flow_window_ms = o->window_ms,
 	};
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.sg_obs_config), &zero, &c, BPF_ANY))
 		return sg_error_errno(-errno, "Failed to write sg_obs_config: %m");
+	o->kinds = c.kinds;
+	o->wakeup_bytes = c.wakeup_bytes;
 	return 0;
+}
+
+/**
+ * sg_observe_set_flow_window() - how often a subject-destination pair of TCP
+ * connections is reported in full (0: every connection).
+ *
+ * Return: 0 or a negative errno (logged).
+ */
+int sg_observe_set_flow_window(struct sg_observe *o, __u32 ms)
+{
+	o->window_ms = ms;
+	o->st.flow_window_ms = ms;
+	return sg_observe_set_kinds(o, o->kinds, o->wakeup_bytes);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/**
+ * sg_observe_sweep() - take the pairs idle for a window out of sg_obs_flows,
+ * and pass on those with connections no full report covered.
+ *
+ * Each entry comes out with one atomic lookup-and-delete, so a connection
+ * counted meanwhile is in the summary or in a new entry, never in neither.
+ *
+ * Return: pairs taken out, or a negative errno.
+ */
+int sg_observe_sweep(struct sg_observe *o)
+{
+	int fd = bpf_map__fd(o->skel->maps.sg_obs_flows), n = 0;
+	struct sg_obs_flow_key key, *prev = NULL, *idle_keys;
+	__u64 now = mono_ns(), idle = (__u64)(o->window_ms ? o->window_ms :
+					      SG_OBS_FLOW_WINDOW_MS) * 1000000ULL;
+	size_t nidle = 0, i;
+	struct sg_obs_flow f;
+	__u64 present = 0;
+
+	idle_keys = malloc(SG_OBS_FLOWS_MAX * sizeof(*idle_keys));
+	if (!idle_keys)
+		return -ENOMEM;
+	while (present < SG_OBS_FLOWS_MAX && !bpf_map_get_next_key(fd, prev, &key)) {
+		idle_keys[nidle] = key;
+		prev = &idle_keys[nidle];
+		present++;
+		if (!bpf_map_lookup_elem(fd, &key, &f) && now - f.last_ns >= idle)
+			nidle++;
+		else
+			prev = &key;
+	}
+	for (i = 0; i < nidle; i++) {
+		if (bpf_map_lookup_and_delete_elem(fd, &idle_keys[i], &f))
+			continue;
+		present--;
+		n++;
+		o->st.summaries++;
+		if (f.connects > f.reported && o->fn) {
+			struct sg_obs_summary sum = {
+				.key = &idle_keys[i], .flow = &f,
+				.unreported = f.connects - f.reported,
+			};
+			struct sg_obs_event ev = { .kind = SG_OBS_EV_SUMMARY, .summary = &sum };
+
+			o->fn(o->ctx, &ev);
+		}
+	}
+	free(idle_keys);
+	o->st.flows = present;
+	return n;
 }
 
 static int rb_handler(void *ctx, void *data, size_t len)
@@ -395,6 +477,11 @@ int sg_observe_drain(struct sg_observe *o)
 		return -errno;
 	if (!o->rb)
 		return -EINVAL;
+	if (mono_ns() >= o->next_sweep_ns) {
+		sg_observe_sweep(o);
+		o->next_sweep_ns = mono_ns() + (__u64)(o->window_ms ? o->window_ms :
+						       SG_OBS_FLOW_WINDOW_MS) * 1000000ULL / 2;
+	}
 	o->st.ring_unread = ring__avail_data_size(ring_buffer__ring(o->rb, 0));
 	o->st.drains++;
 	n = ring_buffer__consume(o->rb);

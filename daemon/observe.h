@@ -15,9 +15,21 @@
 
 struct sg_observe;
 
+/*
+ * Not a kernel record: a subject-destination pair of sg_obs_flows taken out
+ * idle, with the connections its last full report did not cover.
+ */
+#define SG_OBS_EV_SUMMARY	SG_OBS_KINDS
+
+struct sg_obs_summary {
+	const struct sg_obs_flow_key *key;
+	const struct sg_obs_flow *flow;
+	__u64 unreported;	/* connections since the last full report */
+};
+
 /* One record. The pointers are valid during the callback only. */
 struct sg_obs_event {
-	enum sg_obs_kind kind;
+	unsigned int kind;	/* enum sg_obs_kind, or SG_OBS_EV_SUMMARY */
 	const struct sg_obs_hdr *hdr;
 	union {
 		const struct sg_obs_connect *connect;
@@ -26,6 +38,7 @@ struct sg_obs_event {
 		const struct sg_obs_listen *listen;
 		const struct sg_obs_socket *socket;
 		const struct sg_obs_dns *dns;
+		const struct sg_obs_summary *summary;	/* hdr NULL */
 	};
 	const struct sg_dns_answer *answer;	/* DNS: parsed; NULL if malformed */
 };
@@ -44,12 +57,17 @@ struct sg_obs_stats {
 	__u64 drains;			/* ring buffer drains */
 	__u64 ring_bytes;		/* the ring buffer's size */
 	__u64 ring_unread;		/* bytes waiting at the last drain */
+	__u64 flows;			/* pairs in sg_obs_flows at the last sweep */
+	__u64 summaries;		/* idle pairs taken out */
+	__u64 flow_window_ms;
 };
 
 int sg_observe_open(struct sg_observe **ret, const char *pin_root);
 int sg_observe_attach(struct sg_observe *o, const char *cgroup_path);
 void sg_observe_detach(struct sg_observe *o);
 int sg_observe_set_kinds(struct sg_observe *o, __u32 kinds, __u32 wakeup_bytes);
+int sg_observe_set_flow_window(struct sg_observe *o, __u32 ms);
+int sg_observe_sweep(struct sg_observe *o);
 int sg_observe_start(struct sg_observe *o, sg_obs_fn fn, void *ctx);
 int sg_observe_fd(struct sg_observe *o);
 int sg_observe_timer_fd(struct sg_observe *o);

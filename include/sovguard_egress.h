@@ -371,6 +371,16 @@ struct sg_work {
  *   sg_obs_counters  PERCPU_ARRAY of __u64, SG_OBS_CNT(kind, what): records
  *                    submitted, records lost to a full ring buffer, and
  *                    records that could not be made (no socket state).
+ *   sg_obs_flows     HASH of struct sg_obs_flow by struct sg_obs_flow_key,
+ *                    SG_OBS_FLOWS_MAX entries: TCP connections per subject
+ *                    and destination. The first connection of a pair, and
+ *                    the first after sg_obs_config.flow_window_ms, is
+ *                    reported in full (CONNECT, FLOW_END); the others in
+ *                    the window are only counted here, and the next full
+ *                    CONNECT carries their number (repeats). The daemon
+ *                    takes out idle entries with their count (a summary
+ *                    to the detectors). A full map means no aggregation,
+ *                    never a loss: the connection is reported in full.
  *   sg_obs_sk        SK_STORAGE of struct sg_obs_sock: per socket, who
  *                    opened the flow (set at connect/sendmsg/bind, in
  *                    process context) and its decision, read later where
@@ -418,6 +428,8 @@ struct sg_work {
 #define SG_OBS_PATH_MAX		256	/* exec path as given, truncated */
 #define SG_OBS_DNS_MAX		512	/* DNS message bytes copied, at most */
 #define SG_OBS_NAME_MAX		16	/* d_name bytes read to spot a memfd */
+#define SG_OBS_FLOWS_MAX	16384	/* subject-destination pairs aggregated */
+#define SG_OBS_FLOW_WINDOW_MS	10000	/* default: a pair's full report at most this often */
 
 enum sg_obs_kind {
 	SG_OBS_CONNECT = 1,
@@ -445,6 +457,8 @@ enum sg_obs_what {
 struct sg_obs_config {
 	__u32 kinds;		/* bit per enum sg_obs_kind; 0: all off */
 	__u32 wakeup_bytes;	/* wake the reader beyond this much unread data */
+	__u32 flow_window_ms;	/* sg_obs_flows window; 0: no aggregation */
+	__u32 pad;
 };
 
 /* Record flags (sg_obs_*.flags). */
@@ -500,7 +514,10 @@ struct sg_obs_connect {
 	__u8 verdict;		/* enum sg_verdict as applied */
 	__u8 hook;		/* enum sg_hook */
 	__u8 mode;		/* enum sg_mode */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 repeats;		/* TCP: connections of the same subject to the
+				 * same destination and verdict since the
+				 * previous CONNECT, counted, not reported */
 };
 
 struct sg_obs_flow_end {
@@ -590,7 +607,26 @@ struct sg_obs_sock {
 	__u8 hook;
 	__u8 mode;
 	__u8 flags;		/* SG_OBS_SK_* */
-	__u32 pad;
+	__u32 repeats;		/* for the CONNECT to come */
+};
+
+/* sg_obs_flows: a subject (process, cgroup) and a destination, TCP. */
+struct sg_obs_flow_key {
+	__u8 daddr[16];
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u16 dport;
+	__u8 family;
+	__u8 verdict;		/* as applied */
+};
+
+struct sg_obs_flow {
+	struct sg_obs_subject subj;	/* of the first connection */
+	__u64 first_ns;		/* the entry's first connection */
+	__u64 last_ns;		/* its latest */
+	__u64 reported_ns;	/* its latest full report */
+	__u64 connects;		/* connections since the entry was made */
+	__u64 reported;		/* of which covered by full reports */
 };
 
 #endif /* SOVGUARD_EGRESS_H */

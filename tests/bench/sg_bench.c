@@ -555,6 +555,7 @@ static void *loader(void *arg)
  */
 static volatile int obs_stop;
 static unsigned long long obs_read;
+static __u32 obs_kinds = SG_OBS_ALL;
 
 static void obs_count(void *ctx, const struct sg_obs_event *ev)
 {
@@ -589,6 +590,9 @@ static void bench_observe(struct netbench *nb)
 	pthread_t reader;
 	int r, b, k, attached = 0;
 
+	/* SG_BENCH_OBS_KINDS: which kinds the "on" side makes (bit per kind) */
+	if (getenv("SG_BENCH_OBS_KINDS"))
+		obs_kinds = strtoul(getenv("SG_BENCH_OBS_KINDS"), NULL, 0);
 	if (sg_observe_open(&o, nb->env.pin_root) || sg_observe_start(o, obs_count, NULL)) {
 		fprintf(stderr, "sg-bench: observation could not be loaded\n");
 		return;
@@ -611,7 +615,7 @@ static void bench_observe(struct netbench *nb)
 					sg_observe_detach(o);
 					attached = 0;
 				}
-				sg_observe_set_kinds(o, observed ? SG_OBS_ALL : 0, 0);
+				sg_observe_set_kinds(o, observed ? obs_kinds : 0, 0);
 				measure_block(nb, FIG_TCP, b, observed ? &on : &off);
 			}
 		on50[r] = pct(on.tcp, on.ntcp, 0.5);

@@ -358,6 +358,115 @@ TEST_F(observe, denied_connect_recorded_with_rule)
 	EXPECT_EQ(443, c->t.dport);
 }
 
+/* A child that makes @n TCP connections to a loopback listener of its own. */
+static int tcp_connects(FIXTURE_DATA(observe) *self, int port, int n)
+{
+	int pid = fork();
+
+	if (pid == 0) {
+		int l, i;
+
+		enter(self->env.cgroup);
+		l = tcp_listener("127.0.0.1", port);
+		for (i = 0; i < n; i++) {
+			int cl = tcp_connect("127.0.0.1", port), s = accept(l, NULL, NULL);
+
+			close(cl);
+			close(s);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(observe, tcp_pairs_aggregated_in_window)
+{
+	const struct sg_obs_connect *c;
+	int pid;
+
+	/* a window no test run outlasts: one full report, the rest counted */
+	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 60000));
+	pid = tcp_connects(self, 7004, 5);
+	ASSERT_GE(pid, 0);
+	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
+	usleep(100000);
+	EXPECT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 2));
+	c = find(self, SG_OBS_CONNECT, pid, 0);
+	EXPECT_EQ(0, c->repeats);
+	EXPECT_EQ(1, wait_records(self, SG_OBS_FLOW_END, pid, 1));
+}
+
+TEST_F(observe, tcp_pairs_reported_again_after_window)
+{
+	const struct sg_obs_connect *c;
+	int pid;
+
+	/* in one process: 4 connects, a pause past the window, one more */
+	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 300));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int l, i;
+
+		enter(self->env.cgroup);
+		l = tcp_listener("127.0.0.1", 7005);
+		for (i = 0; i < 5; i++) {
+			int cl, s;
+
+			if (i == 4)
+				usleep(600000);
+			cl = tcp_connect("127.0.0.1", 7005);
+			s = accept(l, NULL, NULL);
+			close(cl);
+			close(s);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(2, wait_records(self, SG_OBS_CONNECT, pid, 2));
+	c = find(self, SG_OBS_CONNECT, pid, 1);
+	EXPECT_EQ(3, c->repeats);
+}
+
+struct summaries {
+	__u32 tgid;
+	__u64 unreported;
+	int n;
+};
+
+static void on_summary(void *ctx, const struct sg_obs_event *ev)
+{
+	struct summaries *s = ctx;
+
+	if (ev->kind == SG_OBS_EV_SUMMARY && ev->summary->key->tgid == s->tgid) {
+		s->unreported += ev->summary->unreported;
+		s->n++;
+	}
+}
+
+TEST_F(observe, idle_pairs_summed_up_by_the_sweep)
+{
+	struct summaries sum = {};
+	struct sg_observe *o2;
+	int pid;
+
+	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 200));
+	pid = tcp_connects(self, 7006, 4);
+	ASSERT_GE(pid, 0);
+	ASSERT_EQ(0, child_wait(pid));
+	usleep(400000);
+	/* a second reader on the same pins, to see the summaries */
+	ASSERT_EQ(0, sg_observe_open(&o2, self->env.pin_root));
+	ASSERT_EQ(0, sg_observe_start(o2, on_summary, &sum));
+	sum.tgid = pid;
+	ASSERT_EQ(0, sg_observe_set_flow_window(o2, 200));
+	EXPECT_LE(1, sg_observe_sweep(o2));
+	EXPECT_EQ(1, sum.n);
+	EXPECT_EQ(3, sum.unreported);
+	sg_observe_close(o2);
+}
+
 /* ---- executions ------------------------------------------------------------- */
 
 static void copy_file(int out, const char *from)
@@ -719,6 +828,8 @@ TEST_F(observe, flood_counted_exactly_and_enforced)
 	size_t got;
 	int pid;
 
+	/* every connection in full: the ring's accounting, not the pairs' */
+	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 0));
 	dropped0 = obs_counter(self, SG_OBS_CONNECT, SG_OBS_DROPPED);
 	no_state0 = obs_counter(self, SG_OBS_CONNECT, SG_OBS_NO_STATE);
 	pid = fork();

@@ -616,6 +616,7 @@ static void bench_observe(struct netbench *nb)
 					attached = 0;
 				}
 				sg_observe_set_kinds(o, observed ? obs_kinds : 0, 0);
+				usleep(5000);	/* attach and detach settle (RCU) */
 				measure_block(nb, FIG_TCP, b, observed ? &on : &off);
 			}
 		on50[r] = pct(on.tcp, on.ntcp, 0.5);

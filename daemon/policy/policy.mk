@@ -57,7 +57,7 @@ $(O)/tests/host/unit-%: tests/unit/%.c $(SG_POLICY_LIB) | $(O) kselftest-harness
 FUZZ_SECONDS		?= 10
 FUZZ_SMOKE_SECONDS	?= 3
 FUZZ_CC			?= $(CLANG)
-FUZZ_TARGETS		:= rules libloc mmdb tor cidr
+FUZZ_TARGETS		:= rules libloc mmdb tor cidr dns
 FUZZ_CFLAGS		:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			   -Wno-unused-parameter -fno-omit-frame-pointer \
 			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -68,6 +68,12 @@ $(O)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  FUZZCC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
+
+# The DNS answer parser of observation records (daemon/dns.c) stands alone.
+$(O)/fuzz/fuzz-dns: tests/fuzz/fuzz_dns.c daemon/dns.c daemon/dns.h | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(SRC)/daemon -o $@ $< daemon/dns.c
 
 $(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)

@@ -265,6 +265,24 @@ static void on_observed(void *ctx, const struct sg_obs_event *ev)
 	d->obs_records++;
 }
 
+/* The last records, and what observation read and lost over the run. */
+static void observe_report(struct sg_daemon *d)
+{
+	struct sg_obs_stats st;
+	unsigned long long dropped = 0, no_state = 0;
+	unsigned int k;
+
+	sg_observe_drain(d->observe);
+	sg_observe_stats(d->observe, &st);
+	for (k = 1; k < SG_OBS_KINDS; k++) {
+		dropped += st.dropped[k];
+		no_state += st.no_state[k];
+	}
+	sg_info("observation: %llu records read, %llu lost to a full buffer, %llu without socket "
+		"state, %llu malformed (per kind: sovguardctl status)", d->obs_records, dropped,
+		no_state, (unsigned long long)st.malformed);
+}
+
 /*
  * Observation beside enforcement: a failure here is reported and leaves
  * the daemon enforcing without it.
@@ -463,7 +481,7 @@ static int run(struct sg_daemon *d)
 			sg_kguard_stop(d);
 			sg_egress_poll(d->egress, 0);
 			if (d->observe)
-				sg_observe_drain(d->observe);
+				observe_report(d);
 			sg_info("exiting on signal %u; enforcement stays pinned in %s",
 				si.ssi_signo, d->cfg.pin_root);
 			return 0;

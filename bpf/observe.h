@@ -7,8 +7,9 @@
  *
  * A decision reads sg_obs_config once; with observation off that is all.
  * With it on, the socket's state (sg_obs_sk) gets the subject and the
- * decision, and a CONNECT record goes out unless sockops will send it with
- * the source end (a TCP connect that goes ahead) or the socket already
+ * decision, and a CONNECT record goes out unless the TCP state tracepoint
+ * will send it with the source end (a TCP connect that goes ahead), the
+ * pair was reported within the window (sg_obs_flows), or the socket already
  * reported this destination (an unconnected UDP send: the sends are counted
  * and reported with the flow's end).
  */
@@ -252,7 +253,7 @@ static __noinline int sg_obs_decided(struct bpf_sock_addr *ctx, const __u32 *add
 	}
 	cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->protocol == SG_OBS_TCP && verdict != SG_VERDICT_DENY) {
-		/* sockops reports it once the source end is known */
+		/* reported at ESTABLISHED, with the source end */
 		st->flags = SG_OBS_SK_PENDING;
 		return 0;
 	}

@@ -353,11 +353,11 @@ struct sg_work {
  * What the guarded subtree does on the network, for the detectors: every
  * connection and UDP flow (allowed ones too), flow ends with byte counts,
  * process executions, listeners, packet and raw sockets and DNS answers.
- * The programs live in bpf/observe.bpf.c (sockops, cgroup_skb/ingress,
- * cgroup sock hooks, tp_btf/sched_process_exec, the syscalls/sys_exit_socket
- * tracepoint); the egress programs call bpf/observe.h inline on their
- * decision path. Enforcement never waits on observation: a record that does
- * not fit is dropped and counted, never retried.
+ * The programs live in bpf/observe.bpf.c (tp_btf/inet_sock_set_state,
+ * cgroup_skb/ingress, cgroup sock hooks, tp_btf/sched_process_exec, the
+ * syscalls socket() tracepoints); the egress programs call bpf/observe.h
+ * inline on their decision path. Enforcement never waits on observation:
+ * a record that does not fit is dropped and counted, never retried.
  *
  * Maps (pinned by name under the pin root, shared by both objects):
  *
@@ -384,13 +384,14 @@ struct sg_work {
  *   sg_obs_sk        SK_STORAGE of struct sg_obs_sock: per socket, who
  *                    opened the flow (set at connect/sendmsg/bind, in
  *                    process context) and its decision, read later where
- *                    no task is current (sockops, cgroup_skb in softirq).
+ *                    no task is current (TCP state changes and
+ *                    cgroup_skb in softirq).
  *   sg_obs_cgroup    CGROUP_ARRAY, one entry: the guarded cgroup, which
  *                    the tracing programs (exec, socket) filter on.
  *
- * Links (pinned under the pin root): obs_sockops, obs_ingress,
- * obs_sock_create, obs_post_bind4, obs_post_bind6, obs_sock_release,
- * obs_exec, obs_socket. Cgroup links are updated in place by a new daemon;
+ * Links (pinned under the pin root): obs_ingress, obs_post_bind4,
+ * obs_post_bind6, obs_sock_release, obs_tcp_state, obs_exec, obs_socket,
+ * obs_socket_enter. Cgroup links are updated in place by a new daemon;
  * tracing links are replaced (the new one first), so a restart leaves no
  * gap (it may leave a duplicate).
  *
@@ -401,10 +402,13 @@ struct sg_work {
  *
  *   CONNECT   a connect() (TCP or UDP) or an unconnected UDP sendmsg() to a
  *             destination the socket has not sent to before, decided:
- *             subject, 5-tuple, verdict, rule, generation. TCP connects
- *             that go ahead are reported from sockops once the kernel has
- *             picked the source address and port; denied ones and UDP at
- *             the decision (sport 0: not bound yet).
+ *             subject, 5-tuple, verdict, rule, generation. TCP is
+ *             aggregated per pair (sg_obs_flows): a full CONNECT carries
+ *             the repeats before it. A TCP connect that goes ahead is
+ *             reported at ESTABLISHED (or the CLOSE of a failed connect),
+ *             when the kernel has picked the source address and port;
+ *             denied ones and UDP at the decision (sport 0: not bound
+ *             yet).
  *   FLOW_END  a socket with a reported flow closes: TCP with bytes sent
  *             and received (payload: SYN and FIN not counted, from
  *             bytes_acked and bytes_received at TCP_CLOSE), UDP with the
@@ -414,7 +418,7 @@ struct sg_work {
  *             directory, the path as given to execve, the parent, and
  *             what fds 0 and 1 are (a socket: its family, ends and peer).
  *   LISTEN    a bind() of a TCP or UDP socket (post_bind) and a TCP
- *             listen() (sockops).
+ *             listen() (the TCP state change).
  *   SOCKET    socket() made a packet socket (AF_PACKET) or a raw one.
  *   DNS       a UDP datagram from port 53 reached a socket of the subtree
  *             (cgroup_skb ingress): the DNS message, up to SG_OBS_DNS_MAX
@@ -591,7 +595,7 @@ struct sg_obs_dns {
 };
 
 /* Per socket state (sg_obs_sk). */
-#define SG_OBS_SK_PENDING	0x01	/* TCP connect to report from sockops */
+#define SG_OBS_SK_PENDING	0x01	/* TCP connect to report at ESTABLISHED */
 #define SG_OBS_SK_REPORTED	0x02	/* a CONNECT went out: a FLOW_END will */
 #define SG_OBS_SK_FIN_OUT	0x04	/* we sent a FIN */
 #define SG_OBS_SK_FIN_IN	0x08	/* the peer sent a FIN */

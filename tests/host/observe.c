@@ -701,7 +701,7 @@ TEST_F(observe, bind_and_listen)
 
 TEST_F(observe, packet_and_raw_sockets)
 {
-	const struct sg_obs_socket *a, *b;
+	const struct sg_obs_socket *a, *b, *c;
 	int pid;
 
 	pid = fork();
@@ -712,16 +712,22 @@ TEST_F(observe, packet_and_raw_sockets)
 			_exit(120);
 		if (socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) < 0)
 			_exit(121);
+		if (socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)) < 0)	/* cooked */
+			_exit(123);
 		if (socket(AF_INET, SOCK_DGRAM, 0) < 0)	/* neither: no record */
 			_exit(122);
 		_exit(0);
 	}
 	ASSERT_EQ(0, child_wait(pid));
-	ASSERT_EQ(2, wait_records(self, SG_OBS_SOCKET, pid, 2));
+	ASSERT_EQ(3, wait_records(self, SG_OBS_SOCKET, pid, 3));
 	usleep(50000);
-	EXPECT_EQ(2, wait_records(self, SG_OBS_SOCKET, pid, 3));
+	EXPECT_EQ(3, wait_records(self, SG_OBS_SOCKET, pid, 4));
 	a = find(self, SG_OBS_SOCKET, pid, 0);
 	b = find(self, SG_OBS_SOCKET, pid, 1);
+	c = find(self, SG_OBS_SOCKET, pid, 2);
+	EXPECT_EQ(AF_PACKET, c->family);
+	EXPECT_EQ(SOCK_DGRAM, c->type);
+	EXPECT_EQ(htons(ETH_P_IP), c->protocol);
 	EXPECT_EQ(AF_PACKET, a->family);
 	EXPECT_EQ(SOCK_RAW, a->type);
 	EXPECT_EQ(htons(ETH_P_ALL), a->protocol);

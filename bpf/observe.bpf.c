@@ -244,17 +244,30 @@ int sg_obs_post_bind6(struct bpf_sock *sk)
 	return sg_post_bind(sk, true);
 }
 
-/* A UDP socket that reported a flow closes: its end, with the sends. */
+/*
+ * A UDP socket that reported a flow closes: its end, with the sends. A TCP
+ * socket whose connect was allowed but never got to send a SYN (no route)
+ * had no state change to report it: its CONNECT goes out here.
+ */
 SEC("cgroup/sock_release")
 int sg_obs_sock_release(struct bpf_sock *sk)
 {
 	struct sg_obs_flow_end *r;
 	struct sg_obs_sock *st;
 
-	if (sk->protocol != SG_OBS_UDP)
+	if (sk->protocol != SG_OBS_UDP && sk->protocol != SG_OBS_TCP)
 		return SG_OK;
 	st = bpf_sk_storage_get(&sg_obs_sk, sk, 0, 0);
-	if (!st || !(st->flags & SG_OBS_SK_REPORTED))
+	if (!st)
+		return SG_OK;
+	if (sk->protocol == SG_OBS_TCP) {
+		if ((st->flags & SG_OBS_SK_PENDING) && (sg_obs_kinds() & (1u << SG_OBS_CONNECT))) {
+			st->flags = 0;
+			sg_obs_connect_emit(st, bpf_get_socket_cookie(sk), SG_OBS_F_NO_HANDSHAKE);
+		}
+		return SG_OK;
+	}
+	if (!(st->flags & SG_OBS_SK_REPORTED))
 		return SG_OK;
 	if (!(sg_obs_kinds() & (1u << SG_OBS_FLOW_END)))
 		return SG_OK;

@@ -474,6 +474,8 @@ struct sg_obs_config {
 #define SG_OBS_F_LISTEN		0x0020	/* listen: listen(), not bind() */
 #define SG_OBS_F_NO_SUBJECT	0x0040	/* the subject is unknown (all 0) */
 #define SG_OBS_F_SENDMSG	0x0080	/* connect: an unconnected UDP send */
+#define SG_OBS_F_NO_HANDSHAKE	0x0100	/* connect: TCP allowed, but it failed before
+					 * sending a SYN (no route): no source end */
 
 struct sg_obs_hdr {
 	__u16 kind;		/* enum sg_obs_kind */

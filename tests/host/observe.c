@@ -467,6 +467,35 @@ TEST_F(observe, idle_pairs_summed_up_by_the_sweep)
 	sg_observe_close(o2);
 }
 
+TEST_F(observe, tcp_connect_without_route_recorded)
+{
+	const struct sg_obs_connect *c;
+	__u32 allow = ip4("9.9.9.9");
+	int pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443) };
+		int fd;
+
+		enter(self->env.cgroup);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		sa.sin_addr.s_addr = allow;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != ENETUNREACH)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
+	c = find(self, SG_OBS_CONNECT, pid, 0);
+	EXPECT_EQ(SG_VERDICT_ALLOW, c->verdict);
+	EXPECT_EQ(SG_OBS_F_NO_HANDSHAKE, c->hdr.flags);
+	EXPECT_EQ(0, memcmp(c->t.daddr, &allow, 4));
+	EXPECT_EQ(0, c->t.sport);
+}
+
 /* ---- executions ------------------------------------------------------------- */
 
 static void copy_file(int out, const char *from)

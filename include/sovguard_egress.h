@@ -406,7 +406,8 @@ struct sg_work {
  *             aggregated per pair (sg_obs_flows): a full CONNECT carries
  *             the repeats before it. A TCP connect that goes ahead is
  *             reported at ESTABLISHED (or the CLOSE of a failed connect),
- *             when the kernel has picked the source address and port;
+ *             when the kernel has picked the source address and port, or,
+ *             failing before its SYN, at release (SG_OBS_F_NO_HANDSHAKE);
  *             denied ones and UDP at the decision (sport 0: not bound
  *             yet).
  *   FLOW_END  a socket with a reported flow closes: TCP with bytes sent

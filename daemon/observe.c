@@ -536,10 +536,15 @@ void sg_observe_close(struct sg_observe *o)
 	if (o->timer_fd >= 0)
 		close(o->timer_fd);
 	for (i = 0; i < SG_OBS_LINKS; i++) {
+		int fd;
+
 		if (!o->links[i])
 			continue;
+		/* The pin keeps the link: ours goes, without detaching it. */
+		fd = bpf_link__fd(o->links[i]);
 		bpf_link__disconnect(o->links[i]);
 		bpf_link__destroy(o->links[i]);
+		close(fd);
 	}
 	sg_observe_bpf__destroy(o->skel);
 	free(o);

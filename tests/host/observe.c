@@ -689,6 +689,45 @@ TEST_F(observe, exec_outside_subtree_not_recorded)
 	EXPECT_EQ(0, wait_records(self, SG_OBS_EXEC, pid, 0));
 }
 
+static int exec_true_in(const char *cgroup)
+{
+	int pid = fork();
+
+	if (pid == 0) {
+		enter(cgroup);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(119);
+	}
+	return pid;
+}
+
+/*
+ * The daemon goes (its handles closed, as at exit), the pinned links stay:
+ * what happens meanwhile is in the ring buffer for the next one, which
+ * adopts the links.
+ */
+TEST_F(observe, restart_leaves_no_gap)
+{
+	int pid1, pid2;
+
+	sg_observe_close(self->o);
+	self->o = NULL;
+	pid1 = exec_true_in(self->env.cgroup);
+	ASSERT_GE(pid1, 0);
+	ASSERT_EQ(0, child_wait(pid1));
+	ASSERT_EQ(0, sg_observe_open(&self->o, self->env.pin_root));
+	ASSERT_EQ(0, sg_observe_start(self->o, on_record, &self->seen));
+	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid1, 1));
+	ASSERT_EQ(0, sg_observe_attach(self->o, self->env.cgroup));
+	pid2 = exec_true_in(self->env.cgroup);
+	ASSERT_GE(pid2, 0);
+	ASSERT_EQ(0, child_wait(pid2));
+	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid2, 1));
+	usleep(100000);
+	/* tracing links are replaced, not doubled: one record an exec */
+	EXPECT_EQ(1, wait_records(self, SG_OBS_EXEC, pid2, 2));
+}
+
 /* ---- listeners, packet and raw sockets -------------------------------------- */
 
 TEST_F(observe, bind_and_listen)

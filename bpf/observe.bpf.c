@@ -252,7 +252,6 @@ int sg_obs_post_bind6(struct bpf_sock *sk)
 SEC("cgroup/sock_release")
 int sg_obs_sock_release(struct bpf_sock *sk)
 {
-	struct sg_obs_flow_end *r;
 	struct sg_obs_sock *st;
 
 	if (sk->protocol != SG_OBS_UDP && sk->protocol != SG_OBS_TCP)
@@ -267,21 +266,8 @@ int sg_obs_sock_release(struct bpf_sock *sk)
 		}
 		return SG_OK;
 	}
-	if (!(st->flags & SG_OBS_SK_REPORTED))
-		return SG_OK;
-	if (!(sg_obs_kinds() & (1u << SG_OBS_FLOW_END)))
-		return SG_OK;
-	r = sg_obs_reserve(SG_OBS_FLOW_END, sizeof(*r), SG_OBS_F_NO_BYTES);
-	if (!r)
-		return SG_OK;
-	r->subj = st->subj;
-	r->t = st->t;
-	r->cookie = bpf_get_socket_cookie(sk);
-	r->bytes_sent = 0;
-	r->bytes_received = 0;
-	r->sends = st->sends;
-	r->start_ns = st->start_ns;
-	sg_obs_submit(r, SG_OBS_FLOW_END);
+	if (st->flags & SG_OBS_SK_REPORTED)
+		sg_obs_udp_end(st, bpf_get_socket_cookie(sk));
 	return SG_OK;
 }
 

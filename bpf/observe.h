@@ -160,6 +160,26 @@ static __always_inline void sg_obs_connect_emit(const struct sg_obs_sock *st, __
 	sg_obs_submit(r, SG_OBS_CONNECT);
 }
 
+/* The end of a UDP flow: the sends decided for the socket's destination. */
+static __always_inline void sg_obs_udp_end(const struct sg_obs_sock *st, __u64 cookie)
+{
+	struct sg_obs_flow_end *r;
+
+	if (!(sg_obs_kinds() & (1u << SG_OBS_FLOW_END)))
+		return;
+	r = sg_obs_reserve(SG_OBS_FLOW_END, sizeof(*r), SG_OBS_F_NO_BYTES);
+	if (!r)
+		return;
+	r->subj = st->subj;
+	r->t = st->t;
+	r->cookie = cookie;
+	r->bytes_sent = 0;
+	r->bytes_received = 0;
+	r->sends = st->sends;
+	r->start_ns = st->start_ns;
+	sg_obs_submit(r, SG_OBS_FLOW_END);
+}
+
 /* sg_obs_decided()'s @how: what fits in one argument. */
 #define SG_OBS_HOW(hook, family, verdict, mode)                                                    \
 	((__u32)(hook) | (__u32)(family) << 8 | (__u32)(verdict) << 16 | (__u32)(mode) << 24)
@@ -215,6 +235,8 @@ static __noinline int sg_obs_decided(struct bpf_sock_addr *ctx, const __u32 *add
 		st->sends++;
 		return 0;
 	}
+	if (sendmsg && (st->flags & SG_OBS_SK_REPORTED) && st->t.protocol == SG_OBS_UDP)
+		sg_obs_udp_end(st, bpf_get_socket_cookie(ctx));	/* the sends so far */
 	sg_obs_subject_fill(&st->subj);
 	__builtin_memcpy(st->t.daddr, addr, 16);
 	__builtin_memset(st->t.saddr, 0, 16);

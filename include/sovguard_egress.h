@@ -413,7 +413,8 @@ struct sg_work {
  *   FLOW_END  a socket with a reported flow closes: TCP with bytes sent
  *             and received (payload: SYN and FIN not counted, from
  *             bytes_acked and bytes_received at TCP_CLOSE), UDP with the
- *             number of sends decided (bytes 0, SG_OBS_F_NO_BYTES).
+ *             number of sends decided (bytes 0, SG_OBS_F_NO_BYTES), at
+ *             release or when an unconnected socket sends elsewhere.
  *   EXEC      a task of the subtree executes a file: the file's identity,
  *             whether it is deleted, memfd-backed or in a world-writable
  *             directory, the path as given to execve, the parent, and

@@ -496,6 +496,47 @@ TEST_F(observe, tcp_connect_without_route_recorded)
 	EXPECT_EQ(0, c->t.sport);
 }
 
+TEST_F(observe, udp_sends_per_destination)
+{
+	const struct sg_obs_connect *c0, *c1;
+	const struct sg_obs_flow_end *f0, *f1;
+	int pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
+		struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(9) };
+		int fd, i;
+
+		enter(self->env.cgroup);
+		a.sin_addr.s_addr = ip4("127.0.0.2");
+		b.sin_addr.s_addr = ip4("127.0.0.3");
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		for (i = 0; i < 5; i++)
+			sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+		for (i = 0; i < 2; i++)
+			sendto(fd, "x", 1, 0, (struct sockaddr *)&b, sizeof(b));
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(2, wait_records(self, SG_OBS_CONNECT, pid, 2));
+	ASSERT_EQ(2, wait_records(self, SG_OBS_FLOW_END, pid, 2));
+	c0 = find(self, SG_OBS_CONNECT, pid, 0);
+	c1 = find(self, SG_OBS_CONNECT, pid, 1);
+	f0 = find(self, SG_OBS_FLOW_END, pid, 0);
+	f1 = find(self, SG_OBS_FLOW_END, pid, 1);
+	EXPECT_EQ(SG_OBS_F_SENDMSG, c0->hdr.flags);
+	EXPECT_EQ(2, c0->t.daddr[3]);
+	EXPECT_EQ(3, c1->t.daddr[3]);
+	EXPECT_EQ(2, f0->t.daddr[3]);
+	EXPECT_EQ(5, f0->sends);
+	EXPECT_EQ(3, f1->t.daddr[3]);
+	EXPECT_EQ(2, f1->sends);
+	EXPECT_EQ(SG_OBS_F_NO_BYTES, f1->hdr.flags);
+}
+
 /* ---- executions ------------------------------------------------------------- */
 
 static void copy_file(int out, const char *from)

@@ -73,6 +73,8 @@ struct {
 	__type(value, struct sg_spare);
 } sg_spare SEC(".maps");
 
+#include "observe.h"
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -286,6 +288,7 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		sg_count(SG_CNT_IMAGE_ERROR);
 		return SG_FAILED;
 	}
+	sg_obs_answer(slot, &ans);
 
 	switch (sg_effective_verdict(mode, ans.verdict)) {
 	case SG_VERDICT_ALLOW:
@@ -433,12 +436,14 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	q->protocol = ctx->protocol;
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
+	sg_obs_answer(slot, NULL);
 	ret = sg_decide_in(slot, hook);
-	__sync_fetch_and_and(busy, ~bit);
 	if (ret == SG_FAILED)
 		ret = sg_decide_none((const struct sg_addr *)addr,
 				     SG_DST(bpf_ntohs(ctx->user_port), family, ctx->protocol),
 				     hook, 0);
+	sg_obs_slot(ctx, hook, family, addr, slot, sg_cfg(&fail), ret == SG_REFUSE);
+	__sync_fetch_and_and(busy, ~bit);
 	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
 }
 
@@ -448,6 +453,7 @@ static __always_inline int sg_decide4(struct bpf_sock_addr *ctx, __u8 hook)
 
 	if (((__u8 *)a)[0] == 127) {
 		sg_count(SG_CNT_LOOPBACK);
+		sg_obs_loopback(ctx, hook, SG_AF_INET, a);
 		return SG_ALLOW;
 	}
 	return sg_decide_task(ctx, hook, SG_AF_INET, a);
@@ -463,12 +469,14 @@ static __always_inline int sg_decide6(struct bpf_sock_addr *ctx, __u8 hook)
 
 		if (((__u8 *)a4)[0] == 127) {
 			sg_count(SG_CNT_LOOPBACK);
+			sg_obs_loopback(ctx, hook, SG_AF_INET, a4);
 			return SG_ALLOW;
 		}
 		return sg_decide_task(ctx, hook, SG_AF_INET, a4);
 	}
 	if (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1)) {
 		sg_count(SG_CNT_LOOPBACK);
+		sg_obs_loopback(ctx, hook, SG_AF_INET6, a);
 		return SG_ALLOW;
 	}
 	return sg_decide_task(ctx, hook, SG_AF_INET6, a);

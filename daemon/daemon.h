@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "lib/config.h"
 #include "egress.h"
+#include "observe.h"
 #include "policy.h"
 #include "subject.h"
 
@@ -42,6 +43,10 @@ struct sg_daemon {
 	bool kmod_present, kmod_failed;
 	time_t next_scan;
 	int tamper_fd;			/* the watchdog's timer (tamper.c) */
+	/* observation (observe.c): records for the detectors */
+	struct sg_observe *observe;
+	bool no_observe;
+	unsigned long long obs_records;
 };
 
 #endif

@@ -255,6 +255,63 @@ static int on_event(void *ctx, const struct sg_event *ev)
 	return 0;
 }
 
+/*
+ * Every observation record, for the detectors. Enforcement does not wait on
+ * this: the kernel drops (and counts) what does not fit while we catch up.
+ */
+static void on_observed(void *ctx, const struct sg_obs_event *ev)
+{
+	struct sg_daemon *d = ctx;
+
+	d->obs_records++;
+}
+
+/* The last records, and what observation read and lost over the run. */
+static void observe_report(struct sg_daemon *d)
+{
+	struct sg_obs_stats st;
+	unsigned long long dropped = 0, no_state = 0;
+	unsigned int k;
+
+	sg_observe_drain(d->observe);
+	sg_observe_stats(d->observe, &st);
+	for (k = 1; k < SG_OBS_KINDS; k++) {
+		dropped += st.dropped[k];
+		no_state += st.no_state[k];
+	}
+	sg_info("observation: %llu records read, %llu lost to a full buffer, %llu without socket "
+		"state, %llu malformed (per kind: sovguardctl status)", d->obs_records, dropped,
+		no_state, (unsigned long long)st.malformed);
+}
+
+/*
+ * Observation beside enforcement: a failure here is reported and leaves
+ * the daemon enforcing without it.
+ */
+static void observe_start(struct sg_daemon *d, int ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	if (d->no_observe)
+		return;
+	err = sg_observe_open(&d->observe, d->cfg.pin_root);
+	if (!err)
+		err = sg_observe_attach(d->observe, d->cfg.cgroup);
+	if (!err)
+		err = sg_observe_start(d->observe, on_observed, d);
+	if (err) {
+		sg_warn("observation is off: %s", strerror(-err));
+		sg_observe_close(d->observe);
+		d->observe = NULL;
+		return;
+	}
+	ev.data.fd = sg_observe_fd(d->observe);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sg_observe_timer_fd(d->observe);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+}
+
 static int write_pidfile(struct sg_daemon *d)
 {
 	_cleanup_fclose_ FILE *f = NULL;
@@ -394,6 +451,7 @@ static int run(struct sg_daemon *d)
 	err = sg_egress_events(d->egress, on_event, d);
 	if (err)
 		return err;
+	observe_start(d, ep);
 	err = write_pidfile(d);
 	if (err)
 		return err;
@@ -454,6 +512,11 @@ static int run(struct sg_daemon *d)
 					build_policy(d, &d->cfg, false, true);
 				continue;
 			}
+			if (d->observe && (out[i].data.fd == sg_observe_fd(d->observe) ||
+					   out[i].data.fd == sg_observe_timer_fd(d->observe))) {
+				sg_observe_drain(d->observe);
+				continue;
+			}
 			if (out[i].data.fd != sfd) {
 				d->batch = 0;
 				err = sg_egress_poll(d->egress, 0);
@@ -472,6 +535,8 @@ static int run(struct sg_daemon *d)
 			sg_egress_guard(d->egress, NULL);
 			sg_kguard_stop(d);
 			sg_egress_poll(d->egress, 0);
+			if (d->observe)
+				observe_report(d);
 			sg_info("exiting on signal %u; enforcement stays pinned in %s",
 				si.ssi_signo, d->cfg.pin_root);
 			return 0;
@@ -491,6 +556,7 @@ static void usage(FILE *f)
 		"      --audit          same as --mode audit\n"
 		"      --check-config   validate the configuration and exit; touches no kernel state\n"
 		"      --remove         end enforcement: unpin programs and maps, then exit\n"
+		"      --no-observe     enforce only: no observation records for the detectors\n"
 		"      --stderr         log to stderr even when journald is present\n"
 		"  -v, --verbose        debug logging\n"
 		"  -h, --help           this help\n"
@@ -502,7 +568,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_AUDIT = 256, OPT_CHECK, OPT_REMOVE, OPT_STDERR };
+	enum { OPT_AUDIT = 256, OPT_CHECK, OPT_REMOVE, OPT_STDERR, OPT_NO_OBSERVE };
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "config", required_argument, NULL, 'c' },
@@ -511,6 +577,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "remove", no_argument, NULL, OPT_REMOVE },
 		{ "stderr", no_argument, NULL, OPT_STDERR },
+		{ "no-observe", no_argument, NULL, OPT_NO_OBSERVE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -552,6 +619,9 @@ int main(int argc, char **argv)
 		case OPT_STDERR:
 			to_stderr = true;
 			break;
+		case OPT_NO_OBSERVE:
+			d.no_observe = true;
+			break;
 		case 'v':
 			level = LOG_DEBUG;
 			break;
@@ -590,7 +660,9 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	if (remove_pins) {
-		err = sg_egress_remove(d.cfg.pin_root);
+		err = sg_observe_remove(d.cfg.pin_root);
+		if (!err)
+			err = sg_egress_remove(d.cfg.pin_root);
 		if (err)
 			sg_error_errno(err, "Failed to remove pins in %s: %m", d.cfg.pin_root);
 		else
@@ -607,6 +679,7 @@ int main(int argc, char **argv)
 	sg_watch_close(&d);
 	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);
+	sg_observe_close(d.observe);
 	sg_egress_close(d.egress);
 	sg_sysresolver_done(&d.sysres);
 	sg_policy_free(d.pol);

@@ -421,7 +421,10 @@ struct sg_slot {
 	struct sg_memo_key key[SG_MEMO_ENTRIES];
 	__u32 next;		/* the entry the next miss replaces */
 	__u32 cur;		/* the entry of the decision in flight */
-	__u32 pad[14];
+	__u32 obs_rule;		/* the decision's answer, for observation */
+	__u32 obs_generation;
+	__u32 obs_verdict;	/* enum sg_verdict as applied */
+	__u32 pad[11];
 	struct sg_blk mask[SG_MEMO_ENTRIES][SG_CHUNKS_MAX];
 };
 
@@ -435,6 +438,296 @@ struct sg_spare {
 	__u64 busy;		/* bit i: slot i in use */
 	__u64 pad[7];
 	struct sg_slot slot[SG_SPARE_SLOTS];
+};
+
+/*
+ * Observation
+ * -----------
+ * What the guarded subtree does on the network, for the detectors: every
+ * connection and UDP flow (allowed ones too), flow ends with byte counts,
+ * process executions, listeners, packet and raw sockets and DNS answers.
+ * The programs live in bpf/observe.bpf.c (tp_btf/inet_sock_set_state,
+ * cgroup_skb/ingress, cgroup sock hooks, tp_btf/sched_process_exec, the
+ * syscalls socket() tracepoints); the egress programs call bpf/observe.h
+ * inline on their decision path. Enforcement never waits on observation:
+ * a record that does not fit is dropped and counted, never retried.
+ *
+ * Maps (pinned by name under the pin root, shared by both objects):
+ *
+ *   sg_obs_events    RINGBUF of records, SG_OBS_EVENTS_BYTES. Records are
+ *                    submitted with BPF_RB_NO_WAKEUP until the unread data
+ *                    reaches sg_obs_config.wakeup_bytes; the daemon drains it
+ *                    on a timer (SG_OBS_FLUSH_MS) and on those wakeups.
+ *   sg_obs_config    ARRAY, one struct sg_obs_config: which kinds are on.
+ *                    All off (the value at creation) makes the inline
+ *                    calls return after one map read.
+ *   sg_obs_counters  PERCPU_ARRAY of __u64, SG_OBS_CNT(kind, what): records
+ *                    submitted, records lost to a full ring buffer, and
+ *                    records that could not be made (no socket state).
+ *   sg_obs_flows     HASH of struct sg_obs_flow by struct sg_obs_flow_key,
+ *                    SG_OBS_FLOWS_MAX entries: TCP connections per subject
+ *                    and destination. The first connection of a pair, and
+ *                    the first after sg_obs_config.flow_window_ms, is
+ *                    reported in full (CONNECT, FLOW_END); the others in
+ *                    the window are only counted here, and the next full
+ *                    CONNECT carries their number (repeats). The daemon
+ *                    takes out idle entries with their count (a summary
+ *                    to the detectors). A full map means no aggregation,
+ *                    never a loss: the connection is reported in full.
+ *   sg_obs_sk        SK_STORAGE of struct sg_obs_sock: per socket, who
+ *                    opened the flow (set at connect/sendmsg/bind, in
+ *                    process context) and its decision, read later where
+ *                    no task is current (TCP state changes and
+ *                    cgroup_skb in softirq).
+ *   sg_obs_cgroup    CGROUP_ARRAY, one entry: the guarded cgroup, which
+ *                    the tracing programs (exec, socket) filter on.
+ *
+ * Links (pinned under the pin root): obs_ingress, obs_post_bind4,
+ * obs_post_bind6, obs_sock_release, obs_tcp_state, obs_exec, obs_socket,
+ * obs_socket_enter. Cgroup links are updated in place by a new daemon;
+ * tracing links are replaced (the new one first), so a restart leaves no
+ * gap (it may leave a duplicate).
+ *
+ * Records. Every record begins with struct sg_obs_hdr: kind (enum
+ * sg_obs_kind), size (the whole record, bytes) and version
+ * (SG_OBS_VERSION). A reader skips kinds it does not know, and refuses a
+ * record shorter than its kind's struct; a newer version only appends.
+ *
+ *   CONNECT   a connect() (TCP or UDP) or an unconnected UDP sendmsg() to a
+ *             destination the socket has not sent to before, decided:
+ *             subject, 5-tuple, verdict, rule, generation. TCP is
+ *             aggregated per pair (sg_obs_flows): a full CONNECT carries
+ *             the repeats before it. A TCP connect that goes ahead is
+ *             reported at ESTABLISHED (or the CLOSE of a failed connect),
+ *             when the kernel has picked the source address and port, or,
+ *             failing before its SYN, at release (SG_OBS_F_NO_HANDSHAKE);
+ *             denied ones and UDP at the decision (sport 0: not bound
+ *             yet).
+ *   FLOW_END  a socket with a reported flow closes: TCP with bytes sent
+ *             and received (payload: SYN and FIN not counted, from
+ *             bytes_acked and bytes_received at TCP_CLOSE), UDP with the
+ *             number of sends decided (bytes 0, SG_OBS_F_NO_BYTES), at
+ *             release or when an unconnected socket sends elsewhere.
+ *   EXEC      a task of the subtree executes a file: the file's identity,
+ *             whether it is deleted, memfd-backed or in a world-writable
+ *             directory, the path as given to execve, the parent, and
+ *             what fds 0 and 1 are (a socket: its family, ends and peer).
+ *   LISTEN    a bind() of a TCP or UDP socket (post_bind) and a TCP
+ *             listen() (the TCP state change).
+ *   SOCKET    socket() made a packet socket (AF_PACKET) or a raw one.
+ *   DNS       a UDP datagram from port 53 reached a socket of the subtree
+ *             (cgroup_skb ingress): the DNS message, up to SG_OBS_DNS_MAX
+ *             bytes, and the socket's subject as recorded at its last send.
+ *             The daemon parses it (daemon/dns.c).
+ */
+#define SG_OBS_VERSION		1
+#define SG_OBS_EVENTS_BYTES	(4 * 1024 * 1024)
+#define SG_OBS_WAKEUP_BYTES	(SG_OBS_EVENTS_BYTES / 4)	/* default */
+#define SG_OBS_FLUSH_MS		200	/* the daemon drains at least this often */
+#define SG_OBS_PATH_MAX		256	/* exec path as given, truncated */
+#define SG_OBS_DNS_MAX		512	/* DNS message bytes copied, at most */
+#define SG_OBS_NAME_MAX		16	/* d_name bytes read to spot a memfd */
+#define SG_OBS_FLOWS_MAX	16384	/* subject-destination pairs aggregated */
+#define SG_OBS_FLOW_WINDOW_MS	10000	/* default: a pair's full report at most this often */
+
+enum sg_obs_kind {
+	SG_OBS_CONNECT = 1,
+	SG_OBS_FLOW_END,
+	SG_OBS_EXEC,
+	SG_OBS_LISTEN,
+	SG_OBS_SOCKET,
+	SG_OBS_DNS,
+	SG_OBS_KINDS,		/* kinds are 1 .. SG_OBS_KINDS - 1 */
+};
+
+enum sg_obs_what {
+	SG_OBS_SUBMITTED = 0,	/* in the ring buffer */
+	SG_OBS_DROPPED,		/* ring buffer full: lost, counted */
+	SG_OBS_NO_STATE,	/* no socket state for it: not made, counted */
+	SG_OBS_WHATS,
+};
+
+#define SG_OBS_CNT(kind, what)	((kind) * SG_OBS_WHATS + (what))
+#define SG_OBS_CNT_MAX		(SG_OBS_KINDS * SG_OBS_WHATS)
+
+/* sg_obs_config.kinds: bit k for enum sg_obs_kind k. */
+#define SG_OBS_ALL		(((1u << SG_OBS_KINDS) - 1) & ~1u)
+
+struct sg_obs_config {
+	__u32 kinds;		/* bit per enum sg_obs_kind; 0: all off */
+	__u32 wakeup_bytes;	/* wake the reader beyond this much unread data */
+	__u32 flow_window_ms;	/* sg_obs_flows window; 0: no aggregation */
+	__u32 pad;
+};
+
+/* Record flags (sg_obs_*.flags). */
+#define SG_OBS_F_DELETED	0x0001	/* exec: the file has no link left */
+#define SG_OBS_F_MEMFD		0x0002	/* exec: the file is a memfd */
+#define SG_OBS_F_WORLD_DIR	0x0004	/* exec: its directory is world-writable */
+#define SG_OBS_F_NO_BYTES	0x0008	/* flow end: no byte counts (UDP) */
+#define SG_OBS_F_TRUNCATED	0x0010	/* dns: message longer than SG_OBS_DNS_MAX */
+#define SG_OBS_F_LISTEN		0x0020	/* listen: listen(), not bind() */
+#define SG_OBS_F_NO_SUBJECT	0x0040	/* the subject is unknown (all 0) */
+#define SG_OBS_F_SENDMSG	0x0080	/* connect: an unconnected UDP send */
+#define SG_OBS_F_NO_HANDSHAKE	0x0100	/* connect: TCP allowed, but it failed before
+					 * sending a SYN (no route): no source end */
+
+struct sg_obs_hdr {
+	__u16 kind;		/* enum sg_obs_kind */
+	__u16 size;		/* of the whole record */
+	__u8 version;		/* SG_OBS_VERSION */
+	__u8 pad;
+	__u16 flags;		/* SG_OBS_F_* */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+};
+
+/* Who: the task, and what it runs (the executable's dev_t and inode; the
+ * path comes with its EXEC record). */
+struct sg_obs_subject {
+	__u64 cgroup_id;
+	__u64 exe_ino;
+	__u32 exe_dev;		/* kernel dev_t */
+	__u32 pid;		/* thread id */
+	__u32 tgid;		/* process id */
+	__u32 uid;
+	char comm[SG_COMM_LEN];
+};
+
+/* Addresses in network order (IPv4 in the first 4 bytes), ports in host
+ * order. */
+struct sg_obs_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;		/* AF_INET, AF_INET6 */
+	__u8 protocol;		/* IPPROTO_TCP, IPPROTO_UDP */
+	__u16 pad;
+};
+
+struct sg_obs_connect {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;
+	struct sg_obs_tuple t;
+	__u64 cookie;		/* socket cookie: joins FLOW_END and DNS */
+	__u32 rule;		/* rule index, or SG_RULE_DEFAULT */
+	__u32 generation;	/* 0: not decided (loopback, no policy) */
+	__u8 verdict;		/* enum sg_verdict as applied */
+	__u8 hook;		/* enum sg_hook */
+	__u8 mode;		/* enum sg_mode */
+	__u8 pad;
+	__u32 repeats;		/* TCP: connections of the same subject to the
+				 * same destination and verdict since the
+				 * previous CONNECT, counted, not reported */
+};
+
+struct sg_obs_flow_end {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;
+	struct sg_obs_tuple t;
+	__u64 cookie;
+	__u64 bytes_sent;	/* payload the peer acknowledged */
+	__u64 bytes_received;	/* payload received in order */
+	__u64 sends;		/* UDP: sends decided for this destination */
+	__u64 start_ns;		/* when the flow was decided */
+};
+
+enum sg_obs_fd_type {
+	SG_OBS_FD_NONE = 0,	/* closed */
+	SG_OBS_FD_FILE,		/* a regular file or directory */
+	SG_OBS_FD_PIPE,
+	SG_OBS_FD_CHAR,		/* a character device: a tty, /dev/null */
+	SG_OBS_FD_SOCKET,
+	SG_OBS_FD_OTHER,
+};
+
+/* One of the executed task's standard fds. For a socket: its ends; for a
+ * unix socket the inodes of both ends (daddr/saddr unused). */
+struct sg_obs_fd {
+	struct sg_obs_tuple t;	/* family 0 unless a socket */
+	__u64 ino;		/* the fd's inode */
+	__u64 peer_ino;		/* unix socket: the peer's socket inode */
+	__u8 type;		/* enum sg_obs_fd_type */
+	__u8 sock_type;		/* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u8 pad[6];
+};
+
+#define SG_OBS_STDIO		2	/* fds 0 and 1 */
+
+struct sg_obs_exec {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;	/* after the exec: the new executable */
+	__u32 ppid;		/* parent's tgid */
+	__u32 nlink;		/* the file's links */
+	__u32 dir_mode;		/* mode of the file's directory */
+	__u32 pad;
+	struct sg_obs_fd stdio[SG_OBS_STDIO];
+	char path[SG_OBS_PATH_MAX];	/* as given to execve, NUL-terminated */
+};
+
+struct sg_obs_listen {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;	/* F_NO_SUBJECT: listen() without bind() */
+	struct sg_obs_tuple t;		/* the local end in saddr/sport */
+	__u64 cookie;
+};
+
+struct sg_obs_socket {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;
+	__u32 family;		/* AF_PACKET, AF_INET, AF_INET6 */
+	__u32 type;		/* SOCK_RAW, SOCK_DGRAM, ... */
+	__u32 protocol;		/* as the kernel holds it (AF_PACKET: network order) */
+	__u32 fd;
+};
+
+struct sg_obs_dns {
+	struct sg_obs_hdr hdr;
+	struct sg_obs_subject subj;	/* of the socket's last send */
+	struct sg_obs_tuple t;		/* the answer: saddr is the server */
+	__u64 cookie;
+	__u16 len;		/* bytes in msg */
+	__u16 pad[3];
+	__u8 msg[SG_OBS_DNS_MAX];
+};
+
+/* Per socket state (sg_obs_sk). */
+#define SG_OBS_SK_PENDING	0x01	/* TCP connect to report at ESTABLISHED */
+#define SG_OBS_SK_REPORTED	0x02	/* a CONNECT went out: a FLOW_END will */
+#define SG_OBS_SK_FIN_OUT	0x04	/* we sent a FIN */
+#define SG_OBS_SK_FIN_IN	0x08	/* the peer sent a FIN */
+
+struct sg_obs_sock {
+	struct sg_obs_subject subj;
+	struct sg_obs_tuple t;	/* the last destination reported */
+	__u64 start_ns;
+	__u64 sends;
+	__u32 rule;
+	__u32 generation;
+	__u8 verdict;
+	__u8 hook;
+	__u8 mode;
+	__u8 flags;		/* SG_OBS_SK_* */
+	__u32 repeats;		/* for the CONNECT to come */
+};
+
+/* sg_obs_flows: a subject (process, cgroup) and a destination, TCP. */
+struct sg_obs_flow_key {
+	__u8 daddr[16];
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u16 dport;
+	__u8 family;
+	__u8 verdict;		/* as applied */
+};
+
+struct sg_obs_flow {
+	struct sg_obs_subject subj;	/* of the first connection */
+	__u64 first_ns;		/* the entry's first connection */
+	__u64 last_ns;		/* its latest */
+	__u64 reported_ns;	/* its latest full report */
+	__u64 connects;		/* connections since the entry was made */
+	__u64 reported;		/* of which covered by full reports */
 };
 
 #endif /* SOVGUARD_EGRESS_H */

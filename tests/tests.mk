@@ -80,12 +80,12 @@ $(O)/tests/host/reload: tests/host/reload.c $(O)/tests/decide_test.skel.h $(SG_T
 # Benchmarks: make bench prints every figure with its ratio to a baseline
 # measured in the same run (tests/bench/sg_bench.c).
 $(O)/tests/bench/sg-bench: tests/bench/sg_bench.c $(O)/tests/decide_test.skel.h $(SG_DIFF_OBJS) \
-		$(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
+		$$(SG_OBS_TEST_OBJS) $(SG_TEST_DEPS) $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -Wno-missing-prototypes -I$(SRC)/daemon -I$(SRC)/tests/lib \
 		-I$(O)/tests $(SG_POLICY_CFLAGS) -o $@ $< $(SG_DIFF_OBJS) $(SG_TEST_OBJS) \
-		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) -lpthread
+		$(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_TEST_LIBS) $(SG_OBS_TEST_OBJS) $(SYSTEMD_LIBS) -lm -lpthread
 
 .PHONY: bench
 bench: all $(O)/tests/bench/sg-bench
@@ -147,7 +147,7 @@ $(O)/tests/host/unit-%: tests/unit/%.c $(SG_POLICY_LIB) | $(O) kselftest-harness
 FUZZ_SECONDS		?= 10
 FUZZ_SMOKE_SECONDS	?= 3
 FUZZ_CC			?= $(CLANG)
-FUZZ_TARGETS		:= rules libloc mmdb tor cidr
+FUZZ_TARGETS		:= rules libloc mmdb tor cidr dns
 FUZZ_CFLAGS		:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			   -Wno-unused-parameter -fno-omit-frame-pointer \
 			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -158,6 +158,12 @@ $(O)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(SG_POLICY_SRCS) $(SG_POLICY_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  FUZZCC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SG_POLICY_SRCS) $(SG_POLICY_LIBS)
+
+# The DNS answer parser of observation records (daemon/dns.c) stands alone.
+$(O)/fuzz/fuzz-dns: tests/fuzz/fuzz_dns.c daemon/dns.c daemon/dns.h | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(SRC)/daemon -o $@ $< daemon/dns.c
 
 $(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
@@ -222,3 +228,12 @@ check-policy-asan: $(SG_ASAN_TESTS)
 		$$t >$$t.log 2>&1 || { cat $$t.log; echo "FAIL $$t"; exit 1; }; \
 		echo "  ASAN     $$(basename $$t): $$(tail -n 1 $$t.log)"; \
 	done
+
+# The observation suite drives daemon/observe.c itself, as the daemon does.
+SG_OBS_TEST_OBJS = $(patsubst %,$(O)/daemon/%.o,observe dns lib/util lib/log lib/names)
+$(O)/tests/host/observe: tests/host/observe.c $(SG_OBS_TEST_OBJS) $(SG_TEST_DEPS) $(KSFT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare $(DEPFLAGS) -I$(SRC)/daemon -o $@ $< \
+		$(SG_OBS_TEST_OBJS) \
+		$(SG_TEST_OBJS) $(SG_TEST_LIBS) $(SYSTEMD_LIBS)

@@ -62,6 +62,83 @@ static const char *const counter_names[SG_CNT_MAX] = {
 	[SG_CNT_FAIL] = "fail_verdict",
 };
 
+static const char *const obs_kind_names[SG_OBS_KINDS] = {
+	[SG_OBS_CONNECT] = "connect", [SG_OBS_FLOW_END] = "flow_end",
+	[SG_OBS_EXEC] = "exec", [SG_OBS_LISTEN] = "listen",
+	[SG_OBS_SOCKET] = "socket", [SG_OBS_DNS] = "dns",
+};
+
+static const char *const obs_link_names[] = {
+	"obs_ingress", "obs_post_bind4", "obs_post_bind6", "obs_sock_release",
+	"obs_tcp_state", "obs_exec", "obs_socket", "obs_socket_enter",
+};
+
+/*
+ * Observation, from its pins: links in place, the kinds that are on, and
+ * per kind what the kernel submitted and what it lost (ring buffer full,
+ * no socket state). NULL when it was never loaded here.
+ */
+static struct json_object *observe_status(const char *root)
+{
+	_cleanup_close_ int cfd = open_pinned(root, "sg_obs_counters");
+	_cleanup_close_ int kfd = open_pinned(root, "sg_obs_config");
+	_cleanup_close_ int ffd = open_pinned(root, "sg_obs_flows");
+	_cleanup_free_ __u64 *vals = NULL;
+	struct json_object *o, *kinds;
+	int ncpu = libbpf_num_possible_cpus(), c, links = 0;
+	struct sg_obs_flow_key key, *prev = NULL;
+	struct sg_obs_config kc = {};
+	__u32 zero = 0, k, w;
+	__u64 flows = 0;
+	size_t i;
+
+	if (cfd < 0 || ncpu <= 0)
+		return NULL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return NULL;
+	o = json_object_new_object();
+	for (i = 0; i < SG_ARRAY_SIZE(obs_link_names); i++) {
+		int fd = open_pinned(root, obs_link_names[i]);
+
+		if (fd >= 0) {
+			links++;
+			close(fd);
+		}
+	}
+	json_put(o, "links", json_object_new_int(links));
+	json_put(o, "links_expected", json_object_new_int(SG_ARRAY_SIZE(obs_link_names)));
+	if (kfd >= 0 && !bpf_map_lookup_elem(kfd, &zero, &kc)) {
+		json_put(o, "kinds_on", json_object_new_int64(kc.kinds));
+		json_put(o, "flow_window_ms", json_object_new_int64(kc.flow_window_ms));
+	}
+	while (ffd >= 0 && flows < SG_OBS_FLOWS_MAX && !bpf_map_get_next_key(ffd, prev, &key)) {
+		flows++;
+		prev = &key;
+	}
+	json_put(o, "flows", json_object_new_int64(flows));
+	json_put(o, "flows_max", json_object_new_int64(SG_OBS_FLOWS_MAX));
+	kinds = json_object_new_object();
+	for (k = 1; k < SG_OBS_KINDS; k++) {
+		static const char *const what[SG_OBS_WHATS] = { "submitted", "dropped",
+								 "no_state" };
+		struct json_object *ko = json_object_new_object();
+
+		for (w = 0; w < SG_OBS_WHATS; w++) {
+			__u32 idx = SG_OBS_CNT(k, w);
+			__u64 sum = 0;
+
+			if (bpf_map_lookup_elem(cfd, &idx, vals) == 0)
+				for (c = 0; c < ncpu; c++)
+					sum += vals[c];
+			json_put(ko, what[w], json_object_new_int64(sum));
+		}
+		json_put(kinds, obs_kind_names[k], ko);
+	}
+	json_put(o, "records", kinds);
+	return o;
+}
+
 static int read_counters(const char *root, __u64 out[SG_CNT_MAX])
 {
 	_cleanup_close_ int fd = open_pinned(root, SG_PIN_COUNTERS);
@@ -218,6 +295,7 @@ static struct json_object *bpf_status(const char *root)
 			json_put(cnt, counter_names[i], json_object_new_int64(counters[i]));
 		json_put(o, "counters", cnt);
 	}
+	json_put(o, "observation", observe_status(root));
 	return o;
 }
 
@@ -307,6 +385,21 @@ static void print_status(struct json_object *st)
 		json_object_object_foreach(cnt, k, val)
 			printf(" %s %s", k, json_object_get_string(val));
 		printf("\n");
+	}
+	if (json_object_object_get_ex(b, "observation", &v) && v) {
+		printf("observing: %d of %d links, %s flow pairs (of %s), records",
+		       json_object_get_int(json_object_object_get(v, "links")),
+		       json_object_get_int(json_object_object_get(v, "links_expected")),
+		       json_object_get_string(json_object_object_get(v, "flows")),
+		       json_object_get_string(json_object_object_get(v, "flows_max")));
+		json_object_object_foreach(json_object_object_get(v, "records"), k, val)
+			printf(" %s %s/%s/%s", k,
+			       json_object_get_string(json_object_object_get(val, "submitted")),
+			       json_object_get_string(json_object_object_get(val, "dropped")),
+			       json_object_get_string(json_object_object_get(val, "no_state")));
+		printf(" (submitted/dropped/no state)\n");
+	} else {
+		printf("observing: no\n");
 	}
 	m = json_object_object_get(st, "module");
 	if (m && json_object_get_type(m) == json_type_object)

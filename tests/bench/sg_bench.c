@@ -11,7 +11,7 @@
  * server thread accepts there. UDP connects go to 64k addresses drawn from
  * the jurisdiction data; no route leads anywhere, so nothing leaves.
  *
- * usage: sg-bench [--rounds N] [--data PATH]
+ * usage: sg-bench [--rounds N] [--data PATH] [--policy-only | --net-only | --observe-only]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -35,9 +36,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <libloc/libloc.h>
+#include <math.h>
 #include <libloc/database.h>
 
 #include "compile.h"
+#include "observe.h"
 #include "publish.h"
 #include "sg_test.h"
 #include "decide_test.skel.h"
@@ -50,6 +53,7 @@
 #define BENCH_PORT	8443
 
 static int rounds = 7;
+static bool observe_only;
 static const char *data_path;
 
 static double now_s(void)
@@ -540,6 +544,145 @@ static void *loader(void *arg)
 	return NULL;
 }
 
+/*
+ * Observation on versus off, both sides under enforcement in the guarded
+ * cgroup: before each "on" block the observation programs are attached and
+ * every kind is on (each connect then makes a CONNECT and a FLOW_END
+ * record), before each "off" block they are detached and the egress
+ * programs' inline part is off (one map read). A reader thread drains the
+ * ring buffer as the daemon does: on its timer and on the kernel's wakeups
+ * past the fill threshold.
+ */
+static volatile int obs_stop;
+static unsigned long long obs_read;
+static __u32 obs_kinds = SG_OBS_ALL;
+
+static void obs_count(void *ctx, const struct sg_obs_event *ev)
+{
+	obs_read++;
+}
+
+static void *obs_reader(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out[2];
+	struct sg_observe *o = arg;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ev.data.fd = sg_observe_fd(o);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sg_observe_timer_fd(o);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	while (!obs_stop)
+		if (epoll_wait(ep, out, 2, 100) > 0)
+			sg_observe_drain(o);
+	close(ep);
+	return NULL;
+}
+
+static double hook_ns(struct netbench *nb, const char *link, __u64 *ret_cnt);
+
+static void bench_observe(struct netbench *nb)
+{
+	static struct side on, off;
+	double on50[32], off50[32], on99[32], off99[32];
+	struct sg_obs_stats st;
+	struct sg_observe *o;
+	pthread_t reader;
+	int r, b, k, attached = 0;
+
+	/* SG_BENCH_OBS_KINDS: which kinds the "on" side makes (bit per kind) */
+	if (getenv("SG_BENCH_OBS_KINDS"))
+		obs_kinds = strtoul(getenv("SG_BENCH_OBS_KINDS"), NULL, 0);
+	if (sg_observe_open(&o, nb->env.pin_root) || sg_observe_start(o, obs_count, NULL)) {
+		fprintf(stderr, "sg-bench: observation could not be loaded\n");
+		return;
+	}
+	obs_stop = 0;
+	pthread_create(&reader, NULL, obs_reader, o);
+	join(nb->env.cgroup);
+	for (r = 0; r < rounds; r++) {
+		memset(&on, 0, sizeof(on));
+		memset(&off, 0, sizeof(off));
+		for (b = 0; b < BLOCKS; b++)
+			for (k = 0; k < 2; k++) {
+				bool observed = (b + k + b / 2) % 2;
+
+				if (observed && !attached) {
+					if (sg_observe_attach(o, nb->env.cgroup))
+						goto out;
+					attached = 1;
+				} else if (!observed && attached) {
+					sg_observe_detach(o);
+					attached = 0;
+				}
+				sg_observe_set_kinds(o, observed ? obs_kinds : 0, 0);
+				usleep(5000);	/* attach and detach settle (RCU) */
+				measure_block(nb, FIG_TCP, b, observed ? &on : &off);
+			}
+		on50[r] = pct(on.tcp, on.ntcp, 0.5);
+		off50[r] = pct(off.tcp, off.ntcp, 0.5);
+		on99[r] = pct(on.tcp, on.ntcp, 0.99);
+		off99[r] = pct(off.tcp, off.ntcp, 0.99);
+	}
+	printf("\n== observation (medians of %d alternating rounds; enforcing on both sides)\n",
+	       rounds);
+	/* Where the time goes: one more observed block with run-time statistics. */
+	{
+		static const char *const links[] = {
+			"link_connect4", "obs_tcp_state", "obs_ingress", "obs_socket",
+			"obs_sock_release",
+		};
+		int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		__u64 cnt0[8] = {}, cnt1[8] = {};
+		double ns0[8] = {}, ns1[8] = {};
+		size_t i;
+
+		if (!attached && !sg_observe_attach(o, nb->env.cgroup))
+			attached = 1;
+		sg_observe_set_kinds(o, SG_OBS_ALL, 0);
+		for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+			ns0[i] = hook_ns(nb, links[i], &cnt0[i]);
+		memset(&on, 0, sizeof(on));
+		measure_block(nb, FIG_TCP, 0, &on);
+		for (i = 0; stats_fd >= 0 && i < sizeof(links) / sizeof(links[0]); i++) {
+			ns1[i] = hook_ns(nb, links[i], &cnt1[i]);
+			if (cnt1[i] > cnt0[i])
+				printf("%-44s %10.0f ns a run, %.1f runs a connect\n", links[i],
+				       (ns1[i] * cnt1[i] - ns0[i] * cnt0[i]) / (cnt1[i] - cnt0[i]),
+				       (double)(cnt1[i] - cnt0[i]) / TCP_BLOCK);
+		}
+		if (stats_fd >= 0)
+			close(stats_fd);
+	}
+	usleep(2 * SG_OBS_FLUSH_MS * 1000);
+	sg_observe_stats(o, &st);
+	ratio_line("TCP connect p50, observation on vs off", median(on50, rounds),
+		   median(off50, rounds), "us", 1.10);
+	ratio_line("TCP connect p99, observation on vs off", median(on99, rounds),
+		   median(off99, rounds), "us", 1.10);
+	printf("%-44s %10llu read, %llu connect + %llu flow_end submitted, %llu + %llu dropped\n",
+	       "observation records", obs_read,
+	       (unsigned long long)st.submitted[SG_OBS_CONNECT],
+	       (unsigned long long)st.submitted[SG_OBS_FLOW_END],
+	       (unsigned long long)st.dropped[SG_OBS_CONNECT],
+	       (unsigned long long)st.dropped[SG_OBS_FLOW_END]);
+	{
+		double spread_on = 0, spread_off = 0;
+
+		for (r = 0; r < rounds; r++) {
+			spread_on = fmax(spread_on, fabs(on50[r] / median(on50, rounds) - 1));
+			spread_off = fmax(spread_off, fabs(off50[r] / median(off50, rounds) - 1));
+		}
+		printf("%-44s %9.1f %% (on), %.1f %% (off): largest round off its median\n",
+		       "noise of the p50 figures", spread_on * 100, spread_off * 100);
+	}
+out:
+	obs_stop = 1;
+	pthread_join(reader, NULL);
+	sg_observe_detach(o);
+	sg_observe_close(o);
+}
+
 /* p99 of our own connects while 16 threads connect, with or without reloads. */
 static double loaded_p99(struct netbench *nb, bool reloading)
 {
@@ -676,6 +819,7 @@ static int bench_net(void)
 		fclose(f);
 	}
 	fprintf(stderr, "sg-bench: starting sovguardd with the world data and 1,000 rules\n");
+	nb->env.daemon_arg = "--no-observe";	/* bench_observe() loads it itself */
 	if (sg_testenv_start(&nb->env)) {
 		fprintf(stderr, "sg-bench: sovguardd did not start; see %s\n", nb->env.log);
 		return fail(5);
@@ -721,6 +865,10 @@ static int bench_net(void)
 		sg_test_pin_cpu(0, &home_cpus);
 	}
 
+	if (observe_only) {
+		bench_observe(nb);
+		goto done;
+	}
 	/*
 	 * The ratios without run-time statistics, as servers run: with them on
 	 * the kernel reads the clock twice around every program run, a cost
@@ -764,7 +912,12 @@ static int bench_net(void)
 	       "%lu unexpected errors (target 0)\n", "connect p99 under 16 threads, reloading",
 	       median(rel, 3), median(steady, 3), median(rel, 3) / median(steady, 3),
 	       sg_testenv_generation(&nb->env) - gen0, ld->unexpected);
+	sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
+	sg_test_pin_cpu(0, &home_cpus);
+	bench_observe(nb);
+	sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
 
+done:
 	close(nb->listen_fd);
 	/* Back where we came from, so that both test cgroups can go. */
 	join(nb->home);
@@ -780,6 +933,7 @@ int main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "policy-only", no_argument, NULL, 'p' },
 		{ "net-only", no_argument, NULL, 'n' },
+		{ "observe-only", no_argument, NULL, 'o' },
 		{}
 	};
 	bool policy_only = false, net_only = false;
@@ -794,6 +948,8 @@ int main(int argc, char **argv)
 			policy_only = true;
 		else if (c == 'n')
 			net_only = true;
+		else if (c == 'o')
+			net_only = observe_only = true;
 		else
 			return 2;
 	}

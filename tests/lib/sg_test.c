@@ -208,7 +208,7 @@ int sg_testenv_start(struct sg_testenv *env)
 			dup2(fd, 2);
 		}
 		execl(env->daemon, "sovguardd", "--foreground", "--stderr", "-c", env->config,
-		      (char *)NULL);
+		      env->daemon_arg, (char *)NULL);
 		_exit(127);
 	}
 	env->pid = pid;
@@ -239,23 +239,43 @@ int sg_testenv_stop(struct sg_testenv *env, int sig)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* SIGHUP, then wait until the daemon has answered it (generation moves or,
- * for a rejected config, its log says so). */
+/* Whether the daemon's log, from @off on, has a line with @what. */
+static bool log_has(struct sg_testenv *env, off_t off, const char *what)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	fd = open(env->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = pread(fd, buf, sizeof(buf) - 1, off);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+/*
+ * SIGHUP, then wait until the daemon has answered it: its log says the
+ * reload is done ("reloaded", after the new generation and the mode are
+ * both in place) or refused ("keeping the running policy"). A new
+ * generation alone is not enough: the mode is written after it.
+ */
 int sg_testenv_reload(struct sg_testenv *env)
 {
 	__u32 gen = sg_testenv_generation(env);
-	struct stat st0 = {}, st;
+	struct stat st0 = {};
 	int i;
 
 	stat(env->log, &st0);
 	kill(env->pid, SIGHUP);
-	for (i = 0; i < 500; i++) {
-		if (sg_testenv_generation(env) != gen)
-			return 0;
-		if (!stat(env->log, &st) && st.st_size > st0.st_size) {
-			usleep(20000);
+	for (i = 0; i < 1000; i++) {
+		if (log_has(env, st0.st_size, "reloaded "))
 			return sg_testenv_generation(env) != gen ? 0 : -EINVAL;
-		}
+		if (log_has(env, st0.st_size, "keeping the running policy"))
+			return -EINVAL;
 		usleep(10000);
 	}
 	return -ETIMEDOUT;

@@ -27,6 +27,7 @@ struct sg_testenv {
 	char ctl[4096];		/* copy of the sovguardctl under test, in dir */
 	char probe[4096];	/* copy of sg-probe, in dir (any uid may run it) */
 	int pid;		/* running daemon, 0 if none */
+	const char *daemon_arg;	/* one more sovguardd option, or NULL */
 };
 
 int sg_testenv_init(struct sg_testenv *env, const char *name);

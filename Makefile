@@ -63,6 +63,9 @@ all: bpf daemon
 $(O):
 	$(Q)mkdir -p $@
 
+# The package `make check` installs in the VM (s-package).
+SG_DEB		:= $(O)/deb/sovguard_$(VERSION)_amd64.deb
+
 include bpf/bpf.mk
 include daemon/policy/policy.mk
 include daemon/detect/detect.mk
@@ -166,6 +169,12 @@ deb:
 	$(Q)mv ../sovguard_$(VERSION)_* ../sovguard-dkms_$(VERSION)_* \
 		../sovguard-dbgsym_$(VERSION)_* $(O)/deb/
 	$(Q)ls $(O)/deb/
+
+# The VM suite s-package installs the packages of this build: `make check`
+# builds them again when the programs changed (SG_DEB is set above).
+$(SG_DEB): $(O)/sovguardd $(O)/sovguardctl
+	$(Q)rm -f $(O)/deb/*.deb $(O)/deb/*.ddeb
+	$(Q)$(MAKE) --no-print-directory deb
 
 define newline
 

@@ -51,13 +51,13 @@ $(O)/tests/sg-probe: tests/lib/sg_probe_main.c | $(O)
 .PHONY: tests check check-host check-vm
 tests: all $(HOST_TESTS) $(VM_TEST_BINS)
 
-check: tests $(VM_CHECK_DEPS)
+check: tests $(VM_CHECK_DEPS) $(SG_DEB)
 	$(Q)$(SRC)/scripts/check.sh $(O) all
 
 check-host: tests
 	$(Q)$(SRC)/scripts/check.sh $(O) host
 
-check-vm: tests $(VM_CHECK_DEPS)
+check-vm: tests $(VM_CHECK_DEPS) $(SG_DEB)
 	$(Q)$(SRC)/scripts/check.sh $(O) vm
 
 

@@ -42,6 +42,7 @@ struct sg_daemon {
 	bool kmod_present, kmod_failed;
 	time_t next_scan;
 	int tamper_fd;			/* the watchdog's timer (tamper.c) */
+	struct sg_guard *guard;		/* the bpf() guard, NULL when off (guard.c) */
 };
 
 #endif

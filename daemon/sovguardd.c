@@ -27,6 +27,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "egress.h"
+#include "guard.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "policy.h"
@@ -110,6 +111,8 @@ static int build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool
 	}
 	if (!err)
 		err = sg_egress_publish(d->egress, img);
+	if (!err)
+		sg_guard_sync(d->guard, d->egress);
 	if (err) {
 		sg_policy_free(pol);
 		if (data != d->data)
@@ -298,6 +301,11 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
 		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
+		if (n.protect != d->cfg.protect) {
+			sg_warn("protect changes at the next start; keeping %s",
+				d->cfg.protect ? "lsm" : "off");
+			n.protect = d->cfg.protect;
+		}
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(n.mode, -1))
@@ -337,6 +345,10 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return sg_error_errno(err, "No cgroup v2 hierarchy: %m");
 	sg_sysresolver_bind(&d->sysres, &d->res);
+	/* Before the pins are adopted: a previous guard would refuse us. */
+	err = sg_guard_start(&d->guard, d->cfg.pin_root, d->cfg.protect);
+	if (err)
+		return err;
 	err = sg_egress_open(&d->egress, d->cfg.pin_root);
 	if (err)
 		return err;
@@ -352,6 +364,9 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 	err = sg_egress_attach(d->egress, d->cfg.cgroup);
+	if (err)
+		return err;
+	err = sg_guard_sync(d->guard, d->egress);
 	if (err)
 		return err;
 	err = sg_egress_events(d->egress, on_event, d);
@@ -553,7 +568,10 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	if (remove_pins) {
-		err = sg_egress_remove(d.cfg.pin_root);
+		/* Unlinks only: the guard refuses bpf() commands, not these. */
+		err = sg_guard_remove(d.cfg.pin_root);
+		if (!err)
+			err = sg_egress_remove(d.cfg.pin_root);
 		if (err)
 			sg_error_errno(err, "Failed to remove pins in %s: %m", d.cfg.pin_root);
 		else
@@ -571,6 +589,7 @@ int main(int argc, char **argv)
 	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_egress_close(d.egress);
+	sg_guard_close(d.guard, true);
 	sg_sysresolver_done(&d.sysres);
 	sg_policy_free(d.pol);
 	sg_policy_free(d.prev_pol);

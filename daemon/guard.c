@@ -160,6 +160,9 @@ int sg_guard_start(struct sg_guard **ret, const char *pin_root, bool protect)
 			"bpf() on sovguard's objects is not refused");
 		return drop_old(path, old_id);
 	}
+	err = sg_bpffs_ensure(pin_root);
+	if (err)
+		return sg_error_errno(err, "Failed to prepare %s: %m", pin_root);
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;

@@ -15,7 +15,7 @@ SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/vm/lib.sh"
 . "$SRC/tests/lib/probe.sh"
 
-ktap_plan 12
+ktap_plan 13
 
 CG=/sys/fs/cgroup/sgguard
 PIN=/sys/fs/bpf/sgguard
@@ -151,6 +151,20 @@ t_alert()
 	return $r
 }
 ktap_check "the daemon alerts on the refusals" t_alert
+
+t_self()
+{
+	local prog map id
+	prog=$(bpftool -j link show pinned "$PIN/guard_link" | jq -r .prog_id)
+	for id in $(bpftool -j prog show id "$prog" | jq -r '.map_ids[]'); do
+		[ "$(bpftool -j map show id "$id" | jq -r .name)" = sg_guard_allow ] && map=$id
+	done
+	echo "allow map: ${map:-none}"
+	# This shell's tgid made allowed: what an intruder would try first.
+	[ -n "$map" ] && refused map update id "$map" key $(printf '%d %d %d %d' \
+		$(($$ & 255)) $(($$ >> 8 & 255)) $(($$ >> 16 & 255)) $(($$ >> 24 & 255))) value 1
+}
+ktap_check "the guard's own allow map is refused to bpftool" t_self
 
 OLD=$(bpftool -j link show pinned "$PIN/guard_link" | jq -r .id)
 stop

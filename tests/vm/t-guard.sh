@@ -116,8 +116,11 @@ ktap_check "the kernel runs BPF LSM ($(uname -r))" t_lsm_listed
 start
 t_active()
 {
-	started && lsm_is active && grep -q "BPF LSM guard active" "$DIR/log" ||
-		{ grep -i "lsm\|guard" "$DIR/log"; false; }
+	if started && lsm_is active && grep -q "BPF LSM guard active" "$DIR/log"; then
+		return 0
+	fi
+	grep -i "lsm\|guard" "$DIR/log"
+	return 1
 }
 ktap_check "sovguardd starts with the guard; status says lsm active" t_active
 
@@ -154,15 +157,15 @@ ktap_check "the daemon alerts on the refusals" t_alert
 
 t_self()
 {
-	local prog map id
+	local prog map id key
 	prog=$(bpftool -j link show pinned "$PIN/guard_link" | jq -r .prog_id)
 	for id in $(bpftool -j prog show id "$prog" | jq -r '.map_ids[]'); do
 		[ "$(bpftool -j map show id "$id" | jq -r .name)" = sg_guard_allow ] && map=$id
 	done
 	echo "allow map: ${map:-none}"
 	# This shell's tgid made allowed: what an intruder would try first.
-	[ -n "$map" ] && refused map update id "$map" key $(printf '%d %d %d %d' \
-		$(($$ & 255)) $(($$ >> 8 & 255)) $(($$ >> 16 & 255)) $(($$ >> 24 & 255))) value 1
+	read -r -a key <<<"$(($$ & 255)) $(($$ >> 8 & 255)) $(($$ >> 16 & 255)) $(($$ >> 24 & 255))"
+	[ -n "$map" ] && refused map update id "$map" key "${key[@]}" value 1
 }
 ktap_check "the guard's own allow map is refused to bpftool" t_self
 

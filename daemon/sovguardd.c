@@ -468,7 +468,7 @@ static void usage(FILE *f)
 		"  -m, --mode MODE      override the configured mode: enforce, audit or off\n"
 		"      --audit          same as --mode audit\n"
 		"      --check-config   validate the configuration and exit; touches no kernel state\n"
-		"      --remove         end enforcement: unpin programs and maps, then exit\n"
+		"      --remove         end enforcement: unpin programs, maps and the bpf() guard, then exit\n"
 		"      --stderr         log to stderr even when journald is present\n"
 		"  -v, --verbose        debug logging\n"
 		"  -h, --help           this help\n"

@@ -15,10 +15,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Untyped: their addresses tell a map's or a link's file from others. */
-extern const void bpf_map_fops __ksym;
-extern const void bpf_link_fops __ksym;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SG_GUARD_OBJS_MAX);
@@ -49,16 +45,20 @@ static __always_inline void count(__u32 idx)
 }
 
 /*
- * The id of the object behind @fd in the caller's file table when it is of
- * @kind: 0 when it is not (or no such fd: the command fails by itself),
- * -1 when the table could not be read.
+ * The id of the object behind @fd in the caller's file table, read as a
+ * map's or a link's (@kind, from the command): 0 when there is no such fd
+ * or the file holds nothing readable there, -1 when the table could not be
+ * read. The file's f_op is not compared (that would take kallsyms, which
+ * the service cannot read): a file of another kind gives a meaningless id,
+ * and a command on it fails by itself (EINVAL), or with EPERM should that
+ * id be protected.
  */
 static __always_inline long fd_object_id(int fd, __u32 kind)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt;
 	struct file **fds, *file = NULL;
-	const void *fops, *priv;
+	const void *priv;
 	__u32 id = 0;
 
 	if (fd < 0)
@@ -73,15 +73,13 @@ static __always_inline long fd_object_id(int fd, __u32 kind)
 		return -1;
 	if (!file)
 		return 0;
-	fops = BPF_CORE_READ(file, f_op);
 	priv = BPF_CORE_READ(file, private_data);
-	if (kind == SG_GUARD_MAP && fops == &bpf_map_fops) {
-		if (bpf_core_read(&id, sizeof(id), &((struct bpf_map *)priv)->id))
-			return -1;
-	} else if (kind == SG_GUARD_LINK && fops == &bpf_link_fops) {
-		if (bpf_core_read(&id, sizeof(id), &((struct bpf_link *)priv)->id))
-			return -1;
-	}
+	if (!priv)
+		return 0;
+	if (kind == SG_GUARD_MAP)
+		bpf_core_read(&id, sizeof(id), &((struct bpf_map *)priv)->id);
+	else
+		bpf_core_read(&id, sizeof(id), &((struct bpf_link *)priv)->id);
 	return id;
 }
 

@@ -16,10 +16,11 @@ NL_LIBS		:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 # also linked alone by the module's test helpers (tests/tests.mk).
 SG_KMOD_CLIENT_SRCS := daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/names.c
 SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c daemon/lib/names.c \
-		   daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c
+		   daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c \
+		   daemon/lib/lsm.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
-		   daemon/tamper.c daemon/observe.c daemon/dns.c \
+		   daemon/tamper.c daemon/guard.c daemon/observe.c daemon/dns.c \
 		   $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).

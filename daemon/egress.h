@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sovguard_egress.h"
+#include "sovguard_guard.h"
 #include "lib/config.h"
 #include "compile.h"
 
@@ -23,6 +24,7 @@ int sg_egress_events_fd(struct sg_egress *e);
 int sg_egress_poll(struct sg_egress *e, int timeout_ms);
 void sg_egress_close(struct sg_egress *e);
 int sg_egress_remove(const char *pin_root);
+unsigned int sg_egress_objects(struct sg_egress *e, struct sg_guard_key *keys, unsigned int max);
 
 /* tamper.c: what the kernel holds of ours, checked and restored. */
 struct sg_kstate {

@@ -27,6 +27,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "egress.h"
+#include "guard.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "policy.h"
@@ -110,6 +111,8 @@ static int build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool
 	}
 	if (!err)
 		err = sg_egress_publish(d->egress, img);
+	if (!err)
+		sg_guard_sync(d->guard, d->egress);
 	if (err) {
 		sg_policy_free(pol);
 		if (data != d->data)
@@ -355,6 +358,11 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
 		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
+		if (n.protect != d->cfg.protect) {
+			sg_warn("protect changes at the next start; keeping %s",
+				d->cfg.protect ? "lsm" : "off");
+			n.protect = d->cfg.protect;
+		}
 		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(n.mode, -1))
@@ -431,6 +439,10 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return sg_error_errno(err, "No cgroup v2 hierarchy: %m");
 	sg_sysresolver_bind(&d->sysres, &d->res);
+	/* Before the pins are adopted: a previous guard would refuse us. */
+	err = sg_guard_start(&d->guard, d->cfg.pin_root, d->cfg.protect);
+	if (err)
+		return err;
 	err = sg_egress_open(&d->egress, d->cfg.pin_root);
 	if (err)
 		return err;
@@ -446,6 +458,9 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 	err = sg_egress_attach(d->egress, d->cfg.cgroup);
+	if (err)
+		return err;
+	err = sg_guard_sync(d->guard, d->egress);
 	if (err)
 		return err;
 	err = sg_egress_events(d->egress, on_event, d);
@@ -555,7 +570,7 @@ static void usage(FILE *f)
 		"  -m, --mode MODE      override the configured mode: enforce, audit or off\n"
 		"      --audit          same as --mode audit\n"
 		"      --check-config   validate the configuration and exit; touches no kernel state\n"
-		"      --remove         end enforcement: unpin programs and maps, then exit\n"
+		"      --remove         end enforcement: unpin programs, maps and the bpf() guard, then exit\n"
 		"      --no-observe     enforce only: no observation records for the detectors\n"
 		"      --stderr         log to stderr even when journald is present\n"
 		"  -v, --verbose        debug logging\n"
@@ -660,7 +675,10 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	if (remove_pins) {
-		err = sg_observe_remove(d.cfg.pin_root);
+		/* Unlinks only: the guard refuses bpf() commands, not these. */
+		err = sg_guard_remove(d.cfg.pin_root);
+		if (!err)
+			err = sg_observe_remove(d.cfg.pin_root);
 		if (!err)
 			err = sg_egress_remove(d.cfg.pin_root);
 		if (err)
@@ -681,6 +699,7 @@ int main(int argc, char **argv)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_observe_close(d.observe);
 	sg_egress_close(d.egress);
+	sg_guard_close(d.guard, true);
 	sg_sysresolver_done(&d.sysres);
 	sg_policy_free(d.pol);
 	sg_policy_free(d.prev_pol);

@@ -24,6 +24,7 @@
 
 #include "daemon.h"
 #include "egress_int.h"
+#include "guard.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "tamper.h"
@@ -32,10 +33,7 @@ static const char *const sg_pinned_maps[] = {
 	SG_PIN_POLICY, SG_PIN_CONFIG, SG_PIN_COUNTERS, SG_PIN_EVENTS,
 };
 
-static void sg_alert(const char *kind, const char *object, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void sg_alert(const char *kind, const char *object, const char *fmt, ...)
+void sg_tamper_alert(const char *kind, const char *object, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -115,7 +113,7 @@ static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 		return 0;
 	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len) < 0 ||
 	    info.cgroup.cgroup_id != e->cg_id) {
-		sg_alert("tamper", name, "detached from cgroup %llu; attaching again",
+		sg_tamper_alert("tamper", name, "detached from cgroup %llu; attaching again",
 			 (unsigned long long)e->cg_id);
 		fresh = bpf_program__attach_cgroup(prog, e->cg_fd);
 		if (!fresh)
@@ -129,7 +127,7 @@ static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 			return sg_error_errno(err, "Failed to pin %s again: %m", name);
 		n++;
 	} else if (info.prog_id != prog_id) {
-		sg_alert("tamper", name, "runs program %u instead of %u; putting ours back",
+		sg_tamper_alert("tamper", name, "runs program %u instead of %u; putting ours back",
 			 info.prog_id, prog_id);
 		err = bpf_link__update_program(link, prog);
 		if (err)
@@ -139,7 +137,7 @@ static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 		k->links_ok |= 1u << hook;
 	}
 	if (pinned_id(e->pin_root, name) != obj_id(bpf_link__fd(link))) {
-		sg_alert("tamper", name, "pin removed or replaced in %s; pinning again",
+		sg_tamper_alert("tamper", name, "pin removed or replaced in %s; pinning again",
 			 e->pin_root);
 		err = repin(e->pin_root, name, bpf_link__fd(link));
 		if (err)
@@ -163,7 +161,7 @@ static int guard_map_pins(struct sg_egress *e, struct sg_kstate *k)
 			k->pins_ok |= 1u << (SG_HOOK_MAX + i);
 			continue;
 		}
-		sg_alert("tamper", sg_pinned_maps[i], "pin removed or replaced in %s; pinning again",
+		sg_tamper_alert("tamper", sg_pinned_maps[i], "pin removed or replaced in %s; pinning again",
 			 e->pin_root);
 		err = repin(e->pin_root, sg_pinned_maps[i], fd);
 		if (err)
@@ -184,7 +182,7 @@ static int guard_config(struct sg_egress *e, struct sg_kstate *k)
 		k->config_ok = true;
 		return 0;
 	}
-	sg_alert("tamper", "sg_config", "mode %s, fail %s instead of mode %s, fail %s; restoring",
+	sg_tamper_alert("tamper", "sg_config", "mode %s, fail %s instead of mode %s, fail %s; restoring",
 		 sg_mode_name(kc.mode_plus1 - 1), sg_fail_name(kc.fail),
 		 sg_mode_name(e->want.mode_plus1 - 1),
 		 sg_fail_name(e->want.fail));
@@ -217,7 +215,7 @@ static int guard_image(struct sg_egress *e, struct sg_kstate *k)
 	if (e->live.fd < 0)
 		return 0;
 	if (!image_intact(e)) {
-		sg_alert("tamper", "sg_image", "content of the live image (map %u) changed; "
+		sg_tamper_alert("tamper", "sg_image", "content of the live image (map %u) changed; "
 			 "publishing it again", e->live.id);
 		err = sg_image_publish(outer, copy, &live);
 		if (err)
@@ -242,7 +240,7 @@ static int guard_image(struct sg_egress *e, struct sg_kstate *k)
 			k->slots_ok |= 1u << s;
 			continue;
 		}
-		sg_alert("tamper", "sg_policy", "slot %u does not hold the live image (map %u); "
+		sg_tamper_alert("tamper", "sg_policy", "slot %u does not hold the live image (map %u); "
 			 "restoring", s, e->live.id);
 		if (bpf_map_update_elem(outer, &s, &e->live.fd, BPF_ANY) < 0)
 			return sg_error_errno(-errno, "Failed to restore policy slot %u: %m", s);
@@ -281,7 +279,7 @@ static void report_counters(struct sg_egress *e, bool report)
 		for (sum = 0, c = 0; c < ncpu; c++)
 			sum += vals[c];
 		if (report && sum > e->seen[idx])
-			sg_alert(watched[i].kind, "sg_counters", "%llu %s",
+			sg_tamper_alert(watched[i].kind, "sg_counters", "%llu %s",
 				 (unsigned long long)(sum - e->seen[idx]), watched[i].what);
 		e->seen[idx] = sum;
 	}
@@ -396,11 +394,15 @@ int sg_tamper_init(struct sg_daemon *d)
 void sg_tamper_tick(struct sg_daemon *d)
 {
 	__u64 ticks;
-	int n;
+	int n, r;
 
 	if (read(d->tamper_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	n = sg_egress_guard(d->egress, NULL);
+	r = sg_guard_check(d->guard);
+	n += r > 0 ? r : 0;
+	/* New ids after a restore or a publish: protected from now on. */
+	sg_guard_sync(d->guard, d->egress);
 	if (n > 0)
 		sg_warn("restored %d object%s of the kernel state", n, n == 1 ? "" : "s");
 }

@@ -11,5 +11,7 @@ struct sg_daemon;
 int sg_tamper_init(struct sg_daemon *d);
 void sg_tamper_tick(struct sg_daemon *d);
 void sg_tamper_close(struct sg_daemon *d);
+void sg_tamper_alert(const char *kind, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

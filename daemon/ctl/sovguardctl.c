@@ -20,6 +20,7 @@
 #include "../lib/config.h"
 #include "../lib/control_proto.h"
 #include "../lib/kmod_client.h"
+#include "../lib/lsm.h"
 #include "../lib/names.h"
 #include "../lib/util.h"
 #include "detect.h"
@@ -217,24 +218,6 @@ static struct json_object *policy_status(const char *root)
 	return o;
 }
 
-/*
- * Refusing bpf() on sovguard's objects to other processes would take a BPF
- * LSM program, which sovguard does not have: "unavailable" when the kernel
- * runs no BPF LSM, "not-used" when it does.
- */
-static const char *lsm_state(void)
-{
-	_cleanup_fclose_ FILE *f = fopen("/sys/kernel/security/lsm", "re");
-	char buf[512], *tok, *save = NULL;
-
-	if (!f || !fgets(buf, sizeof(buf), f))
-		return "unavailable";
-	for (tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save))
-		if (!strcmp(tok, "bpf"))
-			return "not-used";
-	return "unavailable";
-}
-
 static struct json_object *bpf_status(const char *root)
 {
 	struct json_object *o = json_object_new_object(), *progs = json_object_new_array();
@@ -287,7 +270,7 @@ static struct json_object *bpf_status(const char *root)
 	if (fd >= 0)
 		close(fd);
 	json_put(o, "policy", policy_status(root));
-	json_put(o, "lsm", json_object_new_string(lsm_state()));
+	json_put(o, "lsm", json_object_new_string(sg_guard_state(root)));
 
 	if (!read_counters(root, counters)) {
 		cnt = json_object_new_object();

@@ -25,6 +25,7 @@ void sg_config_init(struct sg_settings *cfg)
 	cfg->lease_timeout_ms = 10000;
 	cfg->scan_interval = 300;
 	cfg->fail = SG_FAIL_DENY;
+	cfg->protect = true;
 }
 
 void sg_config_free(struct sg_settings *cfg)
@@ -68,6 +69,14 @@ static int add_data(struct sg_settings *cfg, const char *val)
 	if (cfg->n_data >= SG_DATA_SOURCES_MAX)
 		return -E2BIG;
 	return set_path(cfg->data[cfg->n_data++], val);
+}
+
+static int set_protect(bool *dst, const char *val)
+{
+	if (strcmp(val, "lsm") && strcmp(val, "off"))
+		return -EINVAL;
+	*dst = !strcmp(val, "lsm");
+	return 0;
 }
 
 static int set_uint(unsigned int *dst, const char *val, unsigned long lo, unsigned long hi)
@@ -196,6 +205,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = set_hook_allow(&n, val);
 		else if (!strcmp(key, "fail"))
 			err = sg_fail_parse(val, &n.fail);
+		else if (!strcmp(key, "protect"))
+			err = set_protect(&n.protect, val);
 		else
 			err = -ENOKEY;
 

@@ -48,6 +48,9 @@
  *	fail = deny | allow    verdict when the rules cannot decide (no
  *	                       consistent policy image in the kernel, no work
  *	                       area); default deny (docs/design.md)
+ *	protect = lsm | off    refuse bpf() changes to sovguard's objects by
+ *	                       other processes with a BPF LSM program where
+ *	                       the kernel runs BPF LSM (default lsm)
  *
  * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
  * them keeps the old values and says so. The file is read only when root
@@ -71,6 +74,7 @@ struct sg_settings {
 	char hook_allow[SG_HOOK_ALLOW_MAX][SG_MODULE_NAME_LEN];
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
+	bool protect;		/* protect = lsm */
 };
 
 void sg_config_init(struct sg_settings *cfg);

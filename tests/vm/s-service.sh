@@ -15,7 +15,7 @@ SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/lib/probe.sh"
 
 sg_require
-ktap_plan 10
+ktap_plan 12
 
 CG=/sys/fs/cgroup/sgsvc
 RULES=/etc/sovguard/rules.d/t.rules
@@ -66,6 +66,20 @@ ktap_check "systemctl start sovguard; status shows the programs" t_start
 
 ktap_check "the policy is enforced" sg_verdicts_are "$CG" 1.1.1.1 9.9.9.9
 
+# The bpf() guard loads with the unit's capabilities (Debian's kernels run
+# BPF LSM; tests/vm/t-guard.sh tests it in detail).
+t_bpf_guard()
+{
+	local out
+	[ "$(sovguardctl status -j | jq -r .bpf.lsm)" = active ] || return 1
+	out=$(bpftool map update pinned "$(sovguardctl status -j | jq -r .bpf.pin_root)/sg_config" \
+		key 0 0 0 0 value 0 0 0 0 0 0 0 0 2>&1) && return 1
+	echo "$out"
+	case $out in *"Operation not permitted"*) return 0 ;; esac
+	return 1
+}
+ktap_check "the service runs the bpf() guard: bpftool may not write sg_config" t_bpf_guard
+
 t_journal()
 {
 	sg_wait_for 50 sh -c "journalctl -u sovguard -o json | grep -q '\"SG_RULE\":\"t.rules:1 no-au\"'" &&
@@ -107,6 +121,7 @@ t_crash()
 		[ "$(probe 9.9.9.9)" = 1 ]
 }
 ktap_check "a crashed daemon is restarted and takes the lease again" t_crash
+ktap_check "the restarted daemon took the bpf() guard over" t_bpf_guard
 
 t_stop()
 {

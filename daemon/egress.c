@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "egress_int.h"
+#include "links.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/util.h"
@@ -37,90 +38,17 @@ static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
 	}
 }
 
-/*
- * Take over the program of one hook. An existing pinned link on the same
- * cgroup gets the new program swapped in atomically (BPF_LINK_UPDATE): no
- * connect is ever decided by nothing. Otherwise attach and pin a new link,
- * and only then drop a link left on another cgroup.
- */
+/* Take over the program of one hook (sg_link_adopt_or_attach()). */
 static int adopt_or_attach(struct sg_egress *e, int hook, int cg_fd, __u64 cg_id)
 {
-	struct bpf_program *prog = hook_prog(e->skel, hook);
-	struct bpf_link_info info = {};
-	__u32 info_len = sizeof(info);
-	struct bpf_link *old, *link;
 	char path[SG_PATH_MAX];
 	int err;
 
 	err = sg_pin_path(path, sizeof(path), e->pin_root, sg_hook_pin_name(hook));
 	if (err)
 		return err;
-
-	old = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
-	if (old && !bpf_link_get_info_by_fd(bpf_link__fd(old), &info, &info_len) &&
-	    info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == cg_id) {
-		err = bpf_link__update_program(old, prog);
-		if (err) {
-			bpf_link__destroy(old);
-			return sg_error_errno(err, "Failed to update pinned %s: %m", path);
-		}
-		e->links[hook] = old;
-		sg_debug("adopted %s", path);
-		return 0;
-	}
-
-	link = bpf_program__attach_cgroup(prog, cg_fd);
-	if (!link) {
-		err = -errno;
-		bpf_link__destroy(old);
-		return sg_error_errno(err, "Failed to attach %s: %m", sg_hook_pin_name(hook));
-	}
-	if (old) {
-		/* Pinned on another cgroup: new link first, then the old goes. */
-		bpf_link__unpin(old);
-		bpf_link__detach(old);
-		bpf_link__destroy(old);
-	}
-	err = bpf_link__pin(link, path);
-	if (err) {
-		bpf_link__destroy(link);
-		return sg_error_errno(err, "Failed to pin %s: %m", path);
-	}
-	e->links[hook] = link;
-	return 0;
-}
-
-static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
-{
-	char root[SG_PATH_MAX], path[SG_PATH_MAX];
-	struct stat st;
-	int fd, err;
-
-	if (cgroup_path[0] == '/' && strcmp(cgroup_path, "/") &&
-	    access(cgroup_path, F_OK) == 0) {
-		if (strlen(cgroup_path) >= sizeof(path))
-			return -ENAMETOOLONG;
-		strcpy(path, cgroup_path);
-	} else {
-		err = sg_cgroup2_mount(root, sizeof(root));
-		if (err)
-			return sg_error_errno(err, "No cgroup v2 hierarchy mounted: %m");
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, cgroup_path) >=
-		    sizeof(path))
-			return -ENAMETOOLONG;
-	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_error_errno(-errno, "Failed to open cgroup %s: %m", path);
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	/* On cgroup v2 the directory's inode number is the cgroup id. */
-	*ret_id = st.st_ino;
-	*ret_fd = fd;
-	return 0;
+	return sg_link_adopt_or_attach(hook_prog(e->skel, hook), path, true, cg_fd, cg_id,
+				       &e->links[hook]);
 }
 
 /*
@@ -210,7 +138,7 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
 	__u64 cg_id;
 	int err, hook;
 
-	err = open_cgroup(cgroup_path, &cg_fd, &cg_id);
+	err = sg_cgroup_open(cgroup_path, &cg_fd, &cg_id);
 	if (err)
 		return err;
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {

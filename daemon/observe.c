@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "observe.h"
+#include "links.h"
 #include "observe.skel.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -159,37 +160,6 @@ err_free:
 	return err;
 }
 
-static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
-{
-	char root[SG_PATH_MAX], path[SG_PATH_MAX];
-	struct stat st;
-	int fd, err;
-
-	if (cgroup_path[0] == '/' && strcmp(cgroup_path, "/") && access(cgroup_path, F_OK) == 0) {
-		if (strlen(cgroup_path) >= sizeof(path))
-			return -ENAMETOOLONG;
-		strcpy(path, cgroup_path);
-	} else {
-		err = sg_cgroup2_mount(root, sizeof(root));
-		if (err)
-			return sg_error_errno(err, "No cgroup v2 hierarchy mounted: %m");
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, cgroup_path) >=
-		    sizeof(path))
-			return -ENAMETOOLONG;
-	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_error_errno(-errno, "Failed to open cgroup %s: %m", path);
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	*ret_id = st.st_ino;
-	*ret_fd = fd;
-	return 0;
-}
-
 /*
  * A cgroup link pinned on the same cgroup gets the new program swapped in;
  * a tracing link cannot be updated, so the new one is attached first and
@@ -198,47 +168,14 @@ static int open_cgroup(const char *cgroup_path, int *ret_fd, __u64 *ret_id)
  */
 static int adopt_or_attach(struct sg_observe *o, int i, int cg_fd, __u64 cg_id)
 {
-	struct bpf_program *prog = link_prog(o->skel, i);
-	struct bpf_link_info info = {};
-	__u32 info_len = sizeof(info);
-	struct bpf_link *old, *link;
 	char path[SG_PATH_MAX];
 	int err;
 
 	err = pin_path(path, sizeof(path), o->pin_root, sg_obs_link_names[i]);
 	if (err)
 		return err;
-	old = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
-	if (old && i < SG_OBS_CGROUP_LINKS &&
-	    !bpf_link_get_info_by_fd(bpf_link__fd(old), &info, &info_len) &&
-	    info.type == BPF_LINK_TYPE_CGROUP && info.cgroup.cgroup_id == cg_id) {
-		err = bpf_link__update_program(old, prog);
-		if (err) {
-			bpf_link__destroy(old);
-			return sg_error_errno(err, "Failed to update pinned %s: %m", path);
-		}
-		o->links[i] = old;
-		return 0;
-	}
-	link = i < SG_OBS_CGROUP_LINKS ? bpf_program__attach_cgroup(prog, cg_fd) :
-					 bpf_program__attach(prog);
-	if (!link) {
-		err = -errno;
-		bpf_link__destroy(old);
-		return sg_error_errno(err, "Failed to attach %s: %m", sg_obs_link_names[i]);
-	}
-	if (old) {
-		bpf_link__unpin(old);
-		bpf_link__detach(old);
-		bpf_link__destroy(old);
-	}
-	err = bpf_link__pin(link, path);
-	if (err) {
-		bpf_link__destroy(link);
-		return sg_error_errno(err, "Failed to pin %s: %m", path);
-	}
-	o->links[i] = link;
-	return 0;
+	return sg_link_adopt_or_attach(link_prog(o->skel, i), path, i < SG_OBS_CGROUP_LINKS, cg_fd,
+				       cg_id, &o->links[i]);
 }
 
 /*
@@ -268,7 +205,7 @@ int sg_observe_attach(struct sg_observe *o, const char *cgroup_path)
 	__u64 cg_id;
 	int err, i;
 
-	err = open_cgroup(cgroup_path, &cg_fd, &cg_id);
+	err = sg_cgroup_open(cgroup_path, &cg_fd, &cg_id);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.sg_obs_cgroup), &zero, &cg_fd,

@@ -230,7 +230,7 @@ check-policy-asan: $(SG_ASAN_TESTS)
 	done
 
 # The observation suite drives daemon/observe.c itself, as the daemon does.
-SG_OBS_TEST_OBJS = $(patsubst %,$(O)/daemon/%.o,observe dns lib/util lib/log lib/names)
+SG_OBS_TEST_OBJS = $(patsubst %,$(O)/daemon/%.o,observe links dns lib/util lib/log lib/names)
 $(O)/tests/host/observe: tests/host/observe.c $(SG_OBS_TEST_OBJS) $(SG_TEST_DEPS) $(KSFT_HDRS) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"

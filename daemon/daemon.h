@@ -47,6 +47,7 @@ struct sg_daemon {
 	struct sg_observe *observe;
 	bool no_observe;
 	unsigned long long obs_records;
+	struct sg_detector *det;	/* detector.c; NULL when detection is off */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "policy.h"
 #include "sovguard_egress.h"
 #include "util.h"
+#include "../detect/detect.h"
 
 #define SG_CONFIG_MAX_BYTES	(1024 * 1024)
 #define SG_CONFIG_MAX_LINE	1024
@@ -48,6 +49,8 @@
  *	fail = deny | allow    verdict when the rules cannot decide (no
  *	                       consistent policy image in the kernel, no work
  *	                       area); default deny (docs/design.md)
+ *	detect.* = ...         backdoor detection (docs/detection.md), handed to
+ *	                       sg_detect_config_set(); on by default
  *
  * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
  * them keeps the old values and says so. The file is read only when root
@@ -71,6 +74,7 @@ struct sg_settings {
 	char hook_allow[SG_HOOK_ALLOW_MAX][SG_MODULE_NAME_LEN];
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
+	struct sg_detect_config detect;	/* detect.* keys */
 };
 
 void sg_config_init(struct sg_settings *cfg);

@@ -2,8 +2,10 @@
 /*
  * Detection in the daemon: each observation record (daemon/observe.c)
  * becomes one struct sg_obs for the engine (daemon/detect/), which is
- * flushed every SG_DET_FLUSH_MS; packet sockets are swept at start and
- * every SG_DET_SWEEP_SECS; flagged netfilter hooks come from kguard.c.
+ * flushed every SG_DET_FLUSH_MS; packet sockets are swept at start, every
+ * SG_DET_SWEEP_SECS and at the flush after a SOCKET record (a filter is
+ * attached after socket(), so only the sweep sees it); flagged netfilter
+ * hooks come from kguard.c.
  *
  * Subject: the systemd unit of the record's cgroup (cgroup id -> path by
  * file handle -> the deepest .service/.scope/... component, cached), else
@@ -410,16 +412,17 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 	}
 	case SG_OBS_EXEC: {
 		const struct sg_obs_exec *e = ev->exec;
-		char path[SG_DETECT_PATH_MAX] = "";
+		char path[SG_DETECT_PATH_MAX] = "", comm[SG_COMM_LEN + 1];
 		const char *exe;
 
 		o->kind = SG_DET_EXEC;
+		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
 		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
 		if (proc_exe(e->subj.tgid, path, sizeof(path)) || e->path[0] == '/')
 			exe = exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
 				      path[0] == '/' ? path : e->path);
-		else
-			exe = e->path[0] ? e->path : NULL;
+		else	/* gone already: the path as given, else its name */
+			exe = e->path[0] ? e->path : comm;
 		set_subject(d, x, &e->subj, exe);
 		o->exe_dev = e->subj.exe_dev;
 		o->exe_ino = e->subj.exe_ino;
@@ -446,6 +449,8 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		o->sock_family = ev->socket->family;
 		o->sock_type = ev->socket->type;
 		o->sock_proto = ev->socket->protocol;
+		/* Its filter comes later: the next flush sweeps for it. */
+		t->next_sweep = 0;
 		break;
 	default:
 		return;

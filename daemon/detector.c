@@ -646,6 +646,7 @@ struct json_object *sg_detector_events(struct sg_daemon *d, __u64 after)
 {
 	struct sg_detector *t = d->det;
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t bytes = 0;
 	__u64 first, s;
 
 	if (!t) {
@@ -653,16 +654,24 @@ struct json_object *sg_detector_events(struct sg_daemon *d, __u64 after)
 		json_object_put(arr);
 		return o;
 	}
+	if (after > t->seq)	/* from a daemon before this one: all we have */
+		after = 0;
 	first = t->seq > SG_DET_EVENTS_MAX ? t->seq - SG_DET_EVENTS_MAX + 1 : 1;
-	if (after + 1 < first)
+	if (after && after + 1 < first)
 		json_object_object_add(o, "lost", json_object_new_int64((int64_t)(first - after - 1)));
 	for (s = after + 1 > first ? after + 1 : first; s <= t->seq; s++) {
 		const char *line = t->ring[s % SG_DET_EVENTS_MAX];
 
-		if (line)
-			json_object_array_add(arr, json_object_new_string(line));
+		if (!line)
+			continue;
+		bytes += strlen(line) + 8;
+		if (bytes > SG_DET_EVENTS_REPLY_MAX) {
+			json_object_object_add(o, "more", json_object_new_boolean(true));
+			break;
+		}
+		json_object_array_add(arr, json_object_new_string(line));
 	}
-	json_object_object_add(o, "last", json_object_new_int64((int64_t)t->seq));
+	json_object_object_add(o, "last", json_object_new_int64((int64_t)(s - 1)));
 	json_object_object_add(o, "events", arr);
 	return o;
 }

@@ -755,7 +755,7 @@ static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	bool follow = false, json = ctl->json;
+	bool follow = false, json = ctl->json, more = false;
 	long long after = 0;
 	int c;
 
@@ -792,7 +792,7 @@ static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
 		json_object_put(req);
 		if (!rep)
 			return -EIO;
-		if (json_object_object_get(rep, "lost") && after)
+		if (json_object_object_get(rep, "lost"))
 			fprintf(stderr, "sovguardctl: %lld events left the ring unread\n",
 				jint(rep, "lost"));
 		arr = json_object_object_get(rep, "events");
@@ -815,11 +815,12 @@ static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
 			json_object_put(e);
 		}
 		after = jint(rep, "last");
+		more = json_object_get_boolean(json_object_object_get(rep, "more"));
 		json_object_put(rep);
 		fflush(stdout);
-		if (follow && !events_stop)
+		if (follow && !more && !events_stop)
 			usleep(SG_CTL_EVENTS_POLL_MS * 1000);
-	} while (follow && !events_stop);
+	} while ((follow || more) && !events_stop);
 	return 0;
 }
 

@@ -418,7 +418,11 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		o->kind = SG_DET_EXEC;
 		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
 		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
-		if (proc_exe(e->subj.tgid, path, sizeof(path)) || e->path[0] == '/')
+		if (!proc_exe(e->subj.tgid, path, sizeof(path)) &&
+		    (ev->hdr->flags & SG_OBS_F_MEMFD) && !strncmp(comm, "memfd:", 6))
+			/* gone already: named as /proc/PID/exe would have */
+			snprintf(path, sizeof(path), "/%s (deleted)", comm);
+		if (path[0] == '/' || e->path[0] == '/')
 			exe = exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
 				      path[0] == '/' ? path : e->path);
 		else	/* gone already: the path as given, else its name */

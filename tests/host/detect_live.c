@@ -249,8 +249,9 @@ TEST_F(live, fileless_memfd_exec_that_connects)
 		_exit(113);
 	}
 	ASSERT_EQ(0, child_wait(pid));
-	a = wait_alert(&self->env, self->out, "fileless", "memfd");
+	a = wait_alert(&self->env, self->out, "fileless", "\"src\":\"/memfd:");
 	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
 	EXPECT_NE(NULL, strstr(a, "\"evidence\""));
 	EXPECT_NE(NULL, strstr(a, "127.0.0.1"));
 }
@@ -349,6 +350,7 @@ TEST_F(live, pktsock_found_by_the_sweep_at_start)
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
 	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
 	EXPECT_NE(NULL, strstr(a, "detect_live"));
 }
 
@@ -387,6 +389,21 @@ TEST_F(live, status_and_events_show_detection)
 	EXPECT_NE(NULL, strstr(self->out, "\"type\":\"listen\""));
 	EXPECT_NE(NULL, strstr(self->out, "\"type\":\"alert\""));
 	EXPECT_NE(NULL, strstr(self->out, "\"seq\""));
+}
+
+/* A bad detect.* value in sovguard.conf is named by file and line. */
+TEST_F(live, bad_detect_setting_named_by_line)
+{
+	char *argv[] = { self->env.daemon, "--check-config", "-c", self->env.config, NULL };
+	char want[600];
+
+	/* the eighth line: after the seven sg_testenv_write_config() writes */
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "detect.beacon = maybe\n"));
+	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	snprintf(want, sizeof(want), "%s:8: detect.beacon", self->env.config);
+	EXPECT_NE(NULL, strstr(self->out, want)) {
+		TH_LOG("%s", self->out);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -46,6 +46,7 @@ FIXTURE(live)
 	struct sg_testenv env;
 	char *out;
 	int child;		/* a child left running, killed at teardown */
+	char unit_cg[4200];	/* a sub-cgroup named like a unit, removed at teardown */
 };
 
 FIXTURE_SETUP(live)
@@ -53,6 +54,7 @@ FIXTURE_SETUP(live)
 	self->out = malloc(OUT_MAX);
 	ASSERT_NE(NULL, self->out);
 	self->child = 0;
+	self->unit_cg[0] = '\0';
 	ASSERT_EQ(0, sg_testenv_init(&self->env, "detect_live"));
 	ASSERT_EQ(0, sg_testenv_write_config(&self->env, DETECT_CONF));
 	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, POLICY));
@@ -64,6 +66,8 @@ FIXTURE_TEARDOWN(live)
 		kill(self->child, SIGKILL);
 		waitpid(self->child, NULL, 0);
 	}
+	if (self->unit_cg[0])
+		rmdir(self->unit_cg);
 	sg_testenv_cleanup(&self->env);
 	free(self->out);
 }
@@ -306,6 +310,22 @@ TEST_F(live, listener_new)
 	ASSERT_NE(NULL, a);
 	EXPECT_NE(NULL, strstr(a, "detect_live"));	/* the subject: this executable */
 	EXPECT_NE(NULL, strstr(a, "\"evidence\""));
+}
+
+/* In a cgroup of a systemd unit, the unit is the subject. */
+TEST_F(live, unit_is_the_subject)
+{
+	const char *a;
+
+	snprintf(self->unit_cg, sizeof(self->unit_cg), "%s/sg-live.service", self->env.cgroup);
+	ASSERT_EQ(0, mkdir(self->unit_cg, 0755));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, listen_child(self->unit_cg, 7107));
+	a = wait_alert(&self->env, self->out, "listener", "127.0.0.1:7107");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"src\":\"sg-live.service\"")) {
+		TH_LOG("%s", a);
+	}
 }
 
 /*

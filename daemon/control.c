@@ -15,6 +15,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "detector.h"
 #include "lib/log.h"
 #include "lib/names.h"
 
@@ -257,6 +258,17 @@ static struct json_object *cmd_data(struct sg_daemon *d)
 	return o;
 }
 
+/* {"cmd": "events", "after": SEQ}: the events ring after SEQ (detector.c). */
+static struct json_object *cmd_events(struct sg_daemon *d, struct json_object *req)
+{
+	long long after = 0;
+
+	if (json_object_object_get(req, "after") &&
+	    get_int(req, "after", 0, LLONG_MAX, &after))
+		return error_reply("\"after\" is not a sequence number%s", "");
+	return sg_detector_events(d, (__u64)after);
+}
+
 static struct json_object *rule_json(__u32 index, const char *id, const char *name,
 				     __u32 verdict, __u64 hits)
 {
@@ -435,6 +447,10 @@ static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t 
 		rep = cmd_rules(d);
 	else if (!strcmp(cmd, "data"))
 		rep = cmd_data(d);
+	else if (!strcmp(cmd, "detect"))
+		rep = sg_detector_status(d);
+	else if (!strcmp(cmd, "events"))
+		rep = cmd_events(d, req);
 	else
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_object_put(req);

@@ -48,6 +48,7 @@ struct sg_daemon {
 	bool no_observe;
 	unsigned long long obs_records;
 	struct sg_guard *guard;		/* the bpf() guard, NULL when off (guard.c) */
+	struct sg_detector *det;	/* detector.c; NULL when detection is off */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "kguard.h"
 #include "lib/hookcheck.h"
+#include "detector.h"
 #include "lib/kmod_client.h"
 #include "lib/log.h"
 #include "lib/names.h"
@@ -104,6 +105,9 @@ void sg_kguard_scan(struct sg_daemon *d)
 			 h->symbol[0] ? h->symbol : "-");
 		sg_log_struct(LOG_ALERT, f, SG_ARRAY_SIZE(f), "alert: netfilter hook: %s: %s", why,
 			      evidence);
+		sg_detector_hook(d, &(struct sg_hook_flag){
+			.module = h->owner[0] ? h->owner : NULL, .pf = h->pf,
+			.hooknum = h->num, .priority = h->priority, .reason = why });
 	}
 	sg_info("integrity scan: %zu netfilter hooks, %d flagged", n, marked);
 	free(hooks);

@@ -26,6 +26,7 @@
 #include "lib/config.h"
 #include "control.h"
 #include "daemon.h"
+#include "detector.h"
 #include "egress.h"
 #include "guard.h"
 #include "lib/log.h"
@@ -267,6 +268,7 @@ static void on_observed(void *ctx, const struct sg_obs_event *ev)
 	struct sg_daemon *d = ctx;
 
 	d->obs_records++;
+	sg_detector_observed(d, ev);
 }
 
 /* The last records, and what observation read and lost over the run. */
@@ -344,7 +346,8 @@ static void keep_startup_setting(const char *key, char *now, const char *at_star
 
 static void reload(struct sg_daemon *d)
 {
-	struct sg_settings n;
+	static struct sg_settings n;
+	static struct sg_detect_config old;
 
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);
@@ -367,8 +370,10 @@ static void reload(struct sg_daemon *d)
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
+			old = d->cfg.detect;
 			sg_config_free(&d->cfg);
 			d->cfg = n;
+			sg_detector_reload(d, &old);
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
 		} else {
 			sg_config_free(&n);
@@ -467,6 +472,7 @@ static int run(struct sg_daemon *d)
 	if (err)
 		return err;
 	observe_start(d, ep);
+	sg_detector_start(d, ep);	/* off on failure, reported */
 	err = write_pidfile(d);
 	if (err)
 		return err;
@@ -512,6 +518,8 @@ static int run(struct sg_daemon *d)
 			struct signalfd_siginfo si;
 
 			if (sg_control_event(d, out[i].data.fd))
+				continue;
+			if (sg_detector_event(d, out[i].data.fd))
 				continue;
 			if (out[i].data.fd == d->kguard_fd) {
 				sg_kguard_tick(d);
@@ -698,6 +706,7 @@ int main(int argc, char **argv)
 	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_observe_close(d.observe);
+	sg_detector_stop(&d);
 	sg_egress_close(d.egress);
 	sg_guard_close(d.guard, true);
 	sg_sysresolver_done(&d.sysres);

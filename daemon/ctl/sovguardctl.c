@@ -305,6 +305,34 @@ static const char *jstr(struct json_object *o, const char *k)
 	return v ? json_object_get_string(v) : "-";
 }
 
+static long long jint(struct json_object *o, const char *k)
+{
+	return (long long)json_object_get_int64(json_object_object_get(o, k));
+}
+
+/* The daemon's detection engine: per heuristic on/off, alerts, entries. */
+static void print_detection(struct json_object *v)
+{
+	struct json_object *hs;
+
+	if (!v || !json_object_get_boolean(json_object_object_get(v, "enabled"))) {
+		printf("detection: off\n");
+		return;
+	}
+	printf("detection: %lld entries, fed %lld conns %lld dns %lld execs %lld listens "
+	       "%lld pktsocks; evicted dns %lld procs %lld, points dropped %lld, "
+	       "suppressed %lld, feed errors %lld, store errors %lld (alerts in %s)\n",
+	       jint(v, "entries"), jint(v, "conns"), jint(v, "dns"), jint(v, "execs"),
+	       jint(v, "listens"), jint(v, "pktsocks"), jint(v, "evicted_dns"),
+	       jint(v, "evicted_procs"), jint(v, "points_dropped"), jint(v, "suppressed"),
+	       jint(v, "feed_errors"), jint(v, "store_errors"), jstr(v, "state_dir"));
+	hs = json_object_object_get(v, "heuristics");
+	json_object_object_foreach(hs, k, h)
+		printf("  %-9s %-3s alerts %lld entries %lld evicted %lld\n", k,
+		       json_object_get_boolean(json_object_object_get(h, "on")) ? "on" : "off",
+		       jint(h, "alerts"), jint(h, "entries"), jint(h, "evicted"));
+}
+
 static void print_status(struct json_object *st)
 {
 	struct json_object *b, *d, *m, *v, *progs, *cnt;
@@ -384,6 +412,7 @@ static void print_status(struct json_object *st)
 	} else {
 		printf("observing: no\n");
 	}
+	print_detection(json_object_object_get(st, "detection"));
 	m = json_object_object_get(st, "module");
 	if (m && json_object_get_type(m) == json_type_object)
 		sg_ctl_kmod_status_print(stdout, m);
@@ -445,6 +474,10 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		req = json_object_new_object();
 		json_put(req, "cmd", json_object_new_string("data"));
 		json_put(st, "data", control_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
+		json_object_put(req);
+		req = json_object_new_object();
+		json_put(req, "cmd", json_object_new_string("detect"));
+		json_put(st, "detection", control_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
 		json_object_put(req);
 	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
@@ -684,6 +717,96 @@ static int cmd_alerts(const struct sg_ctl *ctl, int argc, char **argv)
 	return sg_detect_alerts_main(argc, argv, ctl->json);
 }
 
+static volatile sig_atomic_t events_stop;
+
+static void events_sigint(int sig)
+{
+	events_stop = 1;
+}
+
+/*
+ * The daemon's last decoded observations and alerts (its events ring), one
+ * JSON line each; --follow asks again every SG_CTL_EVENTS_POLL_MS.
+ */
+#define SG_CTL_EVENTS_POLL_MS	500
+
+static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	bool follow = false, json = ctl->json, more = false;
+	long long after = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fjh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			follow = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("Usage: sovguardctl events [-f|--follow] [-j]\n"
+			       "Print the observations and alerts the daemon decoded last (its\n"
+			       "ring of %d), one JSON object a line with a sequence number;\n"
+			       "--follow keeps printing new ones (every %d ms) until interrupted.\n",
+			       1024, SG_CTL_EVENTS_POLL_MS);
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (follow) {
+		signal(SIGINT, events_sigint);
+		signal(SIGTERM, events_sigint);
+	}
+	do {
+		struct json_object *req = json_object_new_object(), *rep, *arr;
+		size_t i;
+
+		json_put(req, "cmd", json_object_new_string("events"));
+		json_put(req, "after", json_object_new_int64(after));
+		rep = control_call(ctl, req, SG_CTL_STATUS_WAIT_MS);
+		json_object_put(req);
+		if (!rep)
+			return -EIO;
+		if (json_object_object_get(rep, "lost"))
+			fprintf(stderr, "sovguardctl: %lld events left the ring unread\n",
+				jint(rep, "lost"));
+		arr = json_object_object_get(rep, "events");
+		for (i = 0; i < json_object_array_length(arr); i++) {
+			const char *line = json_object_get_string(json_object_array_get_idx(arr, i));
+			struct json_object *e = json_tokener_parse(line);
+
+			if (json || !e)
+				printf("%s\n", line);
+			else if (!strcmp(jstr(e, "type"), "alert"))
+				printf("#%s alert %s\n", jstr(e, "seq"),
+				       json_object_to_json_string_ext(json_object_object_get(e, "alert"),
+								      JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+			else
+				printf("#%s %s %s%s%s\n", jstr(e, "seq"), jstr(e, "type"),
+				       jstr(e, "subject"),
+				       json_object_object_get(e, "dst") ? " -> " : "",
+				       json_object_object_get(e, "dst") ? jstr(e, "dst") : "");
+			json_object_put(e);
+		}
+		after = jint(rep, "last");
+		more = json_object_get_boolean(json_object_object_get(rep, "more"));
+		json_object_put(rep);
+		fflush(stdout);
+		if (follow && !more && !events_stop)
+			usleep(SG_CTL_EVENTS_POLL_MS * 1000);
+	} while ((follow || more) && !events_stop);
+	return 0;
+}
+
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	printf("sovguardctl %s\n", SG_VERSION);
@@ -701,6 +824,7 @@ static const struct sg_cmd commands[] = {
 	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
 	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs" },
 	{ "alerts", cmd_alerts, "the detection alerts the daemon stored" },
+	{ "events", cmd_events, "the daemon's last observations and alerts, --follow" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this help" },
 };

@@ -23,6 +23,9 @@ SG_DETECT_HDRS		:= $(wildcard daemon/detect/*.h)
 SG_CTL_LIBS		+= $(SG_DETECT_LIB) $(SG_DETECT_LIBS)
 SG_CTL_CFLAGS		+= $(SG_DETECT_CFLAGS)
 $(O)/sovguardctl: $(SG_DETECT_LIB)
+# sovguardd runs it live (daemon/detector.c).
+SG_DAEMON_LIBS		+= $(SG_DETECT_LIB) $(SG_DETECT_LIBS)
+$(O)/sovguardd: $(SG_DETECT_LIB)
 
 .PHONY: detect
 all: detect

@@ -26,6 +26,7 @@ void sg_config_init(struct sg_settings *cfg)
 	cfg->scan_interval = 300;
 	cfg->fail = SG_FAIL_DENY;
 	cfg->protect = true;
+	sg_detect_config_init(&cfg->detect);
 }
 
 void sg_config_free(struct sg_settings *cfg)
@@ -125,7 +126,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char line[SG_CONFIG_MAX_LINE + 2], why[SG_INPUT_MSG_LEN];
-	struct sg_settings n;
+	_cleanup_free_ struct sg_settings *n = NULL;
+	char derr[256];
 	unsigned int lineno = 0;
 	int errors = 0, err, fd;
 	struct stat st;
@@ -147,7 +149,10 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 		return -EFBIG;
 	}
 
-	sg_config_init(&n);
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	sg_config_init(n);
 	while (fgets(line, sizeof(line), f)) {
 		char *s, *eq, *key, *val;
 
@@ -178,36 +183,45 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 		val = strip(eq + 1);
 
 		if (!strcmp(key, "mode"))
-			err = sg_mode_parse(val, &n.mode);
+			err = sg_mode_parse(val, &n->mode);
 		else if (!strcmp(key, "cgroup"))
-			err = set_path(n.cgroup, val);
+			err = set_path(n->cgroup, val);
 		else if (!strcmp(key, "pin_root"))
-			err = val[0] == '/' ? set_path(n.pin_root, val) : -EINVAL;
+			err = val[0] == '/' ? set_path(n->pin_root, val) : -EINVAL;
 		else if (!strcmp(key, "run_dir"))
-			err = val[0] == '/' ? set_path(n.run_dir, val) : -EINVAL;
+			err = val[0] == '/' ? set_path(n->run_dir, val) : -EINVAL;
 		else if (!strcmp(key, "rules_dir"))
-			err = val[0] == '/' ? set_path(n.rules_dir, val) : -EINVAL;
+			err = val[0] == '/' ? set_path(n->rules_dir, val) : -EINVAL;
 		else if (!strcmp(key, "data"))
-			err = add_data(&n, val);
+			err = add_data(n, val);
 		else if (!strcmp(key, "data_key"))
-			err = val[0] == '/' ? set_path(n.data_key, val) : -EINVAL;
+			err = val[0] == '/' ? set_path(n->data_key, val) : -EINVAL;
 		else if (!strcmp(key, "data_unsigned"))
-			err = sg_unsigned_policy_parse(val, &n.data_unsigned);
+			err = sg_unsigned_policy_parse(val, &n->data_unsigned);
 		else if (!strcmp(key, "data_warn_age"))
-			err = set_days(&n.data_warn_days, val);
+			err = set_days(&n->data_warn_days, val);
 		else if (!strcmp(key, "data_max_age"))
-			err = set_days(&n.data_max_days, val);
+			err = set_days(&n->data_max_days, val);
 		else if (!strcmp(key, "lease_timeout_ms"))
-			err = set_uint(&n.lease_timeout_ms, val, 100, 3600000);
+			err = set_uint(&n->lease_timeout_ms, val, 100, 3600000);
 		else if (!strcmp(key, "scan_interval"))
-			err = set_uint(&n.scan_interval, val, 0, 86400);
+			err = set_uint(&n->scan_interval, val, 0, 86400);
 		else if (!strcmp(key, "hook_allow"))
-			err = set_hook_allow(&n, val);
+			err = set_hook_allow(n, val);
 		else if (!strcmp(key, "fail"))
-			err = sg_fail_parse(val, &n.fail);
+			err = sg_fail_parse(val, &n->fail);
 		else if (!strcmp(key, "protect"))
-			err = set_protect(&n.protect, val);
-		else
+			err = set_protect(&n->protect, val);
+		else if (!strncmp(key, "detect.", 7)) {
+			err = sg_detect_config_set(&n->detect, key, val, derr, sizeof(derr));
+			if (err == -EINVAL) {
+				fprintf(diag, "%s:%u: %s\n", path, lineno, derr);
+				errors++;
+				continue;
+			}
+			if (err == -ENOENT)
+				err = -ENOKEY;
+		} else
 			err = -ENOKEY;
 
 		if (err == -ENOKEY)
@@ -223,14 +237,14 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			errors++;
 	}
 	if (ferror(f)) {
-		sg_config_free(&n);
+		sg_config_free(n);
 		return -EIO;
 	}
 	if (errors) {
-		sg_config_free(&n);
+		sg_config_free(n);
 		return -EINVAL;
 	}
 	sg_config_free(cfg);
-	*cfg = n;
+	*cfg = *n;
 	return 0;
 }

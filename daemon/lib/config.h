@@ -9,6 +9,7 @@
 #include "policy.h"
 #include "sovguard_egress.h"
 #include "util.h"
+#include "../detect/detect.h"
 
 #define SG_CONFIG_MAX_BYTES	(1024 * 1024)
 #define SG_CONFIG_MAX_LINE	1024
@@ -51,6 +52,8 @@
  *	protect = lsm | off    refuse bpf() changes to sovguard's objects by
  *	                       other processes with a BPF LSM program where
  *	                       the kernel runs BPF LSM (default lsm)
+ *	detect.* = ...         backdoor detection (docs/detection.md), handed to
+ *	                       sg_detect_config_set(); on by default
  *
  * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
  * them keeps the old values and says so. The file is read only when root
@@ -75,6 +78,7 @@ struct sg_settings {
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
 	bool protect;		/* protect = lsm */
+	struct sg_detect_config detect;	/* detect.* keys */
 };
 
 void sg_config_init(struct sg_settings *cfg);

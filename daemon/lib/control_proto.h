@@ -11,6 +11,17 @@
  *   {"cmd": "rules"}
  *	-> {"generation", "rules": [{"index", "id", "name", "verdict",
  *	    "hits"}], "default": {...}}
+ *   {"cmd": "data"}
+ *	-> {"sources": [{"path", "kind", "signature", "created", "networks"}], ...}
+ *   {"cmd": "detect"}
+ *	-> {"enabled", "heuristics": {NAME: {"on", "alerts", "entries", "evicted",
+ *	    "allowed"}}, "entries", "conns", "dns", ..., "feed_errors",
+ *	    "store_errors", "state_dir"} (daemon/detector.c)
+ *   {"cmd": "events", "after": SEQ}
+ *	-> {"last": SEQ, "events": ["JSON line", ...], "lost": N, "more": true}
+ *	    the events ring's lines after SEQ, oldest first, up to "last";
+ *	    "lost" when some after SEQ have left the ring, "more" when the
+ *	    reply was full (ask again after "last")
  *
  * A bad request gets {"error": "message"}; nothing in a request changes
  * the daemon's state. One request and its reply per connection; a client

@@ -162,8 +162,9 @@ int sg_testenv_write_config(struct sg_testenv *env, const char *extra)
 
 	snprintf(buf, sizeof(buf),
 		 "cgroup = %s\npin_root = %s\nrun_dir = %s/run\nrules_dir = %s/rules.d\n"
-		 "data = %s/test.cidr\ndata_unsigned = unsignable\n%s\n",
-		 env->cgroup, env->pin_root, env->dir, env->dir, env->dir, extra ? extra : "");
+		 "data = %s/test.cidr\ndata_unsigned = unsignable\ndetect.state_dir = %s/state\n%s\n",
+		 env->cgroup, env->pin_root, env->dir, env->dir, env->dir, env->dir,
+		 extra ? extra : "");
 	return write_file(env->config, buf);
 }
 

@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Detection in the daemon: each observation record (daemon/observe.c)
+ * becomes one struct sg_obs for the engine (daemon/detect/), which is
+ * flushed every SG_DET_FLUSH_MS; packet sockets are swept at start, every
+ * SG_DET_SWEEP_SECS and at the flush after a SOCKET record (a filter is
+ * attached after socket(), so only the sweep sees it); flagged netfilter
+ * hooks come from kguard.c.
+ *
+ * Subject: the systemd unit of the record's cgroup (cgroup id -> path by
+ * file handle -> the deepest .service/.scope/... component, cached), else
+ * the executable path (the EXEC record's path, or /proc/PID/exe read when
+ * the record arrives, cached by device and inode).
+ *
+ * Connections: a CONNECT is fed at once (bytes 0) so that fileless,
+ * revshell, firstseen and beacon see it while it lasts; its FLOW_END is fed
+ * again as the same connection at its start time with the bytes, for exfil
+ * (beacon counts distinct seconds, so it is one point). Connections the
+ * kernel only counted (repeats, summaries) are not fed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "detector.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#ifndef FILEID_KERNFS
+#define FILEID_KERNFS	0xfe
+#endif
+
+struct sg_det_cgroup {
+	__u64 id;
+	char unit[SG_DETECT_NAME_MAX];	/* "" when no unit */
+};
+
+struct sg_det_exe {
+	__u64 dev, ino;
+	char path[SG_DETECT_PATH_MAX];
+};
+
+struct sg_detector {
+	struct sg_detect *eng;
+	struct sg_alert_store *store;
+	struct sg_detect_sink live;
+	struct sg_detect_sink sink;	/* live + the events ring */
+	int timer_fd;
+	time_t next_sweep;
+	struct sg_det_cgroup cgroups[SG_DET_CGROUPS_MAX];
+	unsigned int cgroup_next;
+	struct sg_det_exe exes[SG_DET_EXES_MAX];
+	unsigned int exe_next;
+	__u64 alerts[SG_HEUR_MAX];
+	__u64 feed_errors, rebuilds;
+	/* the events ring: the last SG_DET_EVENTS_MAX lines, seq 1.. */
+	char *ring[SG_DET_EVENTS_MAX];
+	__u64 seq;			/* of the newest line */
+};
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A CLOCK_MONOTONIC stamp as seconds since the epoch. */
+static double mono_to_real(__u64 ns)
+{
+	struct timespec m;
+	double mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	mono = m.tv_sec + m.tv_nsec / 1e9;
+	return now_real() - (mono - ns / 1e9);
+}
+
+static void ring_push(struct sg_detector *t, struct json_object *o)
+{
+	unsigned int i;
+
+	t->seq++;
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)t->seq));
+	i = t->seq % SG_DET_EVENTS_MAX;
+	free(t->ring[i]);
+	t->ring[i] = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+static void on_alert(void *ctx, const struct sg_alert *a)
+{
+	struct sg_detector *t = ctx;
+	struct json_object *o = json_object_new_object(), *al;
+
+	if (a->heur < SG_HEUR_MAX)
+		t->alerts[a->heur]++;
+	t->live.alert(t->live.ctx, a);
+	if (!o)
+		return;
+	json_object_object_add(o, "type", json_object_new_string("alert"));
+	al = sg_alert_json(a);
+	if (al && a->unit)
+		json_object_object_add(al, "unit", json_object_new_string(a->unit));
+	if (al && a->exe)
+		json_object_object_add(al, "exe", json_object_new_string(a->exe));
+	json_object_object_add(o, "alert", al);
+	ring_push(t, o);
+}
+
+/* The unit a cgroup path belongs to: its deepest unit component. */
+static void unit_of_path(const char *path, char *unit, size_t len)
+{
+	static const char *const sfx[] = { ".service", ".scope", ".socket", ".mount", ".swap" };
+	const char *p = path, *e;
+
+	unit[0] = '\0';
+	while (p && *p) {
+		size_t n, i;
+
+		while (*p == '/')
+			p++;
+		e = strchr(p, '/');
+		n = e ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < SG_ARRAY_SIZE(sfx); i++) {
+			size_t k = strlen(sfx[i]);
+
+			if (n > k && n < len && !memcmp(p + n - k, sfx[i], k)) {
+				memcpy(unit, p, n);
+				unit[n] = '\0';
+			}
+		}
+		p = e;
+	}
+}
+
+static const char *cgroup_unit(struct sg_daemon *d, __u64 id)
+{
+	struct sg_detector *t = d->det;
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh = { .handle_bytes = sizeof(__u64), .handle_type = FILEID_KERNFS } };
+	struct sg_det_cgroup *c;
+	char link[64], path[PATH_MAX];
+	int mfd, fd;
+	ssize_t n;
+	unsigned int i;
+
+	if (!id)
+		return NULL;
+	for (i = 0; i < SG_DET_CGROUPS_MAX; i++)
+		if (t->cgroups[i].id == id)
+			return t->cgroups[i].unit[0] ? t->cgroups[i].unit : NULL;
+	c = &t->cgroups[t->cgroup_next++ % SG_DET_CGROUPS_MAX];
+	c->id = id;
+	c->unit[0] = '\0';
+	h.id = id;
+	mfd = open(d->sysres.cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return NULL;
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(mfd);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	unit_of_path(path + strlen(d->sysres.cgroup_root), c->unit, sizeof(c->unit));
+	return c->unit[0] ? c->unit : NULL;
+}
+
+static struct sg_det_exe *exe_find(struct sg_detector *t, __u64 dev, __u64 ino)
+{
+	unsigned int i;
+
+	for (i = 0; i < SG_DET_EXES_MAX; i++)
+		if (t->exes[i].ino == ino && t->exes[i].dev == dev && t->exes[i].path[0])
+			return &t->exes[i];
+	return NULL;
+}
+
+static const char *exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const char *path)
+{
+	struct sg_det_exe *e = exe_find(t, dev, ino);
+
+	if (!e)
+		e = &t->exes[t->exe_next++ % SG_DET_EXES_MAX];
+	e->dev = dev;
+	e->ino = ino;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	return e->path;
+}
+
+static bool proc_exe(__u32 pid, char *buf, size_t len)
+{
+	char link[32];
+	ssize_t n;
+
+	if (!pid)
+		return false;
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* The executable of a subject: cached by dev/inode, else /proc/PID/exe now. */
+static const char *subject_exe(struct sg_detector *t, const struct sg_obs_subject *s)
+{
+	struct sg_det_exe *e = exe_find(t, s->exe_dev, s->exe_ino);
+	char path[SG_DETECT_PATH_MAX];
+
+	if (e)
+		return e->path;
+	if (!proc_exe(s->tgid, path, sizeof(path)))
+		return NULL;
+	return exe_put(t, s->exe_dev, s->exe_ino, path);
+}
+
+static void addr_of(const __u8 *a, __u8 family, struct in6_addr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (family == AF_INET) {
+		ret->s6_addr[10] = ret->s6_addr[11] = 0xff;
+		memcpy(&ret->s6_addr[12], a, 4);
+	} else {
+		memcpy(ret, a, 16);
+	}
+}
+
+struct det_obs {
+	struct sg_obs o;
+	char subject[SG_DETECT_PATH_MAX];
+	char juris[3];
+	char parent[SG_DETECT_PATH_MAX];
+};
+
+static void set_subject(struct sg_daemon *d, struct det_obs *x, const struct sg_obs_subject *s,
+			const char *exe)
+{
+	struct sg_obs *o = &x->o;
+
+	o->unit = cgroup_unit(d, s->cgroup_id);
+	o->exe = exe ? exe : subject_exe(d->det, s);
+	o->pid = s->tgid;
+	o->uid = s->uid;
+	snprintf(x->subject, sizeof(x->subject), "%s",
+		 o->unit ? o->unit : o->exe ? o->exe : "?");
+	o->subject = x->subject;
+}
+
+static void set_dst(struct sg_daemon *d, struct det_obs *x, const struct sg_obs_tuple *tu)
+{
+	struct sg_lookup info = { .source = -1 };
+
+	addr_of(tu->saddr, tu->family, &x->o.src);
+	addr_of(tu->daddr, tu->family, &x->o.dst);
+	x->o.dport = tu->dport;
+	x->o.proto = tu->protocol;
+	if (d->data && !sg_data_lookup(d->data, &x->o.dst, &info) && info.cc[0]) {
+		memcpy(x->juris, info.cc, sizeof(x->juris));
+		x->o.juris = x->juris;
+	}
+}
+
+static void stdio_of(const struct sg_obs_fd *f, struct sg_obs_stdio *s)
+{
+	s->is_socket = f->type == SG_OBS_FD_SOCKET;
+	s->family = f->t.family;
+	if (s->is_socket && (f->t.family == AF_INET || f->t.family == AF_INET6)) {
+		addr_of(f->t.daddr, f->t.family, &s->peer);
+		s->port = f->t.dport;
+	}
+}
+
+static const char *kind_name(enum sg_det_kind k)
+{
+	static const char *const n[] = { "conn", "dns", "exec", "listen", "pktsock" };
+
+	return k < SG_ARRAY_SIZE(n) ? n[k] : "?";
+}
+
+/* The decoded observation, as a line of the events ring. */
+static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
+{
+	struct json_object *j = json_object_new_object();
+	char a[SG_DETECT_ADDR_STR];
+	unsigned int i;
+
+	if (!j)
+		return;
+	json_object_object_add(j, "type", json_object_new_string(kind_name(o->kind)));
+	json_object_object_add(j, "ts", json_object_new_double(o->ts));
+	json_object_object_add(j, "subject", json_object_new_string(o->subject));
+	if (o->exe)
+		json_object_object_add(j, "exe", json_object_new_string(o->exe));
+	if (o->unit)
+		json_object_object_add(j, "unit", json_object_new_string(o->unit));
+	json_object_object_add(j, "pid", json_object_new_int64(o->pid));
+	json_object_object_add(j, "uid", json_object_new_int64(o->uid));
+	switch (o->kind) {
+	case SG_DET_CONN:
+		json_object_object_add(j, "dst", json_object_new_string(
+					       sg_detect_addr_str(&o->dst, a)));
+		json_object_object_add(j, "dport", json_object_new_int(o->dport));
+		json_object_object_add(j, "proto", json_object_new_int(o->proto));
+		json_object_object_add(j, "failed", json_object_new_boolean(o->failed));
+		json_object_object_add(j, "bytes_out", json_object_new_int64((int64_t)o->bytes_out));
+		json_object_object_add(j, "bytes_in", json_object_new_int64((int64_t)o->bytes_in));
+		if (o->juris)
+			json_object_object_add(j, "juris", json_object_new_string(o->juris));
+		break;
+	case SG_DET_DNS: {
+		struct json_object *arr = json_object_new_array();
+
+		json_object_object_add(j, "qname", json_object_new_string(o->qname ? o->qname : ""));
+		for (i = 0; i < o->n_answers; i++)
+			json_object_array_add(arr, json_object_new_string(
+						      sg_detect_addr_str(&o->answers[i], a)));
+		json_object_object_add(j, "answers", arr);
+		break;
+	}
+	case SG_DET_EXEC:
+		json_object_object_add(j, "exe_flags", json_object_new_int(o->exe_flags));
+		json_object_object_add(j, "ppid", json_object_new_int64(o->ppid));
+		for (i = 0; i < 2; i++)
+			if (o->stdio[i].is_socket)
+				json_object_object_add(j, i ? "stdout_socket" : "stdin_socket",
+						       json_object_new_int(o->stdio[i].family));
+		break;
+	case SG_DET_LISTEN:
+		json_object_object_add(j, "addr", json_object_new_string(
+					       sg_detect_addr_str(&o->src, a)));
+		json_object_object_add(j, "lport", json_object_new_int(o->lport));
+		json_object_object_add(j, "proto", json_object_new_int(o->proto));
+		break;
+	case SG_DET_PKTSOCK:
+		json_object_object_add(j, "family", json_object_new_int(o->sock_family));
+		json_object_object_add(j, "sock_type", json_object_new_int(o->sock_type));
+		json_object_object_add(j, "sock_proto", json_object_new_int(o->sock_proto));
+		break;
+	}
+	ring_push(t, j);
+}
+
+void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
+{
+	struct sg_detector *t = d->det;
+	_cleanup_free_ struct det_obs *x = NULL;
+	struct sg_obs *o;
+	unsigned int i;
+
+	if (!t || !t->eng || ev->kind == SG_OBS_EV_SUMMARY || !ev->hdr)
+		return;
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		t->feed_errors++;
+		return;
+	}
+	o = &x->o;
+	o->ts = mono_to_real(ev->hdr->ts_ns);
+	o->dir = SG_DIR_OUT;
+	switch (ev->kind) {
+	case SG_OBS_CONNECT:
+		o->kind = SG_DET_CONN;
+		set_subject(d, x, &ev->connect->subj, NULL);
+		set_dst(d, x, &ev->connect->t);
+		o->failed = (ev->hdr->flags & SG_OBS_F_NO_HANDSHAKE) ||
+			    ev->connect->verdict == SG_VERDICT_DENY;
+		break;
+	case SG_OBS_FLOW_END:
+		if (ev->hdr->flags & SG_OBS_F_NO_BYTES)
+			return;		/* UDP: the CONNECT said it all */
+		o->kind = SG_DET_CONN;
+		set_subject(d, x, &ev->flow_end->subj, NULL);
+		set_dst(d, x, &ev->flow_end->t);
+		o->ts = mono_to_real(ev->flow_end->start_ns);
+		o->bytes_out = ev->flow_end->bytes_sent;
+		o->bytes_in = ev->flow_end->bytes_received;
+		break;
+	case SG_OBS_DNS: {
+		const struct sg_dns_answer *an = ev->answer;
+
+		if (!an)
+			return;		/* counted as dns_unparsed */
+		o->kind = SG_DET_DNS;
+		set_subject(d, x, &ev->dns->subj, NULL);
+		set_dst(d, x, &ev->dns->t);
+		o->qname = an->name;
+		for (i = 0; i < an->nr_addrs && o->n_answers < SG_DETECT_ANSWERS_MAX; i++)
+			addr_of(an->addrs[i].addr, an->addrs[i].family, &o->answers[o->n_answers++]);
+		break;
+	}
+	case SG_OBS_EXEC: {
+		const struct sg_obs_exec *e = ev->exec;
+		char path[SG_DETECT_PATH_MAX] = "", comm[SG_COMM_LEN + 1];
+		const char *exe;
+
+		o->kind = SG_DET_EXEC;
+		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
+		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
+		if (!proc_exe(e->subj.tgid, path, sizeof(path)) &&
+		    (ev->hdr->flags & SG_OBS_F_MEMFD) && !strncmp(comm, "memfd:", 6))
+			/* gone already: named as /proc/PID/exe would have */
+			snprintf(path, sizeof(path), "/%s (deleted)", comm);
+		if (path[0] == '/' || e->path[0] == '/')
+			exe = exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
+				      path[0] == '/' ? path : e->path);
+		else	/* gone already: the path as given, else its name */
+			exe = e->path[0] ? e->path : comm;
+		set_subject(d, x, &e->subj, exe);
+		o->exe_dev = e->subj.exe_dev;
+		o->exe_ino = e->subj.exe_ino;
+		o->exe_flags = ((ev->hdr->flags & SG_OBS_F_DELETED) ? SG_EXE_DELETED : 0) |
+			       ((ev->hdr->flags & SG_OBS_F_MEMFD) ? SG_EXE_MEMFD : 0) |
+			       ((ev->hdr->flags & SG_OBS_F_WORLD_DIR) ? SG_EXE_WW_DIR : 0);
+		o->ppid = e->ppid;
+		if (proc_exe(e->ppid, x->parent, sizeof(x->parent)))
+			o->parent_exe = x->parent;
+		for (i = 0; i < SG_OBS_STDIO; i++)
+			stdio_of(&e->stdio[i], &o->stdio[i]);
+		break;
+	}
+	case SG_OBS_LISTEN:
+		o->kind = SG_DET_LISTEN;
+		set_subject(d, x, &ev->listen->subj, NULL);
+		addr_of(ev->listen->t.saddr, ev->listen->t.family, &o->src);
+		o->lport = ev->listen->t.sport;
+		o->proto = ev->listen->t.protocol;
+		break;
+	case SG_OBS_SOCKET:
+		o->kind = SG_DET_PKTSOCK;
+		set_subject(d, x, &ev->socket->subj, NULL);
+		o->sock_family = ev->socket->family;
+		o->sock_type = ev->socket->type;
+		o->sock_proto = ev->socket->protocol;
+		/* Its filter comes later: the next flush sweeps for it. */
+		t->next_sweep = 0;
+		break;
+	default:
+		return;
+	}
+	ring_obs(t, o);
+	if (sg_detect_feed(t->eng, o) && o->kind != SG_DET_CONN)
+		t->feed_errors++;
+}
+
+static int engine_new(struct sg_daemon *d, struct sg_detector *t)
+{
+	const struct sg_detect_config *cfg = &d->cfg.detect;
+	int err;
+
+	err = sg_mkdir_p(cfg->state_dir, 0700);
+	if (err)
+		sg_warn("detection: cannot create %s: %s", cfg->state_dir, strerror(-err));
+	err = sg_alert_store_open(cfg->state_dir, cfg->alerts_max_bytes, &t->store);
+	if (err) {
+		sg_warn("detection: no alert store in %s (%s): alerts go to the journal only",
+			cfg->state_dir, strerror(-err));
+		t->store = NULL;
+	}
+	t->live = sg_detect_sink_live(t->store);
+	t->sink = (struct sg_detect_sink){ .alert = on_alert, .ctx = t };
+	err = sg_detect_new(cfg, &t->sink, &t->eng);
+	if (err)
+		return err;
+	sg_detect_baseline_load(t->eng, stderr);
+	return 0;
+}
+
+static void engine_free(struct sg_detector *t)
+{
+	if (t->eng) {
+		sg_detect_flush(t->eng, now_real());
+		sg_detect_baseline_save(t->eng);
+		sg_detect_free(t->eng);
+	}
+	sg_alert_store_close(t->store);
+	t->eng = NULL;
+	t->store = NULL;
+}
+
+static void sweep(struct sg_detector *t)
+{
+	struct timespec m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	if (m.tv_sec < t->next_sweep)
+		return;
+	t->next_sweep = m.tv_sec + SG_DET_SWEEP_SECS;
+	sg_detect_sweep_packet(t->eng, now_real());
+}
+
+int sg_detector_start(struct sg_daemon *d, int ep)
+{
+	struct itimerspec its = {
+		.it_interval = { SG_DET_FLUSH_MS / 1000, (SG_DET_FLUSH_MS % 1000) * 1000000L },
+		.it_value = { SG_DET_FLUSH_MS / 1000, (SG_DET_FLUSH_MS % 1000) * 1000000L },
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sg_detector *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->timer_fd = -1;
+	err = engine_new(d, t);
+	if (err) {
+		engine_free(t);
+		free(t);
+		return sg_error_errno(err, "detection is off: %m");
+	}
+	t->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->timer_fd < 0 || timerfd_settime(t->timer_fd, 0, &its, NULL)) {
+		err = -errno;
+		if (t->timer_fd >= 0)
+			close(t->timer_fd);
+		engine_free(t);
+		free(t);
+		return sg_error_errno(err, "detection is off: timer: %m");
+	}
+	d->det = t;
+	ev.data.fd = t->timer_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, t->timer_fd, &ev);
+	sweep(t);
+	return 0;
+}
+
+bool sg_detector_event(struct sg_daemon *d, int fd)
+{
+	struct sg_detector *t = d->det;
+	__u64 n;
+
+	if (!t || fd != t->timer_fd)
+		return false;
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return true;
+	if (d->observe)
+		sg_observe_drain(d->observe);
+	sg_detect_flush(t->eng, now_real());
+	sweep(t);
+	sg_detect_baseline_save(t->eng);
+	return true;
+}
+
+/*
+ * A new detection configuration rebuilds the engine: the heuristics' tables
+ * (beacon series, DNS answers, exfil sums, repeat suppression) start empty;
+ * the learned baseline is saved and loaded again, the alert store reopened
+ * (in the new state directory), and the events ring and caches stay.
+ */
+void sg_detector_reload(struct sg_daemon *d, const struct sg_detect_config *old)
+{
+	struct sg_detector *t = d->det;
+
+	if (!t || !memcmp(old, &d->cfg.detect, sizeof(*old)))
+		return;
+	engine_free(t);
+	t->rebuilds++;
+	if (engine_new(d, t)) {
+		sg_warn("detection is off after the reload");
+		engine_free(t);
+		return;
+	}
+	t->next_sweep = 0;
+	sweep(t);
+	sg_info("detection: new settings applied (heuristic tables start empty)");
+}
+
+void sg_detector_hook(struct sg_daemon *d, const struct sg_hook_flag *h)
+{
+	if (d->det && d->det->eng)
+		sg_detect_hook(d->det->eng, h, now_real());
+}
+
+struct json_object *sg_detector_status(struct sg_daemon *d)
+{
+	struct sg_detector *t = d->det;
+	struct json_object *o = json_object_new_object(), *hs = json_object_new_object();
+	struct sg_detect_stats st = { 0 };
+	__u64 entries = 0;
+	int h;
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(t && t->eng));
+	if (!t || !t->eng) {
+		json_object_put(hs);
+		return o;
+	}
+	sg_detect_get_stats(t->eng, &st);
+	for (h = 0; h < SG_HEUR_MAX; h++) {
+		struct json_object *ho = json_object_new_object();
+
+		json_object_object_add(ho, "on", json_object_new_boolean(d->cfg.detect.on[h]));
+		json_object_object_add(ho, "alerts", json_object_new_int64((int64_t)t->alerts[h]));
+		json_object_object_add(ho, "entries", json_object_new_int64((int64_t)st.entries[h]));
+		json_object_object_add(ho, "evicted", json_object_new_int64((int64_t)st.evicted[h]));
+		json_object_object_add(ho, "allowed", json_object_new_int64((int64_t)st.allowed[h]));
+		json_object_object_add(hs, sg_heur_name(h), ho);
+		entries += st.entries[h];
+	}
+	json_object_object_add(o, "heuristics", hs);
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)entries));
+#define ADD(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	ADD("conns", st.conns);
+	ADD("dns", st.dns);
+	ADD("execs", st.execs);
+	ADD("listens", st.listens);
+	ADD("pktsocks", st.pktsocks);
+	ADD("ignored", st.ignored);
+	ADD("evicted_dns", st.evicted_dns);
+	ADD("evicted_procs", st.evicted_procs);
+	ADD("points_dropped", st.points_dropped);
+	ADD("stale", st.stale);
+	ADD("suppressed", st.suppressed);
+	ADD("baseline_full", st.baseline_full);
+	ADD("baseline_corrupt", st.baseline_corrupt);
+	ADD("sweeps", st.sweeps);
+	ADD("sweep_errors", st.sweep_errors);
+	ADD("feed_errors", t->feed_errors);
+	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
+	ADD("rebuilds", t->rebuilds);
+	ADD("events_seq", t->seq);
+#undef ADD
+	json_object_object_add(o, "state_dir", json_object_new_string(d->cfg.detect.state_dir));
+	return o;
+}
+
+/* The ring's lines after sequence number @after, oldest first. */
+struct json_object *sg_detector_events(struct sg_daemon *d, __u64 after)
+{
+	struct sg_detector *t = d->det;
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	size_t bytes = 0;
+	__u64 first, s;
+
+	if (!t) {
+		json_object_object_add(o, "error", json_object_new_string("detection is off"));
+		json_object_put(arr);
+		return o;
+	}
+	if (after > t->seq)	/* from a daemon before this one: all we have */
+		after = 0;
+	first = t->seq > SG_DET_EVENTS_MAX ? t->seq - SG_DET_EVENTS_MAX + 1 : 1;
+	if (after && after + 1 < first)
+		json_object_object_add(o, "lost", json_object_new_int64((int64_t)(first - after - 1)));
+	for (s = after + 1 > first ? after + 1 : first; s <= t->seq; s++) {
+		const char *line = t->ring[s % SG_DET_EVENTS_MAX];
+
+		if (!line)
+			continue;
+		bytes += strlen(line) + 8;
+		if (bytes > SG_DET_EVENTS_REPLY_MAX) {
+			json_object_object_add(o, "more", json_object_new_boolean(true));
+			break;
+		}
+		json_object_array_add(arr, json_object_new_string(line));
+	}
+	json_object_object_add(o, "last", json_object_new_int64((int64_t)(s - 1)));
+	json_object_object_add(o, "events", arr);
+	return o;
+}
+
+void sg_detector_stop(struct sg_daemon *d)
+{
+	struct sg_detector *t = d->det;
+	unsigned int i;
+
+	if (!t)
+		return;
+	engine_free(t);
+	if (t->timer_fd >= 0)
+		close(t->timer_fd);
+	for (i = 0; i < SG_DET_EVENTS_MAX; i++)
+		free(t->ring[i]);
+	free(t);
+	d->det = NULL;
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Detection in the live daemon: a real sovguardd (observation on, the
+ * detection engine fed by daemon/detector.c) guards a test cgroup; children
+ * in that cgroup do what a backdoor does, and the alerts must appear in the
+ * alert store of the test's own state directory (DIR/state), read with
+ * `sovguardctl alerts -j --state-dir`.
+ *
+ * Topology: each child joins the test cgroup; the network cases unshare
+ * their network namespace (only lo, up) and talk to 127.0.0.1 only. The
+ * packet socket cases stay in the host namespace, where the daemon's
+ * sock_diag sweep can see them: the socket is bound to no protocol (it
+ * receives nothing) and sends nothing.
+ *
+ * Beacon and exfil need minutes of timing or volume: the offline suites
+ * (unit-detect-*) cover them on the same engine.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/filter.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sg_test.h"
+
+#define POLICY		"deny to 1.1.1.0/24\n"
+#define DETECT_CONF	"detect.firstseen.learn = 0\n"
+#define OUT_MAX		(1 << 20)
+#define WAIT_MS		20000	/* an alert's way: records drained, fed, stored */
+
+FIXTURE(live)
+{
+	struct sg_testenv env;
+	char *out;
+	int child;		/* a child left running, killed at teardown */
+	char unit_cg[4200];	/* a sub-cgroup named like a unit, removed at teardown */
+};
+
+FIXTURE_SETUP(live)
+{
+	self->out = malloc(OUT_MAX);
+	ASSERT_NE(NULL, self->out);
+	self->child = 0;
+	self->unit_cg[0] = '\0';
+	ASSERT_EQ(0, sg_testenv_init(&self->env, "detect_live"));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, DETECT_CONF));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, POLICY));
+}
+
+FIXTURE_TEARDOWN(live)
+{
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	if (self->unit_cg[0])
+		rmdir(self->unit_cg);
+	sg_testenv_cleanup(&self->env);
+	free(self->out);
+}
+
+/* ---- in the child ----------------------------------------------------------- */
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!r)
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return r;
+}
+
+static void enter(const char *cgroup, bool netns)
+{
+	char path[4200], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (fd < 0 || write(fd, buf, n) != n)
+		_exit(100);
+	close(fd);
+	if (netns && (unshare(CLONE_NEWNET) < 0 || lo_up() < 0))
+		_exit(101);
+}
+
+static int tcp_listener(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8))
+		_exit(102);
+	return fd;
+}
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		_exit(103);
+	return fd;
+}
+
+static void copy_file(int out, const char *from)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (in < 0)
+		_exit(110);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			_exit(111);
+	close(in);
+}
+
+static int child_wait(int pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* A packet socket bound to no protocol (it receives nothing), filtered. */
+static int filtered_packet_socket(void)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		_exit(120);
+	return fd;
+}
+
+/* Fork a child in the cgroup (host namespace) holding a filtered packet socket. */
+static int packet_holder(const char *cgroup)
+{
+	int pfd[2], pid;
+	char c;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		enter(cgroup, false);
+		filtered_packet_socket();
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(121);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], &c, 1) != 1)
+		pid = -1;
+	close(pfd[0]);
+	return pid;
+}
+
+/* ---- the alert store -------------------------------------------------------- */
+
+/* `sovguardctl alerts -j --state-dir DIR/state` into self->out. */
+static int read_alerts(struct sg_testenv *env, char *out)
+{
+	char dir[600];
+	char *argv[] = { env->ctl, "alerts", "-j", "--state-dir", dir, NULL };
+
+	snprintf(dir, sizeof(dir), "%s/state", env->dir);
+	return sg_run_as(0, 0, argv, out, OUT_MAX);
+}
+
+/* The first alert line of heuristic @heur that also holds @needle, or NULL. */
+static const char *find_alert(char *out, const char *heur, const char *needle)
+{
+	char h[64], *line, *save = NULL;
+
+	snprintf(h, sizeof(h), "\"%s\"", heur);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "\"heuristic\"") && strstr(line, h) &&
+		    (!needle || strstr(line, needle)))
+			return line;
+	return NULL;
+}
+
+static const char *wait_alert(struct sg_testenv *env, char *out, const char *heur,
+			      const char *needle)
+{
+	const char *line;
+	int i;
+
+	for (i = 0; i < WAIT_MS / 200; i++) {
+		if (read_alerts(env, out) == 0) {
+			line = find_alert(out, heur, needle);
+			if (line)
+				return line;
+		}
+		usleep(200000);
+	}
+	return NULL;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+TEST_F(live, fileless_memfd_exec_that_connects)
+{
+	const char *a;
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		static const char *const args[] = { "sg-probe", "tcp", "127.0.0.1", "7101", NULL };
+		int fd;
+
+		enter(self->env.cgroup, true);
+		tcp_listener(7101);
+		fd = memfd_create("sg-live", 0);
+		if (fd < 0)
+			_exit(112);
+		copy_file(fd, self->env.probe);
+		fexecve(fd, (char *const *)args, environ);
+		_exit(113);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	a = wait_alert(&self->env, self->out, "fileless", "\"src\":\"/memfd:");
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "\"evidence\""));
+	EXPECT_NE(NULL, strstr(a, "127.0.0.1"));
+}
+
+TEST_F(live, revshell_socket_on_stdin_stdout)
+{
+	const char *a;
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int l, cl;
+
+		enter(self->env.cgroup, true);
+		l = tcp_listener(7102);
+		cl = tcp_connect(7102);
+		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
+			_exit(118);
+		close(l);
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(119);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	a = wait_alert(&self->env, self->out, "revshell", "stdin");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "sh"));
+	EXPECT_NE(NULL, strstr(a, "127.0.0.1:7102"));
+}
+
+static int listen_child(const char *cgroup, int port)
+{
+	int pid = fork();
+
+	if (pid == 0) {
+		enter(cgroup, true);
+		tcp_listener(port);
+		usleep(300000);
+		_exit(0);
+	}
+	return pid < 0 ? -1 : child_wait(pid);
+}
+
+TEST_F(live, listener_new)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, listen_child(self->env.cgroup, 7103));
+	a = wait_alert(&self->env, self->out, "listener", "127.0.0.1:7103");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "detect_live"));	/* the subject: this executable */
+	EXPECT_NE(NULL, strstr(a, "\"evidence\""));
+}
+
+/* In a cgroup of a systemd unit, the unit is the subject. */
+TEST_F(live, unit_is_the_subject)
+{
+	const char *a;
+
+	snprintf(self->unit_cg, sizeof(self->unit_cg), "%s/sg-live.service", self->env.cgroup);
+	ASSERT_EQ(0, mkdir(self->unit_cg, 0755));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, listen_child(self->unit_cg, 7107));
+	a = wait_alert(&self->env, self->out, "listener", "127.0.0.1:7107");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"src\":\"sg-live.service\"")) {
+		TH_LOG("%s", a);
+	}
+}
+
+/*
+ * An allow-listed executable raises no listener alert. The reload applies
+ * the new detection settings; a revshell afterwards shows that alerts flow.
+ */
+TEST_F(live, allowed_exe_raises_none)
+{
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, DETECT_CONF
+					     "detect.allow = listener exe */detect_live\n"));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	ASSERT_EQ(0, listen_child(self->env.cgroup, 7104));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int cl;
+
+		enter(self->env.cgroup, true);
+		tcp_listener(7105);
+		cl = tcp_connect(7105);
+		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
+			_exit(118);
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(119);
+	}
+	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "revshell", "127.0.0.1:7105"));
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));
+	EXPECT_EQ(NULL, find_alert(self->out, "listener", "127.0.0.1:7104"));
+}
+
+/* A packet socket that existed before the daemon: the sweep at start. */
+TEST_F(live, pktsock_found_by_the_sweep_at_start)
+{
+	const char *a;
+
+	self->child = packet_holder(self->env.cgroup);
+	ASSERT_GT(self->child, 0);
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "detect_live"));
+}
+
+/* One made later: its SOCKET record brings the sweep forward. */
+TEST_F(live, pktsock_made_while_running)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	self->child = packet_holder(self->env.cgroup);
+	ASSERT_GT(self->child, 0);
+	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "detect_live"));
+}
+
+TEST_F(live, status_and_events_show_detection)
+{
+	char *argv[] = { self->env.ctl, "--pin-root", self->env.pin_root, "--run-dir", NULL,
+			 "status", "-j", NULL };
+	char run[600];
+
+	snprintf(run, sizeof(run), "%s/run", self->env.dir);
+	argv[4] = run;
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, listen_child(self->env.cgroup, 7106));
+	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "listener", "127.0.0.1:7106"));
+	ASSERT_EQ(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "\"detection\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"heuristics\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"fileless\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"listens\""));
+
+	argv[5] = "events";
+	ASSERT_EQ(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "\"type\":\"listen\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"type\":\"alert\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"seq\""));
+}
+
+/* A bad detect.* value in sovguard.conf is named by file and line. */
+TEST_F(live, bad_detect_setting_named_by_line)
+{
+	char *argv[] = { self->env.daemon, "--check-config", "-c", self->env.config, NULL };
+	char want[600];
+
+	/* the eighth line: after the seven sg_testenv_write_config() writes */
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "detect.beacon = maybe\n"));
+	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	snprintf(want, sizeof(want), "%s:8: detect.beacon", self->env.config);
+	EXPECT_NE(NULL, strstr(self->out, want)) {
+		TH_LOG("%s", self->out);
+	}
+}
+
+TEST_HARNESS_MAIN

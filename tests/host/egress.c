@@ -287,28 +287,11 @@ TEST_F(egress, restart_keeps_enforcement)
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY4, 443));
 }
 
-/* Run sovguardctl against the test daemon; its stdout in @out. */
-static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
-{
-	char cmd[9000];
-	size_t n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
-		 env->pin_root, env->dir, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return pclose(p);
-}
-
 TEST_F(egress, ctl_check_from_live_tables)
 {
 	char out[8192];
 
-	ASSERT_EQ(0, ctl(&self->env, "check -j 1.1.1.1 --port 53 --proto udp", out, sizeof(out)))
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "check -j 1.1.1.1 --port 53 --proto udp", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"verdict\":\"deny\""));
 	EXPECT_NE(NULL, strstr(out, "\"rule\":\"test.rules:1\""));
@@ -317,12 +300,12 @@ TEST_F(egress, ctl_check_from_live_tables)
 	EXPECT_NE(NULL, strstr(out, "\"zones\":[\n    \"five-eyes\""));
 	EXPECT_NE(NULL, strstr(out, "\"kind\":\"cidr\""));
 
-	ASSERT_EQ(0, ctl(&self->env, "-j check 9.9.9.9", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "-j check 9.9.9.9", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"verdict\":\"allow\""));
 	EXPECT_NE(NULL, strstr(out, "\"rule\":\"implicit\""));
 	EXPECT_NE(NULL, strstr(out, "\"country\":\"CH\""));
 
-	EXPECT_NE(0, ctl(&self->env, "check not-an-address", out, sizeof(out)));
+	EXPECT_NE(0, sg_testenv_ctl(&self->env, "check not-an-address", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "must be an IPv4 or IPv6 address"));
 }
 
@@ -332,7 +315,7 @@ TEST_F(egress, ctl_rules_count_hits)
 
 	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_UDP_SENDTO, DENY6, 443));
-	ASSERT_EQ(0, ctl(&self->env, "rules -j", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "rules -j", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"id\":\"test.rules:1\""));
 	EXPECT_NE(NULL, strstr(out, "\"hits\":2")) TH_LOG("%s", out);
 }

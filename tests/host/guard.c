@@ -41,19 +41,11 @@ static bool kernel_runs_bpf_lsm(void)
 /* sovguardctl status -j's "lsm" for the test daemon's pins, in @ret. */
 static int status_lsm(struct sg_testenv *env, char *ret, size_t len)
 {
-	char cmd[9000], out[16384];
+	char out[16384];
 	const char *p;
 	size_t n;
-	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' status -j 2>&1",
-		 env->ctl, env->pin_root, env->dir);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	pclose(f);
+	sg_testenv_ctl(env, "status -j", out, sizeof(out));
 	p = strstr(out, "\"lsm\":\"");
 	if (!p)
 		return -1;

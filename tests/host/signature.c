@@ -114,23 +114,6 @@ static int log_has(struct sg_testenv *env, const char *s)
 	return strstr(buf, s) != NULL;
 }
 
-/* Run sovguardctl against the test daemon; its output in @out. */
-static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
-{
-	char cmd[9000];
-	size_t n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
-		 env->pin_root, env->dir, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return pclose(p);
-}
-
 /* The daemon writes its log as it goes: wait for a line, 10 s at most. */
 static int log_wait(struct sg_testenv *env, const char *s)
 {
@@ -207,7 +190,7 @@ TEST_F(signature, status_shows_signature_state)
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 	/* The pid file comes before the control socket: ask until it answers (10 s). */
 	for (int i = 0; i < 1000; i++) {
-		ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+		ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 		if (!strstr(out, "cannot reach sovguardd"))
 			break;
 		usleep(10000);
@@ -216,12 +199,12 @@ TEST_F(signature, status_shows_signature_state)
 		 "           %s (libloc, verified)\n", self->env.dir, self->good);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 
-	ASSERT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"kind\":\"libloc\",\n        \"signature\":\"verified\""))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"data_unsigned\":\"unsignable\""));
 
-	ASSERT_EQ(0, ctl(&self->env, "check -j " GOOGLE4, out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "check -j " GOOGLE4, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"signature\":\"verified\"")) TH_LOG("%s", out);
 }
 

@@ -70,23 +70,6 @@ static int run(const char *fmt, ...)
 	return st < 0 ? -1 : WEXITSTATUS(st);
 }
 
-/* sovguardctl against the test daemon's pins; stdout in @out. */
-static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
-{
-	char cmd[9000];
-	size_t n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
-		 env->pin_root, env->dir, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return pclose(p);
-}
-
 static bool log_has(struct sg_testenv *env, const char *s)
 {
 	static char buf[1 << 20];
@@ -200,13 +183,13 @@ TEST_F(tamper, link_detach_detected_and_restored)
 	ASSERT_EQ(0, kill(self->env.pid, SIGSTOP));
 	ASSERT_EQ(0, run("bpftool link detach pinned %s/link_connect4", self->env.pin_root));
 	/* Detached, pin still there: status must not say 4 of 4. */
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"links_attached\":3")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"attached\":false")) TH_LOG("%s", out);
 	ASSERT_EQ(0, kill(self->env.pid, SIGCONT));
 	EXPECT_EQ(EPERM, probe_until(&self->env, DENY4, EPERM, RESTORE_MS));
 	EXPECT_TRUE(log_has(&self->env, "ALERT tamper: link_connect4: detached"));
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"links_attached\":4")) TH_LOG("%s", out);
 }
 
@@ -232,7 +215,7 @@ TEST_F(tamper, mode_off_restored)
 	ASSERT_EQ(0, kill(self->env.pid, SIGSTOP));
 	ASSERT_EQ(0, run("bpftool map update pinned %s/sg_config key 0 0 0 0 value %u 0 0 0 0 0 0 0",
 			 self->env.pin_root, SG_CONFIG_MODE(SG_MODE_OFF)));
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"mode\":\"off\"")) TH_LOG("%s", out);
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	ASSERT_EQ(0, kill(self->env.pid, SIGCONT));
@@ -256,7 +239,7 @@ TEST_F(tamper, empty_slots_never_allow)
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
 	EXPECT_LT(backup0, counter(&self->env, SG_CNT_BACKUP));
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"slot\":1")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, run("bpftool map delete pinned %s/sg_policy key 1 0 0 0", self->env.pin_root));
@@ -264,7 +247,7 @@ TEST_F(tamper, empty_slots_never_allow)
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, ALLOW4, 443));
 	EXPECT_EQ(ECONNREFUSED, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "127.0.0.1", 9));
 	EXPECT_LE(fail0 + 2, counter(&self->env, SG_CNT_FAIL));
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"policy\":null")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, kill(self->env.pid, SIGCONT));
@@ -272,7 +255,7 @@ TEST_F(tamper, empty_slots_never_allow)
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	EXPECT_TRUE(log_has(&self->env, "ALERT tamper: sg_policy: slot 0"));
 	EXPECT_TRUE(log_has(&self->env, "rule fail verdict"));
-	EXPECT_EQ(0, ctl(&self->env, "-j check 9.9.9.9", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "-j check 9.9.9.9", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"policy_slot\":0")) TH_LOG("%s", out);
 }
 
@@ -284,7 +267,7 @@ TEST_F(tamper, fail_allow_is_counted)
 
 	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "fail = allow\n"));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));
-	EXPECT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out)));
+	EXPECT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "\"fail\":\"allow\"")) TH_LOG("%s", out);
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, DENY4, 443));
 	ASSERT_EQ(0, kill(self->env.pid, SIGSTOP));

@@ -581,3 +581,19 @@ int sg_test_pin_cpu(int cpu, cpu_set_t *saved)
 	CPU_SET(cpu, &one);
 	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
+
+int sg_testenv_ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
+{
+	char cmd[9000];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
+		 env->pin_root, env->dir, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}

@@ -63,6 +63,12 @@ long long sg_testenv_hits(struct sg_testenv *env, unsigned int index);
 /* Whether the daemon's log holds @text. */
 bool sg_testenv_log_has(struct sg_testenv *env, const char *text);
 /*
+ * Run the test's sovguardctl against the test daemon's pins and run dir
+ * with @args; its stdout and stderr in @out. Return: its exit status (as
+ * pclose() gives it), or -1.
+ */
+int sg_testenv_ctl(struct sg_testenv *env, const char *args, char *out, size_t len);
+/*
  * Run @argv as @uid/@gid with stdout and stderr into @out (NUL-terminated).
  * Return: the exit status, or a negative errno.
  */

@@ -492,11 +492,34 @@ static char *trim(char *s)
 	return s;
 }
 
+/**
+ * sg_detect_config_check() - what no single key can say: the beacon weights
+ * sum to 1, cv_zero exceeds cv_full. Every problem goes to @errf, prefixed
+ * with @path.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int sg_detect_config_check(const struct sg_detect_config *cfg, const char *path, FILE *errf)
+{
+	double wsum = cfg->beacon.ts_weight + cfg->beacon.ds_weight + cfg->beacon.hist_weight +
+		      cfg->beacon.dur_weight;
+	int errors = 0;
+
+	if (cfg->beacon.cv_zero <= cfg->beacon.cv_full) {
+		fprintf(errf, "%s: detect.beacon.cv_zero must exceed detect.beacon.cv_full\n", path);
+		errors++;
+	}
+	if (wsum < 0.999 || wsum > 1.001) {
+		fprintf(errf, "%s: detect.beacon.*_weight sum to %g, not 1\n", path, wsum);
+		errors++;
+	}
+	return errors ? -EINVAL : 0;
+}
+
 int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *errf)
 {
 	char line[SG_DETECT_LINE_MAX + 2], msg[512];
 	unsigned int lineno = 0, errors = 0;
-	double wsum;
 	FILE *f;
 	char *k, *v, *eq;
 	int r;
@@ -541,15 +564,7 @@ int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *
 		}
 	}
 	fclose(f);
-	wsum = cfg->beacon.ts_weight + cfg->beacon.ds_weight + cfg->beacon.hist_weight +
-	       cfg->beacon.dur_weight;
-	if (cfg->beacon.cv_zero <= cfg->beacon.cv_full) {
-		fprintf(errf, "%s: detect.beacon.cv_zero must exceed detect.beacon.cv_full\n", path);
+	if (sg_detect_config_check(cfg, path, errf))
 		errors++;
-	}
-	if (wsum < 0.999 || wsum > 1.001) {
-		fprintf(errf, "%s: detect.beacon.*_weight sum to %g, not 1\n", path, wsum);
-		errors++;
-	}
 	return errors ? -EINVAL : 0;
 }

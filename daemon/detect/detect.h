@@ -227,6 +227,8 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
  * errf as file:line: message. Return: 0 or negative errno.
  */
 int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *errf);
+/* The checks across keys, for a configuration set key by key. */
+int sg_detect_config_check(const struct sg_detect_config *cfg, const char *path, FILE *errf);
 
 const char *sg_heur_name(enum sg_heur h);
 

@@ -240,6 +240,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 		sg_config_free(n);
 		return -EIO;
 	}
+	if (sg_detect_config_check(&n->detect, path, diag))
+		errors++;
 	if (errors) {
 		sg_config_free(n);
 		return -EINVAL;

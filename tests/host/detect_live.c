@@ -426,4 +426,16 @@ TEST_F(live, bad_detect_setting_named_by_line)
 	}
 }
 
+/* What no single key can say is checked as analyze checks it. */
+TEST_F(live, beacon_weights_must_sum_to_one)
+{
+	char *argv[] = { self->env.daemon, "--check-config", "-c", self->env.config, NULL };
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "detect.beacon.ts_weight = 0.9\n"));
+	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "weight sum to")) {
+		TH_LOG("%s", self->out);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -361,6 +361,7 @@ static void reload(struct sg_daemon *d)
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			sg_config_free(&d->cfg);
 			d->cfg = n;
+			sg_watch_update(d);	/* the data files may be others now */
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
 		} else {
 			sg_config_free(&n);
@@ -371,6 +372,17 @@ static void reload(struct sg_daemon *d)
 		sg_warn("keeping the running policy");
 	}
 	sd_notify(0, "READY=1");
+}
+
+/* The jurisdiction data changed on disk: load it anew, all or nothing. */
+static void data_changed(struct sg_daemon *d)
+{
+	sg_info("jurisdiction data changed on disk: reloading it");
+	/* Published even when the image is the same: the data's age is new. */
+	if (build_policy(d, &d->cfg, true, false))
+		sg_warn("keeping the running policy and its data");
+	else
+		sg_info("data reloaded: generation %u", d->gen);
 }
 
 /*
@@ -472,6 +484,10 @@ static int run(struct sg_daemon *d)
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->debounce_fd, &ev);
 	ev.data.fd = d->rescan_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->rescan_fd, &ev);
+	ev.data.fd = d->data_inotify_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->data_inotify_fd, &ev);
+	ev.data.fd = d->data_debounce_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->data_debounce_fd, &ev);
 	ev.data.fd = sg_egress_events_fd(d->egress);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	err = sg_tamper_init(d);
@@ -510,6 +526,12 @@ static int run(struct sg_daemon *d)
 			    out[i].data.fd == d->rescan_fd) {
 				if (sg_watch_event(d, out[i].data.fd))
 					build_policy(d, &d->cfg, false, true);
+				continue;
+			}
+			if (out[i].data.fd == d->data_inotify_fd ||
+			    out[i].data.fd == d->data_debounce_fd) {
+				if (sg_watch_data_event(d, out[i].data.fd))
+					data_changed(d);
 				continue;
 			}
 			if (d->observe && (out[i].data.fd == sg_observe_fd(d->observe) ||
@@ -589,6 +611,8 @@ int main(int argc, char **argv)
 		.inotify_fd = -1,
 		.debounce_fd = -1,
 		.rescan_fd = -1,
+		.data_inotify_fd = -1,
+		.data_debounce_fd = -1,
 		.kguard_fd = -1,
 		.tamper_fd = -1,
 	};

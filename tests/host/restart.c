@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -93,6 +94,9 @@ static void prober(struct shared *sh, const char *cgroup)
 	char path[4200], buf[32];
 	int fd, n;
 
+	/* A test that ends on an assertion must not leave the prober behind. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(1);
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	n = snprintf(buf, sizeof(buf), "%d\n", getpid());

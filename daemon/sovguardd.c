@@ -385,6 +385,21 @@ static void data_changed(struct sg_daemon *d)
 		sg_info("data reloaded: generation %u", d->gen);
 }
 
+/* The age of the oldest data source, in whole days. */
+static long data_age_days(const struct sg_daemon *d)
+{
+	time_t now = time(NULL), oldest = now;
+	size_t i;
+
+	for (i = 0; d->data && i < sg_data_nr_sources(d->data); i++) {
+		time_t created = sg_data_source(d->data, i)->created;
+
+		if (created > 0 && created < oldest)
+			oldest = created;
+	}
+	return (now - oldest) / 86400;
+}
+
 /*
  * Tell systemd that the loop runs: WATCHDOG=1 at half the WatchdogSec=
  * interval, only from here, so a loop that is stuck stops the pings; and a
@@ -400,8 +415,12 @@ static int sg_notify_loop(struct sg_daemon *d)
 	struct timespec ts;
 	uint64_t now;
 
-	snprintf(status, sizeof(status), "STATUS=mode %s, %u rules, generation %u",
-		 sg_mode_name(d->cfg.mode), d->pol ? d->pol->nr_rules : 0, d->gen);
+	long age = data_age_days(d);
+
+	snprintf(status, sizeof(status),
+		 "STATUS=mode %s, %u rules, generation %u, data %ld days old%s",
+		 sg_mode_name(d->cfg.mode), d->pol ? d->pol->nr_rules : 0, d->gen, age,
+		 d->cfg.data_warn_days && age >= (long)d->cfg.data_warn_days ? " (stale)" : "");
 	if (strcmp(status, last)) {
 		sd_notify(0, status);
 		strcpy(last, status);

@@ -50,6 +50,7 @@
 
 #define SG_RESTART_CYCLES	250	/* default; SG_RESTART_CYCLES= overrides */
 #define SG_RESTART_CYCLES_MAX	100000
+#define SG_RESTART_TIMEOUT_S	3600	/* 1,000 cycles take 10-15 min on 2 busy cores */
 #define SG_PROBE_INTERVAL_US	1000
 #define SG_PROBE_WAIT_US	2000000	/* for the prober to try once in a cycle */
 #define SG_KILL_DELAY_MAX_US	150000	/* kills during start-up land within this */
@@ -235,7 +236,7 @@ FIXTURE_TEARDOWN(restart)
 	sg_testenv_cleanup(&self->env);
 }
 
-TEST_F_TIMEOUT(restart, kill_and_restart_never_open_a_gap, 900)
+TEST_F_TIMEOUT(restart, kill_and_restart_never_open_a_gap, SG_RESTART_TIMEOUT_S)
 {
 	unsigned long cycles = cycles_wanted(), c, idle = 0;
 	int pins0, links0, maps0, pins, links, maps, pid, prober_pid, i, status;

@@ -253,6 +253,7 @@ TEST_F_TIMEOUT(restart, kill_and_restart_never_open_a_gap, SG_RESTART_TIMEOUT_S)
 	ASSERT_LT(0, pins0);
 	ASSERT_EQ(0, count_kernel_objects(st.st_ino, &links0, &maps0));
 	ASSERT_LT(0, links0);
+	ASSERT_LT(0, maps0);
 
 	prober_pid = fork();
 	ASSERT_LE(0, prober_pid);

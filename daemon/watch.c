@@ -37,7 +37,7 @@ int sg_watch_init(struct sg_daemon *d)
 	return 0;
 }
 
-/* Watch @path's directory for @path's file name; into @w, at most @max. */
+/* Watch @path's directory for its file name: one more entry in @w (SG_DATA_WATCH_MAX). */
 static void watch_data_file(struct sg_daemon *d, struct sg_data_watch *w, unsigned int *n,
 			    const char *path)
 {

@@ -255,6 +255,8 @@ static struct json_object *cmd_data(struct sg_daemon *d)
 	json_object_object_add(o, "data_unsigned", json_object_new_string(
 				       sg_unsigned_policy_name(d->cfg.data_unsigned)));
 	json_object_object_add(o, "data_key", json_object_new_string(d->cfg.data_key));
+	json_object_object_add(o, "data_warn_age_days",
+			       json_object_new_int64(d->cfg.data_warn_days));
 	return o;
 }
 

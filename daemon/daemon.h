@@ -33,6 +33,13 @@ struct sg_daemon {
 	int inotify_fd, debounce_fd, rescan_fd;
 	int watches[1024];		/* SG_WATCH_MAX */
 	unsigned int nr_watches;
+	/* Jurisdiction data replaced on disk: reload it (watch.c). */
+	int data_inotify_fd, data_debounce_fd;
+	struct sg_data_watch {
+		int wd;
+		char name[256];	/* a file name in the watched directory */
+	} data_watches[2 * SG_DATA_SOURCES_MAX + 2];	/* SG_DATA_WATCH_MAX */
+	unsigned int nr_data_watches;
 	bool watch_any;
 	/* event logging: rate limit and batch (sovguardd.c) */
 	long log_second;

@@ -374,6 +374,7 @@ static void reload(struct sg_daemon *d)
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_detector_reload(d, &old);
+			sg_watch_update(d);	/* the data files may be others now */
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
 		} else {
 			sg_config_free(&n);
@@ -384,6 +385,32 @@ static void reload(struct sg_daemon *d)
 		sg_warn("keeping the running policy");
 	}
 	sd_notify(0, "READY=1");
+}
+
+/* The jurisdiction data changed on disk: load it anew, all or nothing. */
+static void data_changed(struct sg_daemon *d)
+{
+	sg_info("jurisdiction data changed on disk: reloading it");
+	/* Published even when the image is the same: the data's age is new. */
+	if (build_policy(d, &d->cfg, true, false))
+		sg_warn("keeping the running policy and its data");
+	else
+		sg_info("data reloaded: generation %u", d->gen);
+}
+
+/* The age of the oldest data source, in whole days. */
+static long data_age_days(const struct sg_daemon *d)
+{
+	time_t now = time(NULL), oldest = now;
+	size_t i;
+
+	for (i = 0; d->data && i < sg_data_nr_sources(d->data); i++) {
+		time_t created = sg_data_source(d->data, i)->created;
+
+		if (created > 0 && created < oldest)
+			oldest = created;
+	}
+	return (now - oldest) / 86400;
 }
 
 /*
@@ -401,8 +428,12 @@ static int sg_notify_loop(struct sg_daemon *d)
 	struct timespec ts;
 	uint64_t now;
 
-	snprintf(status, sizeof(status), "STATUS=mode %s, %u rules, generation %u",
-		 sg_mode_name(d->cfg.mode), d->pol ? d->pol->nr_rules : 0, d->gen);
+	long age = data_age_days(d);
+
+	snprintf(status, sizeof(status),
+		 "STATUS=mode %s, %u rules, generation %u, data %ld days old%s",
+		 sg_mode_name(d->cfg.mode), d->pol ? d->pol->nr_rules : 0, d->gen, age,
+		 d->cfg.data_warn_days && age >= (long)d->cfg.data_warn_days ? " (stale)" : "");
 	if (strcmp(status, last)) {
 		sd_notify(0, status);
 		strcpy(last, status);
@@ -493,6 +524,10 @@ static int run(struct sg_daemon *d)
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->debounce_fd, &ev);
 	ev.data.fd = d->rescan_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->rescan_fd, &ev);
+	ev.data.fd = d->data_inotify_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->data_inotify_fd, &ev);
+	ev.data.fd = d->data_debounce_fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, d->data_debounce_fd, &ev);
 	ev.data.fd = sg_egress_events_fd(d->egress);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	err = sg_tamper_init(d);
@@ -533,6 +568,12 @@ static int run(struct sg_daemon *d)
 			    out[i].data.fd == d->rescan_fd) {
 				if (sg_watch_event(d, out[i].data.fd))
 					build_policy(d, &d->cfg, false, true);
+				continue;
+			}
+			if (out[i].data.fd == d->data_inotify_fd ||
+			    out[i].data.fd == d->data_debounce_fd) {
+				if (sg_watch_data_event(d, out[i].data.fd))
+					data_changed(d);
 				continue;
 			}
 			if (d->observe && (out[i].data.fd == sg_observe_fd(d->observe) ||
@@ -612,6 +653,8 @@ int main(int argc, char **argv)
 		.inotify_fd = -1,
 		.debounce_fd = -1,
 		.rescan_fd = -1,
+		.data_inotify_fd = -1,
+		.data_debounce_fd = -1,
 		.kguard_fd = -1,
 		.tamper_fd = -1,
 	};

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
@@ -27,7 +30,67 @@ int sg_watch_init(struct sg_daemon *d)
 	d->rescan_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->inotify_fd < 0 || d->debounce_fd < 0 || d->rescan_fd < 0)
 		return sg_error_errno(-errno, "Failed to set up subject watches: %m");
+	d->data_inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	d->data_debounce_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->data_inotify_fd < 0 || d->data_debounce_fd < 0)
+		return sg_error_errno(-errno, "Failed to set up data watches: %m");
 	return 0;
+}
+
+/* Watch @path's directory for its file name: one more entry in @w (SG_DATA_WATCH_MAX). */
+static void watch_data_file(struct sg_daemon *d, struct sg_data_watch *w, unsigned int *n,
+			    const char *path)
+{
+	char dir[SG_PATH_MAX], base[SG_PATH_MAX];
+	int wd;
+
+	if (*n >= SG_DATA_WATCH_MAX || strlen(path) >= sizeof(dir))
+		return;
+	strcpy(dir, path);
+	strcpy(base, path);
+	if (strlen(basename(base)) >= sizeof(w->name))
+		return;
+	wd = inotify_add_watch(d->data_inotify_fd, dirname(dir),
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR);
+	if (wd < 0) {
+		sg_log_errno(LOG_WARNING, -errno, "Not watching %s for new jurisdiction data: %m",
+			     path);
+		return;
+	}
+	w[*n].wd = wd;
+	strcpy(w[*n].name, basename(base));
+	(*n)++;
+}
+
+/*
+ * Watch every data file of the configuration, and where one is a symlink
+ * (libloc's database.db may be), its target too. A directory watched
+ * already keeps its watch (the kernel hands out the same wd): removing it
+ * first would lose a change made right then.
+ */
+static void watch_data_update(struct sg_daemon *d)
+{
+	const char *defaults[] = { SG_LIBLOC_PATH_UPDATED, SG_LIBLOC_PATH_PACKAGED };
+	struct sg_data_watch w[SG_DATA_WATCH_MAX];
+	char target[PATH_MAX];
+	unsigned int i, j, n = 0, nr;
+
+	nr = d->cfg.n_data ? d->cfg.n_data : SG_ARRAY_SIZE(defaults);
+	for (i = 0; i < nr; i++) {
+		const char *path = d->cfg.n_data ? d->cfg.data[i] : defaults[i];
+
+		watch_data_file(d, w, &n, path);
+		if (realpath(path, target) && strcmp(target, path))
+			watch_data_file(d, w, &n, target);
+	}
+	for (i = 0; i < d->nr_data_watches; i++) {
+		for (j = 0; j < n && w[j].wd != d->data_watches[i].wd; j++)
+			;
+		if (j == n)
+			inotify_rm_watch(d->data_inotify_fd, d->data_watches[i].wd);
+	}
+	memcpy(d->data_watches, w, n * sizeof(*w));
+	d->nr_data_watches = n;
 }
 
 static bool watched(const int *wds, unsigned int n, int wd)
@@ -97,6 +160,7 @@ void sg_watch_update(struct sg_daemon *d)
 			inotify_rm_watch(d->inotify_fd, d->watches[i]);
 	memcpy(d->watches, wds, n * sizeof(*wds));
 	d->nr_watches = n;
+	watch_data_update(d);
 	if (any != d->watch_any)
 		arm(d->rescan_fd, any ? SG_WATCH_RESCAN_S * 1000 : 0, any ? SG_WATCH_RESCAN_S : 0);
 	d->watch_any = any;
@@ -144,8 +208,48 @@ bool sg_watch_event(struct sg_daemon *d, int fd)
 	return d->watch_any;
 }
 
+/* Whether @buf names a watched data file. */
+static bool data_change(struct sg_daemon *d, const char *buf, ssize_t len)
+{
+	const struct inotify_event *ev;
+	unsigned int i;
+	ssize_t off;
+
+	for (off = 0; off + (ssize_t)sizeof(*ev) <= len; off += sizeof(*ev) + ev->len) {
+		ev = (const struct inotify_event *)(buf + off);
+		if (ev->mask & IN_Q_OVERFLOW)
+			return true;
+		for (i = 0; ev->len && i < d->nr_data_watches; i++)
+			if (d->data_watches[i].wd == ev->wd &&
+			    !strcmp(d->data_watches[i].name, ev->name))
+				return true;
+	}
+	return false;
+}
+
+bool sg_watch_data_event(struct sg_daemon *d, int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	__u64 ticks;
+	ssize_t n;
+
+	if (fd == d->data_inotify_fd) {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			changed |= data_change(d, buf, n);
+		if (changed)
+			arm(d->data_debounce_fd, SG_DATA_DEBOUNCE_MS, 0);
+		return false;
+	}
+	return read(fd, &ticks, sizeof(ticks)) == sizeof(ticks);
+}
+
 void sg_watch_close(struct sg_daemon *d)
 {
+	if (d->data_inotify_fd >= 0)
+		close(d->data_inotify_fd);
+	if (d->data_debounce_fd >= 0)
+		close(d->data_debounce_fd);
 	if (d->inotify_fd >= 0)
 		close(d->inotify_fd);
 	if (d->debounce_fd >= 0)

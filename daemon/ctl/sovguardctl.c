@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -342,17 +343,24 @@ static void print_status(struct json_object *st)
 	printf("daemon:    ");
 	if (json_object_get_boolean(json_object_object_get(d, "running")))
 		printf("running (pid %d)\n", json_object_get_int(json_object_object_get(d, "pid")));
+	else if (!strcmp(jstr(d, "enforcement"), "pinned"))
+		printf("not running; enforcement stays pinned: the programs, mode and policy "
+		       "below hold\n           until the daemon is back or 'sovguardd --remove' "
+		       "ends them\n");
 	else
-		printf("not running\n");
+		printf("not running; nothing is enforced\n");
 	v = json_object_object_get(st, "data");
 	v = v ? json_object_object_get(v, "sources") : NULL;
 	for (i = 0; v && i < json_object_array_length(v); i++) {
 		struct json_object *s = json_object_array_get_idx(v, i);
 
-		printf("%s %s (%s, %s)\n", i ? "          " : "data:     ",
+		printf("%s %s (%s, %s, %s days old)%s\n", i ? "          " : "data:     ",
 		       json_object_get_string(json_object_object_get(s, "path")),
 		       json_object_get_string(json_object_object_get(s, "kind")),
-		       json_object_get_string(json_object_object_get(s, "signature")));
+		       json_object_get_string(json_object_object_get(s, "signature")),
+		       jstr(s, "age_days"),
+		       json_object_get_boolean(json_object_object_get(s, "stale")) ?
+		       " WARNING: older than data_warn_age, run 'location update'" : "");
 	}
 
 	b = json_object_object_get(st, "bpf");
@@ -443,6 +451,25 @@ static bool want_json(const struct sg_ctl *ctl, int argc, char **argv)
 static struct json_object *control_call(const struct sg_ctl *ctl, struct json_object *req,
 					int timeout_ms);
 
+/* Each data source's age in days, and whether it is past data_warn_age. */
+static void data_ages(struct json_object *data)
+{
+	struct json_object *srcs = data ? json_object_object_get(data, "sources") : NULL;
+	__s64 warn = json_object_get_int64(json_object_object_get(data, "data_warn_age_days"));
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; srcs && i < json_object_array_length(srcs); i++) {
+		struct json_object *s = json_object_array_get_idx(srcs, i);
+		__s64 created = json_object_get_int64(json_object_object_get(s, "created"));
+		__s64 age = created > 0 && now > created ? (now - created) / 86400 : 0;
+
+		json_put(s, "age_days", json_object_new_int64(age));
+		json_put(s, "stale", json_object_new_boolean(warn > 0 && created > 0 &&
+							     now - created > warn * 86400));
+	}
+}
+
 static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	struct json_object *st, *mod = NULL, *dmn, *req;
@@ -481,6 +508,13 @@ static int cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		json_object_put(req);
 	}
 	json_put(st, "bpf", bpf_status(ctl->pin_root));
+	data_ages(json_object_object_get(st, "data"));
+	/* With the daemon down, what the pins keep in force is all there is. */
+	if (!json_object_get_boolean(json_object_object_get(dmn, "running")))
+		json_put(dmn, "enforcement", json_object_new_string(
+				 json_object_get_int(json_object_object_get(
+					 json_object_object_get(st, "bpf"), "links_attached")) ?
+				 "pinned" : "none"));
 	err = sg_ctl_kmod_status_json(&mod);
 	if (err && err != -ENOENT)
 		fprintf(stderr, "sovguardctl: module status: %s\n", strerror(-err));

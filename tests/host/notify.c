@@ -105,7 +105,7 @@ TEST_F(notify, ready_and_status)
 
 	collect(self->sock, 3000, NULL, &s);
 	EXPECT_TRUE(s.ready);
-	snprintf(want, sizeof(want), "mode audit, 1 rules, generation %u",
+	snprintf(want, sizeof(want), "mode audit, 1 rules, generation %u, data 0 days old",
 		 sg_testenv_generation(&self->env));
 	EXPECT_STREQ(want, s.status);
 }
@@ -135,7 +135,7 @@ TEST_F(notify, status_follows_reload)
 	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "mode = enforce"));
 	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to au\ndeny to ch\n"));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));
-	snprintf(want, sizeof(want), "STATUS=mode enforce, 2 rules, generation %u",
+	snprintf(want, sizeof(want), "STATUS=mode enforce, 2 rules, generation %u, data 0 days old",
 		 sg_testenv_generation(&self->env));
 	collect(self->sock, 5000, want, &s);
 	EXPECT_STREQ(want + 7, s.status);

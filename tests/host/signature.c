@@ -195,8 +195,8 @@ TEST_F(signature, status_shows_signature_state)
 			break;
 		usleep(10000);
 	}
-	snprintf(want, sizeof(want), "data:      %s/test.cidr (cidr, unsigned (allowed by config))\n"
-		 "           %s (libloc, verified)\n", self->env.dir, self->good);
+	snprintf(want, sizeof(want), "data:      %s/test.cidr (cidr, unsigned (allowed by config), "
+		 "0 days old)\n           %s (libloc, verified, ", self->env.dir, self->good);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);

@@ -128,7 +128,7 @@ ktap_check "the running unit: exposure <= 2.0, watchdog 30s, ProtectSystem=stric
 
 t_status_text()
 {
-	systemctl show -p StatusText --value sovguard | grep -Eq '^mode audit, [0-9]+ rules, generation [0-9]+$'
+	systemctl show -p StatusText --value sovguard | grep -Eq '^mode audit, [0-9]+ rules, generation [0-9]+, data [0-9]+ days old( \(stale\))?$'
 }
 ktap_check "systemctl status shows mode, rules and generation (STATUS=)" t_status_text
 

@@ -30,7 +30,7 @@ SG_DAEMON_SRCS	+= $(SG_COMPILE_SRCS)
 SG_COMPILE_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,daemon/compile.c $(SG_COMPILE_SRCS))
 SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
 		   $(NL_LIBS)
-SG_CTL_SRCS	+= daemon/ctl/sovguardctl.c daemon/ctl/ctl_kmod.c daemon/ctl/kmod_json.c \
+SG_CTL_SRCS	+= daemon/ctl/sovguardctl.c daemon/ctl/status.c daemon/ctl/ctl_kmod.c daemon/ctl/kmod_json.c \
 		   $(SG_COMMON_SRCS)
 SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
 		   $(NL_LIBS)

@@ -39,4 +39,17 @@ struct json_object *sg_ctl_kmod_event_json(const struct sg_kmod_status *ev);
 int sg_ctl_kmod_allow_json(struct json_object **ret);
 struct json_object *sg_ctl_kmod_hook_json(const struct sg_kmod_hook *h, const char *alert);
 
+/* What the subcommands share (sovguardctl.c). */
+bool sg_ctl_want_json(const struct sg_ctl *ctl, int argc, char **argv);
+const char *sg_ctl_jstr(struct json_object *o, const char *k);
+void sg_ctl_print_json(struct json_object *o);
+/*
+ * One request to the daemon's control socket; the reply, or NULL (said why
+ * on stderr). A daemon that does not answer within @timeout_ms is said so.
+ */
+struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *req, int timeout_ms);
+
+/* sovguardctl status (status.c). */
+int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv);
+
 #endif

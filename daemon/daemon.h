@@ -58,4 +58,13 @@ struct sg_daemon {
 	struct sg_detector *det;	/* detector.c; NULL when detection is off */
 };
 
+/*
+ * Parse, compile and publish the policy of @cfg, all or nothing (build.c);
+ * with @only_if_changed an image equal to the live one is not published.
+ */
+int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
+		    bool only_if_changed);
+/* One decision event from the egress programs: logged, rate-limited (events.c). */
+int sg_on_event(void *ctx, const struct sg_event *ev);
+
 #endif

@@ -40,129 +40,6 @@
 #include "lib/kmod_client.h"
 #include "tamper.h"
 
-/* Log the diagnostics a step wrote to a FILE (@buf), line by line. */
-static void log_diag(int level, char *buf)
-{
-	char *line, *save = NULL;
-
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		sg_log(level, "%s", line);
-}
-
-static int load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret)
-{
-	struct sg_load_opts opts;
-	struct sg_data *data;
-	unsigned int i;
-	int err;
-
-	sg_config_data_opts(cfg, &opts);
-	err = sg_data_new(&data);
-	if (err)
-		return err;
-	if (!cfg->n_data)
-		err = sg_data_load_default(data, NULL, &opts, diag);
-	for (i = 0; i < cfg->n_data && !err; i++)
-		err = sg_data_load(data, cfg->data[i], &opts, diag);
-	if (!err)
-		err = sg_data_finish(data);
-	if (err) {
-		sg_data_free(data);
-		return err;
-	}
-	*ret = data;
-	return 0;
-}
-
-/*
- * Parse, compile and publish the policy of @cfg, all or nothing: on any
- * error the live policy stays and nothing is changed.
- */
-static int build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
-			bool only_if_changed)
-{
-	struct sg_data *data = d->data;
-	struct sg_policy *pol = NULL;
-	struct sg_image *img = NULL;
-	const struct sg_blk *live;
-	char *buf = NULL;
-	size_t len = 0;
-	__u32 nr_live;
-	FILE *diag;
-	int err;
-
-	live = sg_egress_live(d->egress, &nr_live);
-	diag = open_memstream(&buf, &len);
-	if (!diag)
-		return -ENOMEM;
-	err = 0;
-	if (new_data || !data)
-		err = load_data(cfg, diag, &data);
-	if (!err)
-		err = sg_policy_load_dir(cfg->rules_dir, data, diag, &pol);
-	if (!err)
-		err = sg_compile(pol, data, &d->res, d->gen + 1, diag, &img);
-	fclose(diag);
-	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
-	free(buf);
-	if (!err && only_if_changed && sg_image_same(live, nr_live, img)) {
-		sg_policy_free(pol);
-		sg_image_free(img);
-		return 0;
-	}
-	if (!err)
-		err = sg_egress_publish(d->egress, img);
-	if (!err)
-		sg_guard_sync(d->guard, d->egress);
-	if (err) {
-		sg_policy_free(pol);
-		if (data != d->data)
-			sg_data_free(data);
-		sg_image_free(img);
-		return sg_error_errno(err, "Policy from %s not applied: %m", cfg->rules_dir);
-	}
-	sg_info("generation %u: %u rules, %u destination classes, %u+%u ranges, %u KiB, "
-		"compiled in %.0f ms", sg_image_hdr(img)->generation, pol->nr_rules,
-		sg_image_hdr(img)->nr_dst_classes,
-		((const struct sg_image_info *)&img->blk[1])->nr_v4_ranges,
-		((const struct sg_image_info *)&img->blk[1])->nr_v6_ranges, img->nr_blocks * SG_BLK_BYTES / 1024,
-		img->compile_ms);
-	if (data != d->data) {
-		sg_data_free(d->data);
-		d->data = data;
-	}
-	sg_policy_free(d->prev_pol);
-	d->prev_pol = d->pol;
-	d->prev_gen = d->gen;
-	d->pol = pol;
-	d->gen = sg_image_hdr(img)->generation;
-	sg_image_free(img);
-	sg_watch_update(d);
-	return 0;
-}
-
-static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *buf, size_t len)
-{
-	const struct sg_policy *pol = gen == d->gen ? d->pol : gen == d->prev_gen ? d->prev_pol :
-			NULL;
-
-	if (rule == SG_RULE_FAIL)
-		return "fail verdict";
-	if (pol && rule == SG_RULE_DEFAULT)
-		return pol->default_id;
-	if (pol && rule < pol->nr_rules && pol->rules[rule].name) {
-		snprintf(buf, len, "%s %s", pol->rules[rule].id, pol->rules[rule].name);
-		return buf;
-	}
-	if (pol && rule < pol->nr_rules)
-		return pol->rules[rule].id;
-	if (rule == SG_RULE_DEFAULT)
-		snprintf(buf, len, "default (generation %u)", gen);
-	else
-		snprintf(buf, len, "#%u (generation %u)", rule, gen);
-	return buf;
-}
-
 /*
  * The configuration file must exist when it was named with -c, and once it
  * has existed. Only the default file may be missing from the start: then
@@ -187,75 +64,6 @@ static int load_config(struct sg_daemon *d, struct sg_settings *cfg)
 	}
 	if (d->mode_override && sg_mode_parse(d->mode_override, &cfg->mode))
 		return sg_error_errno(-EINVAL, "Unknown mode \"%s\"", d->mode_override);
-	return 0;
-}
-
-/*
- * A flood of decisions must not flood the journal nor starve the daemon:
- * at most SG_EVENT_LOG_RATE events a second are logged one by one, the
- * rest are counted and summed up once a second; and one wake-up handles at
- * most SG_EVENT_BATCH events before signals and requests get their turn.
- */
-#define SG_EVENT_LOG_RATE	200
-#define SG_EVENT_BATCH		256
-
-static bool event_log_allowed(struct sg_daemon *d)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec != d->log_second) {
-		if (d->log_suppressed)
-			sg_warn("%llu decisions not logged in the last %lds (more than %d a second)",
-				d->log_suppressed, (long)(ts.tv_sec - d->log_second),
-				SG_EVENT_LOG_RATE);
-		d->log_second = ts.tv_sec;
-		d->log_count = 0;
-		d->log_suppressed = 0;
-	}
-	if (d->log_count >= SG_EVENT_LOG_RATE) {
-		d->log_suppressed++;
-		d->events_unlogged++;
-		return false;
-	}
-	d->log_count++;
-	return true;
-}
-
-static int on_event(void *ctx, const struct sg_event *ev)
-{
-	struct sg_daemon *d = ctx;
-	char dst[INET6_ADDRSTRLEN] = "?", rbuf[160], port[8], proto[8], gen[16], pid[16], uid[16];
-	char comm[SG_COMM_LEN + 1], cgid[24];
-	const char *rule;
-	struct sg_log_field f[] = {
-		{ "SG_VERDICT", sg_verdict_name(ev->verdict) },
-		{ "SG_HOOK", sg_hook_name(ev->hook) },
-		{ "SG_DEST", dst }, { "SG_PORT", port }, { "SG_PROTO", proto },
-		{ "SG_RULE", rbuf }, { "SG_GENERATION", gen }, { "SG_PID", pid },
-		{ "SG_UID", uid }, { "SG_COMM", comm }, { "SG_CGROUP_ID", cgid },
-	};
-
-	d->events++;
-	if (++d->batch >= SG_EVENT_BATCH)
-		return -EAGAIN;		/* the rest on the next turn */
-	if (!event_log_allowed(d))
-		return 0;
-	rule = rule_name(d, ev->generation, ev->rule, rbuf, sizeof(rbuf));
-	if (rule != rbuf)	/* SG_RULE names rbuf */
-		snprintf(rbuf, sizeof(rbuf), "%s", rule);
-	inet_ntop(ev->family, ev->addr, dst, sizeof(dst));
-	snprintf(port, sizeof(port), "%u", ev->port);
-	snprintf(proto, sizeof(proto), "%u", ev->protocol);
-	snprintf(gen, sizeof(gen), "%u", ev->generation);
-	snprintf(pid, sizeof(pid), "%u", ev->pid);
-	snprintf(uid, sizeof(uid), "%u", ev->uid);
-	snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, ev->comm);
-	snprintf(cgid, sizeof(cgid), "%llu", (unsigned long long)ev->cgroup_id);
-	sg_log_struct(ev->verdict == SG_VERDICT_DENY ? LOG_WARNING : LOG_NOTICE, f, SG_ARRAY_SIZE(f),
-		      "%s %s %s port %u by %s[%u] uid %u (rule %s, mode %s)",
-		      sg_verdict_name(ev->verdict), sg_hook_name(ev->hook), dst, ev->port, comm,
-		      ev->pid, ev->uid, rbuf, sg_mode_name(ev->mode));
 	return 0;
 }
 
@@ -366,7 +174,7 @@ static void reload(struct sg_daemon *d)
 				d->cfg.protect ? "lsm" : "off");
 			n.protect = d->cfg.protect;
 		}
-		if (build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
+		if (sg_build_policy(d, &n, new_data, false) == 0 && sg_egress_set_config(d->egress, n.mode, n.fail) == 0) {
 			if (d->kmod_present && n.mode != d->cfg.mode &&
 			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
@@ -392,7 +200,7 @@ static void data_changed(struct sg_daemon *d)
 {
 	sg_info("jurisdiction data changed on disk: reloading it");
 	/* Published even when the image is the same: the data's age is new. */
-	if (build_policy(d, &d->cfg, true, false))
+	if (sg_build_policy(d, &d->cfg, true, false))
 		sg_warn("keeping the running policy and its data");
 	else
 		sg_info("data reloaded: generation %u", d->gen);
@@ -487,7 +295,7 @@ static int run(struct sg_daemon *d)
 	err = sg_watch_init(d);
 	if (err)
 		return err;
-	err = build_policy(d, &d->cfg, true, false);
+	err = sg_build_policy(d, &d->cfg, true, false);
 	if (err)
 		return err;
 	err = sg_egress_set_config(d->egress, d->cfg.mode, d->cfg.fail);
@@ -499,7 +307,7 @@ static int run(struct sg_daemon *d)
 	err = sg_guard_sync(d->guard, d->egress);
 	if (err)
 		return err;
-	err = sg_egress_events(d->egress, on_event, d);
+	err = sg_egress_events(d->egress, sg_on_event, d);
 	if (err)
 		return err;
 	observe_start(d, ep);
@@ -567,7 +375,7 @@ static int run(struct sg_daemon *d)
 			if (out[i].data.fd == d->inotify_fd || out[i].data.fd == d->debounce_fd ||
 			    out[i].data.fd == d->rescan_fd) {
 				if (sg_watch_event(d, out[i].data.fd))
-					build_policy(d, &d->cfg, false, true);
+					sg_build_policy(d, &d->cfg, false, true);
 				continue;
 			}
 			if (out[i].data.fd == d->data_inotify_fd ||

@@ -38,37 +38,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#ifndef FILEID_KERNFS
-#define FILEID_KERNFS	0xfe
-#endif
-
-struct sg_det_cgroup {
-	__u64 id;
-	char unit[SG_DETECT_NAME_MAX];	/* "" when no unit */
-};
-
-struct sg_det_exe {
-	__u64 dev, ino;
-	char path[SG_DETECT_PATH_MAX];
-};
-
-struct sg_detector {
-	struct sg_detect *eng;
-	struct sg_alert_store *store;
-	struct sg_detect_sink live;
-	struct sg_detect_sink sink;	/* live + the events ring */
-	int timer_fd;
-	time_t next_sweep;
-	struct sg_det_cgroup cgroups[SG_DET_CGROUPS_MAX];
-	unsigned int cgroup_next;
-	struct sg_det_exe exes[SG_DET_EXES_MAX];
-	unsigned int exe_next;
-	__u64 alerts[SG_HEUR_MAX];
-	__u64 feed_errors, rebuilds;
-	/* the events ring: the last SG_DET_EVENTS_MAX lines, seq 1.. */
-	char *ring[SG_DET_EVENTS_MAX];
-	__u64 seq;			/* of the newest line */
-};
+#include "detector_int.h"
 
 static double now_real(void)
 {
@@ -121,120 +91,6 @@ static void on_alert(void *ctx, const struct sg_alert *a)
 	ring_push(t, o);
 }
 
-/* The unit a cgroup path belongs to: its deepest unit component. */
-static void unit_of_path(const char *path, char *unit, size_t len)
-{
-	static const char *const sfx[] = { ".service", ".scope", ".socket", ".mount", ".swap" };
-	const char *p = path, *e;
-
-	unit[0] = '\0';
-	while (p && *p) {
-		size_t n, i;
-
-		while (*p == '/')
-			p++;
-		e = strchr(p, '/');
-		n = e ? (size_t)(e - p) : strlen(p);
-		for (i = 0; i < SG_ARRAY_SIZE(sfx); i++) {
-			size_t k = strlen(sfx[i]);
-
-			if (n > k && n < len && !memcmp(p + n - k, sfx[i], k)) {
-				memcpy(unit, p, n);
-				unit[n] = '\0';
-			}
-		}
-		p = e;
-	}
-}
-
-static const char *cgroup_unit(struct sg_daemon *d, __u64 id)
-{
-	struct sg_detector *t = d->det;
-	struct {
-		struct file_handle fh;
-		__u64 id;
-	} h = { .fh = { .handle_bytes = sizeof(__u64), .handle_type = FILEID_KERNFS } };
-	struct sg_det_cgroup *c;
-	char link[64], path[PATH_MAX];
-	int mfd, fd;
-	ssize_t n;
-	unsigned int i;
-
-	if (!id)
-		return NULL;
-	for (i = 0; i < SG_DET_CGROUPS_MAX; i++)
-		if (t->cgroups[i].id == id)
-			return t->cgroups[i].unit[0] ? t->cgroups[i].unit : NULL;
-	c = &t->cgroups[t->cgroup_next++ % SG_DET_CGROUPS_MAX];
-	c->id = id;
-	c->unit[0] = '\0';
-	h.id = id;
-	mfd = open(d->sysres.cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mfd < 0)
-		return NULL;
-	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	close(mfd);
-	if (fd < 0)
-		return NULL;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	unit_of_path(path + strlen(d->sysres.cgroup_root), c->unit, sizeof(c->unit));
-	return c->unit[0] ? c->unit : NULL;
-}
-
-static struct sg_det_exe *exe_find(struct sg_detector *t, __u64 dev, __u64 ino)
-{
-	unsigned int i;
-
-	for (i = 0; i < SG_DET_EXES_MAX; i++)
-		if (t->exes[i].ino == ino && t->exes[i].dev == dev && t->exes[i].path[0])
-			return &t->exes[i];
-	return NULL;
-}
-
-static const char *exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const char *path)
-{
-	struct sg_det_exe *e = exe_find(t, dev, ino);
-
-	if (!e)
-		e = &t->exes[t->exe_next++ % SG_DET_EXES_MAX];
-	e->dev = dev;
-	e->ino = ino;
-	snprintf(e->path, sizeof(e->path), "%s", path);
-	return e->path;
-}
-
-static bool proc_exe(__u32 pid, char *buf, size_t len)
-{
-	char link[32];
-	ssize_t n;
-
-	if (!pid)
-		return false;
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, buf, len - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
-
-/* The executable of a subject: cached by dev/inode, else /proc/PID/exe now. */
-static const char *subject_exe(struct sg_detector *t, const struct sg_obs_subject *s)
-{
-	struct sg_det_exe *e = exe_find(t, s->exe_dev, s->exe_ino);
-	char path[SG_DETECT_PATH_MAX];
-
-	if (e)
-		return e->path;
-	if (!proc_exe(s->tgid, path, sizeof(path)))
-		return NULL;
-	return exe_put(t, s->exe_dev, s->exe_ino, path);
-}
 
 static void addr_of(const __u8 *a, __u8 family, struct in6_addr *ret)
 {
@@ -259,8 +115,8 @@ static void set_subject(struct sg_daemon *d, struct det_obs *x, const struct sg_
 {
 	struct sg_obs *o = &x->o;
 
-	o->unit = cgroup_unit(d, s->cgroup_id);
-	o->exe = exe ? exe : subject_exe(d->det, s);
+	o->unit = sg_det_cgroup_unit(d, s->cgroup_id);
+	o->exe = exe ? exe : sg_det_subject_exe(d->det, s);
 	o->pid = s->tgid;
 	o->uid = s->uid;
 	snprintf(x->subject, sizeof(x->subject), "%s",
@@ -418,12 +274,12 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		o->kind = SG_DET_EXEC;
 		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
 		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
-		if (!proc_exe(e->subj.tgid, path, sizeof(path)) &&
+		if (!sg_det_proc_exe(e->subj.tgid, path, sizeof(path)) &&
 		    (ev->hdr->flags & SG_OBS_F_MEMFD) && !strncmp(comm, "memfd:", 6))
 			/* gone already: named as /proc/PID/exe would have */
 			snprintf(path, sizeof(path), "/%s (deleted)", comm);
 		if (path[0] == '/' || e->path[0] == '/')
-			exe = exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
+			exe = sg_det_exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
 				      path[0] == '/' ? path : e->path);
 		else	/* gone already: the path as given, else its name */
 			exe = e->path[0] ? e->path : comm;
@@ -434,7 +290,7 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 			       ((ev->hdr->flags & SG_OBS_F_MEMFD) ? SG_EXE_MEMFD : 0) |
 			       ((ev->hdr->flags & SG_OBS_F_WORLD_DIR) ? SG_EXE_WW_DIR : 0);
 		o->ppid = e->ppid;
-		if (proc_exe(e->ppid, x->parent, sizeof(x->parent)))
+		if (sg_det_proc_exe(e->ppid, x->parent, sizeof(x->parent)))
 			o->parent_exe = x->parent;
 		for (i = 0; i < SG_OBS_STDIO; i++)
 			stdio_of(&e->stdio[i], &o->stdio[i]);

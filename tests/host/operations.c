@@ -32,23 +32,6 @@
 	"8.8.8.0/24 US as15169\n"                                                                  \
 	"193.0.6.0/24 AU as3333\n"
 
-/* Run sovguardctl against the test daemon's pins and run dir. */
-static int ctl(struct sg_testenv *env, const char *args, char *out, size_t len)
-{
-	char cmd[9000];
-	size_t n;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-root '%s' --run-dir '%s/run' %s 2>&1", env->ctl,
-		 env->pin_root, env->dir, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return pclose(p);
-}
-
 static bool log_wait(struct sg_testenv *env, const char *text, int ms)
 {
 	for (int i = 0; i < ms / 10; i++) {
@@ -90,14 +73,14 @@ TEST_F(ops, status_with_the_daemon_down)
 	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
 	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
 
-	ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "not running; enforcement stays pinned")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "programs:  4 of 4 attached")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "mode:      enforce")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "policy:    generation 1, 1 rules")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "counters:  ")) TH_LOG("%s", out);
 
-	ASSERT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"running\":false")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"enforcement\":\"pinned\"")) TH_LOG("%s", out);
 
@@ -105,9 +88,9 @@ TEST_F(ops, status_with_the_daemon_down)
 	snprintf(cmd, sizeof(cmd), "'%s' --remove --stderr -c '%s' 2>/dev/null",
 		 self->env.daemon, self->env.config);
 	ASSERT_EQ(0, system(cmd));
-	ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "not running; nothing is enforced")) TH_LOG("%s", out);
-	ASSERT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"enforcement\":\"none\"")) TH_LOG("%s", out);
 }
 
@@ -154,17 +137,17 @@ TEST_F(ops, status_shows_the_data_age)
 	ASSERT_EQ(0, utimensat(AT_FDCWD, path, ts, 0));
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 
-	ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "100 days old) WARNING: older than data_warn_age"))
 		TH_LOG("%s", out);
-	ASSERT_EQ(0, ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status -j", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"age_days\":100")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "\"stale\":true")) TH_LOG("%s", out);
 
 	/* Fresh data: no warning. */
 	ASSERT_EQ(0, sg_testenv_write_data(&self->env, SG_TEST_DATA));
 	ASSERT_TRUE(log_wait(&self->env, "data reloaded", DATA_WAIT_MS));
-	ASSERT_EQ(0, ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "0 days old)\n")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "WARNING")) TH_LOG("%s", out);
 }

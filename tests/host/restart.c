@@ -129,26 +129,6 @@ static void prober(struct shared *sh, const char *cgroup)
 	_exit(0);
 }
 
-/* Fork and exec the daemon without waiting for it to be ready. */
-static int spawn_daemon(struct sg_testenv *env)
-{
-	int pid = fork(), fd;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		fd = open(env->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(env->daemon, "sovguardd", "--foreground", "--stderr", "-c", env->config,
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
 static void kill_wait(int pid)
 {
 	kill(pid, SIGKILL);
@@ -284,7 +264,7 @@ TEST_F_TIMEOUT(restart, kill_and_restart_never_open_a_gap, SG_RESTART_TIMEOUT_S)
 		case SG_CYCLE_KILL_FORK:
 		case SG_CYCLE_KILL_STARTUP:
 			sg_testenv_stop(&self->env, SIGKILL);
-			pid = spawn_daemon(&self->env);
+			pid = sg_testenv_spawn(&self->env);
 			ASSERT_LT(0, pid);
 			if (kind == SG_CYCLE_KILL_STARTUP)
 				usleep(random() % SG_KILL_DELAY_MAX_US);

@@ -192,14 +192,10 @@ static bool daemon_ready(struct sg_testenv *env)
 	return access(path, F_OK) == 0;
 }
 
-int sg_testenv_start(struct sg_testenv *env)
+int sg_testenv_spawn(struct sg_testenv *env)
 {
-	char pidfile[512];
-	int i, pid, fd;
+	int pid = fork(), fd;
 
-	snprintf(pidfile, sizeof(pidfile), "%s/run/sovguardd.pid", env->dir);
-	unlink(pidfile);
-	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
@@ -212,6 +208,19 @@ int sg_testenv_start(struct sg_testenv *env)
 		      env->daemon_arg, (char *)NULL);
 		_exit(127);
 	}
+	return pid;
+}
+
+int sg_testenv_start(struct sg_testenv *env)
+{
+	char pidfile[512];
+	int i, pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/run/sovguardd.pid", env->dir);
+	unlink(pidfile);
+	pid = sg_testenv_spawn(env);
+	if (pid < 0)
+		return pid;
 	env->pid = pid;
 	/* Up to a minute: loading the world's jurisdiction data takes seconds. */
 	for (i = 0; i < 6000; i++) {

@@ -50,6 +50,8 @@ int sg_testenv_init(struct sg_testenv *env, const char *name);
 int sg_testenv_write_config(struct sg_testenv *env, const char *extra);
 int sg_testenv_write_rules(struct sg_testenv *env, const char *rules);
 int sg_testenv_write_data(struct sg_testenv *env, const char *cidr);
+/* Fork and exec the daemon (log to env->log); its pid, or -errno. No wait. */
+int sg_testenv_spawn(struct sg_testenv *env);
 int sg_testenv_start(struct sg_testenv *env);
 int sg_testenv_stop(struct sg_testenv *env, int sig);
 int sg_testenv_reload(struct sg_testenv *env);

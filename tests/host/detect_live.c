@@ -74,22 +74,6 @@ FIXTURE_TEARDOWN(live)
 
 /* ---- in the child ----------------------------------------------------------- */
 
-static int lo_up(void)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (!r)
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return r;
-}
-
 static void enter(const char *cgroup, bool netns)
 {
 	char path[4200], buf[32];
@@ -101,7 +85,7 @@ static void enter(const char *cgroup, bool netns)
 	if (fd < 0 || write(fd, buf, n) != n)
 		_exit(100);
 	close(fd);
-	if (netns && (unshare(CLONE_NEWNET) < 0 || lo_up() < 0))
+	if (netns && (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0))
 		_exit(101);
 }
 

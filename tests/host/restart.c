@@ -72,22 +72,6 @@ struct shared {
 	volatile unsigned long per_cycle[SG_RESTART_CYCLES_MAX + 1];
 };
 
-static int lo_up(void)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = -1;
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	if (!ioctl(fd, SIOCGIFFLAGS, &ifr)) {
-		ifr.ifr_flags |= IFF_UP;
-		err = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return err;
-}
-
 /* The prober: one cgroup, one empty network namespace, one try a millisecond. */
 static void prober(struct shared *sh, const char *cgroup)
 {
@@ -104,7 +88,7 @@ static void prober(struct shared *sh, const char *cgroup)
 	if (fd < 0 || write(fd, buf, n) != n)
 		_exit(2);
 	close(fd);
-	if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+	if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
 		_exit(3);
 	inet_pton(AF_INET, "1.1.1.1", &sa.sin_addr);
 	sh->ready = 1;

@@ -460,7 +460,7 @@ __u32 sg_testenv_generation(struct sg_testenv *env)
 	return gen;
 }
 
-static int lo_up(void)
+int sg_lo_up(void)
 {
 	struct ifreq ifr = {};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -529,7 +529,7 @@ static void probe_enter(const char *cgroup)
 			_exit(202);
 		close(fd);
 	}
-	if (unshare(CLONE_NEWNET) < 0 || lo_up() < 0)
+	if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
 		_exit(203);
 }
 

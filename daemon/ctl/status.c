@@ -199,15 +199,28 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		       "Show the daemon, its jurisdiction data (kind and signature),\n"
 		       "the attached programs, mode, counters and the\n"
 		       "kernel module's state. Readable without privileges where the\n"
-		       "module is concerned; the BPF part needs root.\n");
+		       "module is concerned; the BPF part needs root, or the daemon reads\n"
+		       "it for members of its control group.\n");
 		return 0;
 	}
-	/* Without the right to read the pins, "nothing attached" would be a lie. */
+	/*
+	 * Without the right to read the pins, "nothing attached" would be a
+	 * lie: ask the daemon, which reads them for root and the control group.
+	 */
 	err = sg_status_open_pinned(ctl->pin_root, SG_PIN_CONFIG);
 	if (err == -EACCES || err == -EPERM) {
-		fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s (%s): "
-				"run as root\n", ctl->pin_root, strerror(-err));
-		return err;
+		req = json_object_new_object();
+		json_put(req, "cmd", json_object_new_string("status"));
+		st = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
+		json_object_put(req);
+		if (!st) {
+			fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s "
+					"(%s), and no answer from the daemon: run as root or as a "
+					"member of the control group\n", ctl->pin_root, strerror(-err));
+			return err;
+		}
+		data_ages(json_object_object_get(st, "data"));
+		goto print;
 	}
 	if (err >= 0)
 		close(err);
@@ -239,6 +252,7 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "sovguardctl: module status: %s\n", strerror(-err));
 	json_put(st, "module", err ? NULL : mod);
 
+print:
 	if (sg_ctl_want_json(ctl, argc, argv))
 		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));

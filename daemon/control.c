@@ -543,8 +543,9 @@ int sg_control_open(struct sg_daemon *d, int ep)
 		goto err_close;
 	}
 	unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || socket_access(d, c, sa.sun_path) < 0 ||
-	    listen(fd, SG_CONTROL_MAX_CONN) < 0 || sg_file_id_get(sa.sun_path, &c->id) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    socket_access(d, c, sa.sun_path) < 0 || listen(fd, SG_CONTROL_MAX_CONN) < 0 ||
+	    sg_file_id_get(sa.sun_path, &c->id) < 0) {
 		err = -errno;
 		goto err_close;
 	}

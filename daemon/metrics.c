@@ -55,11 +55,11 @@ static size_t alen(struct json_object *a)
 /* Each key @k and value @v of @o; nothing when @o is not an object. */
 #define foreach_key(o, key, val)                                                                   \
 	for (struct lh_entry *_e = json_object_is_type(o, json_type_object) ?                      \
-				   json_object_get_object(o)->head : NULL;                          \
-	     _e; _e = _e->next)                                                                     \
+				   json_object_get_object(o)->head : NULL;                         \
+	     _e; _e = _e->next)                                                                    \
 		for (const char *key = lh_entry_k(_e), *_once = key; _once; _once = NULL)          \
-			for (struct json_object *val = (struct json_object *)lh_entry_v(_e); _once; \
-			     _once = NULL)
+			for (struct json_object *val = (struct json_object *)lh_entry_v(_e);       \
+			     _once; _once = NULL)
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -130,10 +130,12 @@ static void render_daemon(FILE *f, struct json_object *st)
 	sample(f, "programs_attached", ji(b, "links_attached"), NO_LABELS);
 	family(f, "programs_expected", "gauge", "Enforcement programs there are to attach.");
 	sample(f, "programs_expected", SG_HOOK_MAX, NO_LABELS);
-	family(f, "lsm_guard", "gauge", "The BPF LSM guard of sovguard's objects: 1 for its state.");
+	family(f, "lsm_guard", "gauge",
+	       "The BPF LSM guard of sovguard's objects: 1 for its state.");
 	states(f, "lsm_guard", "state", js(b, "lsm"), lsm, SG_ARRAY_SIZE(lsm));
 
-	family(f, "policy_generation", "gauge", "Generation of the policy the kernel decides from.");
+	family(f, "policy_generation", "gauge",
+	       "Generation of the policy the kernel decides from.");
 	if (p)
 		sample(f, "policy_generation", ji(p, "generation"), NO_LABELS);
 	family(f, "policy_rules", "gauge", "Rules in the live policy.");
@@ -159,14 +161,16 @@ static void render_daemon(FILE *f, struct json_object *st)
 static void render_decisions(FILE *f, struct json_object *st)
 {
 	static const char *const verdicts[] = { "allow", "deny", "audit", "would_deny" };
-	struct json_object *cnt = jo(jo(st, "bpf"), "counters"), *arr = jo(jo(st, "rules"), "rules");
+	struct json_object *cnt = jo(jo(st, "bpf"), "counters");
+	struct json_object *arr = jo(jo(st, "rules"), "rules");
 	char index[16];
 	size_t i;
 
 	family(f, "decisions_total", "counter",
 	       "Decisions of the egress programs by verdict (would_deny: audit mode).");
 	for (i = 0; cnt && i < SG_ARRAY_SIZE(verdicts); i++)
-		sample(f, "decisions_total", ji(cnt, verdicts[i]), "verdict", verdicts[i], NO_LABELS);
+		sample(f, "decisions_total", ji(cnt, verdicts[i]), "verdict", verdicts[i],
+		       NO_LABELS);
 	family(f, "decision_conditions_total", "counter",
 	       "Decisions made under a condition: loopback, cache hit, no policy, fail verdict...");
 	for (i = 0; cnt && i < SG_CNT_MAX; i++) {
@@ -220,8 +224,8 @@ static void render_drops(FILE *f, struct json_object *st)
 	sample(f, n, ji(det, "points_dropped"), "source", "detector", "kind", "point", "reason",
 	       "dropped", NO_LABELS);
 	foreach_key(jo(det, "heuristics"), h, hv)
-		sample(f, n, ji(hv, "evicted"), "source", "detector", "kind", h, "reason", "evicted",
-		       NO_LABELS);
+		sample(f, n, ji(hv, "evicted"), "source", "detector", "kind", h, "reason",
+		       "evicted", NO_LABELS);
 }
 
 static void render_observation(FILE *f, struct json_object *st)
@@ -270,7 +274,8 @@ static void render_data(FILE *f, struct json_object *st, time_t now)
 	}
 	family(f, "data_warn_age_seconds", "gauge", "data_warn_age: older data is warned about.");
 	if (data)
-		sample(f, "data_warn_age_seconds", ji(data, "data_warn_age_days") * 86400, NO_LABELS);
+		sample(f, "data_warn_age_seconds", ji(data, "data_warn_age_days") * 86400,
+		       NO_LABELS);
 }
 
 static void render_detection(FILE *f, struct json_object *st)
@@ -298,7 +303,8 @@ static void render_detection(FILE *f, struct json_object *st)
 	family(f, "detector_observations_total", "counter",
 	       "Observations fed to the detectors, by kind.");
 	for (i = 0; on && i < SG_ARRAY_SIZE(fed); i++)
-		sample(f, "detector_observations_total", ji(det, fed[i]), "kind", fed[i], NO_LABELS);
+		sample(f, "detector_observations_total", ji(det, fed[i]), "kind", fed[i],
+		       NO_LABELS);
 	family(f, "detector_errors_total", "counter",
 	       "Detector failures: feeding, storing alerts, sweeps, corrupt baselines.");
 	for (i = 0; on && i < SG_ARRAY_SIZE(errs); i++) {
@@ -339,7 +345,8 @@ static void render_module(FILE *f, struct json_object *st)
 	}
 	family(f, "module_lease_remaining_seconds", "gauge", "Time left on the module's lease.");
 	if (jo(m, "lease_remaining_ms"))
-		sample(f, "module_lease_remaining_seconds", ji(m, "lease_remaining_ms") / 1000, NO_LABELS);
+		sample(f, "module_lease_remaining_seconds", ji(m, "lease_remaining_ms") / 1000,
+		       NO_LABELS);
 	family(f, "module_guard", "gauge",
 	       "The module's netfilter fail-safe guard: 1 for its current state.");
 	if (jo(m, "guard")) {

@@ -279,7 +279,8 @@ void sg_kmod_status_fill(struct json_object *o, const struct sg_kmod_status *st)
 	if (sg_kmod_has(st, SOVGUARD_A_MODE))
 		json_put(o, "mode", json_object_new_string(sg_mode_name(st->mode)));
 	if (sg_kmod_has(st, SOVGUARD_A_FAIL_MODE))
-		json_put(o, "fail_mode", json_object_new_string(sg_kmod_fail_mode_name(st->fail_mode)));
+		json_put(o, "fail_mode",
+			 json_object_new_string(sg_kmod_fail_mode_name(st->fail_mode)));
 	if (sg_kmod_has(st, SOVGUARD_A_LEASE_STATE))
 		json_put(o, "lease", json_object_new_string(sg_kmod_lease_name(st->lease)));
 	if (sg_kmod_has(st, SOVGUARD_A_LEASE_TIMEOUT_MS))
@@ -301,7 +302,8 @@ void sg_kmod_status_fill(struct json_object *o, const struct sg_kmod_status *st)
 
 		for (t = 0; t <= SOVGUARD_CNT_MAX; t++)
 			if (st->counters_has & (1u << t))
-				json_put(c, sg_kmod_counter_name(t), json_object_new_uint64(st->counters[t]));
+				json_put(c, sg_kmod_counter_name(t),
+					 json_object_new_uint64(st->counters[t]));
 		json_put(o, "counters", c);
 	}
 }

@@ -66,7 +66,11 @@ static int exposition_check(const char *text, char *why, size_t len)
 	int samples = 0, lineno = 0;
 	char type[32];
 
-#define BAD(fmt, ...) do { snprintf(why, len, "line %d: " fmt, lineno, ##__VA_ARGS__); return -1; } while (0)
+#define BAD(fmt, ...)                                                                              \
+	do {                                                                                       \
+		snprintf(why, len, "line %d: " fmt, lineno, ##__VA_ARGS__);                        \
+		return -1;                                                                         \
+	} while (0)
 	if (!*text || text[strlen(text) - 1] != '\n')
 		BAD("no text, or no final newline");
 	for (; *p; p = eol + 1) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -17,9 +19,40 @@
 #include "daemon.h"
 #include "detector.h"
 #include "lib/log.h"
+#include "lib/kmod_client.h"
 #include "lib/names.h"
+#include "lib/status_json.h"
+#include "metrics.h"
 
 #include "compile.h"
+
+/*
+ * Connections: each is non-blocking, has until its deadline to send its
+ * request and take the reply, and waits in the event loop meanwhile; a
+ * reply that the socket cannot take at once is sent when it is writable.
+ * When all SG_CONTROL_MAX_CONN slots are taken the oldest connection gives
+ * way to the newest: clients that hold a connection open without asking
+ * cannot lock others out.
+ */
+struct sg_control_conn {
+	int fd;			/* -1: a free slot */
+	long long deadline;	/* CLOCK_MONOTONIC, ms */
+	struct ucred peer;	/* SO_PEERCRED at accept */
+	bool member;		/* the peer is in the control group */
+	char *reply;		/* waiting to be sent, or NULL */
+	size_t reply_len;
+};
+
+struct sg_control {
+	int ep;			/* the daemon's epoll */
+	gid_t gid;		/* the control group; (gid_t)-1: none, root alone */
+	unsigned long long refused;	/* requests refused for want of privilege */
+	long refusal_second;	/* log rate limit of the refusals */
+	unsigned int refusals_logged;
+	int timer_fd;		/* fires at the earliest deadline */
+	struct sg_file_id id;	/* the socket we bound */
+	struct sg_control_conn conn[SG_CONTROL_MAX_CONN];
+};
 
 static struct json_object *error_reply(const char *fmt, const char *arg)
 {
@@ -234,7 +267,7 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 }
 
 /* The loaded jurisdiction data: each source, its kind and signature state. */
-static struct json_object *cmd_data(struct sg_daemon *d)
+static struct json_object *cmd_data(struct sg_daemon *d, struct json_object *req)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
@@ -285,7 +318,7 @@ static struct json_object *rule_json(__u32 index, const char *id, const char *na
 	return r;
 }
 
-static struct json_object *cmd_rules(struct sg_daemon *d)
+static struct json_object *cmd_rules(struct sg_daemon *d, struct json_object *req)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	const struct sg_image_hdr *h;
@@ -310,26 +343,97 @@ static struct json_object *cmd_rules(struct sg_daemon *d)
 }
 
 /*
- * Connections: each is non-blocking, has until its deadline to send its
- * request and take the reply, and waits in the event loop meanwhile; a
- * reply that the socket cannot take at once is sent when it is writable.
- * When all SG_CONTROL_MAX_CONN slots are taken the oldest connection gives
- * way to the newest: clients that hold a connection open without asking
- * cannot lock others out.
+ * What `sovguardctl status -j` shows, gathered by the daemon: the kernel's
+ * part through the same code sovguardctl uses (lib/status_json.c), and the
+ * daemon's own. Members of the control group read status this way, as
+ * they cannot open the pins.
  */
-struct sg_control_conn {
-	int fd;			/* -1: a free slot */
-	long long deadline;	/* CLOCK_MONOTONIC, ms */
-	char *reply;		/* waiting to be sent, or NULL */
-	size_t reply_len;
-};
+struct json_object *sg_control_status_json(struct sg_daemon *d)
+{
+	struct json_object *st = json_object_new_object(), *dmn = json_object_new_object();
+	struct json_object *mod = NULL;
 
-struct sg_control {
-	int ep;			/* the daemon's epoll */
-	int timer_fd;		/* fires at the earliest deadline */
-	struct sg_file_id id;	/* the socket we bound */
-	struct sg_control_conn conn[SG_CONTROL_MAX_CONN];
-};
+	json_object_object_add(st, "version", json_object_new_string(SG_VERSION));
+	json_object_object_add(dmn, "running", json_object_new_boolean(true));
+	json_object_object_add(dmn, "pid", json_object_new_int(getpid()));
+	json_object_object_add(dmn, "events", json_object_new_int64(d->events));
+	json_object_object_add(dmn, "events_unlogged", json_object_new_int64(d->events_unlogged));
+	json_object_object_add(dmn, "control_refused",
+			       json_object_new_int64(d->control ? d->control->refused : 0));
+	json_object_object_add(dmn, "metrics_write_errors",
+			       json_object_new_int64(d->metrics_write_errors));
+	json_object_object_add(dmn, "kmod_lease", json_object_new_boolean(d->kmod_present));
+	json_object_object_add(st, "daemon", dmn);
+	json_object_object_add(st, "data", cmd_data(d, NULL));
+	json_object_object_add(st, "detection", sg_detector_status(d));
+	json_object_object_add(st, "bpf", sg_status_bpf_json(d->cfg.pin_root));
+	json_object_object_add(st, "rules", cmd_rules(d, NULL));
+	json_object_object_add(st, "module", sg_kmod_status_json(&mod) ? NULL : mod);
+	return st;
+}
+
+static struct json_object *cmd_status(struct sg_daemon *d, struct json_object *req)
+{
+	return sg_control_status_json(d);
+}
+
+static struct json_object *cmd_metrics(struct sg_daemon *d, struct json_object *req)
+{
+	struct json_object *o;
+	char *text = NULL;
+	int err;
+
+	err = sg_metrics_text(d, &text);
+	if (err)
+		return error_reply("cannot render the metrics: %s", strerror(-err));
+	o = json_object_new_object();
+	json_object_object_add(o, "text", json_object_new_string(text));
+	free(text);
+	return o;
+}
+
+static struct json_object *reload_reply(struct sg_daemon *d)
+{
+	struct json_object *o;
+
+	if (sg_daemon_reload(d))
+		return error_reply("reload refused: the running policy stays (the log says why)%s",
+				   "");
+	o = json_object_new_object();
+	json_object_object_add(o, "generation", json_object_new_int64(d->gen));
+	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(d->cfg.mode)));
+	return o;
+}
+
+/* {"cmd": "reload"}: what SIGHUP does, with its outcome in the reply. */
+static struct json_object *cmd_reload(struct sg_daemon *d, struct json_object *req)
+{
+	return reload_reply(d);
+}
+
+/*
+ * {"cmd": "mode", "mode": "enforce" | "audit" | "off" | "config"}: the mode
+ * until the daemon restarts, as --mode sets it; "config" returns to the
+ * configuration's. Applied by a reload, all or nothing.
+ */
+static struct json_object *cmd_mode(struct sg_daemon *d, struct json_object *req)
+{
+	const char *s = get_str(req, "mode"), *prev = d->mode_override;
+	struct json_object *o;
+	__u32 mode;
+
+	if (s && !strcmp(s, "config"))
+		d->mode_override = NULL;
+	else if (s && !sg_mode_parse(s, &mode))
+		d->mode_override = sg_mode_name(mode);
+	else
+		return error_reply("\"mode\" must be enforce, audit, off or config, not %s",
+				   s ? s : "missing");
+	o = reload_reply(d);
+	if (json_object_object_get(o, "error"))
+		d->mode_override = prev;
+	return o;
+}
 
 static long long now_ms(void)
 {
@@ -373,6 +477,46 @@ static bool socket_in_use(const struct sockaddr_un *sa)
 			   errno == EAGAIN);
 }
 
+/* The control group's gid, or (gid_t)-1 when there is no such group. */
+static gid_t control_gid(const char *name)
+{
+	char buf[4096], *end;
+	struct group gr, *found = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (*name && !*end && !errno && v < (gid_t)-1)
+		return v;
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &found) || !found)
+		return (gid_t)-1;
+	return found->gr_gid;
+}
+
+/*
+ * The socket is root's and the control group's (0660), or root's alone
+ * (0600) when the group does not exist or cannot be given the socket. The
+ * daemon has no CAP_CHOWN under its unit: there the run directory is the
+ * group's and set-group-ID, so the socket is born the group's.
+ */
+static int socket_access(struct sg_daemon *d, struct sg_control *c, const char *path)
+{
+	const char *name = d->cfg.control_group;
+	struct stat st;
+
+	c->gid = control_gid(name);
+	if (c->gid == (gid_t)-1)
+		sg_log(strcmp(name, SG_CONTROL_GROUP_DEFAULT) ? LOG_WARNING : LOG_INFO,
+		       "control socket: no group %s, root alone may use it", name);
+	if (c->gid != (gid_t)-1 && (stat(path, &st) < 0 || st.st_gid != c->gid) &&
+	    chown(path, -1, c->gid) < 0) {
+		sg_warn("control socket: cannot give %s to group %s: %m; root alone may use it",
+			path, name);
+		c->gid = (gid_t)-1;
+	}
+	return chmod(path, c->gid == (gid_t)-1 ? 0600 : 0660);
+}
+
 int sg_control_open(struct sg_daemon *d, int ep)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -399,8 +543,9 @@ int sg_control_open(struct sg_daemon *d, int ep)
 		goto err_close;
 	}
 	unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
-	    listen(fd, SG_CONTROL_MAX_CONN) < 0 || sg_file_id_get(sa.sun_path, &c->id) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    socket_access(d, c, sa.sun_path) < 0 || listen(fd, SG_CONTROL_MAX_CONN) < 0 ||
+	    sg_file_id_get(sa.sun_path, &c->id) < 0) {
 		err = -errno;
 		goto err_close;
 	}
@@ -425,36 +570,95 @@ err_close:
 	return sg_error_errno(err, "Failed to open %s: %m", sa.sun_path);
 }
 
-static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t n)
+static struct json_object *cmd_detect(struct sg_daemon *d, struct json_object *req)
 {
+	return sg_detector_status(d);
+}
+
+/*
+ * Who may ask what: root or a member of the control group may read
+ * (SG_CONTROL_READ), root alone may change what is enforced
+ * (SG_CONTROL_ROOT). A new command is one line here.
+ */
+enum sg_control_priv {
+	SG_CONTROL_READ,
+	SG_CONTROL_ROOT,
+};
+
+static const struct sg_control_cmd {
+	const char *name;
+	struct json_object *(*fn)(struct sg_daemon *d, struct json_object *req);
+	enum sg_control_priv priv;
+} control_cmds[] = {
+	{ "check", cmd_check, SG_CONTROL_READ },
+	{ "rules", cmd_rules, SG_CONTROL_READ },
+	{ "data", cmd_data, SG_CONTROL_READ },
+	{ "detect", cmd_detect, SG_CONTROL_READ },
+	{ "events", cmd_events, SG_CONTROL_READ },
+	{ "status", cmd_status, SG_CONTROL_READ },
+	{ "metrics", cmd_metrics, SG_CONTROL_READ },
+	{ "reload", cmd_reload, SG_CONTROL_ROOT },
+	{ "mode", cmd_mode, SG_CONTROL_ROOT },
+};
+
+static bool allowed(const struct sg_control_conn *conn, enum sg_control_priv priv)
+{
+	return conn->peer.uid == 0 || (priv == SG_CONTROL_READ && conn->member);
+}
+
+/* Said to the client and logged, at most SG_CONTROL_REFUSALS_LOGGED a second. */
+static struct json_object *refuse(struct sg_control *c, const struct sg_control_conn *conn,
+				  const struct sg_control_cmd *cmd)
+{
+	const char *needs = cmd->priv == SG_CONTROL_ROOT ? "root" :
+			    c->gid == (gid_t)-1 ? "root (no control group)" :
+			    "root or the control group";
+	struct timespec ts;
+	char msg[128];
+
+	c->refused++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != c->refusal_second) {
+		c->refusal_second = ts.tv_sec;
+		c->refusals_logged = 0;
+	}
+	if (c->refusals_logged++ < SG_CONTROL_REFUSALS_LOGGED)
+		sg_warn("control: refused \"%s\" to uid %u gid %u (pid %d): needs %s",
+			cmd->name, conn->peer.uid, conn->peer.gid, conn->peer.pid, needs);
+	snprintf(msg, sizeof(msg), "permission denied: '%s' needs %s", cmd->name, needs);
+	return error_reply("%s", msg);
+}
+
+static struct json_object *answer(struct sg_daemon *d, const struct sg_control_conn *conn,
+				  const char *buf, ssize_t n)
+{
+	const struct sg_control_cmd *cmd = NULL;
 	struct json_tokener *tok;
 	struct json_object *req, *rep;
-	const char *cmd;
+	const char *name;
+	size_t i;
 
 	if (n > SG_CONTROL_MAX_MSG)
 		return error_reply("request larger than %s bytes", "4096");
 	tok = json_tokener_new_ex(8);
 	req = tok ? json_tokener_parse_ex(tok, buf, n) : NULL;
 	json_tokener_free(tok);
-	cmd = req ? get_str(req, "cmd") : NULL;
+	name = req ? get_str(req, "cmd") : NULL;
+	for (i = 0; name && i < SG_ARRAY_SIZE(control_cmds); i++)
+		if (!strcmp(name, control_cmds[i].name))
+			cmd = &control_cmds[i];
 	if (!req || !json_object_is_type(req, json_type_object))
 		rep = error_reply("request is not a JSON object%s", "");
-	else if (!cmd)
+	else if (!name)
 		rep = error_reply("request has no \"cmd\"%s", "");
+	else if (!cmd)
+		rep = error_reply("unknown command \"%s\"", name);
+	else if (!allowed(conn, cmd->priv))
+		rep = refuse(d->control, conn, cmd);
 	else if (!d->pol)
 		rep = error_reply("no policy loaded%s", "");
-	else if (!strcmp(cmd, "check"))
-		rep = cmd_check(d, req);
-	else if (!strcmp(cmd, "rules"))
-		rep = cmd_rules(d);
-	else if (!strcmp(cmd, "data"))
-		rep = cmd_data(d);
-	else if (!strcmp(cmd, "detect"))
-		rep = sg_detector_status(d);
-	else if (!strcmp(cmd, "events"))
-		rep = cmd_events(d, req);
 	else
-		rep = error_reply("unknown command \"%s\"", cmd);
+		rep = cmd->fn(d, req);
 	json_object_put(req);
 	return rep;
 }
@@ -496,7 +700,7 @@ static void conn_ready(struct sg_daemon *d, struct sg_control *c, struct sg_cont
 			return;
 		}
 		buf[n < (ssize_t)sizeof(buf) ? n : (ssize_t)sizeof(buf) - 1] = '\0';
-		rep = answer(d, buf, n);
+		rep = answer(d, conn, buf, n);
 		out = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN);
 		conn->reply_len = strlen(out);
 		conn->reply = conn->reply_len <= SG_CONTROL_MAX_REPLY ? strdup(out) : NULL;
@@ -509,6 +713,41 @@ static void conn_ready(struct sg_daemon *d, struct sg_control *c, struct sg_cont
 	}
 	if (send_reply(c, conn))
 		conn_close(c, conn);
+}
+
+/*
+ * Who is at the other end, as the kernel saw it at connect(): uid, and
+ * whether the primary or a supplementary group is the control group
+ * (SO_PEERGROUPS, Linux 4.13). Unknown means no privilege at all.
+ */
+static void peer_get(struct sg_control *c, struct sg_control_conn *conn)
+{
+	socklen_t len = sizeof(conn->peer);
+	_cleanup_free_ gid_t *big = NULL;
+	gid_t small[64], *groups = small;
+	size_t i;
+
+	conn->member = false;
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_PEERCRED, &conn->peer, &len) < 0) {
+		conn->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		return;
+	}
+	if (c->gid == (gid_t)-1)
+		return;
+	if (conn->peer.gid == c->gid) {
+		conn->member = true;
+		return;
+	}
+	len = sizeof(small);
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) < 0) {
+		if (errno != ERANGE || !(big = malloc(len)) ||
+		    getsockopt(conn->fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) < 0)
+			return;
+		groups = big;
+	}
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == c->gid)
+			conn->member = true;
 }
 
 static void accept_all(struct sg_control *c, int lfd)
@@ -543,6 +782,7 @@ static void accept_all(struct sg_control *c, int lfd)
 		}
 		*slot = (struct sg_control_conn){ .fd = fd,
 						  .deadline = now_ms() + SG_CONTROL_TIMEOUT_MS };
+		peer_get(c, slot);
 	}
 }
 

@@ -56,6 +56,10 @@ struct sg_daemon {
 	unsigned long long obs_records;
 	struct sg_guard *guard;		/* the bpf() guard, NULL when off (guard.c) */
 	struct sg_detector *det;	/* detector.c; NULL when detection is off */
+	/* metrics_file (metrics.c) */
+	int metrics_fd;			/* its timer, -1 when never started */
+	int metrics_last_err;
+	unsigned long long metrics_write_errors;
 };
 
 /*
@@ -64,6 +68,11 @@ struct sg_daemon {
  */
 int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
 		    bool only_if_changed);
+/*
+ * Re-read configuration and rules, as SIGHUP does (sovguardd.c). Return: 0,
+ * or -EINVAL when they were refused and the running policy stays.
+ */
+int sg_daemon_reload(struct sg_daemon *d);
 /* One decision event from the egress programs: logged, rate-limited (events.c). */
 int sg_on_event(void *ctx, const struct sg_event *ev);
 

@@ -17,11 +17,11 @@ NL_LIBS		:= $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 SG_KMOD_CLIENT_SRCS := daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/names.c
 SG_COMMON_SRCS	:= daemon/lib/util.c daemon/lib/log.c daemon/lib/config.c daemon/lib/names.c \
 		   daemon/lib/kmod_client.c daemon/lib/kmod_names.c daemon/lib/hookcheck.c \
-		   daemon/lib/lsm.c
+		   daemon/lib/lsm.c daemon/lib/status_json.c
 SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/subject.c \
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   daemon/tamper.c daemon/guard.c daemon/observe.c daemon/dns.c daemon/links.c \
-		   daemon/detector.c daemon/det_subject.c daemon/build.c daemon/events.c \
+		   daemon/detector.c daemon/det_subject.c daemon/build.c daemon/events.c daemon/metrics.c \
 		   $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).

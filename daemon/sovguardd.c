@@ -37,6 +37,7 @@
 #include "lib/util.h"
 #include "watch.h"
 #include "kguard.h"
+#include "metrics.h"
 #include "lib/kmod_client.h"
 #include "tamper.h"
 
@@ -152,10 +153,11 @@ static void keep_startup_setting(const char *key, char *now, const char *at_star
 	strcpy(now, at_start);
 }
 
-static void reload(struct sg_daemon *d)
+int sg_daemon_reload(struct sg_daemon *d)
 {
 	static struct sg_settings n;
 	static struct sg_detect_config old;
+	int err = -EINVAL;
 
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);
@@ -169,6 +171,7 @@ static void reload(struct sg_daemon *d)
 		keep_startup_setting("pin_root", n.pin_root, d->cfg.pin_root);
 		keep_startup_setting("cgroup", n.cgroup, d->cfg.cgroup);
 		keep_startup_setting("run_dir", n.run_dir, d->cfg.run_dir);
+		keep_startup_setting("control_group", n.control_group, d->cfg.control_group);
 		if (n.protect != d->cfg.protect) {
 			sg_warn("protect changes at the next start; keeping %s",
 				d->cfg.protect ? "lsm" : "off");
@@ -183,7 +186,9 @@ static void reload(struct sg_daemon *d)
 			d->cfg = n;
 			sg_detector_reload(d, &old);
 			sg_watch_update(d);	/* the data files may be others now */
+			sg_metrics_start(d, -1);
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
+			err = 0;
 		} else {
 			sg_config_free(&n);
 			sg_warn("keeping the running policy");
@@ -193,6 +198,7 @@ static void reload(struct sg_daemon *d)
 		sg_warn("keeping the running policy");
 	}
 	sd_notify(0, "READY=1");
+	return err;
 }
 
 /* The jurisdiction data changed on disk: load it anew, all or nothing. */
@@ -343,6 +349,9 @@ static int run(struct sg_daemon *d)
 		return err;
 	ev.data.fd = d->tamper_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, d->tamper_fd, &ev);
+	err = sg_metrics_start(d, ep);
+	if (err)
+		return err;
 
 	sg_info("enforcing on cgroup %s, mode %s, rules from %s, pinned in %s",
 		d->cfg.cgroup, sg_mode_name(d->cfg.mode), d->cfg.rules_dir, d->cfg.pin_root);
@@ -363,6 +372,8 @@ static int run(struct sg_daemon *d)
 			if (sg_control_event(d, out[i].data.fd))
 				continue;
 			if (sg_detector_event(d, out[i].data.fd))
+				continue;
+			if (sg_metrics_event(d, out[i].data.fd))
 				continue;
 			if (out[i].data.fd == d->kguard_fd) {
 				sg_kguard_tick(d);
@@ -399,7 +410,7 @@ static int run(struct sg_daemon *d)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGHUP) {
-				reload(d);
+				sg_daemon_reload(d);
 				continue;
 			}
 			sd_notify(0, "STOPPING=1");
@@ -465,6 +476,7 @@ int main(int argc, char **argv)
 		.data_debounce_fd = -1,
 		.kguard_fd = -1,
 		.tamper_fd = -1,
+		.metrics_fd = -1,
 	};
 	bool foreground = false, check = false, remove_pins = false, to_stderr = false;
 	int level = LOG_INFO, c, err;
@@ -552,6 +564,7 @@ int main(int argc, char **argv)
 
 	err = run(&d);
 	sg_control_close(&d);
+	sg_metrics_stop(&d);
 	sg_tamper_close(&d);
 	sg_watch_close(&d);
 	if (d.pidfile[0] && sg_unlink_own(d.pidfile, &d.pidfile_id) == -ESTALE)

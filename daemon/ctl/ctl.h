@@ -33,7 +33,6 @@ int sg_cmd_scan(const struct sg_ctl *ctl, int argc, char **argv);
 struct json_object;
 struct sg_kmod_status;
 struct sg_kmod_hook;
-int sg_ctl_kmod_status_json(struct json_object **ret);
 void sg_ctl_kmod_status_print(FILE *f, struct json_object *st);
 struct json_object *sg_ctl_kmod_event_json(const struct sg_kmod_status *ev);
 int sg_ctl_kmod_allow_json(struct json_object **ret);

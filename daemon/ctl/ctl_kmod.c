@@ -15,6 +15,7 @@
 #include "../lib/hookcheck.h"
 #include "../lib/kmod_client.h"
 #include "../lib/names.h"
+#include "../lib/status_json.h"
 #include "policy.h"
 
 #define SG_SCAN_ALLOW_MAX	256	/* --allow module names */
@@ -72,7 +73,7 @@ static int sg_module_status(bool json)
 	struct json_object *st;
 	int err;
 
-	err = sg_ctl_kmod_status_json(&st);
+	err = sg_kmod_status_json(&st);
 	if (err)
 		return sg_kmod_fail("status", err);
 	if (json)

@@ -13,65 +13,12 @@
 #include "../lib/hookcheck.h"
 #include "../lib/kmod_client.h"
 #include "../lib/names.h"
+#include "../lib/status_json.h"
 #include "ctl.h"
 
 static void put(struct json_object *o, const char *k, struct json_object *v)
 {
 	json_object_object_add(o, k, v);
-}
-
-/* The status attributes present in @st into @o, in the module's order. */
-static void status_fill(struct json_object *o, const struct sg_kmod_status *st)
-{
-	unsigned int t;
-
-	if (sg_kmod_has(st, SOVGUARD_A_VERSION))
-		put(o, "version", json_object_new_string(st->version));
-	if (sg_kmod_has(st, SOVGUARD_A_MODE))
-		put(o, "mode", json_object_new_string(sg_mode_name(st->mode)));
-	if (sg_kmod_has(st, SOVGUARD_A_FAIL_MODE))
-		put(o, "fail_mode", json_object_new_string(sg_kmod_fail_mode_name(st->fail_mode)));
-	if (sg_kmod_has(st, SOVGUARD_A_LEASE_STATE))
-		put(o, "lease", json_object_new_string(sg_kmod_lease_name(st->lease)));
-	if (sg_kmod_has(st, SOVGUARD_A_LEASE_TIMEOUT_MS))
-		put(o, "lease_timeout_ms", json_object_new_int64(st->lease_timeout_ms));
-	if (sg_kmod_has(st, SOVGUARD_A_LEASE_REMAINING_MS))
-		put(o, "lease_remaining_ms", json_object_new_int64(st->lease_remaining_ms));
-	if (sg_kmod_has(st, SOVGUARD_A_LEASE_EXPIRED_MS))
-		put(o, "lease_expired_ms", json_object_new_uint64(st->lease_expired_ms));
-	if (sg_kmod_has(st, SOVGUARD_A_GUARD_STATE))
-		put(o, "guard", json_object_new_string(sg_kmod_guard_name(st->guard)));
-	if (sg_kmod_has(st, SOVGUARD_A_DAEMON_PID))
-		put(o, "daemon_pid", json_object_new_int64(st->daemon_pid));
-	if (sg_kmod_has(st, SOVGUARD_A_GENERATION))
-		put(o, "generation", json_object_new_uint64(st->generation));
-	if (sg_kmod_has(st, SOVGUARD_A_ALLOW_COUNT))
-		put(o, "allow_count", json_object_new_int64(st->allow_count));
-	if (sg_kmod_has(st, SOVGUARD_A_COUNTERS)) {
-		struct json_object *c = json_object_new_object();
-
-		for (t = 0; t <= SOVGUARD_CNT_MAX; t++)
-			if (st->counters_has & (1u << t))
-				put(c, sg_kmod_counter_name(t), json_object_new_uint64(st->counters[t]));
-		put(o, "counters", c);
-	}
-}
-
-int sg_ctl_kmod_status_json(struct json_object **ret)
-{
-	struct sg_kmod_status st;
-	struct json_object *o;
-	int err;
-
-	err = sg_kmod_status(&st);
-	if (err)
-		return err;
-	o = json_object_new_object();
-	if (!o)
-		return -ENOMEM;
-	status_fill(o, &st);
-	*ret = o;
-	return 0;
 }
 
 struct json_object *sg_ctl_kmod_event_json(const struct sg_kmod_status *ev)
@@ -82,7 +29,7 @@ struct json_object *sg_ctl_kmod_event_json(const struct sg_kmod_status *ev)
 		return NULL;
 	if (sg_kmod_has(ev, SOVGUARD_A_EVENT))
 		put(o, "event", json_object_new_string(sg_kmod_event_name(ev->event)));
-	status_fill(o, ev);
+	sg_kmod_status_fill(o, ev);
 	return o;
 }
 

@@ -84,7 +84,8 @@ struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *re
 	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "sovguardctl: cannot reach sovguardd at %s: %m%s\n", sa.sun_path,
-			errno == EACCES || errno == EPERM ? " (run as root)" : "");
+			errno == EACCES || errno == EPERM ?
+			" (run as root or as a member of the control group)" : "");
 		return NULL;
 	}
 	msg = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
@@ -372,6 +373,86 @@ static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* A request without arguments; its reply, or NULL (said why). */
+static struct json_object *call_simple(const struct sg_ctl *ctl, const char *cmd, const char *key,
+				       const char *val)
+{
+	struct json_object *req = json_object_new_object(), *rep;
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (key)
+		json_object_object_add(req, key, json_object_new_string(val));
+	rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
+	json_object_put(req);
+	return rep;
+}
+
+static int cmd_metrics(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct json_object *rep;
+
+	if (sg_ctl_help_asked(argc, argv) || argc > 1) {
+		printf("Usage: sovguardctl metrics\n"
+		       "The daemon's metrics in the Prometheus text format, as it writes them\n"
+		       "to metrics_file for node_exporter (docs/operations.md, \"Metrics\").\n");
+		return argc > 1 && !sg_ctl_help_asked(argc, argv) ? -EINVAL : 0;
+	}
+	rep = call_simple(ctl, "metrics", NULL, NULL);
+	if (!rep)
+		return -EIO;
+	fputs(sg_ctl_jstr(rep, "text"), stdout);
+	json_object_put(rep);
+	return 0;
+}
+
+static void print_reloaded(const struct sg_ctl *ctl, int argc, char **argv,
+			   struct json_object *rep)
+{
+	if (sg_ctl_want_json(ctl, argc, argv))
+		sg_ctl_print_json(rep);
+	else
+		printf("reloaded: generation %s, mode %s\n", sg_ctl_jstr(rep, "generation"),
+		       sg_ctl_jstr(rep, "mode"));
+}
+
+static int cmd_reload(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct json_object *rep;
+
+	if (sg_ctl_help_asked(argc, argv)) {
+		printf("Usage: sovguardctl reload [-j]\n"
+		       "Have the daemon re-read its configuration, rules and data, as SIGHUP\n"
+		       "does, and say how it went: a set with an error is refused whole and\n"
+		       "the running policy stays. Root only.\n");
+		return 0;
+	}
+	rep = call_simple(ctl, "reload", NULL, NULL);
+	if (!rep)
+		return -EIO;
+	print_reloaded(ctl, argc, argv, rep);
+	json_object_put(rep);
+	return 0;
+}
+
+static int cmd_mode(const struct sg_ctl *ctl, int argc, char **argv)
+{
+	struct json_object *rep;
+
+	if (sg_ctl_help_asked(argc, argv) || argc < 2 || argv[1][0] == '-') {
+		printf("Usage: sovguardctl mode enforce|audit|off|config [-j]\n"
+		       "Set the daemon's mode until it restarts, as sovguardd --mode does;\n"
+		       "config returns to the mode of the configuration file. Applied by a\n"
+		       "reload, all or nothing. Root only. (The module's own mode: module mode.)\n");
+		return sg_ctl_help_asked(argc, argv) ? 0 : -EINVAL;
+	}
+	rep = call_simple(ctl, "mode", "mode", argv[1]);
+	if (!rep)
+		return -EIO;
+	print_reloaded(ctl, argc, argv, rep);
+	json_object_put(rep);
+	return 0;
+}
+
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	printf("sovguardctl %s\n", SG_VERSION);
@@ -390,6 +471,9 @@ static const struct sg_cmd commands[] = {
 	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs" },
 	{ "alerts", cmd_alerts, "the detection alerts the daemon stored" },
 	{ "events", cmd_events, "the daemon's last observations and alerts, --follow" },
+	{ "metrics", cmd_metrics, "the daemon's metrics, Prometheus text format" },
+	{ "reload", cmd_reload, "re-read configuration, rules and data (root)" },
+	{ "mode", cmd_mode, "set the daemon's mode until it restarts (root)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this help" },
 };

@@ -26,6 +26,8 @@ void sg_config_init(struct sg_settings *cfg)
 	cfg->scan_interval = 300;
 	cfg->fail = SG_FAIL_DENY;
 	cfg->protect = true;
+	cfg->metrics_interval = 15;
+	strcpy(cfg->control_group, SG_CONTROL_GROUP_DEFAULT);
 	sg_detect_config_init(&cfg->detect);
 }
 
@@ -96,6 +98,30 @@ static int set_uint(unsigned int *dst, const char *val, unsigned long lo, unsign
 static int set_days(unsigned int *dst, const char *val)
 {
 	return set_uint(dst, val, 0, 36500);
+}
+
+/* "15" or "15s". */
+static int set_seconds(unsigned int *dst, char *val, unsigned long lo, unsigned long hi)
+{
+	size_t n = strlen(val);
+
+	if (n > 1 && val[n - 1] == 's')
+		val[n - 1] = '\0';
+	return set_uint(dst, val, lo, hi);
+}
+
+/* A group name as useradd takes it, or a number. */
+static int set_group(char *dst, const char *val)
+{
+	size_t i, n = strlen(val);
+
+	if (!n || n >= SG_GROUP_NAME_LEN || val[0] == '-')
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)val[i]) && !strchr("_.-", val[i]))
+			return -EINVAL;
+	strcpy(dst, val);
+	return 0;
 }
 
 static int set_hook_allow(struct sg_settings *cfg, char *val)
@@ -212,6 +238,12 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = sg_fail_parse(val, &n->fail);
 		else if (!strcmp(key, "protect"))
 			err = set_protect(&n->protect, val);
+		else if (!strcmp(key, "metrics_file"))
+			err = val[0] == '/' ? set_path(n->metrics_file, val) : -EINVAL;
+		else if (!strcmp(key, "metrics_interval"))
+			err = set_seconds(&n->metrics_interval, val, 1, SG_METRICS_INTERVAL_MAX);
+		else if (!strcmp(key, "control_group"))
+			err = set_group(n->control_group, val);
 		else if (!strncmp(key, "detect.", 7)) {
 			err = sg_detect_config_set(&n->detect, key, val, derr, sizeof(derr));
 			if (err == -EINVAL) {

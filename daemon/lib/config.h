@@ -18,6 +18,9 @@
 #define SG_RULES_DIR_DEFAULT	"/etc/sovguard/rules.d"
 #define SG_HOOK_ALLOW_MAX	64
 #define SG_MODULE_NAME_LEN	64	/* MODULE_NAME_LEN is 56 on 64-bit */
+#define SG_GROUP_NAME_LEN	33	/* useradd's limit is 32 */
+#define SG_CONTROL_GROUP_DEFAULT "sovguard"
+#define SG_METRICS_INTERVAL_MAX	3600
 
 /*
  * /etc/sovguard/sovguard.conf: "key = value" lines, '#' comments.
@@ -52,10 +55,17 @@
  *	protect = lsm | off    refuse bpf() changes to sovguard's objects by
  *	                       other processes with a BPF LSM program where
  *	                       the kernel runs BPF LSM (default lsm)
+ *	metrics_file = PATH    write the metrics (Prometheus text format) to
+ *	                       PATH for node_exporter's textfile collector,
+ *	                       atomically (default: none; docs/operations.md)
+ *	metrics_interval = SECS  how often (default 15, 1..3600; "15s" too)
+ *	control_group = GROUP  group (name or number) whose members may read
+ *	                       through the control socket (default sovguard;
+ *	                       root alone when no such group exists)
  *	detect.* = ...         backdoor detection (docs/detection.md), handed to
  *	                       sg_detect_config_set(); on by default
  *
- * pin_root, cgroup and run_dir are fixed from start-up: a reload that changes
+ * pin_root, cgroup, run_dir and control_group are fixed from start-up: a reload that changes
  * them keeps the old values and says so. The file is read only when root
  * alone can change it (sg_input_open()).
  */
@@ -78,6 +88,9 @@ struct sg_settings {
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
 	bool protect;		/* protect = lsm */
+	char metrics_file[SG_PATH_MAX];	/* "" when off */
+	unsigned int metrics_interval;	/* seconds */
+	char control_group[SG_GROUP_NAME_LEN];
 	struct sg_detect_config detect;	/* detect.* keys */
 };
 

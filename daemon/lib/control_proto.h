@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The control socket, RUN_DIR/control: a SOCK_SEQPACKET socket, mode 0600,
- * one JSON object a message each way. Requests (at most SG_CONTROL_MAX_MSG
- * bytes):
+ * The control socket, RUN_DIR/control: a SOCK_SEQPACKET socket, one JSON
+ * object a message each way. Owned by root and the control group
+ * (control_group, default sovguard) with mode 0660, or by root alone (0600)
+ * when there is no such group. The daemon checks the peer's credentials
+ * (SO_PEERCRED, SO_PEERGROUPS) on every request: root and members of the
+ * control group may read (check, rules, data, detect, events, status,
+ * metrics), root alone may change what is enforced (reload, mode); a
+ * refusal is {"error": "permission denied: 'CMD' needs root"} and logged.
+ * Requests (at most SG_CONTROL_MAX_MSG bytes):
  *
  *   {"cmd": "check", "addr": "192.0.2.1", "port": 443, "proto": "tcp",
  *    "exe": PATH | "unit": NAME | "cgroup": PATH, "uid": N, "gid": N}
@@ -22,9 +28,19 @@
  *	    the events ring's lines after SEQ, oldest first, up to "last";
  *	    "lost" when some after SEQ have left the ring, "more" when the
  *	    reply was full (ask again after "last")
+ *   {"cmd": "status"}
+ *	-> what `sovguardctl status -j` shows, as the daemon reads it, and
+ *	   "rules" (as above)
+ *   {"cmd": "metrics"}
+ *	-> {"text": "..."}: the Prometheus text format (daemon/metrics.c)
+ *   {"cmd": "reload"}                                         (root)
+ *	-> {"generation", "mode"}: what SIGHUP does, with its outcome
+ *   {"cmd": "mode", "mode": "enforce" | "audit" | "off" | "config"} (root)
+ *	-> {"generation", "mode"}: the mode until the daemon restarts, applied
+ *	   by a reload; "config" returns to the configured mode
  *
- * A bad request gets {"error": "message"}; nothing in a request changes
- * the daemon's state. One request and its reply per connection; a client
+ * A bad request gets {"error": "message"}; only reload and mode change the
+ * daemon's state. One request and its reply per connection; a client
  * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
  * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),
  * and no client can keep the daemon waiting (daemon/control.c). The daemon

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Operations: `sovguardctl status` with the daemon down, and jurisdiction
- * data that stays fresh (replaced on disk, reloaded without SIGHUP; its age
- * in status).
+ * Operations: `sovguardctl status` with the daemon down, jurisdiction data
+ * that stays fresh (replaced on disk, reloaded without SIGHUP; its age in
+ * status), the metrics (`sovguardctl metrics` and the textfile for
+ * node_exporter) and who may use the control socket.
  *
  *   rules: deny to au
  *
@@ -11,9 +12,14 @@
  * when denied and ENETUNREACH when let through; nothing leaves the host.
  * 193.0.6.1 is NL in the test data, AU in the replacement.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,8 @@
 #include "sg_test.h"
 
 #define DATA_WAIT_MS	10000	/* for a replaced data file to be republished */
+#define METRICS_WAIT_MS	10000	/* for the textfile to be written anew (every 1 s) */
+#define NOBODY		65534
 #define OLD_DAYS	100
 
 #define DATA_NL_IS_AU                                                                              \
@@ -40,6 +48,196 @@ static bool log_wait(struct sg_testenv *env, const char *text, int ms)
 		usleep(10000);
 	}
 	return false;
+}
+
+
+/*
+ * The exposition format 0.0.4, checked line by line: every family has one
+ * # HELP and one # TYPE before its samples, which come together; names
+ * match [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*;
+ * label values are quoted with only \\, \" and \n escaped; counters end in
+ * _total; every value is a number. The number of samples, or -1 with the
+ * reason in @why.
+ */
+static int exposition_check(const char *text, char *why, size_t len)
+{
+	char fam[256] = "", typed[256] = "", helped[256] = "", done[65536] = " ";
+	const char *p = text, *eol, *q;
+	int samples = 0, lineno = 0;
+	char type[32];
+
+#define BAD(fmt, ...)                                                                              \
+	do {                                                                                       \
+		snprintf(why, len, "line %d: " fmt, lineno, ##__VA_ARGS__);                        \
+		return -1;                                                                         \
+	} while (0)
+	if (!*text || text[strlen(text) - 1] != '\n')
+		BAD("no text, or no final newline");
+	for (; *p; p = eol + 1) {
+		char name[256], probe[260];
+		size_t n = 0;
+
+		lineno++;
+		eol = strchr(p, '\n');
+		if (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7)) {
+			bool help = p[2] == 'H';
+
+			for (q = p + 7; q < eol && *q != ' ' && n < sizeof(name) - 1; q++)
+				name[n++] = *q;
+			name[n] = '\0';
+			if (q >= eol || q[1] == '\n')
+				BAD("%.7s without text", p);
+			if (strcmp(name, fam)) {
+				snprintf(probe, sizeof(probe), " %s ", name);
+				if (strstr(done, probe))
+					BAD("family %s appears twice", name);
+				if (strlen(done) + strlen(name) + 2 < sizeof(done))
+					strcat(strcat(done, name), " ");
+				snprintf(fam, sizeof(fam), "%s", name);
+			}
+			if (help) {
+				if (!strcmp(helped, name))
+					BAD("second HELP for %s", name);
+				snprintf(helped, sizeof(helped), "%s", name);
+			} else {
+				if (!strcmp(typed, name))
+					BAD("second TYPE for %s", name);
+				snprintf(typed, sizeof(typed), "%s", name);
+				snprintf(type, sizeof(type), "%.*s", (int)(eol - q - 1), q + 1);
+				if (strcmp(type, "counter") && strcmp(type, "gauge"))
+					BAD("type %s", type);
+			}
+			continue;
+		}
+		if (*p == '#')
+			BAD("a comment that is neither HELP nor TYPE");
+		q = p;
+		if (!isalpha((unsigned char)*q) && *q != '_' && *q != ':')
+			BAD("name starts with '%c'", *q);
+		while (q < eol && (isalnum((unsigned char)*q) || *q == '_' || *q == ':'))
+			name[n++] = *q++;
+		name[n] = '\0';
+		if (strcmp(name, fam) || strcmp(name, typed) || strcmp(name, helped))
+			BAD("sample %s outside its family (with HELP and TYPE)", name);
+		if (!strcmp(type, "counter") &&
+		    (n < 6 || strcmp(name + n - 6, "_total")))
+			BAD("counter %s without _total", name);
+		if (*q == '{') {
+			for (q++; *q != '}';) {
+				if (!isalpha((unsigned char)*q) && *q != '_')
+					BAD("label name of %s", name);
+				while (isalnum((unsigned char)*q) || *q == '_')
+					q++;
+				if (q[0] != '=' || q[1] != '"')
+					BAD("label of %s not =\"", name);
+				for (q += 2; *q != '"'; q++) {
+					if (*q == '\n' || !*q)
+						BAD("unterminated label value in %s", name);
+					if (*q == '\\' && !strchr("\\\"n", *++q))
+						BAD("bad escape \\%c in %s", *q, name);
+				}
+				q++;
+				if (*q == ',')
+					q++;
+				else if (*q != '}')
+					BAD("labels of %s", name);
+			}
+			q++;
+		}
+		if (*q != ' ')
+			BAD("no value after %s", name);
+		strtod(q + 1, (char **)&q);
+		if (q != eol)
+			BAD("value of %s is not a number", name);
+		samples++;
+	}
+	return samples;
+#undef BAD
+}
+
+/* The value of the first sample of @name whose line holds every label in @want (NULL-ended). */
+static long long metric(const char *text, const char *name, ...)
+{
+	const char *p, *eol, *w;
+	size_t n = strlen(name);
+	va_list ap;
+	bool all;
+
+	for (p = text; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (strncmp(p, name, n) || (p[n] != '{' && p[n] != ' '))
+			continue;
+		all = true;
+		va_start(ap, name);
+		while ((w = va_arg(ap, const char *)))
+			if (!memmem(p, eol - p, w, strlen(w)))
+				all = false;
+		va_end(ap);
+		if (all)
+			return strtoll(memrchr(p, ' ', eol - p), NULL, 10);
+	}
+	return -1;
+}
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* sovguardctl ARGS as @uid with primary group @gid and the groups @groups. */
+static int ctl_as(struct sg_testenv *env, uid_t uid, gid_t gid, gid_t extra, const char *args,
+		  char *out, size_t len)
+{
+	char run[600], cmd[12000];
+	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int pfd[2], pid, status;
+	size_t off = 0;
+	ssize_t n;
+
+	snprintf(run, sizeof(run), "%s/run", env->dir);
+	snprintf(cmd, sizeof(cmd), "exec '%s' --pin-root '%s' --run-dir '%s' %s", env->ctl,
+		 env->pin_root, run, args);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		if (setgroups(extra != (gid_t)-1, &extra) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (off + 1 < len && (n = read(pfd[0], out + off, len - 1 - off)) > 0)
+		off += n;
+	out[off] = '\0';
+	close(pfd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A gid no group has: the test's control group, without touching /etc/group. */
+static gid_t free_gid(void)
+{
+	gid_t g;
+
+	for (g = 60000 + getpid() % 1000; g < 65000; g++)
+		if (!getgrgid(g))
+			return g;
+	return (gid_t)-1;
 }
 
 FIXTURE(ops)
@@ -150,6 +348,173 @@ TEST_F(ops, status_shows_the_data_age)
 	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "0 days old)\n")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "WARNING")) TH_LOG("%s", out);
+}
+
+/*
+ * The metrics move with real decisions: a denied probe is one more hit of
+ * its rule and one more deny; the text is well formed; the textfile is
+ * only ever renamed into place (never written where the collector reads)
+ * and is written anew every metrics_interval.
+ */
+TEST_F(ops, metrics_follow_decisions)
+{
+	static char out[1 << 20], file[1 << 20];
+	char extra[4096], dir[600], path[1500], odd[700], why[1024];
+	long long hits0, deny0, hits = -1;
+	int ifd, i, moved = 0, direct = 0;
+	char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct stat st;
+	ssize_t n;
+
+	/* A data source whose name needs escaping in a label value. */
+	snprintf(odd, sizeof(odd), "%s/q\"uo\\te.cidr", self->env.dir);
+	ASSERT_EQ(0, sg_testenv_write_data(&self->env, SG_TEST_DATA));
+	snprintf(path, sizeof(path), "cp '%s/test.cidr' '%s'", self->env.dir, odd);
+	ASSERT_EQ(0, system(path));
+	snprintf(dir, sizeof(dir), "%s/textfile", self->env.dir);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	snprintf(path, sizeof(path), "%s/sovguard.prom", dir);
+	snprintf(extra, sizeof(extra), "metrics_file = %s\nmetrics_interval = 1s\ndata = %s\n",
+		 path, odd);
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, extra));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny name no-au to au\n"));
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ASSERT_LE(0, ifd);
+	ASSERT_LE(0, inotify_add_watch(ifd, dir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
+						 IN_MOVED_TO));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "metrics", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_LT(20, exposition_check(out, why, sizeof(why))) TH_LOG("%s\n%s", why, out);
+	EXPECT_EQ(1, metric(out, "sovguard_build_info", NULL));
+	EXPECT_EQ(1, metric(out, "sovguard_mode", "mode=\"enforce\"", NULL));
+	EXPECT_EQ(0, metric(out, "sovguard_mode", "mode=\"audit\"", NULL));
+	EXPECT_EQ(1, metric(out, "sovguard_policy_generation", NULL));
+	EXPECT_EQ(4, metric(out, "sovguard_programs_attached", NULL));
+	EXPECT_LE(0, metric(out, "sovguard_data_age_seconds", "q\\\"uo\\\\te.cidr\"", NULL))
+		TH_LOG("%s", out);
+	EXPECT_LE(0, metric(out, "sovguard_events_dropped_total", "source=\"decision\"", NULL));
+	EXPECT_LE(0, metric(out, "sovguard_alerts_total", "heuristic=\"beacon\"", NULL))
+		TH_LOG("%s", out);
+	hits0 = metric(out, "sovguard_rule_hits_total", "index=\"0\"", "name=\"no-au\"",
+		       "verdict=\"deny\"", NULL);
+	deny0 = metric(out, "sovguard_decisions_total", "verdict=\"deny\"", NULL);
+	ASSERT_LE(0, hits0) TH_LOG("%s", out);
+	ASSERT_LE(0, deny0);
+
+	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "metrics", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(hits0 + 1, metric(out, "sovguard_rule_hits_total", "index=\"0\"", NULL));
+	EXPECT_EQ(deny0 + 1, metric(out, "sovguard_decisions_total", "verdict=\"deny\"", NULL));
+
+	/* The textfile catches up: refreshed, whole at every read. */
+	for (i = 0; i < METRICS_WAIT_MS / 10; i++) {
+		if (!read_text(path, file, sizeof(file))) {
+			ASSERT_LT(20, exposition_check(file, why, sizeof(why)))
+				TH_LOG("%s\n%s", why, file);
+			hits = metric(file, "sovguard_rule_hits_total", "index=\"0\"", NULL);
+			if (hits == hits0 + 1)
+				break;
+		}
+		usleep(10000);
+	}
+	EXPECT_EQ(hits0 + 1, hits);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0644u, st.st_mode & 0777);
+	usleep(2500 * 1000);	/* at least two more writes */
+	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
+
+	while ((n = read(ifd, ev, sizeof(ev))) > 0) {
+		for (char *e = ev; e < ev + n;) {
+			struct inotify_event *ie = (struct inotify_event *)e;
+
+			if (ie->len && !strcmp(ie->name, "sovguard.prom")) {
+				if (ie->mask & IN_MOVED_TO)
+					moved++;
+				else
+					direct++;
+			}
+			e += sizeof(*ie) + ie->len;
+		}
+	}
+	close(ifd);
+	EXPECT_EQ(0, direct) TH_LOG("sovguard.prom was created or written in place");
+	EXPECT_LE(3, moved) TH_LOG("renamed into place %d times", moved);
+	/* No temporary file left behind. */
+	snprintf(extra, sizeof(extra), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+	EXPECT_EQ(0, system(extra));
+}
+
+/*
+ * Who may use the control socket: root everything; the control group read
+ * (as primary or supplementary group) but not reload or change the mode;
+ * anyone else nothing, refused by the socket's mode (0660) and, should the
+ * mode be opened, by the daemon.
+ */
+TEST_F(ops, control_socket_peer_credentials)
+{
+	static char out[1 << 20];
+	char extra[128], sock[600], args[64];
+	gid_t g = free_gid();
+	struct stat st;
+
+	ASSERT_NE((gid_t)-1, g);
+	snprintf(extra, sizeof(extra), "control_group = %u\n", g);
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, extra));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to au\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	snprintf(sock, sizeof(sock), "%s/run/control", self->env.dir);
+	ASSERT_EQ(0, stat(sock, &st));
+	EXPECT_EQ(0660u, st.st_mode & 0777);
+	EXPECT_EQ(g, st.st_gid);
+
+	/* Not in the group: the socket's mode says no. */
+	EXPECT_NE(0, ctl_as(&self->env, NOBODY, NOBODY, -1, "metrics", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Permission denied")) TH_LOG("%s", out);
+	/* And the daemon says no when the mode would let it through. */
+	ASSERT_EQ(0, chmod(sock, 0666));
+	EXPECT_NE(0, ctl_as(&self->env, NOBODY, NOBODY, -1, "metrics", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "permission denied: 'metrics' needs root or the control "
+				    "group")) TH_LOG("%s", out);
+	EXPECT_NE(0, ctl_as(&self->env, NOBODY, NOBODY, -1, "status", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "permission denied: 'status'")) TH_LOG("%s", out);
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "control: refused \"metrics\" to uid 65534"));
+	ASSERT_EQ(0, chmod(sock, 0660));
+
+	/* The group reads: as its primary group and as a supplementary one. */
+	EXPECT_EQ(0, ctl_as(&self->env, NOBODY, g, -1, "metrics", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nsovguard_rule_hits_total{")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ctl_as(&self->env, NOBODY, NOBODY, g, "metrics", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, ctl_as(&self->env, NOBODY, g, -1, "status", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "mode:      enforce")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "programs:  4 of 4 attached")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ctl_as(&self->env, NOBODY, g, -1, "rules", out, sizeof(out)))
+		TH_LOG("%s", out);
+
+	/* ... but does not change anything. */
+	EXPECT_NE(0, ctl_as(&self->env, NOBODY, g, -1, "reload", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "permission denied: 'reload' needs root")) TH_LOG("%s", out);
+	EXPECT_NE(0, ctl_as(&self->env, NOBODY, NOBODY, g, "mode audit", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "permission denied: 'mode' needs root")) TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
+	EXPECT_EQ(1u, sg_testenv_generation(&self->env));
+
+	/* Root does. */
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "reload", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "reloaded: generation 2, mode enforce")) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "mode audit");
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "mode audit")) TH_LOG("%s", out);
+	EXPECT_EQ(ENETUNREACH, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "metrics", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(1, metric(out, "sovguard_mode", "mode=\"audit\"", NULL));
+	EXPECT_LE(3, metric(out, "sovguard_control_refused_total", NULL));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "mode config", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
 }
 
 TEST_HARNESS_MAIN

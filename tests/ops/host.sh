@@ -119,7 +119,8 @@ t_completion()
 		. "$1" || exit 1
 		c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"
 		      COMP_POINT=${#COMP_LINE}; COMPREPLY=(); _sovguardctl; echo "${COMPREPLY[*]}"; }
-		[ "$(c sovguardctl mo)" = module ] &&
+		[ "$(c sovguardctl mo)" = "module mode" ] &&
+		[ "$(c sovguardctl mode "")" = "enforce audit off config --help" ] &&
 		[ "$(c sovguardctl -j check-c)" = check-config ] &&
 		[ "$(c sovguardctl module mode "")" = "enforce audit off" ] &&
 		[ "$(c sovguardctl module mode enforce fail "")" = "open closed" ] &&

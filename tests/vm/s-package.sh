@@ -34,10 +34,10 @@ CONF=/etc/sovguard/sovguard.conf
 PIN=/sys/fs/bpf/sovguard
 WORK=$SG_BUILD/vm/pkg.$$
 
-ktap_plan 14
+ktap_plan 15
 
 if [ -z "$DEB" ] || [ "$(id -u)" -ne 0 ]; then
-	for t in $(seq 14); do
+	for t in $(seq 15); do
 		ktap_fail "prerequisites" "no $SG_BUILD/deb/sovguard_*_amd64.deb (make deb) or not root"
 	done
 	ktap_finish
@@ -131,6 +131,20 @@ t_status_text()
 	systemctl show -p StatusText --value sovguard | grep -Eq '^mode audit, [0-9]+ rules, generation [0-9]+, data [0-9]+ days old( \(stale\))?$'
 }
 ktap_check "systemctl status shows mode, rules and generation (STATUS=)" t_status_text
+
+# Group sovguard (postinst) reads through the control socket; only root
+# changes anything; others are refused.
+t_control_group()
+{
+	local as_member="setpriv --reuid=65534 --regid=65534 --groups=sovguard"
+	getent group sovguard >/dev/null &&
+		[ "$(stat -c '%U:%G %a' /run/sovguard/control)" = "root:sovguard 660" ] &&
+		! setpriv --reuid=65534 --regid=65534 --clear-groups sovguardctl metrics \
+			>/dev/null 2>&1 &&
+		$as_member sovguardctl metrics | grep -qx 'sovguard_mode{mode="audit"} 1' &&
+		$as_member sovguardctl reload 2>&1 | grep -q "permission denied: 'reload' needs root"
+}
+ktap_check "group sovguard reads status and metrics, only root reloads" t_control_group
 
 # The README's way to enforce.
 t_enforce()

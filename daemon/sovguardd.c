@@ -520,7 +520,7 @@ int main(int argc, char **argv)
 	err = load_config(&d, &d.cfg);
 	if (check) {
 		const char *paths[SG_DATA_SOURCES_MAX];
-		struct sg_check_summary sum;
+		struct sg_check_summary sum = {};
 		struct sg_load_opts lo;
 		unsigned int n;
 

@@ -348,7 +348,7 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 	_cleanup_free_ struct sg_settings *cfg = malloc(sizeof(*cfg));
 	const char *paths[SG_DATA_SOURCES_MAX], *arg;
 	struct sg_ctl_inputs in = {};
-	struct sg_check_summary sum;
+	struct sg_check_summary sum = {};
 	struct sg_load_opts lo;
 	struct stat st;
 	unsigned int n;
@@ -403,7 +403,7 @@ static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 
 static int cmd_analyze(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	return sg_detect_analyze_main(argc, argv, ctl->json);
+	return sg_detect_analyze_main(argc, argv, ctl->json, sg_config_load_detect);
 }
 
 static int cmd_alerts(const struct sg_ctl *ctl, int argc, char **argv)

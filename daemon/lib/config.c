@@ -45,6 +45,23 @@ void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret
 	};
 }
 
+int sg_config_load_detect(const char *path, struct sg_detect_config *ret, FILE *diag)
+{
+	_cleanup_free_ struct sg_settings *cfg = malloc(sizeof(*cfg));
+	int err;
+
+	if (!cfg)
+		return -ENOMEM;
+	sg_config_init(cfg);
+	err = sg_config_load(cfg, path, diag);
+	if (err == -ENOENT)
+		fprintf(diag, "%s: cannot open: %s\n", path, strerror(-err));
+	if (!err)
+		*ret = cfg->detect;
+	sg_config_free(cfg);
+	return err;
+}
+
 unsigned int sg_config_data_paths(const struct sg_settings *cfg,
 				  const char *ret[SG_DATA_SOURCES_MAX])
 {

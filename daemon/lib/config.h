@@ -84,6 +84,13 @@ struct sg_settings {
 void sg_config_init(struct sg_settings *cfg);
 int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag);
 void sg_config_free(struct sg_settings *cfg);
+/*
+ * The detect.* settings of the configuration file @path (a sovguard.conf,
+ * or a file of detect.* keys alone), read and checked as the daemon reads
+ * it, into @ret; untouched on any error (reported to @diag). `sovguardctl
+ * analyze --config` takes its settings from here.
+ */
+int sg_config_load_detect(const char *path, struct sg_detect_config *ret, FILE *diag);
 /* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
 void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret);
 /*

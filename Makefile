@@ -161,14 +161,24 @@ install-kmod:
 	$(Q)test -n "$(DESTDIR)" || depmod -a $(KVER)
 
 # The Debian packages, as CI builds them: dpkg-buildpackage writes into
-# the parent directory; the results are moved to $(O)/deb/.
-.PHONY: deb
+# the parent directory; the results are moved to $(O)/deb/ and must pass
+# lintian without an error or a warning (`make deb-lint` alone; overrides
+# only with their reason, in debian/*.lintian-overrides).
+.PHONY: deb deb-lint
 deb:
 	dpkg-buildpackage -us -uc -b
 	$(Q)mkdir -p $(O)/deb
 	$(Q)mv ../sovguard_$(VERSION)_* ../sovguard-dkms_$(VERSION)_* \
 		../sovguard-dbgsym_$(VERSION)_* $(O)/deb/
 	$(Q)ls $(O)/deb/
+	$(Q)$(MAKE) --no-print-directory deb-lint
+
+LINTIAN_FLAGS	:= --fail-on error,warning --tag-display-limit 0
+
+deb-lint:
+	@echo "  LINTIAN  $(O)/deb/sovguard_$(VERSION)_amd64.deb sovguard-dkms_$(VERSION)_all.deb"
+	$(Q)lintian $(LINTIAN_FLAGS) $(O)/deb/sovguard_$(VERSION)_amd64.deb \
+		$(O)/deb/sovguard-dkms_$(VERSION)_all.deb
 
 # The VM suite s-package installs the packages of this build: `make check`
 # builds them again when the programs changed (SG_DEB is set above).

@@ -28,31 +28,6 @@ static void log_diag(int level, char *buf)
 		sg_log(level, "%s", line);
 }
 
-static int load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret)
-{
-	struct sg_load_opts opts;
-	struct sg_data *data;
-	unsigned int i;
-	int err;
-
-	sg_config_data_opts(cfg, &opts);
-	err = sg_data_new(&data);
-	if (err)
-		return err;
-	if (!cfg->n_data)
-		err = sg_data_load_default(data, NULL, &opts, diag);
-	for (i = 0; i < cfg->n_data && !err; i++)
-		err = sg_data_load(data, cfg->data[i], &opts, diag);
-	if (!err)
-		err = sg_data_finish(data);
-	if (err) {
-		sg_data_free(data);
-		return err;
-	}
-	*ret = data;
-	return 0;
-}
-
 /*
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
  * error the live policy stays and nothing is changed.
@@ -76,7 +51,7 @@ int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new
 		return -ENOMEM;
 	err = 0;
 	if (new_data || !data)
-		err = load_data(cfg, diag, &data);
+		err = sg_config_load_data(cfg, diag, &data);
 	if (!err)
 		err = sg_policy_load_dir(cfg->rules_dir, data, diag, &pol);
 	if (!err)

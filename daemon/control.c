@@ -24,6 +24,7 @@
 #include "lib/status_json.h"
 #include "metrics.h"
 
+#include "answer.h"
 #include "compile.h"
 
 /*
@@ -64,156 +65,20 @@ static struct json_object *error_reply(const char *fmt, const char *arg)
 	return o;
 }
 
-static const char *get_str(struct json_object *req, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int get_int(struct json_object *req, const char *key, long long lo, long long hi,
-		   long long *ret)
-{
-	struct json_object *v;
-	long long n;
-
-	if (!json_object_object_get_ex(req, key, &v))
-		return -ENOENT;
-	if (!json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	n = json_object_get_int64(v);
-	if (n < lo || n > hi)
-		return -ERANGE;
-	*ret = n;
-	return 0;
-}
-
-/* Fill q->cgroup[] with the ids of @path and its ancestors, by level. */
-static int cgroup_ancestry(struct sg_daemon *d, const char *path, struct sg_query *q)
-{
-	char sub[SG_PATH_MAX];
-	size_t i, n = strlen(path);
-	unsigned int level = 0;
-	__u64 id;
-
-	if (n >= sizeof(sub) || path[0] != '/')
-		return -EINVAL;
-	for (i = 0; i <= n; i++) {
-		if (i && i < n && path[i] != '/')
-			continue;
-		if (i == 0) {
-			strcpy(sub, "/");
-		} else {
-			memcpy(sub, path, i);
-			sub[i] = '\0';
-			if (sub[i - 1] == '/')
-				continue;
-		}
-		if (level >= SG_CGROUP_LEVELS)
-			return -E2BIG;
-		if (d->res.cgroup_id(d->res.ctx, sub, &id))
-			return -ENOENT;
-		q->cgroup[level++] = id;
-		if (i == n)
-			break;
-	}
-	return 0;
-}
-
-static struct json_object *zones_of(struct sg_daemon *d, const struct in6_addr *a,
-				    const struct sg_lookup *info)
-{
-	struct json_object *arr = json_object_new_array();
-	__u32 z, i;
-
-	for (z = 0; z < d->pol->nr_zones; z++) {
-		const struct sg_zone *zone = &d->pol->zones[z];
-
-		for (i = 0; i < zone->nr_atoms; i++) {
-			const struct sg_atom *atom = &d->pol->atoms[zone->atoms[i]];
-			bool hit;
-
-			if (atom->kind == SG_ATOM_LABEL)
-				hit = info->label && !strcmp(info->label,
-							     sg_data_label(d->data, atom->label));
-			else
-				hit = sg_atom_matches(atom, a, info);
-			if (hit) {
-				json_object_array_add(arr, json_object_new_string(zone->name));
-				break;
-			}
-		}
-	}
-	return arr;
-}
-
-static const char *rule_id(struct sg_daemon *d, __u32 rule)
-{
-	if (rule == SG_RULE_FAIL)
-		return "fail";
-	if (rule == SG_RULE_DEFAULT)
-		return d->pol->default_id;
-	return rule < d->pol->nr_rules ? d->pol->rules[rule].id : "?";
-}
-
 static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *req)
 {
 	struct sg_image live = {};
 	struct sg_config kc;
-	__u32 mode;
-	struct sg_query q = {};
+	struct sg_query q;
 	struct sg_answer ans = {};
-	struct sg_lookup info = {};
 	struct in6_addr a;
 	struct json_object *o;
-	const char *s, *unit, *cg, *exe;
-	char path[SG_PATH_MAX];
-	long long n;
-	__u32 slot = 0;
+	char msg[512];	/* error_reply()'s room */
+	__u32 mode, slot = 0;
 	int err;
 
-	s = get_str(req, "addr");
-	if (!s || sg_addr_parse(s, &a))
-		return error_reply("\"addr\" must be an IPv4 or IPv6 address, not %s",
-				   s ? s : "missing");
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (!memcmp(a.s6_addr, mapped, 12)) {
-		q.family = SG_AF_INET;
-		memcpy(q.addr, a.s6_addr + 12, 4);
-	} else {
-		q.family = SG_AF_INET6;
-		memcpy(q.addr, a.s6_addr, 16);
-	}
-	q.protocol = IPPROTO_TCP;
-	s = get_str(req, "proto");
-	if (s && !strcmp(s, "udp"))
-		q.protocol = IPPROTO_UDP;
-	else if (s && strcmp(s, "tcp"))
-		return error_reply("\"proto\" must be tcp or udp, not %s", s);
-	err = get_int(req, "port", 0, 65535, &n);
-	if (err && err != -ENOENT)
-		return error_reply("\"port\" must be a number from 0 to 65535%s", "");
-	q.port = err ? 443 : n;
-	if (!get_int(req, "uid", 0, 0xffffffffLL, &n))
-		q.uid = n;
-	if (!get_int(req, "gid", 0, 0xffffffffLL, &n))
-		q.gid = n;
-
-	unit = get_str(req, "unit");
-	cg = get_str(req, "cgroup");
-	exe = get_str(req, "exe");
-	if (unit) {
-		if (d->res.unit_cgroup(d->res.ctx, unit, path, sizeof(path)))
-			return error_reply("unit %s has no cgroup (not running?)", unit);
-		cg = path;
-	}
-	if (cg && cgroup_ancestry(d, cg, &q))
-		return error_reply("no cgroup %s", cg);
-	if (exe && d->res.exe_id(d->res.ctx, exe, &q.exe_dev, &q.exe_ino))
-		return error_reply("cannot stat executable %s", exe);
+	if (sg_check_query(&d->res, req, &q, &a, msg, sizeof(msg)))
+		return error_reply("%s", msg);
 
 	/* What the kernel holds now, not what this daemon last wrote. */
 	err = sg_egress_kernel_image(d->egress, &live, &kc, &slot);
@@ -227,42 +92,8 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	else if (err || sg_image_decide(&live, &q, &ans))
 		return error_reply("no consistent live policy%s", "");
 
-	o = json_object_new_object();
-	json_object_object_add(o, "addr", json_object_new_string(get_str(req, "addr")));
-	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_name(ans.verdict)));
-	json_object_object_add(o, "effective",
-			       json_object_new_string(sg_verdict_name(
-					sg_effective_verdict(mode, ans.verdict))));
-	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(mode)));
+	o = sg_check_reply(d->pol, d->data, req, &a, &ans, mode);
 	json_object_object_add(o, "policy_slot", err ? NULL : json_object_new_int64(slot));
-	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
-	json_object_object_add(o, "rule_index",
-			       ans.rule >= SG_RULE_FAIL ? NULL : json_object_new_int64(ans.rule));
-	if (ans.rule < d->pol->nr_rules &&
-	    d->pol->rules[ans.rule].name)
-		json_object_object_add(o, "rule_name",
-				       json_object_new_string(d->pol->rules[ans.rule].name));
-	json_object_object_add(o, "generation", json_object_new_int64(ans.generation));
-	json_object_object_add(o, "dst_class", json_object_new_int64(ans.dst_class));
-
-	sg_data_lookup(d->data, &a, &info);
-	json_object_object_add(o, "country", info.cc[0] ? json_object_new_string(info.cc) : NULL);
-	json_object_object_add(o, "asn", info.asn ? json_object_new_int64(info.asn) : NULL);
-	json_object_object_add(o, "flags", json_object_new_int(info.flags));
-	json_object_object_add(o, "zones", zones_of(d, &a, &info));
-	if (info.source >= 0) {
-		const struct sg_source_info *src = sg_data_source(d->data, info.source);
-		struct json_object *so = json_object_new_object();
-
-		json_object_object_add(so, "kind",
-				       json_object_new_string(sg_source_kind_name(src->kind)));
-		json_object_object_add(so, "path", json_object_new_string(src->path));
-		json_object_object_add(so, "signature",
-				       json_object_new_string(sg_sig_state_name(src->sig)));
-		json_object_object_add(o, "source", so);
-	} else {
-		json_object_object_add(o, "source", NULL);
-	}
 	return o;
 }
 
@@ -299,7 +130,7 @@ static struct json_object *cmd_events(struct sg_daemon *d, struct json_object *r
 	long long after = 0;
 
 	if (json_object_object_get(req, "after") &&
-	    get_int(req, "after", 0, LLONG_MAX, &after))
+	    sg_req_int(req, "after", 0, LLONG_MAX, &after))
 		return error_reply("\"after\" is not a sequence number%s", "");
 	return sg_detector_events(d, (__u64)after);
 }
@@ -418,7 +249,7 @@ static struct json_object *cmd_reload(struct sg_daemon *d, struct json_object *r
  */
 static struct json_object *cmd_mode(struct sg_daemon *d, struct json_object *req)
 {
-	const char *s = get_str(req, "mode"), *prev = d->mode_override;
+	const char *s = sg_req_str(req, "mode"), *prev = d->mode_override;
 	struct json_object *o;
 	__u32 mode;
 
@@ -643,7 +474,7 @@ static struct json_object *answer(struct sg_daemon *d, const struct sg_control_c
 	tok = json_tokener_new_ex(8);
 	req = tok ? json_tokener_parse_ex(tok, buf, n) : NULL;
 	json_tokener_free(tok);
-	name = req ? get_str(req, "cmd") : NULL;
+	name = req ? sg_req_str(req, "cmd") : NULL;
 	for (i = 0; name && i < SG_ARRAY_SIZE(control_cmds); i++)
 		if (!strcmp(name, control_cmds[i].name))
 			cmd = &control_cmds[i];

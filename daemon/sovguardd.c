@@ -531,15 +531,19 @@ int main(int argc, char **argv)
 	sg_config_init(&d.cfg);
 	err = load_config(&d, &d.cfg);
 	if (check) {
+		const char *paths[SG_DATA_SOURCES_MAX];
+		struct sg_check_summary sum = {};
 		struct sg_load_opts lo;
+		unsigned int n;
 
 		sg_config_data_opts(&d.cfg, &lo);
+		n = sg_config_data_paths(&d.cfg, paths);
 		if (!err)
-			err = sg_policy_check_dir(d.cfg.rules_dir, d.cfg.n_data ? d.cfg.data[0] : NULL,
-						  &lo, stderr);
+			err = sg_policy_check_dir(d.cfg.rules_dir, paths, n, &lo, stderr, &sum);
 		if (!err)
-			printf("%s: OK (mode %s, rules in %s)\n", d.config_path,
-			       sg_mode_name(d.cfg.mode), d.cfg.rules_dir);
+			printf("%s: OK (mode %s, %u rules in %s, default %s)\n", d.config_path,
+			       sg_mode_name(d.cfg.mode), sum.nr_rules, d.cfg.rules_dir,
+			       sg_verdict_name(sum.default_verdict));
 		sg_config_free(&d.cfg);
 		return err ? 1 : 0;
 	}

@@ -44,7 +44,7 @@ PKGS=(
 )
 # Packaging, manual pages, completion (make deb, make man, make lint).
 PKGS+=(
-	debhelper dh-dkms dkms dpkg-dev
+	debhelper dh-dkms dkms dpkg-dev lintian
 	scdoc mandoc man-db groff-base bash-completion
 )
 # Module builds and the VM harness.

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../lib/config.h"
+
 struct sg_ctl {
 	bool json;		/* -j: print JSON instead of text */
 	const char *pin_root;	/* --pin-root: where the BPF objects are pinned */
@@ -20,6 +22,7 @@ struct sg_cmd {
 	const char *name;
 	int (*fn)(const struct sg_ctl *ctl, int argc, char **argv);
 	const char *summary;	/* one line for `sovguardctl --help` */
+	bool exit_status;	/* fn returns its exit status (SG_CTL_EXIT_*) */
 };
 
 /* -h or --help among a subcommand's arguments (argv[1..argc)). */
@@ -47,6 +50,35 @@ void sg_ctl_print_json(struct json_object *o);
  * on stderr). A daemon that does not answer within @timeout_ms is said so.
  */
 struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *req, int timeout_ms);
+
+/*
+ * Exit statuses of the commands that promise them (sovguardctl(8), EXIT
+ * STATUS): check-config and check. Others exit 0 or 1.
+ */
+#define SG_CTL_EXIT_OK		0
+#define SG_CTL_EXIT_FAIL	1	/* invalid; check --expect: another verdict */
+#define SG_CTL_EXIT_USAGE	2
+#define SG_CTL_EXIT_UNREADABLE	3	/* an input could not be read, or no answer */
+
+/* What the offline commands read instead of the daemon (offline.c). */
+struct sg_ctl_inputs {
+	const char *config;	/* --config; NULL: SG_CONFIG_DEFAULT if it exists */
+	const char *rules_dir;	/* over the configuration's rules_dir */
+	const char *data[SG_DATA_SOURCES_MAX];	/* --data, over the configuration's */
+	unsigned int nr_data;
+};
+
+struct sg_settings;
+/* The settings: the configuration file, then what @in says over it. */
+int sg_ctl_settings(const struct sg_ctl_inputs *in, struct sg_settings *cfg);
+/*
+ * The daemon's reply to the check request @req, computed here from the
+ * rules and data @in names (diagnostics on stderr). Return: 0, the error of
+ * an input that could not be read (sg_input_unreadable()), or another
+ * negative errno.
+ */
+int sg_ctl_check_offline(const struct sg_ctl_inputs *in, struct json_object *req,
+			 struct json_object **ret);
 
 /* sovguardctl status (status.c). */
 int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv);

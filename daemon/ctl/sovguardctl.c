@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "../answer.h"
+#include "../lib/cleanup.h"
 #include "../lib/config.h"
 #include "../lib/control_proto.h"
 #include "../lib/kmod_client.h"
@@ -110,10 +113,67 @@ struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *re
 	return rep;
 }
 
+static void json_putp(struct json_object **o)
+{
+	json_object_put(*o);
+}
+
 void sg_ctl_print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* The exit status of an input error: unreadable, or wrong. */
+static int input_status(int err)
+{
+	return sg_input_unreadable(err) ? SG_CTL_EXIT_UNREADABLE : SG_CTL_EXIT_FAIL;
+}
+
+static int add_data(struct sg_ctl_inputs *in, const char *path)
+{
+	if (in->nr_data >= SG_DATA_SOURCES_MAX) {
+		fprintf(stderr, "sovguardctl: more than %d --data\n", SG_DATA_SOURCES_MAX);
+		return -E2BIG;
+	}
+	in->data[in->nr_data++] = path;
+	return 0;
+}
+
+static void check_print(struct json_object *rep)
+{
+	struct json_object *src = json_object_object_get(rep, "source");
+
+	printf("%s: %s", sg_ctl_jstr(rep, "addr"), sg_ctl_jstr(rep, "verdict"));
+	if (strcmp(sg_ctl_jstr(rep, "verdict"), sg_ctl_jstr(rep, "effective")))
+		printf(" (%s mode: %s)", sg_ctl_jstr(rep, "mode"), sg_ctl_jstr(rep, "effective"));
+	if (json_object_object_get(rep, "offline"))
+		printf(" by rule %s, offline from %s\n", sg_ctl_jstr(rep, "rule"),
+		       sg_ctl_jstr(rep, "rules_dir"));
+	else
+		printf(" by rule %s, generation %s\n", sg_ctl_jstr(rep, "rule"),
+		       sg_ctl_jstr(rep, "generation"));
+	printf("  country %s, AS%s, zones %s\n", sg_ctl_jstr(rep, "country"),
+	       sg_ctl_jstr(rep, "asn"), json_object_to_json_string_ext(json_object_object_get(rep, "zones"),
+					      JSON_C_TO_STRING_PLAIN));
+	printf("  source %s %s\n", src ? sg_ctl_jstr(src, "kind") : "none",
+	       src ? sg_ctl_jstr(src, "path") : "");
+}
+
+static void check_usage(void)
+{
+	printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
+	       "           [--uid N] [--gid N] [--port P] [--proto tcp|udp]\n"
+	       "           [--rules DIR [--config FILE] [--data PATH]...] [--expect VERDICT] [-j]\n"
+	       "The verdict the kernel would give a connection to ADDRESS (port %d/tcp\n"
+	       "unless said), from the live compiled tables: the rule, the destination's\n"
+	       "country, operator AS and zones, and the data source that placed it.\n"
+	       "With --rules, without the daemon: the rules in DIR compiled with the\n"
+	       "jurisdiction data of the configuration (default %s) or\n"
+	       "--data, decided by the same code; executables, units and cgroups by name.\n"
+	       "--expect allow|deny|audit: exit 0 when the verdict is VERDICT, 1 when not.\n"
+	       "Exit status 2: usage; 3: no answer (no daemon, rules or data unreadable\n"
+	       "or invalid).\n", SG_CHECK_PORT_DEFAULT, SG_CONFIG_DEFAULT);
 }
 
 static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
@@ -126,15 +186,22 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 		{ "gid", required_argument, NULL, 'G' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "proto", required_argument, NULL, 'P' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "expect", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct json_object *req = json_object_new_object(), *rep;
+	_cleanup_(json_putp) struct json_object *req = json_object_new_object();
+	_cleanup_(json_putp) struct json_object *rep = NULL;
+	struct sg_ctl_inputs in = {};
+	const char *expect = NULL;
 	bool json = ctl->json;
 	char *end;
 	long v;
-	int c;
+	int c, err;
 
 	json_object_object_add(req, "cmd", json_object_new_string("check"));
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -155,8 +222,7 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 			v = strtol(optarg, &end, 10);
 			if (*end || errno || v < 0 || v > (c == 'p' ? 65535 : 0x7fffffffL)) {
 				fprintf(stderr, "sovguardctl: bad number \"%s\"\n", optarg);
-				json_object_put(req);
-				return -EINVAL;
+				return SG_CTL_EXIT_USAGE;
 			}
 			json_object_object_add(req, c == 'p' ? "port" : c == 'U' ? "uid" : "gid",
 					       json_object_new_int64(v));
@@ -164,49 +230,63 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 		case 'P':
 			json_object_object_add(req, "proto", json_object_new_string(optarg));
 			break;
+		case 'r':
+			in.rules_dir = optarg;
+			break;
+		case 'C':
+			in.config = optarg;
+			break;
+		case 'd':
+			if (add_data(&in, optarg))
+				return SG_CTL_EXIT_USAGE;
+			break;
+		case 'x':
+			if (strcmp(optarg, "allow") && strcmp(optarg, "deny") &&
+			    strcmp(optarg, "audit")) {
+				fprintf(stderr, "sovguardctl: --expect allow, deny or audit, not "
+					"\"%s\"\n", optarg);
+				return SG_CTL_EXIT_USAGE;
+			}
+			expect = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
 		case 'h':
-			printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
-			       "                         [--uid N] [--gid N] [--port P] [--proto tcp|udp] [-j]\n"
-			       "The verdict the kernel would give a connection to ADDRESS (port 443/tcp\n"
-			       "unless said), from the live compiled tables: the rule, the destination's\n"
-			       "country, operator AS and zones, and the data source that placed it.\n");
-			json_object_put(req);
-			return 0;
+			check_usage();
+			return SG_CTL_EXIT_OK;
 		default:
-			json_object_put(req);
-			return -EINVAL;
+			return SG_CTL_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "sovguardctl: check takes one ADDRESS; see --help\n");
-		json_object_put(req);
-		return -EINVAL;
+		return SG_CTL_EXIT_USAGE;
+	}
+	if (!in.rules_dir && (in.config || in.nr_data)) {
+		fprintf(stderr, "sovguardctl: --config and --data go with --rules DIR\n");
+		return SG_CTL_EXIT_USAGE;
 	}
 	json_object_object_add(req, "addr", json_object_new_string(argv[optind]));
-	rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
-	json_object_put(req);
-	if (!rep)
-		return -EIO;
-	if (json) {
-		sg_ctl_print_json(rep);
+	if (in.rules_dir) {
+		err = sg_ctl_check_offline(&in, req, &rep);
+		if (err)
+			return SG_CTL_EXIT_UNREADABLE;
 	} else {
-		struct json_object *src = json_object_object_get(rep, "source");
-
-		printf("%s: %s", sg_ctl_jstr(rep, "addr"), sg_ctl_jstr(rep, "verdict"));
-		if (strcmp(sg_ctl_jstr(rep, "verdict"), sg_ctl_jstr(rep, "effective")))
-			printf(" (%s mode: %s)", sg_ctl_jstr(rep, "mode"), sg_ctl_jstr(rep, "effective"));
-		printf(" by rule %s, generation %s\n", sg_ctl_jstr(rep, "rule"), sg_ctl_jstr(rep, "generation"));
-		printf("  country %s, AS%s, zones %s\n", sg_ctl_jstr(rep, "country"), sg_ctl_jstr(rep, "asn"),
-		       json_object_to_json_string_ext(json_object_object_get(rep, "zones"),
-						      JSON_C_TO_STRING_PLAIN));
-		printf("  source %s %s\n", src ? sg_ctl_jstr(src, "kind") : "none",
-		       src ? sg_ctl_jstr(src, "path") : "");
+		rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
+		if (!rep)
+			return SG_CTL_EXIT_UNREADABLE;
 	}
-	json_object_put(rep);
-	return 0;
+	if (json)
+		sg_ctl_print_json(rep);
+	else
+		check_print(rep);
+	if (expect && strcmp(expect, sg_ctl_jstr(rep, "verdict"))) {
+		fprintf(stderr, "sovguardctl: %s: %s, not %s\n", argv[optind],
+			sg_ctl_jstr(rep, "verdict"), expect);
+		return SG_CTL_EXIT_FAIL;
+	}
+	return SG_CTL_EXIT_OK;
 }
 
 static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
@@ -246,36 +326,85 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+static void check_config_usage(void)
+{
+	printf("Usage: sovguardctl check-config [CONFIG]\n"
+	       "       sovguardctl check-config DIR [--config FILE] [--data PATH]...\n"
+	       "Validate the configuration (default %s), its rules and data,\n"
+	       "or the rules in DIR with the data of FILE (default the same) or PATH,\n"
+	       "as the daemon would load them, printing every error as\n"
+	       "file:line:column: message. Touches no kernel state and needs no daemon.\n"
+	       "Exit status 0: valid; 1: invalid; 2: usage; 3: an input could not be\n"
+	       "read (missing, permission denied).\n", SG_CONFIG_DEFAULT);
+}
+
 static int cmd_check_config(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct sg_settings cfg;
-	struct sg_load_opts opts;
-	const char *path = argc > 1 && argv[1][0] != '-' ? argv[1] : SG_CONFIG_DEFAULT;
-	int err;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	_cleanup_free_ struct sg_settings *cfg = malloc(sizeof(*cfg));
+	const char *paths[SG_DATA_SOURCES_MAX], *arg;
+	struct sg_ctl_inputs in = {};
+	struct sg_check_summary sum = {};
+	struct sg_load_opts lo;
+	struct stat st;
+	unsigned int n;
+	int c, err;
 
-	if (sg_ctl_help_asked(argc, argv)) {
-		printf("Usage: sovguardctl check-config [CONFIG]\n"
-		       "Validate the configuration (default %s), its rules and data,\n"
-		       "printing every error as file:line:column: message. Touches no\n"
-		       "kernel state; the running policy is not affected.\n", SG_CONFIG_DEFAULT);
-		return 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			in.config = optarg;
+			break;
+		case 'd':
+			if (add_data(&in, optarg))
+				return SG_CTL_EXIT_USAGE;
+			break;
+		case 'h':
+			check_config_usage();
+			return SG_CTL_EXIT_OK;
+		default:
+			return SG_CTL_EXIT_USAGE;
+		}
 	}
-	sg_config_init(&cfg);
-	err = sg_config_load(&cfg, path, stderr);
-	if (err == -ENOENT)
-		fprintf(stderr, "%s: not found; checking the built-in defaults\n", path);
-	else if (err)
-		return err;
-	sg_config_data_opts(&cfg, &opts);
-	err = sg_policy_check_dir(cfg.rules_dir, cfg.n_data ? cfg.data[0] : NULL, &opts, stderr);
-	if (!err)
-		printf("%s: OK\n", path);
-	return err;
+	if (optind < argc - 1) {
+		fprintf(stderr, "sovguardctl: check-config takes one CONFIG or DIR; see --help\n");
+		return SG_CTL_EXIT_USAGE;
+	}
+	if (!cfg)
+		return SG_CTL_EXIT_FAIL;
+	arg = optind < argc ? argv[optind] : NULL;
+	/* A directory is a rules directory; anything else names the configuration. */
+	if (arg && !stat(arg, &st) && S_ISDIR(st.st_mode)) {
+		in.rules_dir = arg;
+	} else if (arg && (in.config || in.nr_data)) {
+		fprintf(stderr, "sovguardctl: --config and --data go with a rules DIR\n");
+		return SG_CTL_EXIT_USAGE;
+	} else if (arg) {
+		in.config = arg;
+	}
+	err = sg_ctl_settings(&in, cfg);
+	if (err)
+		return input_status(err);
+	sg_config_data_opts(cfg, &lo);
+	n = sg_config_data_paths(cfg, paths);
+	err = sg_policy_check_dir(cfg->rules_dir, paths, n, &lo, stderr, &sum);
+	if (err)
+		return input_status(err);
+	printf("%s: OK, %u rules, default %s, mode %s, data %zu ranges from %zu source%s\n",
+	       in.rules_dir ? in.rules_dir : in.config ? in.config : SG_CONFIG_DEFAULT,
+	       sum.nr_rules, sg_verdict_name(sum.default_verdict), sg_mode_name(cfg->mode),
+	       sum.nr_ranges, sum.nr_sources, sum.nr_sources == 1 ? "" : "s");
+	return SG_CTL_EXIT_OK;
 }
 
 static int cmd_analyze(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	return sg_detect_analyze_main(argc, argv, ctl->json);
+	return sg_detect_analyze_main(argc, argv, ctl->json, sg_config_load_detect);
 }
 
 static int cmd_alerts(const struct sg_ctl *ctl, int argc, char **argv)
@@ -462,20 +591,20 @@ static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)
 static int cmd_help(const struct sg_ctl *ctl, int argc, char **argv);
 
 static const struct sg_cmd commands[] = {
-	{ "status", sg_cmd_status, "daemon, programs, counters and module state" },
-	{ "check", cmd_check, "the verdict for an address, with its rule and jurisdiction" },
-	{ "rules", cmd_rules, "the compiled rules with their kernel hit counters" },
-	{ "check-config", cmd_check_config, "validate configuration, rules and data" },
-	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list" },
-	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners" },
-	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs" },
-	{ "alerts", cmd_alerts, "the detection alerts the daemon stored" },
-	{ "events", cmd_events, "the daemon's last observations and alerts, --follow" },
-	{ "metrics", cmd_metrics, "the daemon's metrics, Prometheus text format" },
-	{ "reload", cmd_reload, "re-read configuration, rules and data (root)" },
-	{ "mode", cmd_mode, "set the daemon's mode until it restarts (root)" },
-	{ "version", cmd_version, "print the version" },
-	{ "help", cmd_help, "this help" },
+	{ "status", sg_cmd_status, "daemon, programs, counters and module state", false },
+	{ "check", cmd_check, "the verdict for an address, with its rule and jurisdiction", true },
+	{ "rules", cmd_rules, "the compiled rules with their kernel hit counters", false },
+	{ "check-config", cmd_check_config, "validate configuration, rules and data", true },
+	{ "module", sg_cmd_module, "kernel module: mode, lease, allow-list", false },
+	{ "scan", sg_cmd_scan, "list the kernel's netfilter hooks and their owners", false },
+	{ "analyze", cmd_analyze, "run the detection heuristics over Zeek logs", false },
+	{ "alerts", cmd_alerts, "the detection alerts the daemon stored", false },
+	{ "events", cmd_events, "the daemon's last observations and alerts, --follow", false },
+	{ "metrics", cmd_metrics, "the daemon's metrics, Prometheus text format", false },
+	{ "reload", cmd_reload, "re-read configuration, rules and data (root)", false },
+	{ "mode", cmd_mode, "set the daemon's mode until it restarts (root)", false },
+	{ "version", cmd_version, "print the version", false },
+	{ "help", cmd_help, "this help", false },
 };
 
 static int cmd_help(const struct sg_ctl *ctl, int argc, char **argv)
@@ -535,7 +664,10 @@ int main(int argc, char **argv)
 			continue;
 		/* Each command parses its own argv, its name being argv[0]. */
 		optind = 0;
-		return commands[i].fn(&ctl, argc - first, argv + first) ? 1 : 0;
+		c = commands[i].fn(&ctl, argc - first, argv + first);
+		if (commands[i].exit_status)
+			return c < 0 ? SG_CTL_EXIT_FAIL : c;
+		return c ? 1 : 0;
 	}
 	fprintf(stderr, "sovguardctl: unknown command \"%s\"; see sovguardctl help\n",
 		argv[first]);

@@ -457,7 +457,7 @@ static void print_results(struct rank_sink *rs, const struct sg_analyze *a, bool
 	}
 }
 
-int sg_detect_analyze_main(int argc, char **argv, bool json)
+int sg_detect_analyze_main(int argc, char **argv, bool json, sg_detect_config_loader load)
 {
 	static const struct option opts[] = {
 		{ "zeek", required_argument, NULL, 'z' },
@@ -470,39 +470,28 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 	static struct sg_detect_config cfg;
 	struct rank_sink rs = { 0 };
 	struct sg_analyze a = { .cfg = &cfg, .errf = stderr };
-	char **paths = NULL, msg[512], *eq;
-	size_t np = 0;
+	char **paths = NULL, **sets = NULL, msg[512], *eq;
+	const char *config = NULL;
+	size_t np = 0, ns = 0, i;
 	int c, r;
 
 	sg_detect_config_init(&cfg);
 	paths = calloc(argc + 1, sizeof(*paths));
-	if (!paths)
-		return -ENOMEM;
+	sets = calloc(argc + 1, sizeof(*sets));
+	if (!paths || !sets) {
+		r = -ENOMEM;
+		goto out;
+	}
 	while ((c = getopt_long(argc, argv, "z:c:s:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'z':
 			paths[np++] = optarg;
 			break;
 		case 'c':
-			r = sg_detect_config_load(&cfg, optarg, stderr);
-			if (r)
-				goto out;
+			config = optarg;
 			break;
 		case 's':
-			eq = strchr(optarg, '=');
-			if (!eq) {
-				fprintf(stderr, "sovguardctl: --set wants KEY=VALUE\n");
-				r = -EINVAL;
-				goto out;
-			}
-			*eq = 0;
-			r = sg_detect_config_set(&cfg, optarg, eq + 1, msg, sizeof(msg));
-			if (r) {
-				fprintf(stderr, "sovguardctl: --set: %s\n",
-					r == -ENOENT ? "not a detect.* key" : msg);
-				r = -EINVAL;
-				goto out;
-			}
+			sets[ns++] = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -513,8 +502,9 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 			       "Run the detection heuristics (beacon, exfil, dnstun, dnsless) over Zeek\n"
 			       "logs. PATH is a conn.* or dns.* log (.log or .log.gz, TSV or JSON lines;\n"
 			       "a conn log brings its dns log) or a directory of them (dated\n"
-			       "subdirectories, rotated names). FILE holds detect.* = value lines as in\n"
-			       "sovguard.conf. Prints the alerts ranked by score, or with -j one JSON\n"
+			       "subdirectories, rotated names). FILE is a sovguard.conf (or one of\n"
+			       "detect.* = value lines alone), read as sovguardd reads it; --set\n"
+			       "applies over it. Prints the alerts ranked by score, or with -j one JSON\n"
 			       "object per alert (the summary on stderr). Exit status 0 when the\n"
 			       "analysis ran, whether or not it found anything.\n"
 			       "See docs/detection.md.\n");
@@ -527,6 +517,32 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 	}
 	while (optind < argc)
 		paths[np++] = argv[optind++];
+	/* The file first, as the daemon reads it; each --set over it, in order. */
+	if (config) {
+		r = load ? load(config, &cfg, stderr) : -EOPNOTSUPP;
+		if (r)
+			goto out;
+	}
+	for (i = 0; i < ns; i++) {
+		eq = strchr(sets[i], '=');
+		if (!eq) {
+			fprintf(stderr, "sovguardctl: --set wants KEY=VALUE\n");
+			r = -EINVAL;
+			goto out;
+		}
+		*eq = 0;
+		r = sg_detect_config_set(&cfg, sets[i], eq + 1, msg, sizeof(msg));
+		if (r) {
+			fprintf(stderr, "sovguardctl: --set: %s\n",
+				r == -ENOENT ? "not a detect.* key" : msg);
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	if (ns && sg_detect_config_check(&cfg, "--set", stderr)) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (!np) {
 		fprintf(stderr, "sovguardctl: analyze needs --zeek PATH; see --help\n");
 		r = -EINVAL;
@@ -544,5 +560,6 @@ int sg_detect_analyze_main(int argc, char **argv, bool json)
 	sg_lru_destroy(&rs.t);
 out:
 	free(paths);
+	free(sets);
 	return r;
 }

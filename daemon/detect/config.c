@@ -2,8 +2,8 @@
 /*
  * Detection settings: defaults and the "detect.* = value" keys
  * (docs/detection.md lists every key). The daemon's configuration parser
- * hands detection's keys to sg_detect_config_set(); analyze reads a file of
- * them with sg_detect_config_load().
+ * hands detection's keys to sg_detect_config_set(), for sovguardd and for
+ * `sovguardctl analyze --config` alike (daemon/lib/config.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,8 +13,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-#define SG_DETECT_LINE_MAX 1024
 
 static const char *const heur_names[SG_HEUR_MAX] = {
 	[SG_HEUR_BEACON] = "beacon",
@@ -480,18 +478,6 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 	return fail(err, errlen, "unknown key \"%s\"", key);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
-
 /**
  * sg_detect_config_check() - what no single key can say: the beacon weights
  * sum to 1, cv_zero exceeds cv_full. Every problem goes to @errf, prefixed
@@ -513,58 +499,5 @@ int sg_detect_config_check(const struct sg_detect_config *cfg, const char *path,
 		fprintf(errf, "%s: detect.beacon.*_weight sum to %g, not 1\n", path, wsum);
 		errors++;
 	}
-	return errors ? -EINVAL : 0;
-}
-
-int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *errf)
-{
-	char line[SG_DETECT_LINE_MAX + 2], msg[512];
-	unsigned int lineno = 0, errors = 0;
-	FILE *f;
-	char *k, *v, *eq;
-	int r;
-
-	f = fopen(path, "re");
-	if (!f) {
-		r = -errno;
-		fprintf(errf, "%s: %s\n", path, strerror(-r));
-		return r;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fprintf(errf, "%s:%u: line longer than %d\n", path, lineno, SG_DETECT_LINE_MAX);
-			errors++;
-			break;
-		}
-		k = line;
-		v = strchr(k, '#');
-		if (v)
-			*v = 0;
-		k = trim(k);
-		if (!*k)
-			continue;
-		eq = strchr(k, '=');
-		if (!eq) {
-			fprintf(errf, "%s:%u: expected key = value\n", path, lineno);
-			errors++;
-			continue;
-		}
-		*eq = 0;
-		k = trim(k);
-		v = trim(eq + 1);
-		r = sg_detect_config_set(cfg, k, v, msg, sizeof(msg));
-		if (r == -ENOENT) {
-			/* The daemon's keys may share the file; analyze ignores them. */
-			continue;
-		}
-		if (r) {
-			fprintf(errf, "%s:%u: %s\n", path, lineno, msg);
-			errors++;
-		}
-	}
-	fclose(f);
-	if (sg_detect_config_check(cfg, path, errf))
-		errors++;
 	return errors ? -EINVAL : 0;
 }

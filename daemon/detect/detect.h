@@ -222,11 +222,6 @@ void sg_detect_config_init(struct sg_detect_config *cfg);
 int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const char *value,
 			 char *err, size_t errlen);
 
-/*
- * A file of "key = value" lines ('#' comments); every error is printed to
- * errf as file:line: message. Return: 0 or negative errno.
- */
-int sg_detect_config_load(struct sg_detect_config *cfg, const char *path, FILE *errf);
 /* The checks across keys, for a configuration set key by key. */
 int sg_detect_config_check(const struct sg_detect_config *cfg, const char *path, FILE *errf);
 
@@ -405,7 +400,15 @@ struct sg_analyze {
 /* Return: 0 when the analysis ran to the end, negative errno otherwise. */
 int sg_detect_analyze_paths(struct sg_analyze *a, char *const *paths, size_t n);
 
+/*
+ * How analyze reads --config FILE: the detect.* settings of a sovguard.conf
+ * as the daemon reads it (sovguardctl passes sg_config_load_detect(), so
+ * that one parser reads the file). Return: 0 or negative errno, reported.
+ */
+typedef int (*sg_detect_config_loader)(const char *path, struct sg_detect_config *ret,
+				       FILE *errf);
+
 /* `sovguardctl analyze`: argv[0] is "analyze". Return: 0 or negative errno. */
-int sg_detect_analyze_main(int argc, char **argv, bool json);
+int sg_detect_analyze_main(int argc, char **argv, bool json, sg_detect_config_loader load);
 
 #endif

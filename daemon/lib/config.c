@@ -47,6 +47,55 @@ void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret
 	};
 }
 
+int sg_config_load_detect(const char *path, struct sg_detect_config *ret, FILE *diag)
+{
+	_cleanup_free_ struct sg_settings *cfg = malloc(sizeof(*cfg));
+	int err;
+
+	if (!cfg)
+		return -ENOMEM;
+	sg_config_init(cfg);
+	err = sg_config_load(cfg, path, diag);
+	if (err == -ENOENT)
+		fprintf(diag, "%s: cannot open: %s\n", path, strerror(-err));
+	if (!err)
+		*ret = cfg->detect;
+	sg_config_free(cfg);
+	return err;
+}
+
+unsigned int sg_config_data_paths(const struct sg_settings *cfg,
+				  const char *ret[SG_DATA_SOURCES_MAX])
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_data && i < SG_DATA_SOURCES_MAX; i++)
+		ret[i] = cfg->data[i];
+	return i;
+}
+
+int sg_config_load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret)
+{
+	const char *paths[SG_DATA_SOURCES_MAX];
+	struct sg_load_opts opts;
+	struct sg_data *data;
+	unsigned int n;
+	int err;
+
+	sg_config_data_opts(cfg, &opts);
+	n = sg_config_data_paths(cfg, paths);
+	err = sg_data_new(&data);
+	if (err)
+		return err;
+	err = sg_data_load_list(data, paths, n, &opts, diag);
+	if (err) {
+		sg_data_free(data);
+		return err;
+	}
+	*ret = data;
+	return 0;
+}
+
 static char *strip(char *s)
 {
 	char *e;
@@ -184,8 +233,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 
 		lineno++;
 		if (strlen(line) > SG_CONFIG_MAX_LINE) {
-			fprintf(diag, "%s:%u: line longer than %d characters\n", path, lineno,
-				SG_CONFIG_MAX_LINE);
+			fprintf(diag, "%s:%u:%d: line longer than %d characters\n", path, lineno,
+				SG_CONFIG_MAX_LINE + 1, SG_CONFIG_MAX_LINE);
 			errors++;
 			/* Skip the rest of the overlong line. */
 			while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
@@ -200,7 +249,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
-			fprintf(diag, "%s:%u: expected \"key = value\"\n", path, lineno);
+			fprintf(diag, "%s:%u:%td: expected \"key = value\"\n", path, lineno,
+				s - line + 1);
 			errors++;
 			continue;
 		}
@@ -247,7 +297,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 		else if (!strncmp(key, "detect.", 7)) {
 			err = sg_detect_config_set(&n->detect, key, val, derr, sizeof(derr));
 			if (err == -EINVAL) {
-				fprintf(diag, "%s:%u: %s\n", path, lineno, derr);
+				fprintf(diag, "%s:%u:%td: %s\n", path, lineno, val - line + 1,
+					derr);
 				errors++;
 				continue;
 			}
@@ -257,14 +308,16 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = -ENOKEY;
 
 		if (err == -ENOKEY)
-			fprintf(diag, "%s:%u: unknown key \"%s\"\n", path, lineno, key);
+			fprintf(diag, "%s:%u:%td: unknown key \"%s\"\n", path, lineno,
+				key - line + 1, key);
 		else if (err == -E2BIG)
-			fprintf(diag, "%s:%u: more than %d %s, or a name too long\n", path,
-				lineno, !strcmp(key, "data") ? SG_DATA_SOURCES_MAX : SG_HOOK_ALLOW_MAX,
+			fprintf(diag, "%s:%u:%td: more than %d %s, or a name too long\n", path,
+				lineno, val - line + 1,
+				!strcmp(key, "data") ? SG_DATA_SOURCES_MAX : SG_HOOK_ALLOW_MAX,
 				!strcmp(key, "data") ? "data sources" : "modules");
 		else if (err)
-			fprintf(diag, "%s:%u: invalid value \"%s\" for %s\n", path, lineno, val,
-				key);
+			fprintf(diag, "%s:%u:%td: invalid value \"%s\" for %s\n", path, lineno,
+				val - line + 1, val, key);
 		if (err)
 			errors++;
 	}

@@ -97,7 +97,23 @@ struct sg_settings {
 void sg_config_init(struct sg_settings *cfg);
 int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag);
 void sg_config_free(struct sg_settings *cfg);
+/*
+ * The detect.* settings of the configuration file @path (a sovguard.conf,
+ * or a file of detect.* keys alone), read and checked as the daemon reads
+ * it, into @ret; untouched on any error (reported to @diag). `sovguardctl
+ * analyze --config` takes its settings from here.
+ */
+int sg_config_load_detect(const char *path, struct sg_detect_config *ret, FILE *diag);
 /* How @cfg says jurisdiction data is loaded: ages, key, unsigned data. */
 void sg_config_data_opts(const struct sg_settings *cfg, struct sg_load_opts *ret);
+/*
+ * The jurisdiction data @cfg names (every data source in order, else the
+ * default database), loaded with its options and finished; diagnostics
+ * to @diag. Return: 0 or the failing source's negative errno.
+ */
+int sg_config_load_data(const struct sg_settings *cfg, FILE *diag, struct sg_data **ret);
+/* The data sources as sg_policy_check_dir() takes them; the count. */
+unsigned int sg_config_data_paths(const struct sg_settings *cfg,
+				  const char *ret[SG_DATA_SOURCES_MAX]);
 
 #endif

@@ -308,10 +308,14 @@ int sg_parser_add_file(struct sg_parser *p, const char *path);
 int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret);
 unsigned int sg_parser_nr_errors(const struct sg_parser *p);
 
-/* Every *.rules in dir, in lexical (strcmp) order. */
 /* "allow", "deny", "audit"; "unknown" out of range. */
 const char *sg_verdict_name(enum sg_verdict v);
 
+/*
+ * Every *.rules in @dir, in lexical (strcmp) order, every error reported.
+ * Return: 0; the error of the first input that could not be read
+ * (sg_input_unreadable()); -EINVAL for anything else wrong.
+ */
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret);
 void sg_policy_free(struct sg_policy *pol);
@@ -348,11 +352,39 @@ bool sg_atom_matches(const struct sg_atom *atom, const struct in6_addr *addr,
 		     const struct sg_lookup *info);
 
 /* ---------------------------------------------------------------------------
- * check-config: load data_path (NULL: the default), parse every rule file,
- * print every diagnostic to diag. Never touches the kernel.
- * Return: 0, or -EINVAL if anything is wrong.
+ * check-config: the data and the rules, checked as the daemon would load
+ * them, without touching the kernel.
  */
-int sg_policy_check_dir(const char *rules_dir, const char *data_path,
-			const struct sg_load_opts *opts, FILE *diag);
+
+/*
+ * Whether @err says an input could not be read (missing, not permitted,
+ * an I/O error) rather than that what it holds is wrong: a pre-deploy gate
+ * tells "the gate could not look" from "the configuration is bad".
+ */
+bool sg_input_unreadable(int err);
+
+/*
+ * Load the @nr data sources of @paths in order (nr 0: the default libloc
+ * database) and finish the table. Return: 0, or the first source's error.
+ */
+int sg_data_load_list(struct sg_data *d, const char *const *paths, unsigned int nr,
+		      const struct sg_load_opts *opts, FILE *diag);
+
+struct sg_check_summary {
+	uint32_t nr_rules;
+	enum sg_verdict default_verdict;
+	size_t nr_ranges;		/* of the jurisdiction data */
+	size_t nr_sources;
+};
+
+/*
+ * Load the data sources (as sg_data_load_list()), parse every rules file in
+ * @rules_dir and print every diagnostic to @diag; nothing on success.
+ * Return: 0 (@ret filled when not NULL); the error of an input that could
+ * not be read (sg_input_unreadable()); else -EINVAL when anything is wrong.
+ */
+int sg_policy_check_dir(const char *rules_dir, const char *const *data, unsigned int nr_data,
+			const struct sg_load_opts *opts, FILE *diag,
+			struct sg_check_summary *ret);
 
 #endif

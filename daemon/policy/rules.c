@@ -229,7 +229,7 @@ int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 	size_t n = 0;
 	struct dirent *de;
 	DIR *d;
-	int err, dfd;
+	int err, dfd, unreadable = 0;
 
 	err = sg_parser_new(data, diag, &p);
 	if (err)
@@ -270,9 +270,14 @@ int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 			char path[PATH_MAX];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			sg_parser_add_file(p, path);
+			err = sg_parser_add_file(p, path);
+			if (sg_input_unreadable(err) && !unreadable)
+				unreadable = err;
 		}
 		err = sg_parser_finish(p, ret);
+		/* Every error is reported; a file that could not be read is said so. */
+		if (err && unreadable)
+			err = unreadable;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

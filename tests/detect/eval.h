@@ -12,6 +12,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "config.h"
 #include "detect.h"
 #include "zeekgen.h"
 
@@ -141,7 +142,7 @@ static int eval_run(struct eval *e, struct sg_zeekgen_opts *opts, struct sg_dete
 		sg_detect_config_init(&defcfg);
 		snprintf(conf, sizeof(conf), "%s/detect.conf", tmpl);
 		if (!r)
-			r = sg_detect_config_load(&defcfg, conf, stderr);
+			r = sg_config_load_detect(conf, &defcfg, stderr);
 		cfg = &defcfg;
 	}
 	if (!r) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "config.h"
 #include "detect.h"
 
 TEST(defaults_are_on)
@@ -95,36 +96,75 @@ TEST(allow_entries)
 	EXPECT_FALSE(c.allow[3].is_prefix);
 }
 
+/* Write @text to a fresh file named from @path (a mkstemp template). */
+static int write_conf(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * analyze --config reads the file through the daemon's loader: every error
+ * with file:line:column, nothing taken from a file with an error, the
+ * daemon's own keys known (a typo among them is an error too).
+ */
 TEST(file_errors_name_file_and_line)
 {
 	char path[] = "/tmp/sg-detect-conf-XXXXXX";
 	struct sg_detect_config c;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f, *errf;
-	int fd;
+	FILE *errf;
 
-	fd = mkstemp(path);
-	ASSERT_GE(fd, 0);
-	f = fdopen(fd, "w");
-	fputs("# detection\n"
-	      "detect.beacon.min_score = 90   # stricter\n"
-	      "rules_dir = /etc/sovguard/rules.d\n"
-	      "detect.dnstun = sometimes\n"
-	      "no equals sign here\n"
-	      "detect.allow = beacon name *.ntp.org\n", f);
-	fclose(f);
+	ASSERT_EQ(0, write_conf(path, "# detection\n"
+			       "detect.beacon.min_score = 90   # stricter\n"
+			       "rules_dir = /etc/sovguard/rules.d\n"
+			       "detect.dnstun = sometimes\n"
+			       "no equals sign here\n"
+			       "detect.allow = beacon name *.ntp.org\n"
+			       "rulesdir = /etc\n"));
 	errf = open_memstream(&buf, &len);
 	sg_detect_config_init(&c);
-	EXPECT_EQ(-EINVAL, sg_detect_config_load(&c, path, errf));
+	EXPECT_EQ(-EINVAL, sg_config_load_detect(path, &c, errf));
 	fclose(errf);
-	EXPECT_EQ(90, c.min_score[SG_HEUR_BEACON]);
-	EXPECT_EQ(1, c.n_allow);
-	EXPECT_NE(NULL, strstr(buf, ":4: detect.dnstun: expected on or off")) TH_LOG("%s", buf);
-	EXPECT_NE(NULL, strstr(buf, ":5: expected key = value")) TH_LOG("%s", buf);
-	EXPECT_EQ(NULL, strstr(buf, ":3:"));
+	EXPECT_NE(NULL, strstr(buf, ":4:17: detect.dnstun: expected on or off")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, ":5:1: expected \"key = value\"")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, ":7:1: unknown key \"rulesdir\"")) TH_LOG("%s", buf);
+	EXPECT_EQ(NULL, strstr(buf, ":3:")) TH_LOG("%s", buf);
+	/* All or nothing: the good lines of a bad file are not taken either. */
+	EXPECT_EQ(85, c.min_score[SG_HEUR_BEACON]);
+	EXPECT_EQ(0, c.n_allow);
 	free(buf);
 	unlink(path);
+}
+
+TEST(file_settings_are_the_daemons)
+{
+	char path[] = "/tmp/sg-detect-conf-XXXXXX";
+	struct sg_detect_config c;
+
+	/* A whole sovguard.conf: the daemon's keys beside detection's. */
+	ASSERT_EQ(0, write_conf(path, "mode = audit\n"
+			       "data_unsigned = unsignable\n"
+			       "detect.beacon.min_score = 90\n"
+			       "detect.allow = beacon name *.ntp.org\n"
+			       "detect.dnstun = off\n"));
+	sg_detect_config_init(&c);
+	ASSERT_EQ(0, sg_config_load_detect(path, &c, stderr));
+	EXPECT_EQ(90, c.min_score[SG_HEUR_BEACON]);
+	EXPECT_EQ(1, c.n_allow);
+	EXPECT_FALSE(c.on[SG_HEUR_DNSTUN]);
+	unlink(path);
+	/* A file that is not there is said so. */
+	EXPECT_EQ(-ENOENT, sg_config_load_detect(path, &c, stderr));
 }
 
 TEST_HARNESS_MAIN

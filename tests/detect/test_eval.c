@@ -91,7 +91,7 @@ TEST(beacon_margin_at_threshold_80)
 	ASSERT_EQ(0, sg_zeekgen_write(&o));
 	sg_detect_config_init(&cfg);
 	snprintf(path, sizeof(path), "%s/detect.conf", dir);
-	ASSERT_EQ(0, sg_detect_config_load(&cfg, path, stderr));
+	ASSERT_EQ(0, sg_config_load_detect(path, &cfg, stderr));
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	ASSERT_EQ(0, system(path));
 	cfg.min_score[SG_HEUR_BEACON] = 80;

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "kselftest_harness.h"
+#include "config.h"
 #include "zeek.h"
 
 static const char conn_tsv[] =
@@ -349,7 +350,7 @@ static int run_cmd(const char *out, char **argv, int argc)
 	dup2(fd, 1);
 	close(fd);
 	optind = 0;
-	r = sg_detect_analyze_main(argc, argv, false);
+	r = sg_detect_analyze_main(argc, argv, false, sg_config_load_detect);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -394,6 +395,52 @@ TEST_F(zk, analyze_command_json_lines)
 	/* malformed input is not */
 	put(dir, "conn.log", "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n1\t2\n", false);
 	EXPECT_EQ(-EINVAL, run_cmd(out, argv, 4));
+}
+
+static int count_lines(const char *path)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* --config is read as sovguardd reads sovguard.conf; --set applies over it. */
+TEST_F(zk, analyze_config_is_a_sovguard_conf)
+{
+	char out[512], dir[128], conf[256], set[] = "detect.dnsless=on";
+	char *argv[] = { "analyze", "--zeek", dir, "-j", "--config", conf, "--set", set, NULL };
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/logs", self->dir);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	put(dir, "conn.log", conn_json, false);
+	put(dir, "dns.log", dns_tsv, false);
+	snprintf(out, sizeof(out), "%s/out", self->dir);
+	snprintf(conf, sizeof(conf), "%s/sovguard.conf", self->dir);
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fputs("mode = audit\nrules_dir = /etc/sovguard/rules.d\ndetect.dnsless = off\n", f);
+	fclose(f);
+
+	/* The one dnsless alert of this trace is off in the file... */
+	ASSERT_EQ(0, run_cmd(out, argv, 6));
+	EXPECT_EQ(0, count_lines(out));
+	/* ...and on again with --set over it. */
+	ASSERT_EQ(0, run_cmd(out, argv, 8));
+	EXPECT_EQ(1, count_lines(out));
+	/* A file the daemon would refuse is refused here too. */
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fputs("detect.dnsless = off\nmdoe = audit\n", f);
+	fclose(f);
+	EXPECT_EQ(-EINVAL, run_cmd(out, argv, 6));
 }
 
 TEST_F(zk, analyze_reports_unreadable_paths)

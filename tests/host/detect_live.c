@@ -395,7 +395,7 @@ TEST_F(live, status_and_events_show_detection)
 	EXPECT_NE(NULL, strstr(self->out, "\"seq\""));
 }
 
-/* A bad detect.* value in sovguard.conf is named by file and line. */
+/* A bad detect.* value in sovguard.conf is named by file, line and column. */
 TEST_F(live, bad_detect_setting_named_by_line)
 {
 	char *argv[] = { self->env.daemon, "--check-config", "-c", self->env.config, NULL };
@@ -404,7 +404,7 @@ TEST_F(live, bad_detect_setting_named_by_line)
 	/* the eighth line: after the seven sg_testenv_write_config() writes */
 	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "detect.beacon = maybe\n"));
 	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
-	snprintf(want, sizeof(want), "%s:8: detect.beacon", self->env.config);
+	snprintf(want, sizeof(want), "%s:8:17: detect.beacon", self->env.config);
 	EXPECT_NE(NULL, strstr(self->out, want)) {
 		TH_LOG("%s", self->out);
 	}

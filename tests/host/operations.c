@@ -3,7 +3,9 @@
  * Operations: `sovguardctl status` with the daemon down, jurisdiction data
  * that stays fresh (replaced on disk, reloaded without SIGHUP; its age in
  * status), the metrics (`sovguardctl metrics` and the textfile for
- * node_exporter) and who may use the control socket.
+ * node_exporter), who may use the control socket, and the pre-deploy gate:
+ * `check-config DIR` and `check --rules DIR` without a daemon, answering as
+ * the daemon then does.
  *
  *   rules: deny to au
  *
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -515,6 +518,158 @@ TEST_F(ops, control_socket_peer_credentials)
 	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "mode config", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
+}
+
+/* sovguardctl's exit status (sg_testenv_ctl() returns pclose()'s). */
+static int ctl_status(struct sg_testenv *env, const char *args, char *out, size_t len)
+{
+	int st = sg_testenv_ctl(env, args, out, len);
+
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST_F(ops, check_config_gates_a_rules_directory)
+{
+	char out[65536], args[2048], path[600], nobody_out[4096];
+	char *argv[] = { self->env.ctl, "check-config", path, "--config", self->env.config, NULL };
+
+	/* No daemon runs: the gate needs none. */
+	snprintf(path, sizeof(path), "%s/rules.d", self->env.dir);
+	snprintf(args, sizeof(args), "check-config '%s' --config '%s'", path, self->env.config);
+	ASSERT_EQ(0, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rules.d: OK, 1 rules, default allow")) TH_LOG("%s", out);
+	/* Readable files need no root. */
+	ASSERT_EQ(0, sg_run_as(65534, 65534, argv, nobody_out, sizeof(nobody_out)))
+		TH_LOG("%s", nobody_out);
+
+	/* A broken file: every error at its place, exit status 1. */
+	snprintf(path, sizeof(path), "%s/rules.d/20-bad.rules", self->env.dir);
+	{
+		FILE *f = fopen(path, "w");
+
+		ASSERT_NE(NULL, f);
+		fputs("allow to eu\ndeny  to xx port 80\n  frobnicate\n", f);
+		fclose(f);
+	}
+	ASSERT_EQ(1, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "/rules.d/20-bad.rules:2:10: unknown country code 'xx'"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "/rules.d/20-bad.rules:3:3: expected ")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, ": OK")) TH_LOG("%s", out);
+	/* The same through the configuration that names the directory. */
+	snprintf(args, sizeof(args), "check-config '%s'", self->env.config);
+	EXPECT_EQ(1, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "20-bad.rules:2:10: ")) TH_LOG("%s", out);
+	unlink(path);
+
+	/* A bad configuration line, with its column. */
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "mode = sometimes"));
+	EXPECT_EQ(1, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "sovguard.conf:8:8: invalid value \"sometimes\" for mode"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, NULL));
+
+	/* What cannot be read is not "invalid": exit status 3. */
+	snprintf(args, sizeof(args), "check-config '%s/nothing.conf'", self->env.dir);
+	EXPECT_EQ(3, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "check-config '%s/rules.d' --data '%s/nothing.cidr' "
+		 "--config '%s'", self->env.dir, self->env.dir, self->env.config);
+	EXPECT_EQ(3, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+}
+
+#define OFFLINE_RULES                                                                              \
+	"deny to au\n"                                                                             \
+	"audit uid 4242 to us\n"                                                                   \
+	"allow port 80 to us tcp\n"                                                                \
+	"deny to us\n"                                                                             \
+	"deny to ch udp\n"                                                                         \
+	"deny exe %s to nl\n"
+
+/* The value of a top-level member of sovguardctl's pretty JSON. */
+static void member(const char *json, const char *key, char *ret, size_t len)
+{
+	char pat[64];
+	const char *s, *e;
+
+	snprintf(pat, sizeof(pat), "\n  \"%s\":", key);
+	s = strstr(json, pat);
+	if (!s) {
+		snprintf(ret, len, "(no %s)", key);
+		return;
+	}
+	s += strlen(pat);
+	e = strstr(s, ",\n  \"");
+	if (!e)
+		e = s + strlen(s);
+	snprintf(ret, len, "%.*s", (int)(e - s), s);
+}
+
+TEST_F(ops, offline_check_agrees_with_the_daemon)
+{
+	static const char *const keys[] = { "verdict", "effective", "mode", "rule", "rule_index",
+					    "country", "asn", "zones" };
+	const char *queries[][2] = {
+		{ "1.1.1.1", "" },
+		{ "8.8.8.8", "--uid 4242" },
+		{ "8.8.8.8", "--port 80" },
+		{ "8.8.8.8", "--port 80 --proto udp" },
+		{ "9.9.9.9", "--proto udp" },
+		{ "9.9.9.9", "" },
+		{ "2606:4700::1", "" },
+		{ "193.0.6.1", "" },
+		{ "193.0.6.1", "--exe PROBE" },
+		{ "194.0.0.1", "--port 22" },
+	};
+	char out[65536], on[65536], args[8192], rules[8192], subj[4200], a[4096], b[4096];
+	char offline[2048];
+	unsigned int i, k;
+
+	snprintf(rules, sizeof(rules), OFFLINE_RULES, self->env.probe);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	snprintf(offline, sizeof(offline), "--rules '%s/rules.d' --config '%s'", self->env.dir,
+		 self->env.config);
+
+	/* Without a daemon: the verdict, and --expect for a pipeline. */
+	snprintf(args, sizeof(args), "check 1.1.1.1 %s --expect deny", offline);
+	EXPECT_EQ(0, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1.1.1.1: deny by rule test.rules:1, offline from"))
+		TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "check 9.9.9.9 %s --expect allow", offline);
+	EXPECT_EQ(0, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "check 9.9.9.9 %s --expect deny", offline);
+	EXPECT_EQ(1, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "9.9.9.9: allow, not deny")) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "check 9.9.9.9 --rules '%s/none.d' --config '%s'",
+		 self->env.dir, self->env.config);
+	EXPECT_EQ(3, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+
+	/* The daemon, from the kernel's tables, answers the same. */
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		const char *q = queries[i][1];
+
+		if (!strcmp(q, "--exe PROBE"))
+			snprintf(subj, sizeof(subj), "--exe '%s'", self->env.probe);
+		else
+			snprintf(subj, sizeof(subj), "%s", q);
+		snprintf(args, sizeof(args), "-j check %s %s", queries[i][0], subj);
+		ASSERT_EQ(0, ctl_status(&self->env, args, on, sizeof(on))) TH_LOG("%s", on);
+		snprintf(args, sizeof(args), "-j check %s %s %s", queries[i][0], subj, offline);
+		ASSERT_EQ(0, ctl_status(&self->env, args, out, sizeof(out))) TH_LOG("%s", out);
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			member(on, keys[k], a, sizeof(a));
+			member(out, keys[k], b, sizeof(b));
+			EXPECT_STREQ(a, b) TH_LOG("%s %s: %s", queries[i][0], q, keys[k]);
+		}
+	}
+	/* Not every query allowed, not every one denied: the rules decided. */
+	snprintf(args, sizeof(args), "-j check 193.0.6.1 --exe '%s'", self->env.probe);
+	ASSERT_EQ(0, ctl_status(&self->env, args, on, sizeof(on)));
+	member(on, "rule", a, sizeof(a));
+	EXPECT_STREQ("\"test.rules:6\"", a);
+	ASSERT_EQ(0, ctl_status(&self->env, "-j check 8.8.8.8 --port 80", on, sizeof(on)));
+	member(on, "verdict", a, sizeof(a));
+	EXPECT_STREQ("\"allow\"", a);
 }
 
 TEST_HARNESS_MAIN

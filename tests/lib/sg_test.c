@@ -184,12 +184,29 @@ int sg_testenv_write_data(struct sg_testenv *env, const char *cidr)
 	return write_file(path, cidr);
 }
 
+/*
+ * The daemon writes its pid file before it opens the control socket: ready
+ * is when both are there and the socket takes a connection.
+ */
 static bool daemon_ready(struct sg_testenv *env)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char path[512];
+	bool ok;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/run/sovguardd.pid", env->dir);
-	return access(path, F_OK) == 0;
+	if (access(path, F_OK))
+		return false;
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run/control", env->dir) >=
+	    sizeof(sa.sun_path))
+		return true;	/* cannot tell; the pid file has to do */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
 }
 
 int sg_testenv_spawn(struct sg_testenv *env)

@@ -124,7 +124,10 @@ t_completion()
 		[ "$(c sovguardctl -j check-c)" = check-config ] &&
 		[ "$(c sovguardctl module mode "")" = "enforce audit off" ] &&
 		[ "$(c sovguardctl module mode enforce fail "")" = "open closed" ] &&
-		[ "$(c sovguardctl check 1.1.1.1 --proto "")" = "tcp udp" ]
+		[ "$(c sovguardctl check 1.1.1.1 --proto "")" = "tcp udp" ] &&
+		[ "$(c sovguardctl check 1.1.1.1 --rules /etc --expect "")" = "allow deny audit" ] &&
+		[ "$(c sovguardctl check 1.1.1.1 --rules /etc --ex)" = "--exe --expect" ] &&
+		[ "$(c sovguardctl check-config --d)" = "--data" ]
 	' _ "$SRC/etc/completion/sovguardctl"
 }
 ktap_check "bash completion of sovguardctl: commands, module modes, options" t_completion

@@ -867,8 +867,10 @@ TEST_F(data, packaged_libloc)
 
 TEST_F(data, check_dir)
 {
-	char rules[160], file[200], data[160];
+	char rules[160], file[200], data[160], missing[] = "/nonexistent.db";
 	static const char list[] = "10.0.0.0/8 DE as64500\n";
+	const char *paths[] = { data }, *nopaths[] = { missing };
+	struct sg_check_summary sum = {};
 	FILE *f;
 
 	snprintf(rules, sizeof(rules), "%s/rules.d", self->dir);
@@ -881,16 +883,17 @@ TEST_F(data, check_dir)
 	write_file(file, "default deny\n", 13);
 	snprintf(file, sizeof(file), "%s/ignored.txt", rules);
 	write_file(file, "garbage\n", 8);
-	EXPECT_EQ(0, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
-	fflush(self->df);
-	EXPECT_NE(NULL, strstr(self->diag, ": 1 rules, default deny: OK")) TH_LOG("%s", self->diag);
+	EXPECT_EQ(0, sg_policy_check_dir(rules, paths, 1, &fx_unsigned_ok, self->df, &sum));
+	EXPECT_EQ(1, sum.nr_rules);
+	EXPECT_EQ(SG_VERDICT_DENY, sum.default_verdict);
+	EXPECT_EQ(1, sum.nr_sources);
 
 	snprintf(file, sizeof(file), "%s/05-bad.rules", rules);
 	f = fopen(file, "w");
 	ASSERT_NE(NULL, f);
 	fputs("deny to xx\ndeny operator as1\n", f);
 	fclose(f);
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, paths, 1, &fx_unsigned_ok, self->df, NULL));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:1:9: unknown country code 'xx'"));
 	EXPECT_NE(NULL, strstr(self->diag, "/05-bad.rules:2:15: unknown AS1 "));
@@ -899,18 +902,23 @@ TEST_F(data, check_dir)
 	unlink(file);
 	snprintf(file, sizeof(file), "%s/30-dir.rules", rules);
 	ASSERT_EQ(0, mkdir(file, 0755));
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, data, &fx_unsigned_ok, self->df));
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, paths, 1, &fx_unsigned_ok, self->df, NULL));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/30-dir.rules:1:1: not a regular file\n"));
 	rmdir(file);
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir("/nonexistent.d", data, &fx_unsigned_ok, self->df));
+	/* What cannot be read is told from what is wrong. */
+	EXPECT_EQ(-ENOENT, sg_policy_check_dir("/nonexistent.d", paths, 1, &fx_unsigned_ok,
+					       self->df, NULL));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "/nonexistent.d: rules directory: cannot open"));
 
 	/* Missing data is an error, never an empty table. */
-	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, "/nonexistent.db", &fx_unsigned_ok, self->df));
+	EXPECT_EQ(-ENOENT, sg_policy_check_dir(rules, nopaths, 1, &fx_unsigned_ok, self->df, NULL));
 	fflush(self->df);
 	EXPECT_NE(NULL, strstr(self->diag, "jurisdiction data unusable"));
+	/* Data that is there but wrong is invalid, not unreadable. */
+	write_file(data, "not a network\n", 14);
+	EXPECT_EQ(-EINVAL, sg_policy_check_dir(rules, paths, 1, &fx_unsigned_ok, self->df, NULL));
 }
 
 TEST(prefix_parse)

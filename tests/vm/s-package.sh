@@ -11,9 +11,8 @@
 #
 # The packages come from `make deb` ($SG_BUILD/deb/). dpkg works here because
 # the VM's root is the host's, read-only, under a tmpfs overlay: every change
-# vanishes at power-off. sovguard-dkms is not installed here (DKMS compiling
-# under TCG costs minutes); tests/ops/host.sh builds its dkms.conf against
-# the 6.1 and 6.12 headers on the host.
+# vanishes at power-off. sovguard-dkms has a suite of its own (s-dkms.sh):
+# DKMS compiling under TCG costs minutes.
 #
 # Topology: the service guards the whole system (cgroup /, as shipped);
 # probes join /sys/fs/cgroup/sgpkg, each in a fresh network namespace with

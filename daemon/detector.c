@@ -13,9 +13,11 @@
  * the record arrives, cached by device and inode).
  *
  * Connections: a CONNECT is fed at once (bytes 0) so that fileless,
- * revshell, firstseen and beacon see it while it lasts; its FLOW_END is fed
- * again as the same connection at its start time with the bytes, for exfil
- * (beacon counts distinct seconds, so it is one point). Connections the
+ * revshell, firstseen and beacon see it while it lasts; a TCP one that will
+ * have a FLOW_END carries its socket cookie as conn_id, and the FLOW_END
+ * (conn_end, same id) only adds the bytes to it: each connection counts
+ * once. A FLOW_END whose CONNECT the engine never saw (lost, or before this
+ * daemon) counts as the connection, at its start time. Connections the
  * kernel only counted (repeats, summaries) are not fed.
  */
 #include <arpa/inet.h>
@@ -66,9 +68,19 @@ static void ring_push(struct sg_detector *t, struct json_object *o)
 	t->seq++;
 	json_object_object_add(o, "seq", json_object_new_int64((int64_t)t->seq));
 	i = t->seq % SG_DET_EVENTS_MAX;
+	if (t->ring[i])
+		t->ring_bytes -= strlen(t->ring[i]) + 1;
 	free(t->ring[i]);
 	t->ring[i] = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (t->ring[i])
+		t->ring_bytes += strlen(t->ring[i]) + 1;
 	json_object_put(o);
+}
+
+/* The daemon side's own heap: the caches and the events ring. */
+static __u64 det_mem_bytes(const struct sg_detector *t)
+{
+	return sizeof(*t) + t->ring_bytes;
 }
 
 static void on_alert(void *ctx, const struct sg_alert *a)
@@ -242,6 +254,9 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		set_dst(d, x, &ev->connect->t);
 		o->failed = (ev->hdr->flags & SG_OBS_F_NO_HANDSHAKE) ||
 			    ev->connect->verdict == SG_VERDICT_DENY;
+		/* Only these get a FLOW_END (bpf/observe.bpf.c: SG_OBS_SK_REPORTED). */
+		if (o->proto == IPPROTO_TCP && !o->failed)
+			o->conn_id = ev->connect->cookie;
 		break;
 	case SG_OBS_FLOW_END:
 		if (ev->hdr->flags & SG_OBS_F_NO_BYTES)
@@ -252,6 +267,8 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		o->ts = mono_to_real(ev->flow_end->start_ns);
 		o->bytes_out = ev->flow_end->bytes_sent;
 		o->bytes_in = ev->flow_end->bytes_received;
+		o->conn_id = ev->flow_end->cookie;
+		o->conn_end = true;
 		break;
 	case SG_OBS_DNS: {
 		const struct sg_dns_answer *an = ev->answer;
@@ -475,6 +492,8 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 		entries += st.entries[h];
 	}
 	json_object_object_add(o, "heuristics", hs);
+	/* Every table the engine holds, not only the heuristics' own. */
+	entries += st.dns_entries + st.procs + st.suppress_entries + st.open;
 	json_object_object_add(o, "entries", json_object_new_int64((int64_t)entries));
 #define ADD(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD("conns", st.conns);
@@ -492,6 +511,14 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 	ADD("baseline_corrupt", st.baseline_corrupt);
 	ADD("sweeps", st.sweeps);
 	ADD("sweep_errors", st.sweep_errors);
+	ADD("dns_entries", st.dns_entries);
+	ADD("procs", st.procs);
+	ADD("suppress_entries", st.suppress_entries);
+	ADD("open_conns", st.open);
+	ADD("evicted_open", st.evicted_open);
+	ADD("conn_ends", st.conn_ends);
+	ADD("conn_ends_lost", st.conn_ends_lost);
+	ADD("memory", st.mem_bytes + det_mem_bytes(t));
 	ADD("feed_errors", t->feed_errors);
 	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
 	ADD("rebuilds", t->rebuilds);

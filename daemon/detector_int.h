@@ -40,6 +40,7 @@ struct sg_detector {
 	/* the events ring: the last SG_DET_EVENTS_MAX lines, seq 1.. */
 	char *ring[SG_DET_EVENTS_MAX];
 	__u64 seq;			/* of the newest line */
+	size_t ring_bytes;		/* held by its lines */
 };
 
 /* Who a record's subject is (det_subject.c): its unit, its executable. */

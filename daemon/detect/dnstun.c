@@ -34,7 +34,10 @@ struct sg_dnstun {
 
 static void domain_release(struct sg_lru *t, struct sg_lru_node *n)
 {
-	free(((struct domain *)n)->set);
+	struct domain *e = (struct domain *)n;
+
+	t->bytes -= e->set_size * sizeof(*e->set);
+	free(e->set);
 }
 
 int sg_dnstun_new(struct sg_detect *d)
@@ -54,6 +57,12 @@ void sg_dnstun_free(struct sg_detect *d)
 	sg_lru_destroy(&d->dnstun->t);
 	free(d->dnstun);
 	d->dnstun = NULL;
+}
+
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_dnstun_bytes(const struct sg_detect *d)
+{
+	return d->dnstun ? sizeof(*d->dnstun) + d->dnstun->t.bytes : 0;
 }
 
 double sg_entropy(const char *s, size_t len)
@@ -78,7 +87,7 @@ double sg_entropy(const char *s, size_t len)
 }
 
 /* Add h to the set; the set grows to max_unique_kept entries, then saturates. */
-static int set_add(struct domain *e, __u64 h, unsigned int max_kept)
+static int set_add(struct sg_lru *t, struct domain *e, __u64 h, unsigned int max_kept)
 {
 	unsigned int i, mask;
 
@@ -103,6 +112,7 @@ static int set_add(struct domain *e, __u64 h, unsigned int max_kept)
 			n[i] = e->set[j];
 		}
 		free(e->set);
+		t->bytes += (ns - e->set_size) * sizeof(*n);
 		e->set = n;
 		e->set_size = ns;
 	}
@@ -216,7 +226,7 @@ int sg_dnstun_query(struct sg_detect *d, const struct sg_obs *o, const char *src
 		judge(d, e, o->ts);
 		reset(e, o->ts);
 	}
-	r = set_add(e, sg_hash(name, sublen), d->cfg.dnstun.max_unique_kept);
+	r = set_add(&d->dnstun->t, e, sg_hash(name, sublen), d->cfg.dnstun.max_unique_kept);
 	if (r)
 		return r;
 	{

@@ -271,12 +271,27 @@ static void dns_release(struct sg_lru *t, struct sg_lru_node *n)
 {
 }
 
+static size_t str_bytes(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
 static void proc_release(struct sg_lru *t, struct sg_lru_node *n)
 {
 	struct sg_proc *p = (struct sg_proc *)n;
 
+	t->bytes -= str_bytes(p->exe) + str_bytes(p->parent_exe);
 	free(p->exe);
 	free(p->parent_exe);
+	p->exe = p->parent_exe = NULL;
+}
+
+static void open_release(struct sg_lru *t, struct sg_lru_node *n)
+{
+	struct sg_open *c = (struct sg_open *)n;
+
+	t->bytes -= str_bytes(c->name);
+	free(c->name);
 }
 
 struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
@@ -360,6 +375,8 @@ int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sin
 	if (!r)
 		r = sg_lru_init(&d->suppress, cfg->max_suppress, sizeof(struct sg_suppress),
 				dns_release, d);
+	if (!r)
+		r = sg_lru_init(&d->open, cfg->max_series, sizeof(struct sg_open), open_release, d);
 	if (r)
 		goto err;
 	r = sg_beacon_new(d);
@@ -392,6 +409,7 @@ void sg_detect_free(struct sg_detect *d)
 	sg_lru_destroy(&d->dns);
 	sg_lru_destroy(&d->procs);
 	sg_lru_destroy(&d->suppress);
+	sg_lru_destroy(&d->open);
 	free(d);
 }
 
@@ -434,16 +452,89 @@ static void addr_text(const struct in6_addr *a, const char *text, char buf[SG_DE
 		sg_detect_addr_str(a, buf);
 }
 
-static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
+static void conn_ctx_init(struct sg_detect *d, struct sg_conn_ctx *c, const struct sg_obs *o)
 {
-	struct sg_conn_ctx c = { .o = o };
-	struct sg_dns_entry *e;
+	c->o = o;
+	addr_text(&o->src, o->src_str, c->src);
+	addr_text(&o->dst, o->dst_str, c->dst);
+	c->dst_public = sg_addr_public(&o->dst);
+}
+
+/* The key of a connection id in d->open: its hex digits. */
+static void conn_id_key(__u64 id, char key[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, id >>= 4)
+		key[i] = hex[id & 0xf];
+	key[16] = '\0';
+}
+
+/* The bytes of a connection counted at its start, to the series that took it. */
+static int feed_conn_end(struct sg_detect *d, const struct sg_obs *o, struct sg_open *op)
+{
+	struct sg_conn_ctx c = { .end = true, .took = &op->took };
+	struct sg_obs start = *o;
 	int r = 0;
 
+	d->st.conn_ends++;
+	start.ts = op->ts;
+	conn_ctx_init(d, &c, &start);
+	c.name = op->name;
+	if (d->cfg.on[SG_HEUR_BEACON])
+		r = sg_beacon_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_EXFIL])
+		r = sg_exfil_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
+		r = sg_dnsless_conn(d, &c);
+	sg_lru_remove(&d->open, &op->node);
+	return r;
+}
+
+/* Remember a connection counted at its start until its end comes. */
+static int conn_open(struct sg_detect *d, const struct sg_conn_ctx *c, const char *key,
+		     unsigned int took)
+{
+	struct sg_open *op;
+	bool created;
+
+	op = (struct sg_open *)sg_lru_get(&d->open, key, true, &created);
+	d->st.evicted_open = d->open.evictions;
+	if (!op)
+		return -ENOMEM;
+	op->ts = c->o->ts;
+	op->took = took;
+	if ((took & SG_TOOK_BEACON_NAME) && c->name) {
+		op->name = strdup(c->name);
+		if (!op->name)
+			return -ENOMEM;
+		d->open.bytes += strlen(op->name) + 1;
+	}
+	return 0;
+}
+
+static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
+{
+	unsigned int took = 0;
+	struct sg_conn_ctx c = { .took = &took };
+	struct sg_open *op = NULL;
+	struct sg_dns_entry *e;
+	char key[17] = "";
+	int r = 0;
+
+	if (o->conn_id) {
+		conn_id_key(o->conn_id, key);
+		op = (struct sg_open *)sg_lru_find(&d->open, key);
+		if (op && o->conn_end)
+			return feed_conn_end(d, o, op);
+		if (op) {	/* its start again: a restart's overlap */
+			d->st.ignored++;
+			return 0;
+		}
+	}
 	d->st.conns++;
-	addr_text(&o->src, o->src_str, c.src);
-	addr_text(&o->dst, o->dst_str, c.dst);
-	c.dst_public = sg_addr_public(&o->dst);
+	conn_ctx_init(d, &c, o);
 	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
 	if (e) {
 		c.name = e->name;
@@ -462,6 +553,9 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		r = sg_fileless_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_REVSHELL])
 		r = sg_revshell_conn(d, &c);
+	/* An end never seen started is a whole connection: nothing to wait for. */
+	if (!r && o->conn_id && !o->conn_end)
+		r = conn_open(d, &c, key, took);
 	return r;
 }
 
@@ -498,6 +592,7 @@ static int feed_exec(struct sg_detect *d, const struct sg_obs *o)
 	p->uid = o->uid;
 	p->exe = dup_or_null(o->exe);
 	p->parent_exe = dup_or_null(o->parent_exe);
+	d->procs.bytes += str_bytes(p->exe) + str_bytes(p->parent_exe);
 	if (!p->exe || (o->parent_exe && !p->parent_exe))
 		return -ENOMEM;
 	if (d->cfg.on[SG_HEUR_FIRSTSEEN])
@@ -572,4 +667,11 @@ void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st)
 {
 	*st = d->st;
 	st->evicted_dns = d->dns.evictions;
+	st->dns_entries = d->dns.n;
+	st->procs = d->procs.n;
+	st->suppress_entries = d->suppress.n;
+	st->open = d->open.n;
+	st->mem_bytes = sizeof(*d) + d->dns.bytes + d->procs.bytes + d->suppress.bytes +
+			d->open.bytes + sg_beacon_bytes(d) + sg_exfil_bytes(d) +
+			sg_dnstun_bytes(d) + sg_dnsless_bytes(d) + sg_firstseen_bytes(d);
 }

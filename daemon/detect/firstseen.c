@@ -68,6 +68,12 @@ void sg_firstseen_free(struct sg_detect *d)
 	d->firstseen = NULL;
 }
 
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_firstseen_bytes(const struct sg_detect *d)
+{
+	return d->firstseen ? sizeof(*d->firstseen) + d->firstseen->t.bytes : 0;
+}
+
 static bool learning(struct sg_detect *d, double ts)
 {
 	struct sg_firstseen *f = d->firstseen;

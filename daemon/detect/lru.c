@@ -33,6 +33,7 @@ int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
 	if (!t->buckets)
 		return -ENOMEM;
 	t->nbuckets = nb;
+	t->bytes = nb * sizeof(*t->buckets);
 	t->cap = cap;
 	t->entry_size = entry_size;
 	t->head.next = t->head.prev = &t->head;
@@ -58,6 +59,7 @@ void sg_lru_remove(struct sg_lru *t, struct sg_lru_node *n)
 	unlink_node(t, n);
 	if (t->release)
 		t->release(t, n);
+	t->bytes -= t->entry_size + strlen(n->key) + 1;
 	free(n);
 }
 
@@ -130,6 +132,7 @@ struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, b
 	n = calloc(1, t->entry_size + len + 1);
 	if (!n)
 		return NULL;
+	t->bytes += t->entry_size + len + 1;
 	k = (char *)n + t->entry_size;
 	memcpy(k, key, len + 1);
 	n->key = k;

@@ -65,22 +65,36 @@ size_t sg_dnstun_bytes(const struct sg_detect *d)
 	return d->dnstun ? sizeof(*d->dnstun) + d->dnstun->t.bytes : 0;
 }
 
+/*
+ * The distinct bytes of s, each summed once in ascending order (as a walk
+ * over all 256 counts would, for the same result to the last bit): names
+ * are short, and the walk was most of a DNS record's cost.
+ */
 double sg_entropy(const char *s, size_t len)
 {
 	unsigned int cnt[256] = { 0 };
+	unsigned char seen[256];
+	size_t i, j, n = 0;
 	double h = 0;
-	size_t i;
 
 	if (!len)
 		return 0;
-	for (i = 0; i < len; i++)
-		cnt[(unsigned char)s[i]]++;
-	for (i = 0; i < 256; i++) {
-		double p;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		if (!cnt[i])
-			continue;
-		p = (double)cnt[i] / len;
+		if (!cnt[c]++)
+			seen[n++] = c;
+	}
+	for (i = 1; i < n; i++) {	/* insertion sort: a few dozen at most */
+		unsigned char c = seen[i];
+
+		for (j = i; j > 0 && seen[j - 1] > c; j--)
+			seen[j] = seen[j - 1];
+		seen[j] = c;
+	}
+	for (i = 0; i < n; i++) {
+		double p = (double)cnt[seen[i]] / len;
+
 		h -= p * log2(p);
 	}
 	return h;

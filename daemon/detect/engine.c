@@ -27,13 +27,62 @@ struct json_object *sg_json_double(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
+/* Decimal digits of v (0-255) at p; the end. */
+static char *put_byte(char *p, unsigned int v)
+{
+	if (v >= 100)
+		*p++ = '0' + v / 100;
+	if (v >= 10)
+		*p++ = '0' + v / 10 % 10;
+	*p++ = '0' + v % 10;
+	return p;
+}
+
+/* IPv4 by hand: every connection's key has its address, and inet_ntop goes through printf. */
 const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR])
 {
-	if (IN6_IS_ADDR_V4MAPPED(a))
-		inet_ntop(AF_INET, &a->s6_addr[12], buf, SG_DETECT_ADDR_STR);
-	else
-		inet_ntop(AF_INET6, a, buf, SG_DETECT_ADDR_STR);
+	char *p = buf;
+	int i;
+
+	if (!IN6_IS_ADDR_V4MAPPED(a))
+		return inet_ntop(AF_INET6, a, buf, SG_DETECT_ADDR_STR);
+	for (i = 12; i < 16; i++) {
+		p = put_byte(p, a->s6_addr[i]);
+		*p++ = i < 15 ? '.' : '\0';
+	}
 	return buf;
+}
+
+void sg_exe_facts(struct sg_detect *d, const char *exe, bool *shell, __u32 *path_flags)
+{
+	struct sg_exe_memo *m;
+	size_t len;
+	uint64_t h;
+
+	*shell = false;
+	*path_flags = 0;
+	if (!exe)
+		return;
+	len = strlen(exe);
+	h = sg_hash(exe, len);
+	m = &d->exe_memo[h & (SG_EXE_MEMO - 1)];
+	if (!m->exe || m->hash != h || strcmp(m->exe, exe)) {
+		if (m->exe)
+			d->exe_memo_bytes -= strlen(m->exe) + 1;
+		free(m->exe);
+		m->exe = strdup(exe);
+		if (!m->exe) {		/* answered, not remembered */
+			*shell = sg_list_match(&d->cfg.shells, exe);
+			*path_flags = sg_exe_path_flags(exe);
+			return;
+		}
+		d->exe_memo_bytes += len + 1;
+		m->hash = h;
+		m->shell = sg_list_match(&d->cfg.shells, exe);
+		m->path_flags = sg_exe_path_flags(exe);
+	}
+	*shell = m->shell;
+	*path_flags = m->path_flags;
 }
 
 static bool in_prefix(const struct in6_addr *a, const struct in6_addr *p, unsigned int plen)
@@ -294,13 +343,28 @@ static void open_release(struct sg_lru *t, struct sg_lru_node *n)
 	free(c->name);
 }
 
+/* A pid's key in d->procs: its decimal digits (without printf: once per connection). */
+static void pid_key(__u32 pid, char key[16])
+{
+	char tmp[16];
+	int n = 0, i = 0;
+
+	do {
+		tmp[n++] = '0' + pid % 10;
+		pid /= 10;
+	} while (pid);
+	while (n)
+		key[i++] = tmp[--n];
+	key[i] = '\0';
+}
+
 struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
 {
 	char key[16];
 
 	if (!pid)
 		return NULL;
-	snprintf(key, sizeof(key), "%u", pid);
+	pid_key(pid, key);
 	return (struct sg_proc *)sg_lru_find(&d->procs, key);
 }
 
@@ -399,6 +463,8 @@ err:
 
 void sg_detect_free(struct sg_detect *d)
 {
+	unsigned int i;
+
 	if (!d)
 		return;
 	sg_beacon_free(d);
@@ -410,6 +476,8 @@ void sg_detect_free(struct sg_detect *d)
 	sg_lru_destroy(&d->procs);
 	sg_lru_destroy(&d->suppress);
 	sg_lru_destroy(&d->open);
+	for (i = 0; i < SG_EXE_MEMO; i++)
+		free(d->exe_memo[i].exe);
 	free(d);
 }
 
@@ -535,6 +603,8 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	}
 	d->st.conns++;
 	conn_ctx_init(d, &c, o);
+	c.proc = sg_detect_proc_of(d, o);
+	c.exe = o->exe ? o->exe : c.proc ? c.proc->exe : NULL;
 	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
 	if (e) {
 		c.name = e->name;
@@ -576,7 +646,7 @@ static int feed_exec(struct sg_detect *d, const struct sg_obs *o)
 		d->st.ignored++;
 		return 0;
 	}
-	snprintf(key, sizeof(key), "%u", o->pid);
+	pid_key(o->pid, key);
 	p = (struct sg_proc *)sg_lru_get(&d->procs, key, true, &created);
 	if (!p)
 		return -ENOMEM;
@@ -673,5 +743,6 @@ void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st)
 	st->open = d->open.n;
 	st->mem_bytes = sizeof(*d) + d->dns.bytes + d->procs.bytes + d->suppress.bytes +
 			d->open.bytes + sg_beacon_bytes(d) + sg_exfil_bytes(d) +
-			sg_dnstun_bytes(d) + sg_dnsless_bytes(d) + sg_firstseen_bytes(d);
+			sg_dnstun_bytes(d) + sg_dnsless_bytes(d) + sg_firstseen_bytes(d) +
+			d->exe_memo_bytes;
 }

@@ -136,6 +136,22 @@ struct sg_suppress {
 	enum sg_heur heur;
 };
 
+/*
+ * What the connection heuristics ask of an executable's path (a shell?
+ * fileless path flags?), remembered per path: fnmatch over the shell list
+ * for every connection would cost more than the rest of the engine.
+ * Direct-mapped by the path's hash; a configuration change makes a new
+ * engine, so the answers never go stale.
+ */
+#define SG_EXE_MEMO	256
+
+struct sg_exe_memo {
+	uint64_t hash;
+	char *exe;			/* owned; NULL when the slot is empty */
+	bool shell;			/* sg_list_match(&cfg.shells, exe) */
+	__u32 path_flags;		/* sg_exe_path_flags(exe) */
+};
+
 struct sg_detect {
 	struct sg_detect_config cfg;
 	struct sg_detect_sink sink;
@@ -153,6 +169,8 @@ struct sg_detect {
 	const char *cur_exe, *cur_unit;
 	double first_ts;		/* earliest observation, for the window start */
 	double last_ts;
+	struct sg_exe_memo exe_memo[SG_EXE_MEMO];
+	size_t exe_memo_bytes;
 };
 
 /* Context a connection is judged in, computed once by the engine. */
@@ -171,7 +189,13 @@ struct sg_conn_ctx {
 	 */
 	bool end;
 	unsigned int *took;		/* SG_TOOK_*: set by each heuristic that counts it */
+	/* The process (sg_detect_proc_of()) and its executable, looked up once. */
+	struct sg_proc *proc;
+	const char *exe;
 };
+
+/* The remembered facts of exe (NULL: none, not a shell). */
+void sg_exe_facts(struct sg_detect *d, const char *exe, bool *shell, __u32 *path_flags);
 
 bool sg_detect_allowed(struct sg_detect *d, enum sg_heur h, const struct in6_addr *src,
 		       const char *subject, const struct in6_addr *dst, const char *name);

@@ -78,13 +78,16 @@ int sg_revshell_exec(struct sg_detect *d, const struct sg_obs *o)
 int sg_revshell_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
-	struct sg_proc *p = sg_detect_proc_of(d, o);
-	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
+	const char *exe = c->exe;
 	char dst[SG_DETECT_ADDR_STR + 16];
 	struct json_object *ev;
+	__u32 path_flags;
+	bool shell;
 
-	if (o->dir == SG_DIR_IN || !sg_list_match(&d->cfg.shells, exe) ||
-	    SG_REVSHELL_CONN_SCORE < d->cfg.min_score[SG_HEUR_REVSHELL])
+	if (o->dir == SG_DIR_IN || SG_REVSHELL_CONN_SCORE < d->cfg.min_score[SG_HEUR_REVSHELL])
+		return 0;
+	sg_exe_facts(d, exe, &shell, &path_flags);
+	if (!shell)
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_REVSHELL, &o->src, o->subject, &o->dst, c->name) ||
 	    sg_detect_allowed_proc(d, SG_HEUR_REVSHELL, exe, o->unit))

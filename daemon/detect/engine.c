@@ -560,17 +560,10 @@ static int feed_conn_end(struct sg_detect *d, const struct sg_obs *o, struct sg_
 	return r;
 }
 
-/* Remember a connection counted at its start until its end comes. */
-static int conn_open(struct sg_detect *d, const struct sg_conn_ctx *c, const char *key,
+/* Remember a connection counted at its start (op, new) until its end comes. */
+static int conn_open(struct sg_detect *d, const struct sg_conn_ctx *c, struct sg_open *op,
 		     unsigned int took)
 {
-	struct sg_open *op;
-	bool created;
-
-	op = (struct sg_open *)sg_lru_get(&d->open, key, true, &created);
-	d->st.evicted_open = d->open.evictions;
-	if (!op)
-		return -ENOMEM;
 	op->ts = c->o->ts;
 	op->took = took;
 	if ((took & SG_TOOK_BEACON_NAME) && c->name) {
@@ -591,12 +584,21 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	char key[17] = "";
 	int r = 0;
 
-	if (o->conn_id) {
+	if (o->conn_id && o->conn_end) {
 		conn_id_key(o->conn_id, key);
 		op = (struct sg_open *)sg_lru_find(&d->open, key);
-		if (op && o->conn_end)
+		if (op)
 			return feed_conn_end(d, o, op);
-		if (op) {	/* its start again: a restart's overlap */
+	} else if (o->conn_id) {
+		bool created;
+
+		/* Made now, filled once the heuristics have taken the connection. */
+		conn_id_key(o->conn_id, key);
+		op = (struct sg_open *)sg_lru_get(&d->open, key, true, &created);
+		d->st.evicted_open = d->open.evictions;
+		if (!op)
+			return -ENOMEM;
+		if (!created) {	/* its start again: a restart's overlap */
 			d->st.ignored++;
 			return 0;
 		}
@@ -624,8 +626,10 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	if (!r && d->cfg.on[SG_HEUR_REVSHELL])
 		r = sg_revshell_conn(d, &c);
 	/* An end never seen started is a whole connection: nothing to wait for. */
-	if (!r && o->conn_id && !o->conn_end)
-		r = conn_open(d, &c, key, took);
+	if (op && !o->conn_end && r)
+		sg_lru_remove(&d->open, &op->node);	/* not counted: its end will be */
+	else if (op && !o->conn_end)
+		r = conn_open(d, &c, op, took);
 	return r;
 }
 

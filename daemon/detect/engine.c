@@ -607,6 +607,7 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	conn_ctx_init(d, &c, o);
 	c.proc = sg_detect_proc_of(d, o);
 	c.exe = o->exe ? o->exe : c.proc ? c.proc->exe : NULL;
+	sg_exe_facts(d, c.exe, &c.exe_shell, &c.exe_path_flags);
 	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
 	if (e) {
 		c.name = e->name;

@@ -39,17 +39,14 @@ static unsigned int flags_score(__u32 fl)
 	return fl & SG_EXE_MEMFD ? 95 : fl & SG_EXE_DELETED ? 85 : fl & SG_EXE_WW_DIR ? 70 : 0;
 }
 
-/* p: o's process (sg_detect_proc_of()), exe: its executable. */
+/* p: o's process (sg_detect_proc_of()), exe: its executable, fl: exe's path flags. */
 static int check(struct sg_detect *d, const struct sg_obs *o, struct sg_proc *p, const char *exe,
-		 const char *what, const char *dst)
+		 __u32 fl, const char *what, const char *dst)
 {
 	struct json_object *ev, *flags;
 	unsigned int score;
 	struct sg_alert a;
-	__u32 fl;
-	bool shell;
 
-	sg_exe_facts(d, exe, &shell, &fl);
 	fl |= p ? p->flags : 0;
 	score = flags_score(fl);
 	a = (struct sg_alert){ .heur = SG_HEUR_FILELESS, .score = score };
@@ -93,7 +90,7 @@ int sg_fileless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	if (c->o->dir == SG_DIR_IN)
 		return 0;
-	return check(d, c->o, c->proc, c->exe, "connect", c->dst);
+	return check(d, c->o, c->proc, c->exe, c->exe_path_flags, "connect", c->dst);
 }
 
 int sg_fileless_listen(struct sg_detect *d, const struct sg_obs *o)
@@ -101,7 +98,8 @@ int sg_fileless_listen(struct sg_detect *d, const struct sg_obs *o)
 	char dst[SG_DETECT_ADDR_STR + 16];
 
 	struct sg_proc *p = sg_detect_proc_of(d, o);
+	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
 
 	sg_addr_port_str(&o->src, o->lport, dst, sizeof(dst));
-	return check(d, o, p, o->exe ? o->exe : p ? p->exe : NULL, "listen", dst);
+	return check(d, o, p, exe, sg_exe_path_flags(exe), "listen", dst);
 }

@@ -192,6 +192,8 @@ struct sg_conn_ctx {
 	/* The process (sg_detect_proc_of()) and its executable, looked up once. */
 	struct sg_proc *proc;
 	const char *exe;
+	bool exe_shell;			/* sg_exe_facts() of exe */
+	__u32 exe_path_flags;
 };
 
 /* The remembered facts of exe (NULL: none, not a shell). */

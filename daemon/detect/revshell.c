@@ -81,13 +81,9 @@ int sg_revshell_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	const char *exe = c->exe;
 	char dst[SG_DETECT_ADDR_STR + 16];
 	struct json_object *ev;
-	__u32 path_flags;
-	bool shell;
 
-	if (o->dir == SG_DIR_IN || SG_REVSHELL_CONN_SCORE < d->cfg.min_score[SG_HEUR_REVSHELL])
-		return 0;
-	sg_exe_facts(d, exe, &shell, &path_flags);
-	if (!shell)
+	if (o->dir == SG_DIR_IN || !c->exe_shell ||
+	    SG_REVSHELL_CONN_SCORE < d->cfg.min_score[SG_HEUR_REVSHELL])
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_REVSHELL, &o->src, o->subject, &o->dst, c->name) ||
 	    sg_detect_allowed_proc(d, SG_HEUR_REVSHELL, exe, o->unit))

@@ -339,6 +339,8 @@ static void open_release(struct sg_lru *t, struct sg_lru_node *n)
 {
 	struct sg_open *c = (struct sg_open *)n;
 
+	if (c->name == c->name_buf)
+		return;
 	t->bytes -= str_bytes(c->name);
 	free(c->name);
 }
@@ -567,10 +569,14 @@ static int conn_open(struct sg_detect *d, const struct sg_conn_ctx *c, struct sg
 	op->ts = c->o->ts;
 	op->took = took;
 	if ((took & SG_TOOK_BEACON_NAME) && c->name) {
-		op->name = strdup(c->name);
+		size_t len = strlen(c->name) + 1;
+
+		op->name = len <= sizeof(op->name_buf) ? op->name_buf : malloc(len);
 		if (!op->name)
 			return -ENOMEM;
-		d->open.bytes += strlen(op->name) + 1;
+		memcpy(op->name, c->name, len);
+		if (op->name != op->name_buf)
+			d->open.bytes += len;
 	}
 	return 0;
 }

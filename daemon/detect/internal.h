@@ -119,11 +119,14 @@ struct sg_proc {
 #define SG_TOOK_EXFIL		0x4
 #define SG_TOOK_DNSLESS		0x8
 
+#define SG_OPEN_NAME_INLINE	48	/* most names fit: no allocation per connection */
+
 struct sg_open {
 	struct sg_lru_node node;
 	double ts;			/* the start, as fed */
 	unsigned int took;		/* SG_TOOK_* */
-	char *name;			/* the beacon name series', owned; or NULL */
+	char *name;			/* the beacon name series': name_buf, owned, or NULL */
+	char name_buf[SG_OPEN_NAME_INLINE];
 };
 
 /* An alert given, for counting its repeats within detect.suppress. */

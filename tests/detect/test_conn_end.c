@@ -20,7 +20,7 @@
 struct alerts {
 	unsigned int n;
 	enum sg_heur h[ALERTS_MAX];
-	char dst[ALERTS_MAX][64];
+	char dst[ALERTS_MAX][SG_DETECT_NAME_MAX];
 	struct json_object *ev[ALERTS_MAX];
 };
 
@@ -137,6 +137,59 @@ TEST_F(ce, beacon_size_and_count_take_each_connection_once)
 	sg_detect_get_stats(self->d, &st);
 	EXPECT_EQ(n, st.conns);
 	EXPECT_EQ(n, st.conn_ends);
+	EXPECT_EQ(0, st.conn_ends_lost);
+	EXPECT_EQ(0, st.open);
+}
+
+/* The name series gets the bytes too, for short and long names alike. */
+TEST_F(ce, beacon_name_series_takes_the_bytes)
+{
+	static const char *const names[] = {
+		"c2.example.net",
+		"a-name-longer-than-what-an-open-entry-holds-inline.cdn.example.net",
+	};
+	const char *dsts[] = { "45.1.3.1", "45.1.3.2" };
+	struct sg_detect_stats st;
+	struct json_object *ev;
+	struct sg_obs o;
+	int k, i, n = 144;
+
+	for (i = 0; i < 2; i++) {
+		o = conn(T0 - 60, dsts[i], 0);
+		o.kind = SG_DET_DNS;
+		o.qname = names[i];
+		o.answers[0] = o.dst;
+		o.n_answers = 1;
+		ASSERT_EQ(0, sg_detect_feed(self->d, &o));
+	}
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < 2; i++) {
+			double ts = T0 + k * 600.0 + i;
+
+			o = conn(ts, dsts[i], 1 + 2 * k + i);
+			ASSERT_EQ(0, sg_detect_feed(self->d, &o));
+			o = conn_end(ts, dsts[i], 1 + 2 * k + i, 3000, 1000);
+			ASSERT_EQ(0, sg_detect_feed(self->d, &o));
+		}
+		/* answers again within the window, so that the name still counts */
+		if (k % 12 == 0)
+			for (i = 0; i < 2; i++) {
+				o = conn(T0 + k * 600.0 - 1, dsts[i], 0);
+				o.kind = SG_DET_DNS;
+				o.qname = names[i];
+				o.answers[0] = o.dst;
+				o.n_answers = 1;
+				ASSERT_EQ(0, sg_detect_feed(self->d, &o));
+			}
+	}
+	sg_detect_flush(self->d, T0 + DAY);
+	for (i = 0; i < 2; i++) {
+		ev = evidence(&self->seen, SG_HEUR_BEACON, names[i]);
+		ASSERT_NE(NULL, ev);
+		EXPECT_EQ(n, (int)ev_num(ev, "conns"));
+		EXPECT_EQ(4000, (int)ev_num(ev, "size_median"));
+	}
+	sg_detect_get_stats(self->d, &st);
 	EXPECT_EQ(0, st.conn_ends_lost);
 	EXPECT_EQ(0, st.open);
 }

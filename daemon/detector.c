@@ -487,6 +487,7 @@ bool sg_detector_event(struct sg_daemon *d, int fd)
 		return true;
 	if (d->observe)
 		sg_observe_drain(d->observe);
+	t->clock_age = 0;	/* the next record reads the clocks' offset again */
 	sg_detect_flush(t->eng, now_real());
 	sweep(t);
 	sg_detect_baseline_save(t->eng);

@@ -122,7 +122,8 @@ static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
 {
 	struct sg_det_line *l;
 	size_t need = 0, at = 0;
-	const char *const strs[] = { o->subject, o->exe, o->unit, o->juris, o->qname };
+	const char *subject = o->subject ? o->subject : "?";
+	const char *const strs[] = { subject, o->exe, o->unit, o->juris, o->qname };
 	unsigned int i;
 
 	t->seq++;
@@ -140,7 +141,7 @@ static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
 		l->cap = need;
 	}
 	l->o = *o;
-	l->o.subject = line_str(o->subject ? o->subject : "?", l->buf, &at);
+	l->o.subject = line_str(subject, l->buf, &at);
 	l->o.exe = line_str(o->exe, l->buf, &at);
 	l->o.unit = line_str(o->unit, l->buf, &at);
 	l->o.juris = line_str(o->juris, l->buf, &at);

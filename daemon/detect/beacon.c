@@ -85,7 +85,9 @@ void sg_beacon_free(struct sg_detect *d)
 /* Heap bytes held, for sg_detect_get_stats(). */
 size_t sg_beacon_bytes(const struct sg_detect *d)
 {
-	return d->beacon ? sizeof(*d->beacon) + d->beacon->t.bytes + 3 * d->cfg.beacon.max_points * sizeof(double) : 0;
+	if (!d->beacon)
+		return 0;
+	return sizeof(*d->beacon) + d->beacon->t.bytes + 3 * d->cfg.beacon.max_points * sizeof(double);
 }
 
 static void drop_front(struct sg_beacon *b, struct series *s, size_t k)

@@ -18,6 +18,21 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+/*
+ * Both caches are set-associative, SG_DET_WAYS entries a set chosen by the
+ * key's hash, replaced in turn: a record's lookup reads one set, not the
+ * whole cache (up to 1024 entries, for every record).
+ */
+#define SG_DET_WAYS	8
+
+static unsigned int set_of(__u64 key, unsigned int entries)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (unsigned int)(key % (entries / SG_DET_WAYS)) * SG_DET_WAYS;
+}
+
 /* The unit a cgroup path belongs to: its deepest unit component. */
 static void unit_of_path(const char *path, char *unit, size_t len)
 {
@@ -55,14 +70,15 @@ const char *sg_det_cgroup_unit(struct sg_daemon *d, __u64 id)
 	char link[64], path[PATH_MAX];
 	int mfd, fd;
 	ssize_t n;
-	unsigned int i;
+	unsigned int i, set;
 
 	if (!id)
 		return NULL;
-	for (i = 0; i < SG_DET_CGROUPS_MAX; i++)
+	set = set_of(id, SG_DET_CGROUPS_MAX);
+	for (i = set; i < set + SG_DET_WAYS; i++)
 		if (t->cgroups[i].id == id)
 			return t->cgroups[i].unit[0] ? t->cgroups[i].unit : NULL;
-	c = &t->cgroups[t->cgroup_next++ % SG_DET_CGROUPS_MAX];
+	c = &t->cgroups[set + t->cgroup_next++ % SG_DET_WAYS];
 	c->id = id;
 	c->unit[0] = '\0';
 	h.id = id;
@@ -83,11 +99,16 @@ const char *sg_det_cgroup_unit(struct sg_daemon *d, __u64 id)
 	return c->unit[0] ? c->unit : NULL;
 }
 
+static unsigned int exe_set(__u64 dev, __u64 ino)
+{
+	return set_of(ino ^ (dev << 40) ^ (dev >> 24), SG_DET_EXES_MAX);
+}
+
 static struct sg_det_exe *exe_find(struct sg_detector *t, __u64 dev, __u64 ino)
 {
-	unsigned int i;
+	unsigned int i, set = exe_set(dev, ino);
 
-	for (i = 0; i < SG_DET_EXES_MAX; i++)
+	for (i = set; i < set + SG_DET_WAYS; i++)
 		if (t->exes[i].ino == ino && t->exes[i].dev == dev && t->exes[i].path[0])
 			return &t->exes[i];
 	return NULL;
@@ -98,7 +119,7 @@ const char *sg_det_exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const ch
 	struct sg_det_exe *e = exe_find(t, dev, ino);
 
 	if (!e)
-		e = &t->exes[t->exe_next++ % SG_DET_EXES_MAX];
+		e = &t->exes[exe_set(dev, ino) + t->exe_next++ % SG_DET_WAYS];
 	e->dev = dev;
 	e->ino = ino;
 	snprintf(e->path, sizeof(e->path), "%s", path);

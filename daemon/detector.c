@@ -13,9 +13,11 @@
  * the record arrives, cached by device and inode).
  *
  * Connections: a CONNECT is fed at once (bytes 0) so that fileless,
- * revshell, firstseen and beacon see it while it lasts; its FLOW_END is fed
- * again as the same connection at its start time with the bytes, for exfil
- * (beacon counts distinct seconds, so it is one point). Connections the
+ * revshell, firstseen and beacon see it while it lasts; a TCP one that will
+ * have a FLOW_END carries its socket cookie as conn_id, and the FLOW_END
+ * (conn_end, same id) only adds the bytes to it: each connection counts
+ * once. A FLOW_END whose CONNECT the engine never saw (lost, or before this
+ * daemon) counts as the connection, at its start time. Connections the
  * kernel only counted (repeats, summaries) are not fed.
  */
 #include <arpa/inet.h>
@@ -48,27 +50,103 @@ static double now_real(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A CLOCK_MONOTONIC stamp as seconds since the epoch. */
-static double mono_to_real(__u64 ns)
+static double now_mono(void)
 {
-	struct timespec m;
-	double mono;
+	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	mono = m.tv_sec + m.tv_nsec / 1e9;
-	return now_real() - (mono - ns / 1e9);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * A CLOCK_MONOTONIC stamp as seconds since the epoch. The clocks' offset
+ * only moves when the wall clock is set or slewed: it is read again every
+ * SG_DET_CLOCK_EVERY records and at each flush, not for every record.
+ */
+static double mono_to_real(struct sg_detector *t, __u64 ns)
+{
+	if (!t->clock_age--) {
+		t->real_off = now_real() - now_mono();
+		t->clock_age = SG_DET_CLOCK_EVERY;
+	}
+	return t->real_off + ns / 1e9;
+}
+
+static void line_clear(struct sg_detector *t, struct sg_det_line *l)
+{
+	if (l->alert) {
+		t->ring_bytes -= strlen(l->alert) + 1;
+		free(l->alert);
+		l->alert = NULL;
+	}
+	l->o.kind = SG_DET_CONN;
+	l->o.subject = NULL;		/* no observation */
+}
+
+/* An alert's line, made now (alerts are few). */
 static void ring_push(struct sg_detector *t, struct json_object *o)
 {
-	unsigned int i;
+	struct sg_det_line *l;
 
 	t->seq++;
 	json_object_object_add(o, "seq", json_object_new_int64((int64_t)t->seq));
-	i = t->seq % SG_DET_EVENTS_MAX;
-	free(t->ring[i]);
-	t->ring[i] = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	l = &t->ring[t->seq % SG_DET_EVENTS_MAX];
+	line_clear(t, l);
+	l->alert = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (l->alert)
+		t->ring_bytes += strlen(l->alert) + 1;
 	json_object_put(o);
+}
+
+/* The daemon side's own heap: the caches and the events ring. */
+static __u64 det_mem_bytes(const struct sg_detector *t)
+{
+	return sizeof(*t) + t->ring_bytes;
+}
+
+/* Copy s into the line's buffer at *at; NULL stays NULL. */
+static const char *line_str(const char *s, char *buf, size_t *at)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(buf + *at, s, n);
+	*at += n;
+	return buf + *at - n;
+}
+
+/* An observation's line: the record itself, in JSON when asked (ring_obs_json()). */
+static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
+{
+	struct sg_det_line *l;
+	size_t need = 0, at = 0;
+	const char *subject = o->subject ? o->subject : "?";
+	const char *const strs[] = { subject, o->exe, o->unit, o->juris, o->qname };
+	unsigned int i;
+
+	t->seq++;
+	l = &t->ring[t->seq % SG_DET_EVENTS_MAX];
+	line_clear(t, l);
+	for (i = 0; i < SG_ARRAY_SIZE(strs); i++)
+		need += strs[i] ? strlen(strs[i]) + 1 : 0;
+	if (need > l->cap) {
+		char *nb = realloc(l->buf, need);
+
+		if (!nb)
+			return;		/* the line stays empty */
+		t->ring_bytes += need - l->cap;
+		l->buf = nb;
+		l->cap = need;
+	}
+	l->o = *o;
+	l->o.subject = line_str(subject, l->buf, &at);
+	l->o.exe = line_str(o->exe, l->buf, &at);
+	l->o.unit = line_str(o->unit, l->buf, &at);
+	l->o.juris = line_str(o->juris, l->buf, &at);
+	l->o.qname = line_str(o->qname, l->buf, &at);
+	l->o.parent_exe = l->o.src_str = l->o.dst_str = NULL;
 }
 
 static void on_alert(void *ctx, const struct sg_alert *a)
@@ -103,14 +181,7 @@ static void addr_of(const __u8 *a, __u8 family, struct in6_addr *ret)
 	}
 }
 
-struct det_obs {
-	struct sg_obs o;
-	char subject[SG_DETECT_PATH_MAX];
-	char juris[3];
-	char parent[SG_DETECT_PATH_MAX];
-};
-
-static void set_subject(struct sg_daemon *d, struct det_obs *x, const struct sg_obs_subject *s,
+static void set_subject(struct sg_daemon *d, struct sg_det_obs *x, const struct sg_obs_subject *s,
 			const char *exe)
 {
 	struct sg_obs *o = &x->o;
@@ -119,12 +190,11 @@ static void set_subject(struct sg_daemon *d, struct det_obs *x, const struct sg_
 	o->exe = exe ? exe : sg_det_subject_exe(d->det, s);
 	o->pid = s->tgid;
 	o->uid = s->uid;
-	snprintf(x->subject, sizeof(x->subject), "%s",
-		 o->unit ? o->unit : o->exe ? o->exe : "?");
-	o->subject = x->subject;
+	/* Both strings live in the caches until the next record. */
+	o->subject = o->unit ? o->unit : o->exe ? o->exe : "?";
 }
 
-static void set_dst(struct sg_daemon *d, struct det_obs *x, const struct sg_obs_tuple *tu)
+static void set_dst(struct sg_daemon *d, struct sg_det_obs *x, const struct sg_obs_tuple *tu)
 {
 	struct sg_lookup info = { .source = -1 };
 
@@ -155,15 +225,15 @@ static const char *kind_name(enum sg_det_kind k)
 	return k < SG_ARRAY_SIZE(n) ? n[k] : "?";
 }
 
-/* The decoded observation, as a line of the events ring. */
-static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
+/* An observation line in JSON, made when asked for. */
+static struct json_object *ring_obs_json(const struct sg_obs *o, __u64 seq)
 {
 	struct json_object *j = json_object_new_object();
 	char a[SG_DETECT_ADDR_STR];
 	unsigned int i;
 
 	if (!j)
-		return;
+		return NULL;
 	json_object_object_add(j, "type", json_object_new_string(kind_name(o->kind)));
 	json_object_object_add(j, "ts", json_object_new_double(o->ts));
 	json_object_object_add(j, "subject", json_object_new_string(o->subject));
@@ -215,25 +285,24 @@ static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
 		json_object_object_add(j, "sock_proto", json_object_new_int(o->sock_proto));
 		break;
 	}
-	ring_push(t, j);
+	json_object_object_add(j, "seq", json_object_new_int64((int64_t)seq));
+	return j;
 }
 
 void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 {
 	struct sg_detector *t = d->det;
-	_cleanup_free_ struct det_obs *x = NULL;
+	struct sg_det_obs *x;
 	struct sg_obs *o;
 	unsigned int i;
 
 	if (!t || !t->eng || ev->kind == SG_OBS_EV_SUMMARY || !ev->hdr)
 		return;
-	x = calloc(1, sizeof(*x));
-	if (!x) {
-		t->feed_errors++;
-		return;
-	}
+	x = &t->cur;
 	o = &x->o;
-	o->ts = mono_to_real(ev->hdr->ts_ns);
+	memset(o, 0, sizeof(*o));
+	x->juris[0] = '\0';
+	o->ts = mono_to_real(t, ev->hdr->ts_ns);
 	o->dir = SG_DIR_OUT;
 	switch (ev->kind) {
 	case SG_OBS_CONNECT:
@@ -242,6 +311,9 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		set_dst(d, x, &ev->connect->t);
 		o->failed = (ev->hdr->flags & SG_OBS_F_NO_HANDSHAKE) ||
 			    ev->connect->verdict == SG_VERDICT_DENY;
+		/* Only these get a FLOW_END (bpf/observe.bpf.c: SG_OBS_SK_REPORTED). */
+		if (o->proto == IPPROTO_TCP && !o->failed)
+			o->conn_id = ev->connect->cookie;
 		break;
 	case SG_OBS_FLOW_END:
 		if (ev->hdr->flags & SG_OBS_F_NO_BYTES)
@@ -249,9 +321,11 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		o->kind = SG_DET_CONN;
 		set_subject(d, x, &ev->flow_end->subj, NULL);
 		set_dst(d, x, &ev->flow_end->t);
-		o->ts = mono_to_real(ev->flow_end->start_ns);
+		o->ts = mono_to_real(t, ev->flow_end->start_ns);
 		o->bytes_out = ev->flow_end->bytes_sent;
 		o->bytes_in = ev->flow_end->bytes_received;
+		o->conn_id = ev->flow_end->cookie;
+		o->conn_end = true;
 		break;
 	case SG_OBS_DNS: {
 		const struct sg_dns_answer *an = ev->answer;
@@ -268,16 +342,17 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 	}
 	case SG_OBS_EXEC: {
 		const struct sg_obs_exec *e = ev->exec;
-		char path[SG_DETECT_PATH_MAX] = "", comm[SG_COMM_LEN + 1];
+		char *path = x->path, comm[SG_COMM_LEN + 1];
 		const char *exe;
 
+		path[0] = '\0';
 		o->kind = SG_DET_EXEC;
 		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
 		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
-		if (!sg_det_proc_exe(e->subj.tgid, path, sizeof(path)) &&
+		if (!sg_det_proc_exe(e->subj.tgid, path, sizeof(x->path)) &&
 		    (ev->hdr->flags & SG_OBS_F_MEMFD) && !strncmp(comm, "memfd:", 6))
 			/* gone already: named as /proc/PID/exe would have */
-			snprintf(path, sizeof(path), "/%s (deleted)", comm);
+			snprintf(path, sizeof(x->path), "/%s (deleted)", comm);
 		if (path[0] == '/' || e->path[0] == '/')
 			exe = sg_det_exe_put(t, e->subj.exe_dev, e->subj.exe_ino,
 				      path[0] == '/' ? path : e->path);
@@ -413,6 +488,7 @@ bool sg_detector_event(struct sg_daemon *d, int fd)
 		return true;
 	if (d->observe)
 		sg_observe_drain(d->observe);
+	t->clock_age = 0;	/* the next record reads the clocks' offset again */
 	sg_detect_flush(t->eng, now_real());
 	sweep(t);
 	sg_detect_baseline_save(t->eng);
@@ -475,6 +551,8 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 		entries += st.entries[h];
 	}
 	json_object_object_add(o, "heuristics", hs);
+	/* Every table the engine holds, not only the heuristics' own. */
+	entries += st.dns_entries + st.procs + st.suppress_entries + st.open;
 	json_object_object_add(o, "entries", json_object_new_int64((int64_t)entries));
 #define ADD(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
 	ADD("conns", st.conns);
@@ -492,6 +570,14 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 	ADD("baseline_corrupt", st.baseline_corrupt);
 	ADD("sweeps", st.sweeps);
 	ADD("sweep_errors", st.sweep_errors);
+	ADD("dns_entries", st.dns_entries);
+	ADD("procs", st.procs);
+	ADD("suppress_entries", st.suppress_entries);
+	ADD("open_conns", st.open);
+	ADD("evicted_open", st.evicted_open);
+	ADD("conn_ends", st.conn_ends);
+	ADD("conn_ends_lost", st.conn_ends_lost);
+	ADD("memory", st.mem_bytes + det_mem_bytes(t));
 	ADD("feed_errors", t->feed_errors);
 	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
 	ADD("rebuilds", t->rebuilds);
@@ -520,16 +606,24 @@ struct json_object *sg_detector_events(struct sg_daemon *d, __u64 after)
 	if (after && after + 1 < first)
 		json_object_object_add(o, "lost", json_object_new_int64((int64_t)(first - after - 1)));
 	for (s = after + 1 > first ? after + 1 : first; s <= t->seq; s++) {
-		const char *line = t->ring[s % SG_DET_EVENTS_MAX];
+		const struct sg_det_line *l = &t->ring[s % SG_DET_EVENTS_MAX];
+		struct json_object *j = NULL;
+		const char *line = l->alert;
 
+		if (!line && l->o.subject) {
+			j = ring_obs_json(&l->o, s);
+			line = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN) : NULL;
+		}
 		if (!line)
 			continue;
 		bytes += strlen(line) + 8;
 		if (bytes > SG_DET_EVENTS_REPLY_MAX) {
+			json_object_put(j);
 			json_object_object_add(o, "more", json_object_new_boolean(true));
 			break;
 		}
 		json_object_array_add(arr, json_object_new_string(line));
+		json_object_put(j);
 	}
 	json_object_object_add(o, "last", json_object_new_int64((int64_t)(s - 1)));
 	json_object_object_add(o, "events", arr);
@@ -546,8 +640,10 @@ void sg_detector_stop(struct sg_daemon *d)
 	engine_free(t);
 	if (t->timer_fd >= 0)
 		close(t->timer_fd);
-	for (i = 0; i < SG_DET_EVENTS_MAX; i++)
-		free(t->ring[i]);
+	for (i = 0; i < SG_DET_EVENTS_MAX; i++) {
+		free(t->ring[i].alert);
+		free(t->ring[i].buf);
+	}
 	free(t);
 	d->det = NULL;
 }

@@ -19,10 +19,11 @@ struct json_object;
 
 #define SG_DET_FLUSH_MS		5000	/* sg_detect_flush() and the baseline save */
 #define SG_DET_SWEEP_SECS	60	/* packet socket sweep */
-#define SG_DET_CGROUPS_MAX	256	/* cgroup id -> unit cache */
-#define SG_DET_EXES_MAX		1024	/* dev/inode -> path cache */
+#define SG_DET_CGROUPS_MAX	256	/* cgroup id -> unit cache (a multiple of 8) */
+#define SG_DET_EXES_MAX		1024	/* dev/inode -> path cache (a multiple of 8) */
 #define SG_DET_EVENTS_MAX	1024	/* the events ring */
 #define SG_DET_EVENTS_REPLY_MAX	(1 << 20)	/* bytes of lines in one reply; "more" beyond */
+#define SG_DET_CLOCK_EVERY	4096	/* records between two reads of the clocks' offset */
 
 int sg_detector_start(struct sg_daemon *d, int ep);
 void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev);

@@ -24,6 +24,27 @@ struct sg_det_exe {
 	char path[SG_DETECT_PATH_MAX];
 };
 
+/*
+ * A line of the events ring: an alert as its JSON text, or an observation
+ * as it was fed (its strings copied into buf, which is kept and reused),
+ * put in JSON only when `sovguardctl events` asks for it: making the JSON
+ * of every record would cost more than detecting on it.
+ */
+struct sg_det_line {
+	char *alert;			/* owned; NULL for an observation */
+	struct sg_obs o;
+	char *buf;			/* o's strings */
+	size_t cap;
+};
+
+/* The observation being decoded, and what its fields point to. */
+struct sg_det_obs {
+	struct sg_obs o;
+	char juris[3];
+	char parent[SG_DETECT_PATH_MAX];
+	char path[SG_DETECT_PATH_MAX];
+};
+
 struct sg_detector {
 	struct sg_detect *eng;
 	struct sg_alert_store *store;
@@ -38,8 +59,13 @@ struct sg_detector {
 	__u64 alerts[SG_HEUR_MAX];
 	__u64 feed_errors, rebuilds;
 	/* the events ring: the last SG_DET_EVENTS_MAX lines, seq 1.. */
-	char *ring[SG_DET_EVENTS_MAX];
+	struct sg_det_line ring[SG_DET_EVENTS_MAX];
 	__u64 seq;			/* of the newest line */
+	size_t ring_bytes;		/* held by its lines */
+	struct sg_det_obs cur;		/* sg_detector_observed()'s */
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC, read again every SG_DET_CLOCK_EVERY records */
+	double real_off;
+	unsigned int clock_age;
 };
 
 /* Who a record's subject is (det_subject.c): its unit, its executable. */

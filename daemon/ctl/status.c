@@ -63,12 +63,14 @@ static void print_detection(struct json_object *v)
 		printf("detection: off\n");
 		return;
 	}
-	printf("detection: %lld entries, fed %lld conns %lld dns %lld execs %lld listens "
-	       "%lld pktsocks; evicted dns %lld procs %lld, points dropped %lld, "
-	       "suppressed %lld, feed errors %lld, store errors %lld (alerts in %s)\n",
-	       jint(v, "entries"), jint(v, "conns"), jint(v, "dns"), jint(v, "execs"),
-	       jint(v, "listens"), jint(v, "pktsocks"), jint(v, "evicted_dns"),
-	       jint(v, "evicted_procs"), jint(v, "points_dropped"), jint(v, "suppressed"),
+	printf("detection: %lld entries in %lld KiB, fed %lld conns (%lld ends) %lld dns "
+	       "%lld execs %lld listens %lld pktsocks; evicted dns %lld procs %lld open %lld, "
+	       "points dropped %lld, suppressed %lld, feed errors %lld, store errors %lld "
+	       "(alerts in %s)\n",
+	       jint(v, "entries"), jint(v, "memory") / 1024, jint(v, "conns"), jint(v, "conn_ends"),
+	       jint(v, "dns"), jint(v, "execs"), jint(v, "listens"), jint(v, "pktsocks"),
+	       jint(v, "evicted_dns"), jint(v, "evicted_procs"), jint(v, "evicted_open"),
+	       jint(v, "points_dropped"), jint(v, "suppressed"),
 	       jint(v, "feed_errors"), jint(v, "store_errors"), sg_ctl_jstr(v, "state_dir"));
 	hs = json_object_object_get(v, "heuristics");
 	json_object_object_foreach(hs, k, h)

@@ -45,6 +45,7 @@ static void series_release(struct sg_lru *t, struct sg_lru_node *n)
 	struct series *s = (struct series *)n;
 
 	b->points -= s->n;
+	t->bytes -= s->alloc * sizeof(*s->p);
 	free(s->p);
 }
 
@@ -79,6 +80,14 @@ void sg_beacon_free(struct sg_detect *d)
 	free(b->s_tmp);
 	free(b);
 	d->beacon = NULL;
+}
+
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_beacon_bytes(const struct sg_detect *d)
+{
+	if (!d->beacon)
+		return 0;
+	return sizeof(*d->beacon) + d->beacon->t.bytes + 3 * d->cfg.beacon.max_points * sizeof(double);
 }
 
 static void drop_front(struct sg_beacon *b, struct series *s, size_t k)
@@ -123,6 +132,7 @@ static int add_point(struct sg_beacon *b, const char *key, bool by_name, double 
 		np = realloc(s->p, na * sizeof(*np));
 		if (!np)
 			return -ENOMEM;
+		b->t.bytes += (na - s->alloc) * sizeof(*np);
 		s->p = np;
 		s->alloc = na;
 	}
@@ -139,6 +149,21 @@ static int add_point(struct sg_beacon *b, const char *key, bool by_name, double 
 	return 0;
 }
 
+/* Add a connection's end bytes to its point (the one at its start time). */
+static void add_bytes(struct sg_beacon *b, const char *key, double ts, double bytes)
+{
+	struct series *s = (struct series *)sg_lru_get(&b->t, key, false, NULL);
+	size_t i;
+
+	for (i = s ? s->n : 0; i > 0 && s->p[i - 1].ts >= ts; i--) {
+		if (s->p[i - 1].ts == ts) {
+			s->p[i - 1].bytes += bytes;
+			return;
+		}
+	}
+	b->d->st.conn_ends_lost++;	/* dropped or evicted since */
+}
+
 int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
@@ -148,6 +173,14 @@ int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	double bytes = (double)o->bytes_out + (double)o->bytes_in;
 	int r;
 
+	if (c->end) {
+		if ((*c->took & SG_TOOK_BEACON_ADDR) && !sg_key_make(key, sizeof(key), subject, c->dst))
+			add_bytes(d->beacon, key, o->ts, bytes);
+		if ((*c->took & SG_TOOK_BEACON_NAME) && c->name &&
+		    !sg_key_make(key, sizeof(key), subject, c->name))
+			add_bytes(d->beacon, key, o->ts, bytes);
+		return 0;
+	}
 	if ((o->failed && bc->skip_failed) || (o->dir == SG_DIR_IN && !bc->inbound))
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_BEACON, &o->src, subject, &o->dst, c->name))
@@ -155,11 +188,17 @@ int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	if (sg_key_make(key, sizeof(key), subject, c->dst))
 		return 0;
 	r = add_point(d->beacon, key, false, o->ts, bytes);
-	if (r || !c->name || c->name_age > d->cfg.window)
+	if (r)
 		return r;
+	*c->took |= SG_TOOK_BEACON_ADDR;
+	if (!c->name || c->name_age > d->cfg.window)
+		return 0;
 	if (sg_key_make(key, sizeof(key), subject, c->name))
 		return 0;
-	return add_point(d->beacon, key, true, o->ts, bytes);
+	r = add_point(d->beacon, key, true, o->ts, bytes);
+	if (!r)
+		*c->took |= SG_TOOK_BEACON_NAME;
+	return r;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -99,6 +99,15 @@ struct sg_obs {
 	bool failed;			/* no session established (Zeek S0, REJ, ...) */
 	__u64 bytes_out;		/* payload bytes subject -> destination */
 	__u64 bytes_in;
+	/*
+	 * Live TCP: the connection's identity (the socket cookie), 0 when
+	 * none. A connection fed with an id is counted at its start; its end
+	 * (conn_end, the bytes) then only adds the bytes to it. An end whose
+	 * start was never fed (dropped, or before the daemon) is counted as a
+	 * connection of its own, at ts.
+	 */
+	__u64 conn_id;
+	bool conn_end;
 	const char *juris;		/* destination jurisdiction, NULL if unknown */
 	/* SG_DET_DNS */
 	const char *qname;		/* query name, NULL or "" if none */
@@ -265,6 +274,11 @@ struct sg_detect_stats {
 	__u64 baseline_corrupt;		/* baseline files refused on load */
 	__u64 baseline_full;		/* executables not learned at the baseline cap */
 	__u64 sweeps, sweep_errors;	/* packet socket sweeps */
+	__u64 conn_ends;		/* ends added to a connection counted at its start */
+	__u64 conn_ends_lost;		/* of which one its beacon point had left */
+	__u64 open, evicted_open;	/* connections waiting for their end */
+	__u64 dns_entries, procs, suppress_entries;	/* the engine's own tables */
+	__u64 mem_bytes;		/* heap held by every table and scratch buffer */
 };
 
 /*

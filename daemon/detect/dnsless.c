@@ -46,6 +46,12 @@ void sg_dnsless_free(struct sg_detect *d)
 	d->dnsless = NULL;
 }
 
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_dnsless_bytes(const struct sg_detect *d)
+{
+	return d->dnsless ? sizeof(*d->dnsless) + d->dnsless->t.bytes : 0;
+}
+
 int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
@@ -54,6 +60,16 @@ int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	struct pair *p;
 	bool created;
 
+	if (c->end) {
+		p = NULL;
+		if ((*c->took & SG_TOOK_DNSLESS) && !sg_key_make(key, sizeof(key), subject, c->dst))
+			p = (struct pair *)sg_lru_get(&d->dnsless->t, key, false, NULL);
+		if (p) {
+			p->bytes_out += o->bytes_out;
+			p->bytes_in += o->bytes_in;
+		}
+		return 0;
+	}
 	if (o->dir == SG_DIR_IN || o->failed || !c->dst_public || o->dport == 53 || o->dport == 853)
 		return 0;
 	if (c->name && c->name_first <= o->ts + SG_DETECT_REORDER_S &&
@@ -72,6 +88,7 @@ int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 		p->first = p->last = o->ts;
 		p->dport = o->dport;
 	}
+	*c->took |= SG_TOOK_DNSLESS;
 	p->conns++;
 	p->bytes_out += o->bytes_out;
 	p->bytes_in += o->bytes_in;

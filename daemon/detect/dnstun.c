@@ -34,7 +34,10 @@ struct sg_dnstun {
 
 static void domain_release(struct sg_lru *t, struct sg_lru_node *n)
 {
-	free(((struct domain *)n)->set);
+	struct domain *e = (struct domain *)n;
+
+	t->bytes -= e->set_size * sizeof(*e->set);
+	free(e->set);
 }
 
 int sg_dnstun_new(struct sg_detect *d)
@@ -56,29 +59,49 @@ void sg_dnstun_free(struct sg_detect *d)
 	d->dnstun = NULL;
 }
 
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_dnstun_bytes(const struct sg_detect *d)
+{
+	return d->dnstun ? sizeof(*d->dnstun) + d->dnstun->t.bytes : 0;
+}
+
+/*
+ * The distinct bytes of s, each summed once in ascending order (as a walk
+ * over all 256 counts would, for the same result to the last bit): names
+ * are short, and the walk was most of a DNS record's cost.
+ */
 double sg_entropy(const char *s, size_t len)
 {
 	unsigned int cnt[256] = { 0 };
+	unsigned char seen[256];
+	size_t i, j, n = 0;
 	double h = 0;
-	size_t i;
 
 	if (!len)
 		return 0;
-	for (i = 0; i < len; i++)
-		cnt[(unsigned char)s[i]]++;
-	for (i = 0; i < 256; i++) {
-		double p;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		if (!cnt[i])
-			continue;
-		p = (double)cnt[i] / len;
+		if (!cnt[c]++)
+			seen[n++] = c;
+	}
+	for (i = 1; i < n; i++) {	/* insertion sort: a few dozen at most */
+		unsigned char c = seen[i];
+
+		for (j = i; j > 0 && seen[j - 1] > c; j--)
+			seen[j] = seen[j - 1];
+		seen[j] = c;
+	}
+	for (i = 0; i < n; i++) {
+		double p = (double)cnt[seen[i]] / len;
+
 		h -= p * log2(p);
 	}
 	return h;
 }
 
 /* Add h to the set; the set grows to max_unique_kept entries, then saturates. */
-static int set_add(struct domain *e, __u64 h, unsigned int max_kept)
+static int set_add(struct sg_lru *t, struct domain *e, __u64 h, unsigned int max_kept)
 {
 	unsigned int i, mask;
 
@@ -103,6 +126,7 @@ static int set_add(struct domain *e, __u64 h, unsigned int max_kept)
 			n[i] = e->set[j];
 		}
 		free(e->set);
+		t->bytes += (ns - e->set_size) * sizeof(*n);
 		e->set = n;
 		e->set_size = ns;
 	}
@@ -216,7 +240,7 @@ int sg_dnstun_query(struct sg_detect *d, const struct sg_obs *o, const char *src
 		judge(d, e, o->ts);
 		reset(e, o->ts);
 	}
-	r = set_add(e, sg_hash(name, sublen), d->cfg.dnstun.max_unique_kept);
+	r = set_add(&d->dnstun->t, e, sg_hash(name, sublen), d->cfg.dnstun.max_unique_kept);
 	if (r)
 		return r;
 	{

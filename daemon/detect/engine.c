@@ -27,13 +27,62 @@ struct json_object *sg_json_double(double v, int decimals)
 	return json_object_new_double_s(v, buf);
 }
 
+/* Decimal digits of v (0-255) at p; the end. */
+static char *put_byte(char *p, unsigned int v)
+{
+	if (v >= 100)
+		*p++ = '0' + v / 100;
+	if (v >= 10)
+		*p++ = '0' + v / 10 % 10;
+	*p++ = '0' + v % 10;
+	return p;
+}
+
+/* IPv4 by hand: every connection's key has its address, and inet_ntop goes through printf. */
 const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR])
 {
-	if (IN6_IS_ADDR_V4MAPPED(a))
-		inet_ntop(AF_INET, &a->s6_addr[12], buf, SG_DETECT_ADDR_STR);
-	else
-		inet_ntop(AF_INET6, a, buf, SG_DETECT_ADDR_STR);
+	char *p = buf;
+	int i;
+
+	if (!IN6_IS_ADDR_V4MAPPED(a))
+		return inet_ntop(AF_INET6, a, buf, SG_DETECT_ADDR_STR);
+	for (i = 12; i < 16; i++) {
+		p = put_byte(p, a->s6_addr[i]);
+		*p++ = i < 15 ? '.' : '\0';
+	}
 	return buf;
+}
+
+void sg_exe_facts(struct sg_detect *d, const char *exe, bool *shell, __u32 *path_flags)
+{
+	struct sg_exe_memo *m;
+	size_t len;
+	uint64_t h;
+
+	*shell = false;
+	*path_flags = 0;
+	if (!exe)
+		return;
+	len = strlen(exe);
+	h = sg_hash(exe, len);
+	m = &d->exe_memo[h & (SG_EXE_MEMO - 1)];
+	if (!m->exe || m->hash != h || strcmp(m->exe, exe)) {
+		if (m->exe)
+			d->exe_memo_bytes -= strlen(m->exe) + 1;
+		free(m->exe);
+		m->exe = strdup(exe);
+		if (!m->exe) {		/* answered, not remembered */
+			*shell = sg_list_match(&d->cfg.shells, exe);
+			*path_flags = sg_exe_path_flags(exe);
+			return;
+		}
+		d->exe_memo_bytes += len + 1;
+		m->hash = h;
+		m->shell = sg_list_match(&d->cfg.shells, exe);
+		m->path_flags = sg_exe_path_flags(exe);
+	}
+	*shell = m->shell;
+	*path_flags = m->path_flags;
 }
 
 static bool in_prefix(const struct in6_addr *a, const struct in6_addr *p, unsigned int plen)
@@ -271,12 +320,44 @@ static void dns_release(struct sg_lru *t, struct sg_lru_node *n)
 {
 }
 
+static size_t str_bytes(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
 static void proc_release(struct sg_lru *t, struct sg_lru_node *n)
 {
 	struct sg_proc *p = (struct sg_proc *)n;
 
+	t->bytes -= str_bytes(p->exe) + str_bytes(p->parent_exe);
 	free(p->exe);
 	free(p->parent_exe);
+	p->exe = p->parent_exe = NULL;
+}
+
+static void open_release(struct sg_lru *t, struct sg_lru_node *n)
+{
+	struct sg_open *c = (struct sg_open *)n;
+
+	if (c->name == c->name_buf)
+		return;
+	t->bytes -= str_bytes(c->name);
+	free(c->name);
+}
+
+/* A pid's key in d->procs: its decimal digits (without printf: once per connection). */
+static void pid_key(__u32 pid, char key[16])
+{
+	char tmp[16];
+	int n = 0, i = 0;
+
+	do {
+		tmp[n++] = '0' + pid % 10;
+		pid /= 10;
+	} while (pid);
+	while (n)
+		key[i++] = tmp[--n];
+	key[i] = '\0';
 }
 
 struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
@@ -285,7 +366,7 @@ struct sg_proc *sg_detect_proc(struct sg_detect *d, __u32 pid)
 
 	if (!pid)
 		return NULL;
-	snprintf(key, sizeof(key), "%u", pid);
+	pid_key(pid, key);
 	return (struct sg_proc *)sg_lru_find(&d->procs, key);
 }
 
@@ -360,6 +441,8 @@ int sg_detect_new(const struct sg_detect_config *cfg, const struct sg_detect_sin
 	if (!r)
 		r = sg_lru_init(&d->suppress, cfg->max_suppress, sizeof(struct sg_suppress),
 				dns_release, d);
+	if (!r)
+		r = sg_lru_init(&d->open, cfg->max_series, sizeof(struct sg_open), open_release, d);
 	if (r)
 		goto err;
 	r = sg_beacon_new(d);
@@ -382,6 +465,8 @@ err:
 
 void sg_detect_free(struct sg_detect *d)
 {
+	unsigned int i;
+
 	if (!d)
 		return;
 	sg_beacon_free(d);
@@ -392,6 +477,9 @@ void sg_detect_free(struct sg_detect *d)
 	sg_lru_destroy(&d->dns);
 	sg_lru_destroy(&d->procs);
 	sg_lru_destroy(&d->suppress);
+	sg_lru_destroy(&d->open);
+	for (i = 0; i < SG_EXE_MEMO; i++)
+		free(d->exe_memo[i].exe);
 	free(d);
 }
 
@@ -434,16 +522,98 @@ static void addr_text(const struct in6_addr *a, const char *text, char buf[SG_DE
 		sg_detect_addr_str(a, buf);
 }
 
-static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
+static void conn_ctx_init(struct sg_detect *d, struct sg_conn_ctx *c, const struct sg_obs *o)
 {
-	struct sg_conn_ctx c = { .o = o };
-	struct sg_dns_entry *e;
+	c->o = o;
+	addr_text(&o->src, o->src_str, c->src);
+	addr_text(&o->dst, o->dst_str, c->dst);
+	c->dst_public = sg_addr_public(&o->dst);
+}
+
+/* The key of a connection id in d->open: its hex digits. */
+static void conn_id_key(__u64 id, char key[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, id >>= 4)
+		key[i] = hex[id & 0xf];
+	key[16] = '\0';
+}
+
+/* The bytes of a connection counted at its start, to the series that took it. */
+static int feed_conn_end(struct sg_detect *d, const struct sg_obs *o, struct sg_open *op)
+{
+	struct sg_conn_ctx c = { .end = true, .took = &op->took };
+	struct sg_obs start = *o;
 	int r = 0;
 
+	d->st.conn_ends++;
+	start.ts = op->ts;
+	conn_ctx_init(d, &c, &start);
+	c.name = op->name;
+	if (d->cfg.on[SG_HEUR_BEACON])
+		r = sg_beacon_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_EXFIL])
+		r = sg_exfil_conn(d, &c);
+	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
+		r = sg_dnsless_conn(d, &c);
+	sg_lru_remove(&d->open, &op->node);
+	return r;
+}
+
+/* Remember a connection counted at its start (op, new) until its end comes. */
+static int conn_open(struct sg_detect *d, const struct sg_conn_ctx *c, struct sg_open *op,
+		     unsigned int took)
+{
+	op->ts = c->o->ts;
+	op->took = took;
+	if ((took & SG_TOOK_BEACON_NAME) && c->name) {
+		size_t len = strlen(c->name) + 1;
+
+		op->name = len <= sizeof(op->name_buf) ? op->name_buf : malloc(len);
+		if (!op->name)
+			return -ENOMEM;
+		memcpy(op->name, c->name, len);
+		if (op->name != op->name_buf)
+			d->open.bytes += len;
+	}
+	return 0;
+}
+
+static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
+{
+	unsigned int took = 0;
+	struct sg_conn_ctx c = { .took = &took };
+	struct sg_open *op = NULL;
+	struct sg_dns_entry *e;
+	char key[17] = "";
+	int r = 0;
+
+	if (o->conn_id && o->conn_end) {
+		conn_id_key(o->conn_id, key);
+		op = (struct sg_open *)sg_lru_find(&d->open, key);
+		if (op)
+			return feed_conn_end(d, o, op);
+	} else if (o->conn_id) {
+		bool created;
+
+		/* Made now, filled once the heuristics have taken the connection. */
+		conn_id_key(o->conn_id, key);
+		op = (struct sg_open *)sg_lru_get(&d->open, key, true, &created);
+		d->st.evicted_open = d->open.evictions;
+		if (!op)
+			return -ENOMEM;
+		if (!created) {	/* its start again: a restart's overlap */
+			d->st.ignored++;
+			return 0;
+		}
+	}
 	d->st.conns++;
-	addr_text(&o->src, o->src_str, c.src);
-	addr_text(&o->dst, o->dst_str, c.dst);
-	c.dst_public = sg_addr_public(&o->dst);
+	conn_ctx_init(d, &c, o);
+	c.proc = sg_detect_proc_of(d, o);
+	c.exe = o->exe ? o->exe : c.proc ? c.proc->exe : NULL;
+	sg_exe_facts(d, c.exe, &c.exe_shell, &c.exe_path_flags);
 	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
 	if (e) {
 		c.name = e->name;
@@ -462,6 +632,11 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		r = sg_fileless_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_REVSHELL])
 		r = sg_revshell_conn(d, &c);
+	/* An end never seen started is a whole connection: nothing to wait for. */
+	if (op && !o->conn_end && r)
+		sg_lru_remove(&d->open, &op->node);	/* not counted: its end will be */
+	else if (op && !o->conn_end)
+		r = conn_open(d, &c, op, took);
 	return r;
 }
 
@@ -482,7 +657,7 @@ static int feed_exec(struct sg_detect *d, const struct sg_obs *o)
 		d->st.ignored++;
 		return 0;
 	}
-	snprintf(key, sizeof(key), "%u", o->pid);
+	pid_key(o->pid, key);
 	p = (struct sg_proc *)sg_lru_get(&d->procs, key, true, &created);
 	if (!p)
 		return -ENOMEM;
@@ -498,6 +673,7 @@ static int feed_exec(struct sg_detect *d, const struct sg_obs *o)
 	p->uid = o->uid;
 	p->exe = dup_or_null(o->exe);
 	p->parent_exe = dup_or_null(o->parent_exe);
+	d->procs.bytes += str_bytes(p->exe) + str_bytes(p->parent_exe);
 	if (!p->exe || (o->parent_exe && !p->parent_exe))
 		return -ENOMEM;
 	if (d->cfg.on[SG_HEUR_FIRSTSEEN])
@@ -572,4 +748,12 @@ void sg_detect_get_stats(const struct sg_detect *d, struct sg_detect_stats *st)
 {
 	*st = d->st;
 	st->evicted_dns = d->dns.evictions;
+	st->dns_entries = d->dns.n;
+	st->procs = d->procs.n;
+	st->suppress_entries = d->suppress.n;
+	st->open = d->open.n;
+	st->mem_bytes = sizeof(*d) + d->dns.bytes + d->procs.bytes + d->suppress.bytes +
+			d->open.bytes + sg_beacon_bytes(d) + sg_exfil_bytes(d) +
+			sg_dnstun_bytes(d) + sg_dnsless_bytes(d) + sg_firstseen_bytes(d) +
+			d->exe_memo_bytes;
 }

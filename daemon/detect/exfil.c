@@ -48,12 +48,20 @@ void sg_exfil_free(struct sg_detect *d)
 	d->exfil = NULL;
 }
 
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_exfil_bytes(const struct sg_detect *d)
+{
+	return d->exfil ? sizeof(*d->exfil) + d->exfil->t.bytes : 0;
+}
+
 static long long slot_of(const struct sg_detect *d, double ts)
 {
 	return (long long)floor(ts / (d->cfg.window / SG_EXFIL_BUCKETS));
 }
 
-static int add(struct sg_detect *d, const char *key, bool juris, const struct sg_obs *o)
+/* count: a connection; else the bytes of one counted before. */
+static int add(struct sg_detect *d, const char *key, bool juris, const struct sg_obs *o,
+	       bool count)
 {
 	long long sl = slot_of(d, o->ts);
 	struct flow *f;
@@ -83,7 +91,7 @@ static int add(struct sg_detect *d, const char *key, bool juris, const struct sg
 	}
 	f->out[i] += o->bytes_out;
 	f->in[i] += o->bytes_in;
-	f->conns++;
+	f->conns += count;
 	if (o->ts < f->first)
 		f->first = o->ts;
 	if (o->ts > f->last)
@@ -98,19 +106,23 @@ int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	char key[SG_KEY_MAX], j[SG_DETECT_NAME_MAX];
 	int r;
 
-	if (o->dir == SG_DIR_IN || o->failed || !c->dst_public)
+	if (c->end && !(*c->took & SG_TOOK_EXFIL))
 		return 0;
-	if (sg_detect_allowed(d, SG_HEUR_EXFIL, &o->src, subject, &o->dst, c->name))
+	if (!c->end && (o->dir == SG_DIR_IN || o->failed || !c->dst_public ||
+			sg_detect_allowed(d, SG_HEUR_EXFIL, &o->src, subject, &o->dst, c->name)))
 		return 0;
 	if (sg_key_make(key, sizeof(key), subject, c->dst))
 		return 0;
-	r = add(d, key, false, o);
-	if (r || !o->juris || !*o->juris)
+	r = add(d, key, false, o, !c->end);
+	if (r)
 		return r;
+	*c->took |= SG_TOOK_EXFIL;
+	if (!o->juris || !*o->juris)
+		return 0;
 	snprintf(j, sizeof(j), "jurisdiction:%s", o->juris);
 	if (sg_key_make(key, sizeof(key), subject, j))
 		return 0;
-	return add(d, key, true, o);
+	return add(d, key, true, o, !c->end);
 }
 
 /* Score 0-100: 50 at both thresholds, +25 each at 16x the threshold. */

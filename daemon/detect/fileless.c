@@ -39,14 +39,17 @@ static unsigned int flags_score(__u32 fl)
 	return fl & SG_EXE_MEMFD ? 95 : fl & SG_EXE_DELETED ? 85 : fl & SG_EXE_WW_DIR ? 70 : 0;
 }
 
-static int check(struct sg_detect *d, const struct sg_obs *o, const char *what, const char *dst)
+/* p: o's process (sg_detect_proc_of()), exe: its executable, fl: exe's path flags. */
+static int check(struct sg_detect *d, const struct sg_obs *o, struct sg_proc *p, const char *exe,
+		 __u32 fl, const char *what, const char *dst)
 {
-	struct sg_proc *p = sg_detect_proc_of(d, o);
-	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
-	__u32 fl = sg_exe_path_flags(exe) | (p ? p->flags : 0);
-	unsigned int score = flags_score(fl);
-	struct sg_alert a = { .heur = SG_HEUR_FILELESS, .score = score };
 	struct json_object *ev, *flags;
+	unsigned int score;
+	struct sg_alert a;
+
+	fl |= p ? p->flags : 0;
+	score = flags_score(fl);
+	a = (struct sg_alert){ .heur = SG_HEUR_FILELESS, .score = score };
 
 	if (!score || score < d->cfg.min_score[SG_HEUR_FILELESS])
 		return 0;
@@ -87,13 +90,16 @@ int sg_fileless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	if (c->o->dir == SG_DIR_IN)
 		return 0;
-	return check(d, c->o, "connect", c->dst);
+	return check(d, c->o, c->proc, c->exe, c->exe_path_flags, "connect", c->dst);
 }
 
 int sg_fileless_listen(struct sg_detect *d, const struct sg_obs *o)
 {
 	char dst[SG_DETECT_ADDR_STR + 16];
 
+	struct sg_proc *p = sg_detect_proc_of(d, o);
+	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
+
 	sg_addr_port_str(&o->src, o->lport, dst, sizeof(dst));
-	return check(d, o, "listen", dst);
+	return check(d, o, p, exe, sg_exe_path_flags(exe), "listen", dst);
 }

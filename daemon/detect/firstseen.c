@@ -68,6 +68,12 @@ void sg_firstseen_free(struct sg_detect *d)
 	d->firstseen = NULL;
 }
 
+/* Heap bytes held, for sg_detect_get_stats(). */
+size_t sg_firstseen_bytes(const struct sg_detect *d)
+{
+	return d->firstseen ? sizeof(*d->firstseen) + d->firstseen->t.bytes : 0;
+}
+
 static bool learning(struct sg_detect *d, double ts)
 {
 	struct sg_firstseen *f = d->firstseen;
@@ -100,7 +106,14 @@ static struct bl_entry *bl_get(struct sg_detect *d, const char *key, bool add, d
 
 static void exe_key(char *buf, size_t len, const char *exe)
 {
-	snprintf(buf, len, "exe%c%s", SG_KEY_SEP, exe);
+	size_t n = strlen(exe);
+
+	if (n + 5 > len)
+		n = len - 5;
+	memcpy(buf, "exe", 3);
+	buf[3] = SG_KEY_SEP;
+	memcpy(buf + 4, exe, n);
+	buf[4 + n] = '\0';
 }
 
 /* Record a new identity of a known path; true when it replaced another. */
@@ -169,8 +182,8 @@ static void report(struct sg_detect *d, const struct sg_obs *o, const char *exe,
 int sg_firstseen_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
-	struct sg_proc *p = sg_detect_proc_of(d, o);
-	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
+	struct sg_proc *p = c->proc;
+	const char *exe = c->exe;
 	char key[SG_DETECT_PATH_MAX + 8];
 	struct bl_entry *e;
 	bool learn, added, replaced = false;

@@ -31,6 +31,11 @@ struct sg_lru {
 	void *ctx;
 	uint64_t evictions;
 	uint64_t gen;		/* advanced by each flush */
+	/*
+	 * Heap bytes the table holds: buckets, entries with their keys, and
+	 * what the owner adds for the allocations its entries own.
+	 */
+	size_t bytes;
 };
 
 int sg_lru_init(struct sg_lru *t, size_t cap, size_t entry_size,
@@ -104,6 +109,26 @@ struct sg_proc {
 	char *exe, *parent_exe;		/* owned */
 };
 
+/*
+ * A live connection counted at its start (sg_obs.conn_id), until its end
+ * brings the bytes: which series took it, so the bytes go there and only
+ * there.
+ */
+#define SG_TOOK_BEACON_ADDR	0x1
+#define SG_TOOK_BEACON_NAME	0x2
+#define SG_TOOK_EXFIL		0x4
+#define SG_TOOK_DNSLESS		0x8
+
+#define SG_OPEN_NAME_INLINE	48	/* most names fit: no allocation per connection */
+
+struct sg_open {
+	struct sg_lru_node node;
+	double ts;			/* the start, as fed */
+	unsigned int took;		/* SG_TOOK_* */
+	char *name;			/* the beacon name series': name_buf, owned, or NULL */
+	char name_buf[SG_OPEN_NAME_INLINE];
+};
+
 /* An alert given, for counting its repeats within detect.suppress. */
 struct sg_suppress {
 	struct sg_lru_node node;
@@ -112,6 +137,22 @@ struct sg_suppress {
 	__u64 reps;
 	unsigned int score;
 	enum sg_heur heur;
+};
+
+/*
+ * What the connection heuristics ask of an executable's path (a shell?
+ * fileless path flags?), remembered per path: fnmatch over the shell list
+ * for every connection would cost more than the rest of the engine.
+ * Direct-mapped by the path's hash; a configuration change makes a new
+ * engine, so the answers never go stale.
+ */
+#define SG_EXE_MEMO	256
+
+struct sg_exe_memo {
+	uint64_t hash;
+	char *exe;			/* owned; NULL when the slot is empty */
+	bool shell;			/* sg_list_match(&cfg.shells, exe) */
+	__u32 path_flags;		/* sg_exe_path_flags(exe) */
 };
 
 struct sg_detect {
@@ -126,10 +167,13 @@ struct sg_detect {
 	struct sg_firstseen *firstseen;	/* also the listener baseline */
 	struct sg_lru procs;		/* pid -> struct sg_proc */
 	struct sg_lru suppress;		/* heur, src, dst -> struct sg_suppress */
+	struct sg_lru open;		/* conn_id -> struct sg_open */
 	/* The observation being fed, for exe and unit allow-list entries. */
 	const char *cur_exe, *cur_unit;
 	double first_ts;		/* earliest observation, for the window start */
 	double last_ts;
+	struct sg_exe_memo exe_memo[SG_EXE_MEMO];
+	size_t exe_memo_bytes;
 };
 
 /* Context a connection is judged in, computed once by the engine. */
@@ -141,7 +185,22 @@ struct sg_conn_ctx {
 	double name_age;		/* seconds since the latest answer (may be < 0) */
 	double name_first;		/* time of the first answer */
 	bool dst_public;
+	/*
+	 * The end of a connection counted at its start: o has its start time
+	 * and name is the one its start had; heuristics add the bytes to the
+	 * series that took it (took) and count nothing else.
+	 */
+	bool end;
+	unsigned int *took;		/* SG_TOOK_*: set by each heuristic that counts it */
+	/* The process (sg_detect_proc_of()) and its executable, looked up once. */
+	struct sg_proc *proc;
+	const char *exe;
+	bool exe_shell;			/* sg_exe_facts() of exe */
+	__u32 exe_path_flags;
 };
+
+/* The remembered facts of exe (NULL: none, not a shell). */
+void sg_exe_facts(struct sg_detect *d, const char *exe, bool *shell, __u32 *path_flags);
 
 bool sg_detect_allowed(struct sg_detect *d, enum sg_heur h, const struct in6_addr *src,
 		       const char *subject, const struct in6_addr *dst, const char *name);
@@ -172,6 +231,7 @@ struct json_object *sg_json_double(double v, int decimals);
 
 int sg_beacon_new(struct sg_detect *d);
 void sg_beacon_free(struct sg_detect *d);
+size_t sg_beacon_bytes(const struct sg_detect *d);
 int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
 void sg_beacon_flush(struct sg_detect *d, double now);
 
@@ -191,11 +251,13 @@ int sg_beacon_score(const struct sg_beacon_config *cfg, const double *ts, const 
 
 int sg_exfil_new(struct sg_detect *d);
 void sg_exfil_free(struct sg_detect *d);
+size_t sg_exfil_bytes(const struct sg_detect *d);
 int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
 void sg_exfil_flush(struct sg_detect *d, double now);
 
 int sg_dnstun_new(struct sg_detect *d);
 void sg_dnstun_free(struct sg_detect *d);
+size_t sg_dnstun_bytes(const struct sg_detect *d);
 int sg_dnstun_query(struct sg_detect *d, const struct sg_obs *o, const char *src);
 void sg_dnstun_flush(struct sg_detect *d, double now);
 /* Shannon entropy of s in bits per character. */
@@ -203,11 +265,13 @@ double sg_entropy(const char *s, size_t len);
 
 int sg_dnsless_new(struct sg_detect *d);
 void sg_dnsless_free(struct sg_detect *d);
+size_t sg_dnsless_bytes(const struct sg_detect *d);
 int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
 void sg_dnsless_flush(struct sg_detect *d, double now);
 
 int sg_firstseen_new(struct sg_detect *d);
 void sg_firstseen_free(struct sg_detect *d);
+size_t sg_firstseen_bytes(const struct sg_detect *d);
 int sg_firstseen_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
 int sg_firstseen_exec(struct sg_detect *d, const struct sg_obs *o);
 /* listener.c uses the same baseline: is (exe, proto, port) known, learning? */

@@ -78,12 +78,11 @@ int sg_revshell_exec(struct sg_detect *d, const struct sg_obs *o)
 int sg_revshell_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
-	struct sg_proc *p = sg_detect_proc_of(d, o);
-	const char *exe = o->exe ? o->exe : p ? p->exe : NULL;
+	const char *exe = c->exe;
 	char dst[SG_DETECT_ADDR_STR + 16];
 	struct json_object *ev;
 
-	if (o->dir == SG_DIR_IN || !sg_list_match(&d->cfg.shells, exe) ||
+	if (o->dir == SG_DIR_IN || !c->exe_shell ||
 	    SG_REVSHELL_CONN_SCORE < d->cfg.min_score[SG_HEUR_REVSHELL])
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_REVSHELL, &o->src, o->subject, &o->dst, c->name) ||

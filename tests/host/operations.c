@@ -197,39 +197,18 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* sovguardctl ARGS as @uid with primary group @gid and the groups @groups. */
+/* sovguardctl ARGS as @uid with primary group @gid and the group @extra. */
 static int ctl_as(struct sg_testenv *env, uid_t uid, gid_t gid, gid_t extra, const char *args,
 		  char *out, size_t len)
 {
-	char run[600], cmd[12000];
+	char cmd[12000];
 	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
-	int pfd[2], pid, status;
-	size_t off = 0;
-	ssize_t n;
+	int st;
 
-	snprintf(run, sizeof(run), "%s/run", env->dir);
-	snprintf(cmd, sizeof(cmd), "exec '%s' --pin-root '%s' --run-dir '%s' %s", env->ctl,
-		 env->pin_root, run, args);
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		if (setgroups(extra != (gid_t)-1, &extra) < 0 || setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (off + 1 < len && (n = read(pfd[0], out + off, len - 1 - off)) > 0)
-		off += n;
-	out[off] = '\0';
-	close(pfd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	snprintf(cmd, sizeof(cmd), "exec '%s' --pin-root '%s' --run-dir '%s/run' %s", env->ctl,
+		 env->pin_root, env->dir, args);
+	st = sg_run_as_groups(uid, gid, extra, argv, out, len);
+	return st < 0 ? -1 : st;
 }
 
 /* A gid no group has: the test's control group, without touching /etc/group. */

@@ -382,6 +382,12 @@ bool sg_testenv_log_has(struct sg_testenv *env, const char *text)
 
 int sg_run_as(uid_t uid, gid_t gid, char *const argv[], char *out, size_t len)
 {
+	return sg_run_as_groups(uid, gid, (gid_t)-1, argv, out, len);
+}
+
+int sg_run_as_groups(uid_t uid, gid_t gid, gid_t extra, char *const argv[], char *out,
+		     size_t len)
+{
 	int pfd[2], pid, status;
 	size_t off = 0;
 	ssize_t n;
@@ -394,7 +400,7 @@ int sg_run_as(uid_t uid, gid_t gid, char *const argv[], char *out, size_t len)
 	if (pid == 0) {
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
-		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		if (setgroups(extra != (gid_t)-1, &extra) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
 			_exit(126);
 		execv(argv[0], argv);

@@ -75,6 +75,9 @@ int sg_testenv_ctl(struct sg_testenv *env, const char *args, char *out, size_t l
  * Return: the exit status, or a negative errno.
  */
 int sg_run_as(uid_t uid, gid_t gid, char *const argv[], char *out, size_t len);
+/* The same with the one supplementary group @extra ((gid_t)-1: none). */
+int sg_run_as_groups(uid_t uid, gid_t gid, gid_t extra, char *const argv[], char *out,
+		     size_t len);
 
 enum sg_probe_kind {
 	SG_PROBE_TCP_CONNECT,

@@ -55,3 +55,16 @@ ktap_finish()
 	echo "# Totals: pass:$_ktap_pass fail:$_ktap_fail xfail:0 xpass:0 skip:$_ktap_skip error:0"
 	[ "$_ktap_fail" -eq 0 ]
 }
+
+# ktap_bail N WHY: a suite whose prerequisites are missing fails all N of its
+# planned tests (never skips them) and exits.
+ktap_bail()
+{
+	local n=$1
+	while [ "$n" -gt 0 ]; do
+		ktap_fail "prerequisites" "$2"
+		n=$((n - 1))
+	done
+	ktap_finish
+	exit 1
+}

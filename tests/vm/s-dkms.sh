@@ -35,11 +35,7 @@ ktap_plan $NT
 
 if [ -z "$DKMS_DEB" ] || [ -z "$DEB" ] || [ "$(id -u)" -ne 0 ] ||
 	! command -v dkms >/dev/null; then
-	for t in $(seq $NT); do
-		ktap_fail "prerequisites" "no sovguard-dkms/sovguard .deb in $SG_BUILD/deb (make deb), no dkms, or not root"
-	done
-	ktap_finish
-	exit 1
+	ktap_bail $NT "no sovguard-dkms/sovguard .deb in $SG_BUILD/deb (make deb), no dkms, or not root"
 fi
 
 rm -f /usr/sbin/policy-rc.d

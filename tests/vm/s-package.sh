@@ -33,14 +33,11 @@ CONF=/etc/sovguard/sovguard.conf
 PIN=/sys/fs/bpf/sovguard
 WORK=$SG_BUILD/vm/pkg.$$
 
-ktap_plan 15
+NT=15
+ktap_plan $NT
 
 if [ -z "$DEB" ] || [ "$(id -u)" -ne 0 ]; then
-	for t in $(seq 15); do
-		ktap_fail "prerequisites" "no $SG_BUILD/deb/sovguard_*_amd64.deb (make deb) or not root"
-	done
-	ktap_finish
-	exit 1
+	ktap_bail $NT "no $SG_BUILD/deb/sovguard_*_amd64.deb (make deb) or not root"
 fi
 
 # The host is a container image whose policy-rc.d forbids service starts

@@ -33,11 +33,7 @@ NT=5
 ktap_plan $NT
 
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$SG_BUILD/sovguardd" ] || [ ! -x "$SG_BUILD/tests/sg-probe" ]; then
-	for _ in $(seq $NT); do
-		ktap_fail "prerequisites" "no $SG_BUILD/sovguardd or tests/sg-probe (make all tests), or not root"
-	done
-	ktap_finish
-	exit 1
+	ktap_bail $NT "no $SG_BUILD/sovguardd or tests/sg-probe (make all tests), or not root"
 fi
 
 mkdir -p "$CG" "$WORK" /etc/sovguard/rules.d /var/lib/sovguard

@@ -18,6 +18,7 @@
 #include "detector.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "quarantine.h"
 
 #include "compile.h"
 
@@ -285,6 +286,29 @@ static struct json_object *rule_json(__u32 index, const char *id, const char *na
 	return r;
 }
 
+/* {"cmd": "release", "id": N} or {"cmd": "release", "all": true}: changes state. */
+static struct json_object *cmd_release(struct sg_daemon *d, struct json_object *req)
+{
+	struct json_object *o, *v;
+	bool all = json_object_object_get_ex(req, "all", &v) && json_object_get_boolean(v);
+	long long id = 0;
+	int n;
+
+	if (!all && get_int(req, "id", 1, 0x7fffffff, &id))
+		return error_reply("release needs \"id\" (a quarantine id) or \"all\"%s", "");
+	n = sg_quarantine_release(d, (__u32)id, all);
+	if (n == -ENOENT)
+		return error_reply("no quarantine %s", json_object_get_string(
+					   json_object_object_get(req, "id")));
+	if (n < 0)
+		return error_reply("release not done: the policy without the quarantine was not "
+				   "published (%s); see the daemon's log", strerror(-n));
+	o = json_object_new_object();
+	json_object_object_add(o, "released", json_object_new_int(n));
+	json_object_object_add(o, "generation", json_object_new_int64(d->gen));
+	return o;
+}
+
 static struct json_object *cmd_rules(struct sg_daemon *d)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -299,8 +323,12 @@ static struct json_object *cmd_rules(struct sg_daemon *d)
 	for (i = 0; i < d->pol->nr_rules && i < h->nr_rules; i++) {
 		const struct sg_rule *r = &d->pol->rules[i];
 		__u64 hits = __atomic_load_n(&live[h->hits + i / 8].w[i % 8], __ATOMIC_RELAXED);
+		struct json_object *rj = rule_json(i, r->id, r->name, r->verdict, hits);
+		__u32 qid = sg_quarantine_rule_id(r->file, r->line);
 
-		json_object_array_add(arr, rule_json(i, r->id, r->name, r->verdict, hits));
+		if (qid)
+			json_object_object_add(rj, "quarantine", json_object_new_int64(qid));
+		json_object_array_add(arr, rj);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64(h->generation));
 	json_object_object_add(o, "rules", arr);
@@ -453,6 +481,11 @@ static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t 
 		rep = sg_detector_status(d);
 	else if (!strcmp(cmd, "events"))
 		rep = cmd_events(d, req);
+	else if (!strcmp(cmd, "quarantine"))
+		rep = sg_quarantine_json(d);
+	/* The commands below change the daemon's state. */
+	else if (!strcmp(cmd, "release"))
+		rep = cmd_release(d, req);
 	else
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_object_put(req);

@@ -56,6 +56,7 @@ struct sg_daemon {
 	unsigned long long obs_records;
 	struct sg_guard *guard;		/* the bpf() guard, NULL when off (guard.c) */
 	struct sg_detector *det;	/* detector.c; NULL when detection is off */
+	struct sg_quarantine *quar;	/* quarantine.c: deny rules alerts added */
 };
 
 /*

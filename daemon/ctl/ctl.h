@@ -51,5 +51,8 @@ struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *re
 
 /* sovguardctl status (status.c). */
 int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv);
+/* sovguardctl quarantine and release (quarantine.c). */
+int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv);
+int sg_cmd_release(const struct sg_ctl *ctl, int argc, char **argv);
 
 #endif

@@ -23,8 +23,20 @@
  *	    "lost" when some after SEQ have left the ring, "more" when the
  *	    reply was full (ask again after "last")
  *
- * A bad request gets {"error": "message"}; nothing in a request changes
- * the daemon's state. One request and its reply per connection; a client
+ *   {"cmd": "quarantine"}
+ *	-> {"mode", "min_score", "heuristics", "max", "active", "applied",
+ *	    "released", "refused": {...}, "quarantines": [{"id", "rule",
+ *	    "unit" | "exe", "dst", "since", "generation", "alert": {...}}]}
+ *	    (daemon/quarantine.c)
+ *
+ * Requests that change the daemon's state:
+ *
+ *   {"cmd": "release", "id": N} or {"cmd": "release", "all": true}
+ *	-> {"released": COUNT, "generation"}: the quarantine(s) out of the
+ *	    policy, published without them
+ *
+ * A bad request gets {"error": "message"}; no other request changes the
+ * daemon's state. One request and its reply per connection; a client
  * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
  * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),
  * and no client can keep the daemon waiting (daemon/control.c). The daemon

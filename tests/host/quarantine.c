@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Quarantine: a real sovguardd with detection on; an alert over
+ * detect.quarantine.min_score adds a deny rule for its subject (or its
+ * subject and destination) through the policy's publish path, kept in the
+ * state directory, released with `sovguardctl release`.
+ *
+ *   rules:   default allow
+ *   trigger: DIR/sg-bad, a copy of sg-probe named as a shell
+ *            (detect.revshell.shells = sg-bad), connects to 9.9.9.9:443:
+ *            a revshell alert of score 60 on the executable DIR/sg-bad
+ *
+ * Topology: every probe runs in a child in the test cgroup inside an empty
+ * network namespace (only lo): connect() to a public address gets EPERM
+ * when denied and ENETUNREACH when let through; nothing leaves the host.
+ * DIR/sg-probe is the other subject, never quarantined.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sg_test.h"
+
+#define OUT_MAX		(1 << 20)
+#define WAIT_MS		20000	/* an alert's way: record drained, fed, quarantined */
+#define TRIGGER		"9.9.9.9"
+#define OTHER		"8.8.8.8"
+
+#define CONF_BASE                                                                                  \
+	"detect.firstseen = off\n"                                                                 \
+	"detect.revshell.shells = sg-bad\n"                                                        \
+	"detect.revshell.min_score = 50\n"
+#define CONF_ON(mode)                                                                              \
+	CONF_BASE "detect.quarantine = " mode "\n"                                                 \
+		  "detect.quarantine.min_score = 50\n"                                             \
+		  "detect.quarantine.heuristics = revshell, beacon\n"
+
+FIXTURE(quar)
+{
+	struct sg_testenv env;
+	char bad[600];
+	char *out;
+};
+
+static int copy_exe(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (in < 0 || out < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			return -1;
+	close(in);
+	return close(out);
+}
+
+FIXTURE_SETUP(quar)
+{
+	self->out = malloc(OUT_MAX);
+	ASSERT_NE(NULL, self->out);
+	ASSERT_EQ(0, sg_testenv_init(&self->env, "quar"));
+	snprintf(self->bad, sizeof(self->bad), "%s/sg-bad", self->env.dir);
+	ASSERT_EQ(0, copy_exe(self->env.probe, self->bad));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "default allow\n"));
+}
+
+FIXTURE_TEARDOWN(quar)
+{
+	if (getenv("SG_KEEP_LOG")) {
+		char c[700];
+
+		snprintf(c, sizeof(c), "cat '%s' >&2", self->env.log);
+		if (system(c) < 0)
+			perror("log");
+	}
+	sg_testenv_cleanup(&self->env);
+	free(self->out);
+}
+
+static int probe(const char *exe, const char *cgroup, const char *addr)
+{
+	return sg_probe_exec(exe, cgroup, 0, 0, SG_PROBE_TCP_CONNECT, addr, 443);
+}
+
+/* The daemon's quarantine reply into @out. */
+static int quarantine_state(struct sg_testenv *env, char *out)
+{
+	return sg_testenv_control(env, "{\"cmd\":\"quarantine\"}", out, OUT_MAX);
+}
+
+/* Until the quarantine reply holds @needle; false after WAIT_MS. */
+static bool wait_state(struct sg_testenv *env, char *out, const char *needle)
+{
+	for (int i = 0; i < WAIT_MS / 100; i++) {
+		if (quarantine_state(env, out) == 0 && strstr(out, needle))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* sg-bad connects out once: the revshell alert that calls for a quarantine. */
+static int trigger(FIXTURE_DATA(quar) *self, const char *addr)
+{
+	return probe(self->bad, self->env.cgroup, addr);
+}
+
+static int read_alerts(struct sg_testenv *env, char *out)
+{
+	char dir[600];
+	char *argv[] = { env->ctl, "alerts", "-j", "--state-dir", dir, NULL };
+
+	snprintf(dir, sizeof(dir), "%s/state", env->dir);
+	return sg_run_as(0, 0, argv, out, OUT_MAX);
+}
+
+/* The stored revshell alert on sg-bad, or NULL after WAIT_MS. */
+static const char *wait_alert(struct sg_testenv *env, char *out)
+{
+	char *line, *save;
+
+	for (int i = 0; i < WAIT_MS / 200; i++) {
+		if (read_alerts(env, out) == 0)
+			for (save = NULL, line = strtok_r(out, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				if (strstr(line, "\"revshell\"") && strstr(line, "sg-bad"))
+					return line;
+		usleep(200000);
+	}
+	return NULL;
+}
+
+TEST_F(quar, subject_mode_denies_the_subject_everywhere)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"active\":1")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, "sg-bad\"")); /* the exe (JSON escapes its slashes) */
+	EXPECT_NE(NULL, strstr(self->out, "\"rule\":\"quarantine:1\""));
+
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, TRIGGER));
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, OTHER));
+	EXPECT_EQ(ENETUNREACH, probe(self->env.probe, self->env.cgroup, TRIGGER));
+
+	/* The stored alert says it quarantined; the log line carries the id. */
+	a = wait_alert(&self->env, self->out);
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"quarantine\":1")) {
+		TH_LOG("%s", a);
+	}
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "quarantine 1 applied: deny exe"));
+
+	/* rules and status show it. */
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "rules", self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "quarantine:1 (quarantine")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "status", self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "quarantine: subject, 1 in force")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "quarantine", self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "revshell alert, score 60")) {
+		TH_LOG("%s", self->out);
+	}
+}
+
+TEST_F(quar, destination_mode_denies_only_that_destination)
+{
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("destination")));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"dst\":\"" TRIGGER "\"")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, TRIGGER));
+	EXPECT_EQ(ENETUNREACH, probe(self->env.probe, self->env.cgroup, TRIGGER));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, OTHER));
+}
+
+TEST_F(quar, release_restores_the_subject)
+{
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"active\":1"));
+	ASSERT_EQ(EPERM, probe(self->bad, self->env.cgroup, TRIGGER));
+
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "release 1", self->out, OUT_MAX)) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, "released 1"));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, TRIGGER));
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":0"));
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "quarantine 1 released"));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "rules", self->out, OUT_MAX));
+	EXPECT_EQ(NULL, strstr(self->out, "quarantine:1"));
+	/* Gone is gone: a second release of it is an error. */
+	EXPECT_NE(0, sg_testenv_ctl(&self->env, "release 1", self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "no quarantine 1")) {
+		TH_LOG("%s", self->out);
+	}
+}
+
+/* The set is in the state directory: a restart and a reload keep it. */
+TEST_F(quar, restart_and_reload_keep_it)
+{
+	__u32 gen;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"active\":1"));
+	gen = sg_testenv_generation(&self->env);
+
+	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	/* A new generation, built from the rules files and the saved set. */
+	ASSERT_GT(sg_testenv_generation(&self->env), gen);
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, TRIGGER));
+	EXPECT_EQ(ENETUNREACH, probe(self->env.probe, self->env.cgroup, TRIGGER));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "rules", self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "quarantine:1"));
+
+	/* A reload (quarantine off now: no new ones) keeps the one in force. */
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_BASE));
+	gen = sg_testenv_generation(&self->env);
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	ASSERT_GT(sg_testenv_generation(&self->env), gen);
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, TRIGGER));
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"mode\":\"off\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":1"));
+}
+
+/* Without detect.quarantine the same alert quarantines nothing. */
+TEST_F(quar, off_by_default)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_BASE
+					     "detect.quarantine.min_score = 50\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	a = wait_alert(&self->env, self->out);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(NULL, strstr(a, "\"quarantine\""));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, TRIGGER));
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"mode\":\"off\""));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":0"));
+}
+
+/* A heuristic left out of detect.quarantine.heuristics quarantines nothing. */
+TEST_F(quar, only_the_listed_heuristics)
+{
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")
+					     "detect.quarantine.heuristics = beacon\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_NE(NULL, wait_alert(&self->env, self->out));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, TRIGGER));
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":0"));
+}
+
+/* At detect.quarantine.max the next alert is refused, and counted. */
+TEST_F(quar, the_cap_bounds_the_set)
+{
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("destination")
+					     "detect.quarantine.max = 1\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"active\":1"));
+	ASSERT_EQ(ENETUNREACH, trigger(self, OTHER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"full\":1")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":1"));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, OTHER));
+}
+
+/* A bad detect.quarantine value is named by file and line. */
+TEST_F(quar, bad_setting_is_refused)
+{
+	char *argv[] = { self->env.daemon, "--check-config", "-c", self->env.config, NULL };
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, "detect.quarantine = always\n"));
+	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "detect.quarantine: expected off, subject or "
+					  "destination")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env,
+					     "detect.quarantine.heuristics = beacon, nope\n"));
+	EXPECT_NE(0, sg_run_as(0, 0, argv, self->out, OUT_MAX));
+	EXPECT_NE(NULL, strstr(self->out, "unknown heuristic \"nope\""));
+}
+
+TEST_HARNESS_MAIN

@@ -241,7 +241,7 @@ static bool entry_from_json(struct json_object *o, struct quar_entry *e, char *w
 		snprintf(why, len, "bad destination \"%s\"", dst);
 		return false;
 	}
-	e->has_dst = dst;
+	e->has_dst = dst != NULL;
 	e->since = (time_t)jint(o, "since", 0);
 	e->heur = heur_of(jget(al, "heuristic"));
 	e->score = (unsigned int)jint(al, "score", 0);
@@ -294,8 +294,8 @@ static int save(struct sg_daemon *d, const char *dir)
 out:
 	json_object_put(o);
 	if (err)
-		sg_error_errno(err, "quarantine: cannot write %s: %m; the set in force is not saved",
-			       path);
+		sg_error_errno(err, "quarantine: cannot write %s: %m; the set in force is "
+			       "not saved", path);
 	return err;
 }
 
@@ -499,11 +499,15 @@ static void log_entry(const struct quar_entry *e, const char *action, __u32 gen)
 		      e->has_dst ? " to " : "", a, sg_heur_name(e->heur), e->score, rule, gen);
 }
 
-/* Whether @a calls for a quarantine under @c at all. */
+/*
+ * Whether @a calls for a quarantine under @c at all. A summary of repeats
+ * does not: the alert it sums up did, and the repeats may be attempts the
+ * quarantine refused before a release.
+ */
 static bool wanted(const struct sg_quarantine_config *c, const struct sg_alert *a)
 {
-	return c->mode != SG_QUARANTINE_OFF && a->heur < SG_HEUR_MAX && c->heur[a->heur] &&
-	       a->score >= c->min_score;
+	return c->mode != SG_QUARANTINE_OFF && !a->repeats && a->heur < SG_HEUR_MAX &&
+	       c->heur[a->heur] && a->score >= c->min_score;
 }
 
 __u32 sg_quarantine_alert(struct sg_daemon *d, const struct sg_alert *a)

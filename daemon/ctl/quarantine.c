@@ -87,23 +87,26 @@ int sg_cmd_release(const struct sg_ctl *ctl, int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: sovguardctl release ID | --all [-j]\n"
-			       "Take quarantine ID (every quarantine with --all) out of the policy:\n"
-			       "the daemon publishes the policy without its deny rule, as a reload\n"
-			       "does, and logs it. Changes the daemon's state: root only.\n");
+			       "Take quarantine ID (every quarantine with --all) out of the\n"
+			       "policy: the daemon publishes the policy without its deny rule,\n"
+			       "as a reload does, and logs it. Changes the daemon's state:\n"
+			       "root only.\n");
 			return 0;
 		default:
 			return -EINVAL;
 		}
 	}
 	if (all == (optind < argc) || argc - optind > 1) {
-		fprintf(stderr, "sovguardctl: release takes one quarantine ID or --all; see --help\n");
+		fprintf(stderr, "sovguardctl: release takes one quarantine ID or --all; "
+				"see --help\n");
 		return -EINVAL;
 	}
 	if (!all) {
 		errno = 0;
 		id = strtol(argv[optind], &end, 10);
 		if (*end || errno || id < 1 || id > 0x7fffffffL) {
-			fprintf(stderr, "sovguardctl: \"%s\" is not a quarantine id\n", argv[optind]);
+			fprintf(stderr, "sovguardctl: \"%s\" is not a quarantine id\n",
+				argv[optind]);
 			return -EINVAL;
 		}
 	}

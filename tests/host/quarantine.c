@@ -124,20 +124,26 @@ static int read_alerts(struct sg_testenv *env, char *out)
 	return sg_run_as(0, 0, argv, out, OUT_MAX);
 }
 
-/* The stored revshell alert on sg-bad, or NULL after WAIT_MS. */
-static const char *wait_alert(struct sg_testenv *env, char *out)
+/* The stored revshell alert on sg-bad holding @needle, or NULL after @ms. */
+static const char *wait_alert_with(struct sg_testenv *env, char *out, const char *needle, int ms)
 {
 	char *line, *save;
 
-	for (int i = 0; i < WAIT_MS / 200; i++) {
+	for (int i = 0; i < ms / 200; i++) {
 		if (read_alerts(env, out) == 0)
 			for (save = NULL, line = strtok_r(out, "\n", &save); line;
 			     line = strtok_r(NULL, "\n", &save))
-				if (strstr(line, "\"revshell\"") && strstr(line, "sg-bad"))
+				if (strstr(line, "\"revshell\"") && strstr(line, "sg-bad") &&
+				    strstr(line, needle))
 					return line;
 		usleep(200000);
 	}
 	return NULL;
+}
+
+static const char *wait_alert(struct sg_testenv *env, char *out)
+{
+	return wait_alert_with(env, out, "", WAIT_MS);
 }
 
 TEST_F(quar, subject_mode_denies_the_subject_everywhere)
@@ -216,6 +222,31 @@ TEST_F(quar, release_restores_the_subject)
 	EXPECT_NE(NULL, strstr(self->out, "no quarantine 1")) {
 		TH_LOG("%s", self->out);
 	}
+}
+
+/*
+ * Repeats after a release are summed up once detect.suppress is over: the
+ * summary does not quarantine again (the repeats may be refused attempts).
+ */
+TEST_F(quar, a_summary_of_repeats_does_not_quarantine)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")
+					     "detect.suppress = 10\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"active\":1"));
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "release --all", self->out, OUT_MAX));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	a = wait_alert_with(&self->env, self->out, "\"repeats\"", 3 * WAIT_MS);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(NULL, strstr(a, "\"quarantine\"")) {
+		TH_LOG("%s", a);
+	}
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":0"));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, TRIGGER));
 }
 
 /* The set is in the state directory: a restart and a reload keep it. */

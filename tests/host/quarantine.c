@@ -46,6 +46,7 @@ FIXTURE(quar)
 	struct sg_testenv env;
 	char bad[600];
 	char *out;
+	char unit_cg[4200];	/* a sub-cgroup named like a unit, removed at teardown */
 };
 
 static int copy_exe(const char *from, const char *to)
@@ -68,6 +69,7 @@ FIXTURE_SETUP(quar)
 {
 	self->out = malloc(OUT_MAX);
 	ASSERT_NE(NULL, self->out);
+	self->unit_cg[0] = '\0';
 	ASSERT_EQ(0, sg_testenv_init(&self->env, "quar"));
 	snprintf(self->bad, sizeof(self->bad), "%s/sg-bad", self->env.dir);
 	ASSERT_EQ(0, copy_exe(self->env.probe, self->bad));
@@ -83,6 +85,8 @@ FIXTURE_TEARDOWN(quar)
 		if (system(c) < 0)
 			perror("log");
 	}
+	if (self->unit_cg[0])
+		rmdir(self->unit_cg);
 	sg_testenv_cleanup(&self->env);
 	free(self->out);
 }
@@ -184,6 +188,22 @@ TEST_F(quar, subject_mode_denies_the_subject_everywhere)
 	EXPECT_NE(NULL, strstr(self->out, "revshell alert, score 60")) {
 		TH_LOG("%s", self->out);
 	}
+}
+
+/* In a unit's cgroup the unit is the subject: all of it is quarantined, nothing else. */
+TEST_F(quar, a_unit_is_quarantined_whole)
+{
+	snprintf(self->unit_cg, sizeof(self->unit_cg), "%s/sg-quar.service", self->env.cgroup);
+	ASSERT_EQ(0, mkdir(self->unit_cg, 0755));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("subject")));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(ENETUNREACH, probe(self->bad, self->unit_cg, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"unit\":\"sg-quar.service\"")) {
+		TH_LOG("%s", self->out);
+	}
+	EXPECT_EQ(EPERM, probe(self->env.probe, self->unit_cg, OTHER));
+	EXPECT_EQ(ENETUNREACH, probe(self->env.probe, self->env.cgroup, OTHER));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, OTHER));
 }
 
 TEST_F(quar, destination_mode_denies_only_that_destination)

@@ -453,6 +453,28 @@ err_close:
 	return sg_error_errno(err, "Failed to open %s: %m", sa.sun_path);
 }
 
+/*
+ * The requests that change the daemon's state, apart from those that only
+ * read it: a check of who may send them goes here, in one place.
+ */
+static const char *const state_cmds[] = { "release" };
+
+static bool changes_state(const char *cmd)
+{
+	for (size_t i = 0; i < SG_ARRAY_SIZE(state_cmds); i++)
+		if (!strcmp(cmd, state_cmds[i]))
+			return true;
+	return false;
+}
+
+static struct json_object *answer_change(struct sg_daemon *d, const char *cmd,
+					 struct json_object *req)
+{
+	if (!strcmp(cmd, "release"))
+		return cmd_release(d, req);
+	return error_reply("unknown command \"%s\"", cmd);
+}
+
 static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t n)
 {
 	struct json_tokener *tok;
@@ -483,9 +505,8 @@ static struct json_object *answer(struct sg_daemon *d, const char *buf, ssize_t 
 		rep = cmd_events(d, req);
 	else if (!strcmp(cmd, "quarantine"))
 		rep = sg_quarantine_json(d);
-	/* The commands below change the daemon's state. */
-	else if (!strcmp(cmd, "release"))
-		rep = cmd_release(d, req);
+	else if (changes_state(cmd))
+		rep = answer_change(d, cmd, req);
 	else
 		rep = error_reply("unknown command \"%s\"", cmd);
 	json_object_put(req);

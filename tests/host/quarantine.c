@@ -300,6 +300,66 @@ TEST_F(quar, restart_and_reload_keep_it)
 	EXPECT_NE(NULL, strstr(self->out, "\"active\":1"));
 }
 
+static int write_state(struct sg_testenv *env, const char *text)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state", env->dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/state/quarantine.json", env->dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/*
+ * The state file is read at start: a good entry is in force from the first
+ * policy (quarantine off: no new ones, the old stay), a bad one is left out
+ * and named, and new ids go on after the file's. A file that is no
+ * quarantine set is set aside, and the daemon runs.
+ */
+TEST_F(quar, the_state_file_is_checked_at_start)
+{
+	char text[2048], path[700];
+
+	snprintf(text, sizeof(text),
+		 "{\"version\": 1, \"next_id\": 5, \"quarantines\": ["
+		 "{\"id\": 5, \"exe\": \"%s\", \"since\": 1, "
+		 "\"alert\": {\"heuristic\": \"revshell\", \"score\": 95}},"
+		 "{\"id\": 6, \"exe\": \"relative/sg-probe\"}]}\n", self->bad);
+	ASSERT_EQ(0, write_state(&self->env, text));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_BASE));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "entry 2 left out"));
+	EXPECT_EQ(EPERM, probe(self->bad, self->env.cgroup, OTHER));
+	EXPECT_EQ(ENETUNREACH, probe(self->env.probe, self->env.cgroup, OTHER));
+	/* That refused attempt's alert is in, and quarantined nothing. */
+	ASSERT_NE(NULL, wait_alert_with(&self->env, self->out, OTHER, WAIT_MS));
+	ASSERT_EQ(0, quarantine_state(&self->env, self->out));
+	EXPECT_NE(NULL, strstr(self->out, "\"active\":1"));
+	EXPECT_NE(NULL, strstr(self->out, "\"rule\":\"quarantine:5\""));
+	/* Released, then quarantined anew: the id after the file's last. */
+	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "release 5", self->out, OUT_MAX));
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, CONF_ON("destination")));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	ASSERT_EQ(ENETUNREACH, trigger(self, TRIGGER));
+	ASSERT_TRUE(wait_state(&self->env, self->out, "\"rule\":\"quarantine:6\"")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, sg_testenv_stop(&self->env, SIGTERM));
+
+	ASSERT_EQ(0, write_state(&self->env, "{\"quarantines\": 3\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "quarantine.json.bad"));
+	snprintf(path, sizeof(path), "%s/state/quarantine.json.bad", self->env.dir);
+	EXPECT_EQ(0, access(path, F_OK));
+	EXPECT_EQ(ENETUNREACH, probe(self->bad, self->env.cgroup, TRIGGER));
+}
+
 /* Without detect.quarantine the same alert quarantines nothing. */
 TEST_F(quar, off_by_default)
 {

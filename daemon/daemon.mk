@@ -22,7 +22,7 @@ SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/sub
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   daemon/tamper.c daemon/guard.c daemon/observe.c daemon/dns.c daemon/links.c \
 		   daemon/detector.c daemon/det_subject.c daemon/build.c daemon/events.c \
-		   daemon/quarantine.c \
+		   daemon/quarantine.c daemon/quar_state.c \
 		   $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).

@@ -26,94 +26,28 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "policy.h"
+#include "quar_state.h"
 #include "quarantine.h"
 
-#define SG_QUAR_RULE_MAX	(2 * SG_DETECT_PATH_MAX + 128)	/* one generated rule line */
-
-enum quar_kind { QUAR_UNIT, QUAR_EXE };
-
-struct quar_entry {
-	__u32 id;
-	enum quar_kind kind;
-	char subject[SG_DETECT_PATH_MAX];
-	bool has_dst;
-	struct in6_addr dst;		/* v4-mapped for IPv4 */
-	int heur;			/* enum sg_heur */
-	unsigned int score;
-	__u32 pid;
-	time_t since;
-	__u32 generation;		/* the first policy generation with its rule */
-	char alert_dst[SG_DETECT_NAME_MAX];
-	char alert_last[SG_ALERT_TIME_MAX];
-};
-
 struct sg_quarantine {
-	struct quar_entry *e;
-	unsigned int n, cap;
-	__u32 next_id;
+	struct sg_quar_set set;
 	/* alerts over the threshold that quarantined nothing, by reason */
 	__u64 refused_full, refused_unnamed, refused_no_dst, failed;
 	__u64 applied, released;
 };
 
-static const char *kind_name(enum quar_kind k)
-{
-	return k == QUAR_UNIT ? "unit" : "exe";
-}
-
-static const char *addr_str(const struct in6_addr *a, char buf[INET6_ADDRSTRLEN])
-{
-	if (IN6_IS_ADDR_V4MAPPED(a))
-		return inet_ntop(AF_INET, &a->s6_addr[12], buf, INET6_ADDRSTRLEN);
-	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-}
-
-/*
- * The rule of @e as the rule language has it. A path goes in quotes, its
- * '"' and '\' escaped; a control character cannot be written at all.
- * Return: 0, or -EINVAL when the subject cannot be written.
- */
-static int rule_text(const struct quar_entry *e, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	size_t n = 0;
-	const char *s;
-
-#define PUT(c)                                                                                     \
-	do {                                                                                       \
-		if (n + 1 >= len)                                                                  \
-			return -EINVAL;                                                            \
-		buf[n++] = (c);                                                                    \
-	} while (0)
-	n = (size_t)snprintf(buf, len, "deny %s \"", kind_name(e->kind));
-	for (s = e->subject; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return -EINVAL;
-		if (*s == '"' || *s == '\\')
-			PUT('\\');
-		PUT(*s);
-	}
-	PUT('"');
-#undef PUT
-	buf[n] = '\0';
-	if (e->has_dst && (size_t)snprintf(buf + n, len - n, " to %s", addr_str(&e->dst, a)) >=
-				  len - n)
-		return -EINVAL;
-	return 0;
-}
-
 int sg_quarantine_rules(struct sg_parser *p, void *ctx)
 {
 	struct sg_daemon *d = ctx;
-	struct sg_quarantine *q = d->quar;
+	const struct sg_quar_set *s = d->quar ? &d->quar->set : NULL;
 	char line[SG_QUAR_RULE_MAX];
 	unsigned int i;
 	int err;
 
-	for (i = 0; q && i < q->n; i++) {
-		err = rule_text(&q->e[i], line, sizeof(line));
+	for (i = 0; s && i < s->n; i++) {
+		err = sg_quar_rule_text(&s->e[i], line, sizeof(line));
 		if (!err)
-			err = sg_parser_add_line(p, SG_QUARANTINE_RULES, q->e[i].id, line);
+			err = sg_parser_add_line(p, SG_QUARANTINE_RULES, s->e[i].id, line);
 		if (err)
 			return err;
 	}
@@ -125,40 +59,6 @@ __u32 sg_quarantine_rule_id(const char *rule_file, __u32 line)
 	return rule_file && !strcmp(rule_file, SG_QUARANTINE_RULES) ? line : 0;
 }
 
-/* Whether the rule of @e parses alone; the parser's message in @why. */
-static bool rule_ok(const struct quar_entry *e, char *why, size_t len)
-{
-	char line[SG_QUAR_RULE_MAX], *msg = NULL;
-	struct sg_parser *p = NULL;
-	struct sg_policy *pol = NULL;
-	size_t mlen = 0;
-	FILE *diag;
-	int err;
-
-	if (rule_text(e, line, sizeof(line))) {
-		snprintf(why, len, "the %s cannot be written in a rule", kind_name(e->kind));
-		return false;
-	}
-	diag = open_memstream(&msg, &mlen);
-	if (!diag)
-		return snprintf(why, len, "out of memory"), false;
-	err = sg_parser_new(NULL, diag, &p);
-	if (!err)
-		err = sg_parser_add_line(p, SG_QUARANTINE_RULES, e->id ? e->id : 1, line);
-	if (!err)
-		err = sg_parser_finish(p, &pol);
-	sg_parser_free(p);
-	sg_policy_free(pol);
-	fclose(diag);
-	if (err) {
-		if (msg && mlen && msg[mlen - 1] == '\n')
-			msg[mlen - 1] = '\0';
-		snprintf(why, len, "%s", msg && *msg ? msg : strerror(-err));
-	}
-	free(msg);
-	return !err;
-}
-
 /* ---- the state file --------------------------------------------------------- */
 
 static void state_path(const struct sg_daemon *d, const char *dir, char *buf, size_t len,
@@ -167,106 +67,15 @@ static void state_path(const struct sg_daemon *d, const char *dir, char *buf, si
 	snprintf(buf, len, "%s/%s", dir ? dir : d->cfg.detect.state_dir, name);
 }
 
-static struct json_object *entry_json(const struct quar_entry *e)
-{
-	struct json_object *o = json_object_new_object(), *al = json_object_new_object();
-	char a[INET6_ADDRSTRLEN], rule[32];
-
-	snprintf(rule, sizeof(rule), SG_QUARANTINE_RULES ":%u", e->id);
-	json_object_object_add(o, "id", json_object_new_int64(e->id));
-	json_object_object_add(o, "rule", json_object_new_string(rule));
-	json_object_object_add(o, kind_name(e->kind), json_object_new_string(e->subject));
-	json_object_object_add(o, "dst", e->has_dst ?
-					  json_object_new_string(addr_str(&e->dst, a)) : NULL);
-	json_object_object_add(o, "since", json_object_new_int64(e->since));
-	json_object_object_add(o, "generation", json_object_new_int64(e->generation));
-	json_object_object_add(al, "heuristic", json_object_new_string(sg_heur_name(e->heur)));
-	json_object_object_add(al, "score", json_object_new_int(e->score));
-	json_object_object_add(al, "dst", json_object_new_string(e->alert_dst));
-	json_object_object_add(al, "last", json_object_new_string(e->alert_last));
-	if (e->pid)
-		json_object_object_add(al, "pid", json_object_new_int64(e->pid));
-	json_object_object_add(o, "alert", al);
-	return o;
-}
-
-static const char *jget(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static long long jint(struct json_object *o, const char *k, long long dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return dflt;
-	return json_object_get_int64(v);
-}
-
-static int heur_of(const char *name)
-{
-	int h;
-
-	for (h = 0; name && h < SG_HEUR_MAX; h++)
-		if (!strcmp(name, sg_heur_name(h)))
-			return h;
-	return -1;
-}
-
-/* One entry of the file back; false when it is not one we wrote. */
-static bool entry_from_json(struct json_object *o, struct quar_entry *e, char *why, size_t len)
-{
-	struct json_object *al = json_object_object_get(o, "alert");
-	const char *unit = jget(o, "unit"), *exe = jget(o, "exe"), *dst = jget(o, "dst");
-	long long id = jint(o, "id", 0);
-
-	memset(e, 0, sizeof(*e));
-	if (id <= 0 || id > 0x7fffffff || !!unit == !!exe) {
-		snprintf(why, len, "not a quarantine entry");
-		return false;
-	}
-	e->id = (__u32)id;
-	e->kind = unit ? QUAR_UNIT : QUAR_EXE;
-	if (snprintf(e->subject, sizeof(e->subject), "%s", unit ? unit : exe) >=
-	    (int)sizeof(e->subject)) {
-		snprintf(why, len, "subject too long");
-		return false;
-	}
-	if (dst && sg_addr_parse(dst, &e->dst)) {
-		snprintf(why, len, "bad destination \"%s\"", dst);
-		return false;
-	}
-	e->has_dst = dst != NULL;
-	e->since = (time_t)jint(o, "since", 0);
-	e->heur = heur_of(jget(al, "heuristic"));
-	e->score = (unsigned int)jint(al, "score", 0);
-	e->pid = (__u32)jint(al, "pid", 0);
-	snprintf(e->alert_dst, sizeof(e->alert_dst), "%s", jget(al, "dst") ?: "");
-	snprintf(e->alert_last, sizeof(e->alert_last), "%s", jget(al, "last") ?: "");
-	return rule_ok(e, why, len);
-}
-
 /* Replace the file with the set, atomically: a crash leaves the old or the new. */
 static int save(struct sg_daemon *d, const char *dir)
 {
-	struct sg_quarantine *q = d->quar;
-	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	struct json_object *o = sg_quar_set_json(&d->quar->set);
 	char path[SG_DETECT_PATH_MAX + 32], tmp[SG_DETECT_PATH_MAX + 32];
 	const char *text;
-	unsigned int i;
 	FILE *f;
 	int fd, err = 0;
 
-	for (i = 0; i < q->n; i++)
-		json_object_array_add(arr, entry_json(&q->e[i]));
-	json_object_object_add(o, "version", json_object_new_int(1));
-	json_object_object_add(o, "next_id", json_object_new_int64(q->next_id));
-	json_object_object_add(o, "quarantines", arr);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 						 JSON_C_TO_STRING_NOSLASHESCAPE);
 	err = sg_mkdir_p(dir ? dir : d->cfg.detect.state_dir, 0700);
@@ -299,21 +108,6 @@ out:
 	return err;
 }
 
-static int add_entry(struct sg_quarantine *q, const struct quar_entry *e)
-{
-	if (q->n == q->cap) {
-		unsigned int cap = q->cap ? 2 * q->cap : 16;
-		void *p = reallocarray(q->e, cap, sizeof(*q->e));
-
-		if (!p)
-			return -ENOMEM;
-		q->e = p;
-		q->cap = cap;
-	}
-	q->e[q->n++] = *e;
-	return 0;
-}
-
 /* The file is not ours: keep it for a look, and start empty. */
 static void set_aside(const char *path, const char *why)
 {
@@ -326,13 +120,17 @@ static void set_aside(const char *path, const char *why)
 	       path, why, bad);
 }
 
+static void left_out(void *ctx, size_t idx, const char *why)
+{
+	sg_log(LOG_ERR, "quarantine: %s: entry %zu left out: %s", (const char *)ctx, idx, why);
+}
+
 static int load_file(struct sg_daemon *d, const char *path)
 {
-	struct sg_quarantine *q = d->quar;
-	struct json_object *o, *arr;
-	char why[512];
-	size_t i;
+	struct sg_quar_set *s = &d->quar->set;
+	struct json_object *o;
 	struct stat st;
+	int err;
 
 	if (stat(path, &st))
 		return errno == ENOENT ? 0 : -errno;
@@ -341,30 +139,17 @@ static int load_file(struct sg_daemon *d, const char *path)
 		return 0;
 	}
 	o = json_object_from_file(path);
-	arr = o ? json_object_object_get(o, "quarantines") : NULL;
-	if (!arr || !json_object_is_type(arr, json_type_array) || jint(o, "version", 0) != 1) {
-		json_object_put(o);
+	err = sg_quar_parse(s, o, left_out, (void *)path);
+	json_object_put(o);
+	if (err == -EBADMSG) {
+		sg_quar_set_free(s);
 		set_aside(path, "not a quarantine set of version 1");
 		return 0;
 	}
-	q->next_id = (__u32)jint(o, "next_id", 1);
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		struct quar_entry e;
-
-		if (!entry_from_json(json_object_array_get_idx(arr, i), &e, why, sizeof(why))) {
-			sg_log(LOG_ERR, "quarantine: %s: entry %zu left out: %s", path, i + 1, why);
-			continue;
-		}
-		if (add_entry(q, &e)) {
-			json_object_put(o);
-			return -ENOMEM;
-		}
-		if (e.id >= q->next_id)
-			q->next_id = e.id + 1;
-	}
-	json_object_put(o);
-	if (q->n)
-		sg_info("quarantine: %u in force from %s", q->n, path);
+	if (err)
+		return err;
+	if (s->n)
+		sg_info("quarantine: %u in force from %s", s->n, path);
 	return 0;
 }
 
@@ -376,7 +161,7 @@ int sg_quarantine_load(struct sg_daemon *d)
 	d->quar = calloc(1, sizeof(*d->quar));
 	if (!d->quar)
 		return -ENOMEM;
-	d->quar->next_id = 1;
+	d->quar->set.next_id = 1;
 	state_path(d, NULL, path, sizeof(path), SG_QUARANTINE_FILE);
 	err = load_file(d, path);
 	if (err)
@@ -388,14 +173,14 @@ void sg_quarantine_free(struct sg_daemon *d)
 {
 	if (!d->quar)
 		return;
-	free(d->quar->e);
+	sg_quar_set_free(&d->quar->set);
 	free(d->quar);
 	d->quar = NULL;
 }
 
 void sg_quarantine_moved(struct sg_daemon *d, const char *old_state_dir)
 {
-	if (d->quar && d->quar->n && strcmp(old_state_dir, d->cfg.detect.state_dir))
+	if (d->quar && d->quar->set.n && strcmp(old_state_dir, d->cfg.detect.state_dir))
 		save(d, NULL);
 }
 
@@ -409,7 +194,7 @@ static bool has_suffix(const char *s, const char *sfx)
 }
 
 /* Who the alert is about, as a rule can name it; @why says why not. */
-static bool subject_of(const struct sg_alert *a, struct quar_entry *e, char *why, size_t len)
+static bool subject_of(const struct sg_alert *a, struct sg_quar_entry *e, char *why, size_t len)
 {
 	const char *s = a->unit ? a->unit : a->exe ? a->exe : a->src;
 
@@ -418,9 +203,9 @@ static bool subject_of(const struct sg_alert *a, struct quar_entry *e, char *why
 		return false;
 	}
 	if (a->unit || (!a->exe && s[0] != '/')) {
-		e->kind = QUAR_UNIT;
+		e->kind = SG_QUAR_UNIT;
 	} else {
-		e->kind = QUAR_EXE;
+		e->kind = SG_QUAR_EXE;
 		if (s[0] != '/' || !strncmp(s, "/memfd:", 7) || has_suffix(s, " (deleted)")) {
 			snprintf(why, len, "executable %s has no path on disk a rule can name", s);
 			return false;
@@ -453,12 +238,12 @@ static bool dst_of(const struct sg_alert *a, struct in6_addr *ret)
 }
 
 /* An entry in force that already covers @e: same subject, and every or the same destination. */
-static struct quar_entry *covering(struct sg_quarantine *q, const struct quar_entry *e)
+static struct sg_quar_entry *covering(struct sg_quarantine *q, const struct sg_quar_entry *e)
 {
 	unsigned int i;
 
-	for (i = 0; i < q->n; i++) {
-		struct quar_entry *x = &q->e[i];
+	for (i = 0; i < q->set.n; i++) {
+		struct sg_quar_entry *x = &q->set.e[i];
 
 		if (x->kind == e->kind && !strcmp(x->subject, e->subject) &&
 		    (!x->has_dst || (e->has_dst && !memcmp(&x->dst, &e->dst, sizeof(e->dst)))))
@@ -468,7 +253,7 @@ static struct quar_entry *covering(struct sg_quarantine *q, const struct quar_en
 }
 
 /* The journal entry for a quarantine applied or released, with its fields. */
-static void log_entry(const struct quar_entry *e, const char *action, __u32 gen)
+static void log_entry(const struct sg_quar_entry *e, const char *action, __u32 gen)
 {
 	char id[16], rule[32], score[16], pid[16], g[16], a[INET6_ADDRSTRLEN] = "";
 	struct sg_log_field f[] = {
@@ -476,7 +261,7 @@ static void log_entry(const struct quar_entry *e, const char *action, __u32 gen)
 		{ "SOVGUARD_QUARANTINE_ACTION", action },
 		{ "SG_RULE", rule },
 		{ "SG_GENERATION", g },
-		{ e->kind == QUAR_UNIT ? "SOVGUARD_SUBJECT_UNIT" : "SOVGUARD_SUBJECT_EXE",
+		{ e->kind == SG_QUAR_UNIT ? "SOVGUARD_SUBJECT_UNIT" : "SOVGUARD_SUBJECT_EXE",
 		  e->subject },
 		{ "SOVGUARD_ALERT", sg_heur_name(e->heur) },
 		{ "SOVGUARD_SCORE", score },
@@ -491,12 +276,27 @@ static void log_entry(const struct quar_entry *e, const char *action, __u32 gen)
 	snprintf(pid, sizeof(pid), "%u", e->pid);
 	snprintf(g, sizeof(g), "%u", gen);
 	if (e->has_dst)
-		addr_str(&e->dst, a);
+		sg_quar_addr_str(&e->dst, a);
 	else
 		n--;
 	sg_log_struct(LOG_WARNING, f, n, "quarantine %u %s: deny %s %s%s%s (%s alert, score %u), "
-		      "rule %s, generation %u", e->id, action, kind_name(e->kind), e->subject,
-		      e->has_dst ? " to " : "", a, sg_heur_name(e->heur), e->score, rule, gen);
+		      "rule %s, generation %u", e->id, action, sg_quar_kind_name(e->kind),
+		      e->subject, e->has_dst ? " to " : "", a, sg_heur_name(e->heur), e->score,
+		      rule, gen);
+}
+
+/* The next id no entry has, from next_id on (ids wrap after SG_QUAR_ID_MAX). */
+static __u32 free_id(const struct sg_quar_set *s)
+{
+	__u32 id = s->next_id;
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->e[i].id == id) {
+			id = id < SG_QUAR_ID_MAX ? id + 1 : 1;
+			i = -1u;	/* look again from the start */
+		}
+	return id;
 }
 
 /*
@@ -514,7 +314,7 @@ __u32 sg_quarantine_alert(struct sg_daemon *d, const struct sg_alert *a)
 {
 	const struct sg_quarantine_config *c = &d->cfg.detect.quarantine;
 	struct sg_quarantine *q = d->quar;
-	struct quar_entry e = { 0 }, *x;
+	struct sg_quar_entry e = { 0 }, *x;
 	char why[512];
 	int err;
 
@@ -539,43 +339,43 @@ __u32 sg_quarantine_alert(struct sg_daemon *d, const struct sg_alert *a)
 	x = covering(q, &e);
 	if (x)
 		return x->id;
-	if (q->n >= c->max) {
+	if (q->set.n >= c->max) {
 		q->refused_full++;
 		sg_warn("quarantine: %s alert (score %u) on %s not quarantined: %u quarantines in "
 			"force, the most detect.quarantine.max allows", sg_heur_name(a->heur),
-			a->score, a->src, q->n);
+			a->score, a->src, q->set.n);
 		return 0;
 	}
-	e.id = q->next_id;
+	e.id = free_id(&q->set);
 	e.heur = a->heur;
 	e.score = a->score;
 	e.pid = a->pid;
 	e.since = time(NULL);
 	snprintf(e.alert_dst, sizeof(e.alert_dst), "%s", a->dst ? a->dst : "");
 	sg_alert_time(a->ts_last, e.alert_last);
-	if (!rule_ok(&e, why, sizeof(why))) {
+	if (!sg_quar_rule_ok(&e, why, sizeof(why))) {
 		q->refused_unnamed++;
 		sg_warn("quarantine: %s alert (score %u) on %s not quarantined: %s",
 			sg_heur_name(a->heur), a->score, a->src, why);
 		return 0;
 	}
-	err = add_entry(q, &e);
+	err = sg_quar_add(&q->set, &e);
 	if (!err)
 		err = sg_build_policy(d, &d->cfg, false, false);
 	if (err) {
-		if (q->n && q->e[q->n - 1].id == e.id)
-			q->n--;
+		if (q->set.n && q->set.e[q->set.n - 1].id == e.id)
+			q->set.n--;
 		q->failed++;
 		sg_error_errno(err, "quarantine: %s alert (score %u) on %s not quarantined: the "
 			       "policy with its rule was not published: %m", sg_heur_name(a->heur),
 			       a->score, a->src);
 		return 0;
 	}
-	q->next_id++;
-	q->e[q->n - 1].generation = d->gen;
+	q->set.next_id = e.id < SG_QUAR_ID_MAX ? e.id + 1 : 1;
+	q->set.e[q->set.n - 1].generation = d->gen;
 	q->applied++;
 	save(d, NULL);
-	log_entry(&q->e[q->n - 1], "applied", d->gen);
+	log_entry(&q->set.e[q->set.n - 1], "applied", d->gen);
 	return e.id;
 }
 
@@ -593,13 +393,13 @@ struct json_object *sg_quarantine_json(struct sg_daemon *d)
 	for (h = 0; h < SG_HEUR_MAX; h++)
 		if (c->heur[h])
 			json_object_array_add(hs, json_object_new_string(sg_heur_name(h)));
-	for (i = 0; q && i < q->n; i++)
-		json_object_array_add(arr, entry_json(&q->e[i]));
+	for (i = 0; q && i < q->set.n; i++)
+		json_object_array_add(arr, sg_quar_entry_json(&q->set.e[i]));
 	json_object_object_add(o, "mode", json_object_new_string(sg_quarantine_mode_name(c->mode)));
 	json_object_object_add(o, "min_score", json_object_new_int(c->min_score));
 	json_object_object_add(o, "heuristics", hs);
 	json_object_object_add(o, "max", json_object_new_int(c->max));
-	json_object_object_add(o, "active", json_object_new_int(q ? q->n : 0));
+	json_object_object_add(o, "active", json_object_new_int(q ? q->set.n : 0));
 	json_object_object_add(o, "applied", json_object_new_int64(q ? q->applied : 0));
 	json_object_object_add(o, "released", json_object_new_int64(q ? q->released : 0));
 	json_object_object_add(ref, "full", json_object_new_int64(q ? q->refused_full : 0));
@@ -615,32 +415,32 @@ struct json_object *sg_quarantine_json(struct sg_daemon *d)
 int sg_quarantine_release(struct sg_daemon *d, __u32 id, bool all)
 {
 	struct sg_quarantine *q = d->quar;
-	struct quar_entry *gone;
+	struct sg_quar_entry *gone;
 	unsigned int i, k = 0, n;
 	int err;
 
 	if (!q)
 		return -ENOENT;
-	gone = calloc(q->n + 1, sizeof(*gone));
+	gone = calloc(q->set.n + 1, sizeof(*gone));
 	if (!gone)
 		return -ENOMEM;
 	/* Out of the set, in order; put back when the policy without them fails. */
-	for (i = 0, n = 0; i < q->n; i++) {
-		if (all || q->e[i].id == id)
-			gone[k++] = q->e[i];
+	for (i = 0, n = 0; i < q->set.n; i++) {
+		if (all || q->set.e[i].id == id)
+			gone[k++] = q->set.e[i];
 		else
-			q->e[n++] = q->e[i];
+			q->set.e[n++] = q->set.e[i];
 	}
 	if (!k) {
 		free(gone);
 		return all ? 0 : -ENOENT;
 	}
-	q->n = n;
+	q->set.n = n;
 	err = sg_build_policy(d, &d->cfg, false, false);
 	if (err) {
-		/* q->e has room: the released were in it. */
-		memcpy(&q->e[q->n], gone, k * sizeof(*gone));
-		q->n += k;
+		/* q->set.e has room: the released were in it. */
+		memcpy(&q->set.e[q->set.n], gone, k * sizeof(*gone));
+		q->set.n += k;
 		free(gone);
 		return sg_error_errno(err, "quarantine: release not done: the policy without it "
 				      "was not published: %m");

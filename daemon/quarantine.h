@@ -21,7 +21,6 @@
 #include "detect/detect.h"
 
 #define SG_QUARANTINE_FILE	"quarantine.json"
-#define SG_QUARANTINE_RULES	"quarantine"	/* rule ids are "quarantine:ID" */
 #define SG_QUARANTINE_FILE_MAX	(8u << 20)	/* bytes of the state file we read */
 
 struct sg_daemon;

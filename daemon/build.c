@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "policy.h"
 #include "publish.h"
+#include "quarantine.h"
 #include "watch.h"
 
 /* Log the diagnostics a step wrote to a FILE (@buf), line by line. */
@@ -30,7 +31,9 @@ static void log_diag(int level, char *buf)
 
 /*
  * Parse, compile and publish the policy of @cfg, all or nothing: on any
- * error the live policy stays and nothing is changed.
+ * error the live policy stays and nothing is changed. The quarantine rules
+ * (quarantine.c) go ahead of the rules files': a quarantine and its release
+ * are published here, as a reload is.
  */
 int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new_data,
 			bool only_if_changed)
@@ -53,7 +56,8 @@ int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new
 	if (new_data || !data)
 		err = sg_config_load_data(cfg, diag, &data);
 	if (!err)
-		err = sg_policy_load_dir(cfg->rules_dir, data, diag, &pol);
+		err = sg_policy_load_dir_pre(cfg->rules_dir, data, sg_quarantine_rules, d, diag,
+					     &pol);
 	if (!err)
 		err = sg_compile(pol, data, &d->res, d->gen + 1, diag, &img);
 	fclose(diag);

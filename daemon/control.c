@@ -23,6 +23,7 @@
 #include "lib/names.h"
 #include "lib/status_json.h"
 #include "metrics.h"
+#include "quarantine.h"
 
 #include "answer.h"
 #include "compile.h"
@@ -149,6 +150,29 @@ static struct json_object *rule_json(__u32 index, const char *id, const char *na
 	return r;
 }
 
+/* {"cmd": "release", "id": N} or {"cmd": "release", "all": true}: changes state. */
+static struct json_object *cmd_release(struct sg_daemon *d, struct json_object *req)
+{
+	struct json_object *o, *v;
+	bool all = json_object_object_get_ex(req, "all", &v) && json_object_get_boolean(v);
+	long long id = 0;
+	int n;
+
+	if (!all && sg_req_int(req, "id", 1, 0x7fffffff, &id))
+		return error_reply("release needs \"id\" (a quarantine id) or \"all\"%s", "");
+	n = sg_quarantine_release(d, (__u32)id, all);
+	if (n == -ENOENT)
+		return error_reply("no quarantine %s", json_object_get_string(
+					   json_object_object_get(req, "id")));
+	if (n < 0)
+		return error_reply("release not done: the policy without the quarantine was not "
+				   "published (%s); see the daemon's log", strerror(-n));
+	o = json_object_new_object();
+	json_object_object_add(o, "released", json_object_new_int(n));
+	json_object_object_add(o, "generation", json_object_new_int64(d->gen));
+	return o;
+}
+
 static struct json_object *cmd_rules(struct sg_daemon *d, struct json_object *req)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -163,8 +187,12 @@ static struct json_object *cmd_rules(struct sg_daemon *d, struct json_object *re
 	for (i = 0; i < d->pol->nr_rules && i < h->nr_rules; i++) {
 		const struct sg_rule *r = &d->pol->rules[i];
 		__u64 hits = __atomic_load_n(&live[h->hits + i / 8].w[i % 8], __ATOMIC_RELAXED);
+		struct json_object *rj = rule_json(i, r->id, r->name, r->verdict, hits);
+		__u32 qid = sg_quarantine_rule_id(r->file, r->line);
 
-		json_object_array_add(arr, rule_json(i, r->id, r->name, r->verdict, hits));
+		if (qid)
+			json_object_object_add(rj, "quarantine", json_object_new_int64(qid));
+		json_object_array_add(arr, rj);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64(h->generation));
 	json_object_object_add(o, "rules", arr);
@@ -406,6 +434,11 @@ static struct json_object *cmd_detect(struct sg_daemon *d, struct json_object *r
 	return sg_detector_status(d);
 }
 
+static struct json_object *cmd_quarantine(struct sg_daemon *d, struct json_object *req)
+{
+	return sg_quarantine_json(d);
+}
+
 /*
  * Who may ask what: root or a member of the control group may read
  * (SG_CONTROL_READ), root alone may change what is enforced
@@ -429,7 +462,9 @@ static const struct sg_control_cmd {
 	{ "status", cmd_status, SG_CONTROL_READ },
 	{ "metrics", cmd_metrics, SG_CONTROL_READ },
 	{ "reload", cmd_reload, SG_CONTROL_ROOT },
+	{ "quarantine", cmd_quarantine, SG_CONTROL_READ },
 	{ "mode", cmd_mode, SG_CONTROL_ROOT },
+	{ "release", cmd_release, SG_CONTROL_ROOT },
 };
 
 static bool allowed(const struct sg_control_conn *conn, enum sg_control_priv priv)

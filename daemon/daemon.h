@@ -60,6 +60,7 @@ struct sg_daemon {
 	int metrics_fd;			/* its timer, -1 when never started */
 	int metrics_last_err;
 	unsigned long long metrics_write_errors;
+	struct sg_quarantine *quar;	/* quarantine.c: deny rules alerts added */
 };
 
 /*

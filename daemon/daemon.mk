@@ -22,7 +22,7 @@ SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/sub
 		   daemon/control.c daemon/publish.c daemon/watch.c daemon/kguard.c \
 		   daemon/tamper.c daemon/guard.c daemon/observe.c daemon/dns.c daemon/links.c \
 		   daemon/detector.c daemon/det_subject.c daemon/build.c daemon/events.c \
-		   daemon/metrics.c daemon/answer.c \
+		   daemon/metrics.c daemon/answer.c daemon/quarantine.c daemon/quar_state.c \
 		   $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).
@@ -32,7 +32,8 @@ SG_COMPILE_OBJS	= $(patsubst daemon/%.c,$(O)/daemon/%.o,daemon/compile.c $(SG_CO
 SG_DAEMON_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
 		   $(NL_LIBS)
 SG_CTL_SRCS	+= daemon/ctl/sovguardctl.c daemon/ctl/status.c daemon/ctl/ctl_kmod.c daemon/ctl/kmod_json.c \
-		   daemon/ctl/offline.c daemon/answer.c daemon/compile.c $(SG_COMPILE_SRCS) \
+		   daemon/ctl/offline.c daemon/ctl/quarantine.c daemon/answer.c daemon/compile.c \
+		   $(SG_COMPILE_SRCS) \
 		   $(SG_COMMON_SRCS)
 SG_CTL_LIBS	+= $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(LIBBPF_LIBS) $(SYSTEMD_LIBS) $(JSON_LIBS) \
 		   $(NL_LIBS)

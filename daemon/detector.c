@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include "lib/util.h"
 
 #include "detector_int.h"
+#include "quarantine.h"
 
 static double now_real(void)
 {
@@ -149,13 +151,20 @@ static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
 	l->o.parent_exe = l->o.src_str = l->o.dst_str = NULL;
 }
 
-static void on_alert(void *ctx, const struct sg_alert *a)
+/*
+ * An alert from the engine: counted, quarantined when the configuration
+ * says so (before it is stored, so the stored alert says it), stored and
+ * logged, and put into the events ring.
+ */
+static void on_alert(void *ctx, const struct sg_alert *in)
 {
 	struct sg_detector *t = ctx;
 	struct json_object *o = json_object_new_object(), *al;
+	struct sg_alert q = *in, *a = &q;
 
 	if (a->heur < SG_HEUR_MAX)
 		t->alerts[a->heur]++;
+	q.quarantine = sg_quarantine_alert(t->d, a);
 	t->live.alert(t->live.ctx, a);
 	if (!o)
 		return;
@@ -455,6 +464,7 @@ int sg_detector_start(struct sg_daemon *d, int ep)
 	if (!t)
 		return -ENOMEM;
 	t->timer_fd = -1;
+	t->d = d;
 	err = engine_new(d, t);
 	if (err) {
 		engine_free(t);
@@ -505,7 +515,8 @@ void sg_detector_reload(struct sg_daemon *d, const struct sg_detect_config *old)
 {
 	struct sg_detector *t = d->det;
 
-	if (!t || !memcmp(old, &d->cfg.detect, sizeof(*old)))
+	/* The quarantine settings (last) are the daemon's, not the engine's. */
+	if (!t || !memcmp(old, &d->cfg.detect, offsetof(struct sg_detect_config, quarantine)))
 		return;
 	engine_free(t);
 	t->rebuilds++;

@@ -46,6 +46,7 @@ struct sg_det_obs {
 };
 
 struct sg_detector {
+	struct sg_daemon *d;		/* for the quarantine an alert may call for */
 	struct sg_detect *eng;
 	struct sg_alert_store *store;
 	struct sg_detect_sink live;

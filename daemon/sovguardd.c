@@ -40,6 +40,7 @@
 #include "metrics.h"
 #include "lib/kmod_client.h"
 #include "tamper.h"
+#include "quarantine.h"
 
 /*
  * The configuration file must exist when it was named with -c, and once it
@@ -158,6 +159,7 @@ int sg_daemon_reload(struct sg_daemon *d)
 	static struct sg_settings n;
 	static struct sg_detect_config old;
 	int err = -EINVAL;
+	char old_state[sizeof(old.state_dir)];
 
 	sd_notify(0, "RELOADING=1");
 	sg_config_init(&n);
@@ -182,9 +184,11 @@ int sg_daemon_reload(struct sg_daemon *d)
 			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			old = d->cfg.detect;
+			strcpy(old_state, old.state_dir);
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_detector_reload(d, &old);
+			sg_quarantine_moved(d, old_state);
 			sg_watch_update(d);	/* the data files may be others now */
 			sg_metrics_start(d, -1);
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
@@ -299,6 +303,10 @@ static int run(struct sg_daemon *d)
 	d->gen = sg_egress_generation(d->egress);
 	/* Policy first, then the hooks: no decision is ever made without one. */
 	err = sg_watch_init(d);
+	if (err)
+		return err;
+	/* The quarantines in force before the restart are in the first policy. */
+	err = sg_quarantine_load(d);
 	if (err)
 		return err;
 	err = sg_build_policy(d, &d->cfg, true, false);
@@ -575,6 +583,7 @@ int main(int argc, char **argv)
 		sg_warn("%s is not ours any more: left in place", d.pidfile);
 	sg_observe_close(d.observe);
 	sg_detector_stop(&d);
+	sg_quarantine_free(&d);
 	sg_egress_close(d.egress);
 	sg_guard_close(d.guard, true);
 	sg_sysresolver_done(&d.sysres);

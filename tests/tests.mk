@@ -165,6 +165,17 @@ $(O)/fuzz/fuzz-dns: tests/fuzz/fuzz_dns.c daemon/dns.c daemon/dns.h | $(O)
 	@echo "  FUZZCC   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(SRC)/daemon -o $@ $< daemon/dns.c
 
+# The quarantine state file (daemon/quar_state.c), with the rule parser it checks entries with.
+FUZZ_TARGETS		+= quarantine
+FUZZ_BINS		+= $(O)/fuzz/fuzz-quarantine
+$(O)/fuzz/fuzz-quarantine: tests/fuzz/fuzz_quarantine.c daemon/quar_state.c daemon/quar_state.h \
+		$(SG_POLICY_SRCS) $(SG_POLICY_HDRS) $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) | $(O)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  FUZZCC   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SG_DETECT_CFLAGS) -I$(SRC)/daemon -o $@ $< \
+		daemon/quar_state.c $(SG_POLICY_SRCS) $(SG_DETECT_SRCS) $(SG_POLICY_LIBS) \
+		$(SG_DETECT_LIBS)
+
 $(O)/fuzz/gen-seeds: tests/fuzz/gen_seeds.c $(SG_POLICY_LIB) | $(O)
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"

@@ -82,5 +82,8 @@ int sg_ctl_check_offline(const struct sg_ctl_inputs *in, struct json_object *req
 
 /* sovguardctl status (status.c). */
 int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv);
+/* sovguardctl quarantine and release (quarantine.c). */
+int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv);
+int sg_cmd_release(const struct sg_ctl *ctl, int argc, char **argv);
 
 #endif

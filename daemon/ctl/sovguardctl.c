@@ -297,7 +297,8 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl rules [-j]\n"
 		       "The compiled rules in order, each with its verdict and how many\n"
-		       "decisions it made in the kernel since it was loaded.\n");
+		       "decisions it made in the kernel since it was loaded. Quarantine\n"
+		       "rules (ids quarantine:N) come first and are marked.\n");
 		return 0;
 	}
 	req = json_object_new_object();
@@ -314,10 +315,12 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 		       "hits", "rule");
 		for (i = 0; i < json_object_array_length(arr); i++) {
 			r = json_object_array_get_idx(arr, i);
-			printf("%5s  %-7s %12s  %s%s%s\n", sg_ctl_jstr(r, "index"), sg_ctl_jstr(r, "verdict"),
-			       sg_ctl_jstr(r, "hits"), sg_ctl_jstr(r, "id"),
+			printf("%5s  %-7s %12s  %s%s%s%s\n", sg_ctl_jstr(r, "index"),
+			       sg_ctl_jstr(r, "verdict"), sg_ctl_jstr(r, "hits"), sg_ctl_jstr(r, "id"),
 			       json_object_object_get(r, "name") ? " " : "",
-			       json_object_object_get(r, "name") ? sg_ctl_jstr(r, "name") : "");
+			       json_object_object_get(r, "name") ? sg_ctl_jstr(r, "name") : "",
+			       json_object_object_get(r, "quarantine") ?
+				       " (quarantine: sovguardctl quarantine)" : "");
 		}
 		r = json_object_object_get(rep, "default");
 		printf("%5s  %-7s %12s  %s\n", "-", sg_ctl_jstr(r, "verdict"), "", sg_ctl_jstr(r, "id"));
@@ -603,6 +606,8 @@ static const struct sg_cmd commands[] = {
 	{ "metrics", cmd_metrics, "the daemon's metrics, Prometheus text format", false },
 	{ "reload", cmd_reload, "re-read configuration, rules and data (root)", false },
 	{ "mode", cmd_mode, "set the daemon's mode until it restarts (root)", false },
+	{ "quarantine", sg_cmd_quarantine, "the deny rules alerts added (detect.quarantine)", false },
+	{ "release", sg_cmd_release, "take a quarantine (or --all) out of the policy (root)", false },
 	{ "version", cmd_version, "print the version", false },
 	{ "help", cmd_help, "this help", false },
 };

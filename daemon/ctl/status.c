@@ -166,6 +166,11 @@ static void print_status(struct json_object *st)
 		printf("observing: no\n");
 	}
 	print_detection(json_object_object_get(st, "detection"));
+	v = json_object_object_get(st, "quarantine");
+	if (v)
+		printf("quarantine: %s, %lld in force (at most %lld)%s\n", sg_ctl_jstr(v, "mode"),
+		       jint(v, "active"), jint(v, "max"),
+		       jint(v, "active") ? ": sovguardctl quarantine" : "");
 	m = json_object_object_get(st, "module");
 	if (m && json_object_get_type(m) == json_type_object)
 		sg_ctl_kmod_status_print(stdout, m);
@@ -239,6 +244,10 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		req = json_object_new_object();
 		json_put(req, "cmd", json_object_new_string("detect"));
 		json_put(st, "detection", sg_ctl_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
+		json_object_put(req);
+		req = json_object_new_object();
+		json_put(req, "cmd", json_object_new_string("quarantine"));
+		json_put(st, "quarantine", sg_ctl_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
 		json_object_put(req);
 	}
 	json_put(st, "bpf", sg_status_bpf_json(ctl->pin_root));

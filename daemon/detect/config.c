@@ -133,6 +133,18 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 	cfg->max_suppress = 65536;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", "/var/lib/sovguard");
 	cfg->alerts_max_bytes = 16ULL << 20;
+	cfg->quarantine.mode = SG_QUARANTINE_OFF;
+	cfg->quarantine.min_score = 90;
+	cfg->quarantine.max = 64;
+	for (h = 0; h < SG_HEUR_MAX; h++)
+		cfg->quarantine.heur[h] = true;
+}
+
+const char *sg_quarantine_mode_name(enum sg_quarantine_mode m)
+{
+	static const char *const n[] = { "off", "subject", "destination" };
+
+	return m < SG_ARRAY_SIZE(n) ? n[m] : "?";
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -334,6 +346,50 @@ static int parse_listen_allow(struct sg_detect_config *cfg, const char *v, char 
 	return 0;
 }
 
+static int parse_quarantine(struct sg_quarantine_config *q, const char *v, char *err,
+			    size_t errlen)
+{
+	enum sg_quarantine_mode m;
+
+	for (m = SG_QUARANTINE_OFF; m <= SG_QUARANTINE_DESTINATION; m++)
+		if (!strcmp(v, sg_quarantine_mode_name(m))) {
+			q->mode = m;
+			return 0;
+		}
+	return fail(err, errlen, "detect.quarantine: expected off, subject or destination, "
+		    "got \"%s\"", v);
+}
+
+/* "all", or heuristic names separated by commas or blanks. */
+static int parse_quarantine_heur(struct sg_quarantine_config *q, const char *v, char *err,
+				 size_t errlen)
+{
+	bool on[SG_HEUR_MAX] = { false };
+	const char *p = v;
+	size_t n;
+	int h;
+
+	if (!strcmp(v, "all")) {
+		for (h = 0; h < SG_HEUR_MAX; h++)
+			q->heur[h] = true;
+		return 0;
+	}
+	for (;;) {
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (!n)
+			break;
+		h = heur_from_name(p, n);
+		if (h < 0)
+			return fail(err, errlen, "detect.quarantine.heuristics: unknown heuristic "
+				    "\"%.*s\"", (int)n, p);
+		on[h] = true;
+		p += n;
+	}
+	memcpy(q->heur, on, sizeof(on));
+	return 0;
+}
+
 struct knob {
 	const char *key;
 	enum { K_BOOL, K_UINT, K_U64, K_DOUBLE } type;
@@ -404,6 +460,8 @@ static const struct knob knobs[] = {
 	KU("detect.dnstun.max_unique_kept", dnstun.max_unique_kept, 16, 1U << 20),
 	KU("detect.dnsless.min_conns", dnsless.min_conns, 1, 1U << 30),
 	KD("detect.dnsless.max_age", dnsless.max_age, 1, 30 * 86400),
+	KU("detect.quarantine.min_score", quarantine.min_score, 0, 100),
+	KU("detect.quarantine.max", quarantine.max, 1, SG_QUARANTINE_MAX),
 };
 
 int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const char *value,
@@ -428,6 +486,10 @@ int sg_detect_config_set(struct sg_detect_config *cfg, const char *key, const ch
 		return parse_list(&cfg->capture, key, value, err, errlen);
 	if (!strcmp(key, "detect.hookscan.modules"))
 		return parse_list(&cfg->hook_modules, key, value, err, errlen);
+	if (!strcmp(key, "detect.quarantine"))
+		return parse_quarantine(&cfg->quarantine, value, err, errlen);
+	if (!strcmp(key, "detect.quarantine.heuristics"))
+		return parse_quarantine_heur(&cfg->quarantine, value, err, errlen);
 	if (!strcmp(key, "detect.state_dir")) {
 		if (*value != '/' || strlen(value) >= sizeof(cfg->state_dir) - 32)
 			return fail(err, errlen, "detect.state_dir: expected an absolute path "

@@ -192,6 +192,26 @@ struct sg_listen_pair {
 	int port;			/* -1 for any */
 };
 
+/*
+ * The optional response (the daemon's, docs/detection.md "Quarantine"): an
+ * alert at or above min_score from one of the heuristics in heur[] adds a
+ * deny rule for its subject, or for its subject and destination address.
+ */
+enum sg_quarantine_mode {
+	SG_QUARANTINE_OFF,
+	SG_QUARANTINE_SUBJECT,		/* the subject, every destination */
+	SG_QUARANTINE_DESTINATION,	/* the subject to the alert's destination address */
+};
+
+#define SG_QUARANTINE_MAX	1024	/* the most detect.quarantine.max may say */
+
+struct sg_quarantine_config {
+	enum sg_quarantine_mode mode;
+	unsigned int min_score;
+	bool heur[SG_HEUR_MAX];		/* heuristics whose alerts may quarantine */
+	unsigned int max;		/* quarantines in force at once */
+};
+
 struct sg_detect_config {
 	bool on[SG_HEUR_MAX];
 	unsigned int min_score[SG_HEUR_MAX];
@@ -218,7 +238,11 @@ struct sg_detect_config {
 	__u64 alerts_max_bytes;			/* alerts.jsonl rotation size */
 	unsigned int n_allow;
 	struct sg_detect_allow allow[SG_DETECT_ALLOW_MAX];
+	/* Last: the engine does not use it, a change of it alone does not rebuild it. */
+	struct sg_quarantine_config quarantine;
 };
+
+const char *sg_quarantine_mode_name(enum sg_quarantine_mode m);
 
 /* Defaults: every heuristic on, the constants of docs/detection.md. */
 void sg_detect_config_init(struct sg_detect_config *cfg);
@@ -249,6 +273,10 @@ struct sg_alert {
 	const char *dst_country, *dst_asn, *dst_zones, *dst_name;
 	/* A summary of repeats suppressed within detect.suppress: their count. */
 	__u64 repeats;
+	/* dst is the subject's own (listening) address, not where it connects to. */
+	bool dst_local;
+	/* Live only: the quarantine this alert put in force or found in force (0: none). */
+	__u32 quarantine;
 };
 
 struct sg_detect_sink {
@@ -283,7 +311,8 @@ struct sg_detect_stats {
 
 /*
  * The JSON form of an alert: {"heuristic", "score", "src", "dst", "first",
- * "last" (ISO 8601 UTC), "evidence"}; NULL on ENOMEM. The caller owns it.
+ * "last" (ISO 8601 UTC), "evidence"}, and "quarantine" (its id) when the
+ * alert put its subject in quarantine; NULL on ENOMEM. The caller owns it.
  */
 struct json_object *sg_alert_json(const struct sg_alert *a);
 #define SG_ALERT_TIME_MAX 32
@@ -295,7 +324,8 @@ struct sg_detect_sink sg_detect_sink_json_lines(FILE *f);
  * journald: one alert as a journal entry with SOVGUARD_ALERT=<heuristic>,
  * SOVGUARD_SCORE, SOVGUARD_SUBJECT_UNIT/EXE/PID/UID, SOVGUARD_DST,
  * SOVGUARD_DST_COUNTRY/ASN/ZONES/NAME when known, SOVGUARD_REPEATS for a
- * summary and SOVGUARD_EVIDENCE (JSON); to stderr as one JSON line when
+ * summary, SOVGUARD_QUARANTINE (its id) when the alert quarantined its
+ * subject, and SOVGUARD_EVIDENCE (JSON); to stderr as one JSON line when
  * journald does not take it. Return: 0 to the journal, 1 to stderr.
  */
 int sg_alert_journal(const struct sg_alert *a);

@@ -78,6 +78,7 @@ static int check(struct sg_detect *d, const struct sg_obs *o, struct sg_proc *p,
 	a.exe = exe;
 	a.src = o->subject ? o->subject : exe ? exe : "?";
 	a.dst = dst;
+	a.dst_local = o->kind == SG_DET_LISTEN;
 	a.ts_first = p ? p->ts : o->ts;
 	a.ts_last = o->ts;
 	a.evidence = ev;

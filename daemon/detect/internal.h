@@ -294,7 +294,7 @@ int sg_listener_listen(struct sg_detect *d, const struct sg_obs *o);
 int sg_pktsock_obs(struct sg_detect *d, const struct sg_obs *o);
 
 /* The journal fields of an alert but SOVGUARD_EVIDENCE (journal.c). */
-#define SG_JOURNAL_FIELDS	16
+#define SG_JOURNAL_FIELDS	18
 #define SG_JOURNAL_FIELD_MAX	(SG_DETECT_PATH_MAX + 64)
 unsigned int sg_journal_fields(const struct sg_alert *a, char f[][SG_JOURNAL_FIELD_MAX]);
 

@@ -38,8 +38,11 @@ unsigned int sg_journal_fields(const struct sg_alert *a, char f[][SG_JOURNAL_FIE
 		F("SOVGUARD_DST_NAME=%s", a->dst_name);
 	if (a->repeats)
 		F("SOVGUARD_REPEATS=%llu", (unsigned long long)a->repeats);
-	F("MESSAGE=sovguard: %s%s alert, score %u: %s -> %s", sg_heur_name(a->heur),
-	  a->repeats ? " repeated" : "", a->score, a->src, a->dst);
+	if (a->quarantine)
+		F("SOVGUARD_QUARANTINE=%u", a->quarantine);
+	F("MESSAGE=sovguard: %s%s alert, score %u: %s -> %s%s", sg_heur_name(a->heur),
+	  a->repeats ? " repeated" : "", a->score, a->src, a->dst,
+	  a->quarantine ? " (quarantined)" : "");
 #undef F
 	return n;
 }

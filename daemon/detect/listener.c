@@ -54,6 +54,7 @@ int sg_listener_listen(struct sg_detect *d, const struct sg_obs *o)
 	a.exe = exe;
 	a.src = o->subject ? o->subject : exe;
 	a.dst = sg_addr_port_str(&o->src, o->lport, dst, sizeof(dst));
+	a.dst_local = true;
 	a.ts_first = a.ts_last = o->ts;
 	a.evidence = ev;
 	sg_detect_emit_alert(d, &a);

@@ -51,6 +51,8 @@ struct json_object *sg_alert_json(const struct sg_alert *a)
 		json_object_object_add(o, "dst_name", json_object_new_string(a->dst_name));
 	if (a->repeats)
 		json_object_object_add(o, "repeats", json_object_new_int64((int64_t)a->repeats));
+	if (a->quarantine)
+		json_object_object_add(o, "quarantine", json_object_new_int64(a->quarantine));
 	json_object_object_add(o, "evidence", json_object_get(a->evidence));
 	return o;
 }

@@ -39,7 +39,16 @@
  *	-> {"generation", "mode"}: the mode until the daemon restarts, applied
  *	   by a reload; "config" returns to the configured mode
  *
- * A bad request gets {"error": "message"}; only reload and mode change the
+ *   {"cmd": "quarantine"}
+ *	-> {"mode", "min_score", "heuristics", "max", "active", "applied",
+ *	    "released", "refused": {...}, "quarantines": [{"id", "rule",
+ *	    "unit" | "exe", "dst", "since", "generation", "alert": {...}}]}
+ *	    (daemon/quarantine.c)
+ *   {"cmd": "release", "id": N} or {"cmd": "release", "all": true}  (root)
+ *	-> {"released": COUNT, "generation"}: the quarantine(s) out of the
+ *	    policy, published without them
+ *
+ * A bad request gets {"error": "message"}; only reload, mode and release change the
  * daemon's state. One request and its reply per connection; a client
  * has SG_CONTROL_TIMEOUT_MS from connecting to be answered, at most
  * SG_CONTROL_MAX_CONN connections are served at once (the oldest gives way),

@@ -304,6 +304,11 @@ void sg_parser_free(struct sg_parser *p);
 /* name: the path shown in diagnostics; its basename goes into rule ids. */
 int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf, size_t len);
 int sg_parser_add_file(struct sg_parser *p, const char *path);
+/*
+ * One generated rule line (no newline), not a file: its id is
+ * "NAME:LINENO" (the daemon's quarantine rules are "quarantine:ID").
+ */
+int sg_parser_add_line(struct sg_parser *p, const char *name, uint32_t lineno, const char *text);
 /* Resolve zones, check the set; -EINVAL if any error was reported. */
 int sg_parser_finish(struct sg_parser *p, struct sg_policy **ret);
 unsigned int sg_parser_nr_errors(const struct sg_parser *p);
@@ -318,6 +323,10 @@ const char *sg_verdict_name(enum sg_verdict v);
  */
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret);
+/* The same with rules that @pre adds ahead of the directory's (NULL: none). */
+int sg_policy_load_dir_pre(const char *dir, const struct sg_data *data,
+			   int (*pre)(struct sg_parser *p, void *ctx), void *ctx, FILE *diag,
+			   struct sg_policy **ret);
 void sg_policy_free(struct sg_policy *pol);
 const struct sg_zone *sg_policy_find_zone(const struct sg_policy *pol, const char *name);
 

@@ -105,7 +105,12 @@ void sg_parser_free(struct sg_parser *p)
 	free(p);
 }
 
-int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf, size_t len)
+/*
+ * Rules text named @name, its first line numbered @first; @is_file: it
+ * counts against SG_MAX_FILES (generated lines do not).
+ */
+static int add_text(struct sg_parser *p, const char *name, const char *buf, size_t len,
+		    uint32_t first, bool is_file)
 {
 	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
 	unsigned int before = p->errors;
@@ -119,7 +124,7 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 	id_base = sg_pol_arena_strndup(&p->arena, base, strlen(base));
 	if (!file || !id_base)
 		return -ENOMEM;
-	if (++p->nr_files > SG_MAX_FILES) {
+	if (is_file && ++p->nr_files > SG_MAX_FILES) {
 		perr(p, &(struct pos){ file, 1, 1 }, "more than %u rules files", SG_MAX_FILES);
 		return -EINVAL;
 	}
@@ -134,6 +139,7 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 	l->p = p;
 	l->file = file;
 	l->base = id_base;
+	l->lineno = first - 1;
 	while (i < len && !p->stopped) {
 		const char *nl = memchr(buf + i, '\n', len - i);
 		size_t e = nl ? (size_t)(nl - buf) : len, n = e - i;
@@ -153,6 +159,22 @@ int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf,
 	}
 	free(l);
 	return p->errors > before ? -EINVAL : 0;
+}
+
+int sg_parser_add_buffer(struct sg_parser *p, const char *name, const char *buf, size_t len)
+{
+	return add_text(p, name, buf, len, 1, true);
+}
+
+/*
+ * One rule the daemon generated (a quarantine), not read from a file: its
+ * id is "NAME:LINENO", so it keeps the number it was given.
+ */
+int sg_parser_add_line(struct sg_parser *p, const char *name, uint32_t lineno, const char *text)
+{
+	if (!lineno || strchr(text, '\n'))
+		return -EINVAL;
+	return add_text(p, name, text, strlen(text), lineno, false);
 }
 
 int sg_parser_add_file(struct sg_parser *p, const char *path)
@@ -224,6 +246,13 @@ static int cmp_str(const void *a, const void *b)
 int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 		       struct sg_policy **ret)
 {
+	return sg_policy_load_dir_pre(dir, data, NULL, NULL, diag, ret);
+}
+
+int sg_policy_load_dir_pre(const char *dir, const struct sg_data *data,
+			   int (*pre)(struct sg_parser *p, void *ctx), void *ctx, FILE *diag,
+			   struct sg_policy **ret)
+{
 	_cleanup_(parser_freep) struct sg_parser *p = NULL;
 	char *names[SG_MAX_FILES + 1], why[SG_INPUT_MSG_LEN];
 	size_t n = 0;
@@ -234,6 +263,12 @@ int sg_policy_load_dir(const char *dir, const struct sg_data *data, FILE *diag,
 	err = sg_parser_new(data, diag, &p);
 	if (err)
 		return err;
+	/* Rules ahead of the operator's: first match wins, so they win. */
+	if (pre) {
+		err = pre(p, ctx);
+		if (err)
+			return err;
+	}
 	dfd = sg_input_open(dir, SG_INPUT_DIR, NULL, why, sizeof(why));
 	d = dfd < 0 ? NULL : fdopendir(dfd);
 	if (!d) {

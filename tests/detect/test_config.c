@@ -40,6 +40,42 @@ TEST(keys)
 	EXPECT_EQ(-ENOENT, sg_detect_config_set(&c, "rules_dir", "/x", err, sizeof(err)));
 }
 
+/* The response's keys: off by default, every heuristic may, at most 64. */
+TEST(quarantine_keys)
+{
+	struct sg_detect_config c;
+	char err[256];
+	int h;
+
+	sg_detect_config_init(&c);
+	EXPECT_EQ(SG_QUARANTINE_OFF, c.quarantine.mode);
+	EXPECT_EQ(90, c.quarantine.min_score);
+	EXPECT_EQ(64, c.quarantine.max);
+	for (h = 0; h < SG_HEUR_MAX; h++)
+		EXPECT_TRUE(c.quarantine.heur[h]);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.quarantine", "destination", err,
+					  sizeof(err)));
+	EXPECT_EQ(SG_QUARANTINE_DESTINATION, c.quarantine.mode);
+	EXPECT_STREQ("destination", sg_quarantine_mode_name(c.quarantine.mode));
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.quarantine.heuristics", "revshell,beacon",
+					  err, sizeof(err)));
+	for (h = 0; h < SG_HEUR_MAX; h++)
+		EXPECT_EQ(h == SG_HEUR_REVSHELL || h == SG_HEUR_BEACON, c.quarantine.heur[h]);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.quarantine.heuristics", "all", err,
+					  sizeof(err)));
+	EXPECT_TRUE(c.quarantine.heur[SG_HEUR_PKTSOCK]);
+	EXPECT_EQ(0, sg_detect_config_set(&c, "detect.quarantine.max", "1024", err, sizeof(err)));
+	EXPECT_EQ(-EINVAL, sg_detect_config_set(&c, "detect.quarantine.max", "1025", err,
+						sizeof(err)));
+	EXPECT_EQ(-EINVAL, sg_detect_config_set(&c, "detect.quarantine.max", "0", err,
+						sizeof(err)));
+	EXPECT_EQ(-EINVAL, sg_detect_config_set(&c, "detect.quarantine", "on", err, sizeof(err)));
+	/* A bad list leaves the one before. */
+	EXPECT_EQ(-EINVAL, sg_detect_config_set(&c, "detect.quarantine.heuristics", "beacon x",
+						err, sizeof(err)));
+	EXPECT_TRUE(c.quarantine.heur[SG_HEUR_PKTSOCK]);
+}
+
 TEST(bad_values)
 {
 	static const char *const bad[][2] = {

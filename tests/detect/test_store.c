@@ -159,13 +159,15 @@ TEST(journal_fields)
 	struct sg_alert a = { .heur = SG_HEUR_REVSHELL, .score = 95, .src = "web.service",
 			      .dst = "198.51.100.7:4444", .unit = "web.service",
 			      .exe = "/usr/bin/bash", .pid = 40, .uid = 33, .dst_country = "NL",
-			      .dst_asn = "AS64500", .dst_zones = "eea", .dst_name = "c2.example" };
+			      .dst_asn = "AS64500", .dst_zones = "eea", .dst_name = "c2.example",
+			      .repeats = 2, .quarantine = 4 };
 	const char *want[] = {
 		"SOVGUARD_ALERT=revshell", "SOVGUARD_SCORE=95", "SOVGUARD_DST=198.51.100.7:4444",
 		"SOVGUARD_SUBJECT_UNIT=web.service", "SOVGUARD_SUBJECT_EXE=/usr/bin/bash",
 		"SOVGUARD_SUBJECT_PID=40", "SOVGUARD_SUBJECT_UID=33", "SOVGUARD_DST_COUNTRY=NL",
 		"SOVGUARD_DST_ASN=AS64500", "SOVGUARD_DST_ZONES=eea",
-		"SOVGUARD_DST_NAME=c2.example", "PRIORITY=2",
+		"SOVGUARD_DST_NAME=c2.example", "PRIORITY=2", "SOVGUARD_REPEATS=2",
+		"SOVGUARD_QUARANTINE=4",
 	};
 	unsigned int n, i, j;
 
@@ -188,6 +190,22 @@ TEST(journal_fields)
 	for (j = 0; j < n && strcmp(f[j], "SOVGUARD_REPEATS=3"); j++)
 		;
 	EXPECT_LT(j, n);
+}
+
+/* The JSON form says which quarantine an alert caused, and only then. */
+TEST(json_quarantine)
+{
+	struct sg_alert a = { .heur = SG_HEUR_REVSHELL, .score = 95, .src = "/x", .dst = "y" };
+	struct json_object *o = sg_alert_json(&a), *v;
+
+	ASSERT_NE(NULL, o);
+	EXPECT_FALSE(json_object_object_get_ex(o, "quarantine", &v));
+	json_object_put(o);
+	a.quarantine = 12;
+	o = sg_alert_json(&a);
+	ASSERT_TRUE(json_object_object_get_ex(o, "quarantine", &v));
+	EXPECT_EQ(12, json_object_get_int(v));
+	json_object_put(o);
 }
 
 /* Without a journal socket the alert goes to stderr as a JSON line. */

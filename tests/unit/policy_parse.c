@@ -560,6 +560,39 @@ TEST_F(parse, ids_across_files)
 	EXPECT_EQ(1, self->pol->rules[1].index);
 }
 
+/* Generated lines (quarantine rules): the id they are given, no file counted. */
+TEST_F(parse, generated_lines)
+{
+	struct sg_parser *p;
+	size_t len;
+	FILE *f = open_memstream(&self->diag, &len);
+
+	ASSERT_EQ(0, sg_parser_new(self->data, f, &p));
+	ASSERT_EQ(0, sg_parser_add_line(p, "quarantine", 7, "deny exe \"/tmp/a \\\"b\" to 192.0.2.1"));
+	EXPECT_EQ(-EINVAL, sg_parser_add_line(p, "quarantine", 8, "deny\nallow"));
+	EXPECT_EQ(-EINVAL, sg_parser_add_line(p, "quarantine", 0, "deny"));
+	/* The generated line took none of the SG_MAX_FILES. */
+	for (unsigned int i = 0; i < SG_MAX_FILES; i++)
+		ASSERT_EQ(0, sg_parser_add_buffer(p, "f.rules", "", 0));
+	EXPECT_EQ(-EINVAL, sg_parser_add_line(p, "quarantine", 9, "deny exe relative"));
+	sg_parser_free(p);
+	fclose(f);
+	EXPECT_STREQ("quarantine:9:10: exe path 'relative' must be absolute\n", self->diag);
+
+	ASSERT_EQ(0, sg_parser_new(self->data, stderr, &p));
+	ASSERT_EQ(0, sg_parser_add_line(p, "quarantine", 7, "deny exe \"/tmp/a \\\"b\" to 192.0.2.1"));
+	ASSERT_EQ(0, sg_parser_add_buffer(p, "/etc/x/10-a.rules", "allow\n", 6));
+	ASSERT_EQ(0, sg_parser_finish(p, &self->pol));
+	sg_parser_free(p);
+	ASSERT_EQ(2, self->pol->nr_rules);
+	EXPECT_STREQ("quarantine:7", self->pol->rules[0].id);
+	EXPECT_STREQ("quarantine", self->pol->rules[0].file);
+	EXPECT_EQ(7, self->pol->rules[0].line);
+	EXPECT_STREQ("/tmp/a \"b", self->pol->rules[0].subject.exe);
+	EXPECT_EQ(SG_VERDICT_DENY, self->pol->rules[0].verdict);
+	EXPECT_STREQ("10-a.rules:1", self->pol->rules[1].id);
+}
+
 TEST(country_codes)
 {
 	EXPECT_TRUE(sg_country_valid("DE"));

@@ -35,6 +35,7 @@
 
 #include "kselftest_harness.h"
 #include "sg_test.h"
+#include "sg_child.h"
 
 #define POLICY		"deny to 1.1.1.0/24\n"
 #define DETECT_CONF	"detect.firstseen.learn = 0\n"
@@ -70,105 +71,6 @@ FIXTURE_TEARDOWN(live)
 		rmdir(self->unit_cg);
 	sg_testenv_cleanup(&self->env);
 	free(self->out);
-}
-
-/* ---- in the child ----------------------------------------------------------- */
-
-static void enter(const char *cgroup, bool netns)
-{
-	char path[4200], buf[32];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(100);
-	close(fd);
-	if (netns && (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0))
-		_exit(101);
-}
-
-static int tcp_listener(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8))
-		_exit(102);
-	return fd;
-}
-
-static int tcp_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		_exit(103);
-	return fd;
-}
-
-static void copy_file(int out, const char *from)
-{
-	char buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (in < 0)
-		_exit(110);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			_exit(111);
-	close(in);
-}
-
-static int child_wait(int pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-/* A packet socket bound to no protocol (it receives nothing), filtered. */
-static int filtered_packet_socket(void)
-{
-	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { .len = 1, .filter = code };
-	int fd = socket(AF_PACKET, SOCK_RAW, 0);
-
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
-		_exit(120);
-	return fd;
-}
-
-/* Fork a child in the cgroup (host namespace) holding a filtered packet socket. */
-static int packet_holder(const char *cgroup)
-{
-	int pfd[2], pid;
-	char c;
-
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		enter(cgroup, false);
-		filtered_packet_socket();
-		if (write(pfd[1], "x", 1) != 1)
-			_exit(121);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	if (pid < 0 || read(pfd[0], &c, 1) != 1)
-		pid = -1;
-	close(pfd[0]);
-	return pid;
 }
 
 /* ---- the alert store -------------------------------------------------------- */
@@ -225,18 +127,11 @@ TEST_F(live, fileless_memfd_exec_that_connects)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		static const char *const args[] = { "sg-probe", "tcp", "127.0.0.1", "7101", NULL };
-		int fd;
-
-		enter(self->env.cgroup, true);
-		tcp_listener(7101);
-		fd = memfd_create("sg-live", 0);
-		if (fd < 0)
-			_exit(112);
-		copy_file(fd, self->env.probe);
-		fexecve(fd, (char *const *)args, environ);
-		_exit(113);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", 7101);
+		sg_child_memfd_exec("sg-live", self->env.probe, (char *const *)args);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	a = wait_alert(&self->env, self->out, "fileless", "\"src\":\"/memfd:");
 	ASSERT_NE(NULL, a);
 	TH_LOG("%s", a);
@@ -255,16 +150,16 @@ TEST_F(live, revshell_socket_on_stdin_stdout)
 	if (pid == 0) {
 		int l, cl;
 
-		enter(self->env.cgroup, true);
-		l = tcp_listener(7102);
-		cl = tcp_connect(7102);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", 7102);
+		cl = sg_child_tcp_connect("127.0.0.1", 7102);
 		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
 			_exit(118);
 		close(l);
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	a = wait_alert(&self->env, self->out, "revshell", "stdin");
 	ASSERT_NE(NULL, a);
 	EXPECT_NE(NULL, strstr(a, "sh"));
@@ -276,12 +171,12 @@ static int listen_child(const char *cgroup, int port)
 	int pid = fork();
 
 	if (pid == 0) {
-		enter(cgroup, true);
-		tcp_listener(port);
+		sg_child_enter(cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", port);
 		usleep(300000);
 		_exit(0);
 	}
-	return pid < 0 ? -1 : child_wait(pid);
+	return pid < 0 ? -1 : sg_child_wait(pid);
 }
 
 TEST_F(live, listener_new)
@@ -330,15 +225,15 @@ TEST_F(live, allowed_exe_raises_none)
 	if (pid == 0) {
 		int cl;
 
-		enter(self->env.cgroup, true);
-		tcp_listener(7105);
-		cl = tcp_connect(7105);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", 7105);
+		cl = sg_child_tcp_connect("127.0.0.1", 7105);
 		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
 			_exit(118);
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "revshell", "127.0.0.1:7105"));
 	ASSERT_EQ(0, read_alerts(&self->env, self->out));
 	EXPECT_EQ(NULL, find_alert(self->out, "listener", "127.0.0.1:7104"));
@@ -349,7 +244,7 @@ TEST_F(live, pktsock_found_by_the_sweep_at_start)
 {
 	const char *a;
 
-	self->child = packet_holder(self->env.cgroup);
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_CLASSIC);
 	ASSERT_GT(self->child, 0);
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
@@ -364,7 +259,7 @@ TEST_F(live, pktsock_made_while_running)
 	const char *a;
 
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
-	self->child = packet_holder(self->env.cgroup);
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_CLASSIC);
 	ASSERT_GT(self->child, 0);
 	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
 	ASSERT_NE(NULL, a);

@@ -492,6 +492,8 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 	ADD("baseline_corrupt", st.baseline_corrupt);
 	ADD("sweeps", st.sweeps);
 	ADD("sweep_errors", st.sweep_errors);
+	ADD("sweep_netns", st.sweep_netns);
+	ADD("sweep_netns_skipped", st.sweep_netns_skipped);
 	ADD("feed_errors", t->feed_errors);
 	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
 	ADD("rebuilds", t->rebuilds);

@@ -266,6 +266,38 @@ TEST_F(live, pktsock_made_while_running)
 	EXPECT_NE(NULL, strstr(a, "detect_live"));
 }
 
+/* One with an eBPF filter (SO_ATTACH_BPF), which sock_diag does not show. */
+TEST_F(live, pktsock_ebpf_filter)
+{
+	char pid[32];
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_EBPF);
+	ASSERT_GT(self->child, 0);
+	snprintf(pid, sizeof(pid), "\"pid\":%d", self->child);
+	a = wait_alert(&self->env, self->out, "pktsock", pid);
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"filter_type\":\"ebpf\"")) TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "packet/raw"));
+}
+
+/* One in a network namespace of its own, made before the daemon: the sweep visits it. */
+TEST_F(live, pktsock_in_another_netns_found_at_start)
+{
+	char pid[32];
+	const char *a;
+
+	self->child = sg_child_packet_holder(self->env.cgroup, true, SG_FILTER_CLASSIC);
+	ASSERT_GT(self->child, 0);
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	snprintf(pid, sizeof(pid), "\"pid\":%d", self->child);
+	a = wait_alert(&self->env, self->out, "pktsock", pid);
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "\"netns\":"));
+}
+
 TEST_F(live, status_and_events_show_detection)
 {
 	char *argv[] = { self->env.ctl, "--pin-root", self->env.pin_root, "--run-dir", NULL,

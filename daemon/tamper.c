@@ -5,7 +5,8 @@
  * our programs), the pins under the pin root (ours, not removed or
  * replaced), sg_config (mode and fail verdict as configured), the policy
  * slots (the live image in each) and the live image's content (as
- * published, hit counters aside). Whatever differs raises an alert
+ * published, hit counters aside), and the observation links (observe.c).
+ * Whatever differs raises an alert
  * (journald: SOVGUARD_ALERT=tamper, SG_OBJECT=...; stderr without journald)
  * and is put back at once. Decisions that could not be made by the rules
  * (fail verdict, spare slots, the backup slot) are reported from the
@@ -27,6 +28,7 @@
 #include "guard.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "observe.h"
 #include "tamper.h"
 
 static const char *const sg_pinned_maps[] = {
@@ -399,6 +401,10 @@ void sg_tamper_tick(struct sg_daemon *d)
 	if (read(d->tamper_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	n = sg_egress_guard(d->egress, NULL);
+	if (d->observe) {
+		r = sg_observe_guard(d->observe, sg_tamper_alert);
+		n += r > 0 ? r : 0;
+	}
 	r = sg_guard_check(d->guard);
 	n += r > 0 ? r : 0;
 	/* New ids after a restore or a publish: protected from now on. */

@@ -290,12 +290,11 @@ static int diag_socket(int nsfd)
 static int netns_list(int *fds, __u64 *inos, int max, bool all, __u64 *skipped)
 {
 	static __u64 beyond[SG_SWEEP_NETNS_MAX];	/* skipped ones, each counted once */
-	int nb = 0, j;
 	char path[2 * NAME_MAX + 16];
 	struct dirent *pe;
 	struct stat st;
 	DIR *proc;
-	int n = 0, i, fd;
+	int n = 0, nb = 0, i, fd;
 
 	if (stat("/proc/self/ns/net", &st) < 0)
 		return -errno;
@@ -317,9 +316,9 @@ static int netns_list(int *fds, __u64 *inos, int max, bool all, __u64 *skipped)
 		if (i < n)
 			continue;
 		if (n == max) {
-			for (j = 0; j < nb && beyond[j] != st.st_ino; j++)
+			for (i = 0; i < nb && beyond[i] != st.st_ino; i++)
 				;
-			if (j == nb) {
+			if (i == nb) {
 				(*skipped)++;
 				if (nb < max)
 					beyond[nb++] = st.st_ino;

@@ -7,13 +7,15 @@
  * `sovguardctl alerts -j --state-dir`.
  *
  * Topology: each child joins the test cgroup; the network cases unshare
- * their network namespace (only lo, up) and talk to 127.0.0.1 only. The
- * packet socket cases stay in the host namespace, where the daemon's
- * sock_diag sweep can see them: the socket is bound to no protocol (it
- * receives nothing) and sends nothing.
+ * their network namespace (only lo, up) and talk to 127.0.0.1, or to test
+ * hosts on that lo (public addresses of the test data, see "connection
+ * heuristics" below), never beyond the namespace. The packet socket cases
+ * stay in the host namespace, or take one of their own, where the daemon's
+ * sweep of every namespace finds them: the socket is bound to no protocol
+ * (it receives nothing) and sends nothing.
  *
- * Beacon and exfil need minutes of timing or volume: the offline suites
- * (unit-detect-*) cover them on the same engine.
+ * Beacon runs in scaled time (a 60 s window); exfil and dnstun need
+ * volume: the offline suites (unit-detect-*) cover them on the same engine.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -98,13 +100,13 @@ static const char *find_alert(char *out, const char *heur, const char *needle)
 	return NULL;
 }
 
-static const char *wait_alert(struct sg_testenv *env, char *out, const char *heur,
-			      const char *needle)
+static const char *wait_alert_ms(struct sg_testenv *env, char *out, const char *heur,
+				 const char *needle, int ms)
 {
 	const char *line;
 	int i;
 
-	for (i = 0; i < WAIT_MS / 200; i++) {
+	for (i = 0; i < ms / 200; i++) {
 		if (read_alerts(env, out) == 0) {
 			line = find_alert(out, heur, needle);
 			if (line)
@@ -113,6 +115,12 @@ static const char *wait_alert(struct sg_testenv *env, char *out, const char *heu
 		usleep(200000);
 	}
 	return NULL;
+}
+
+static const char *wait_alert(struct sg_testenv *env, char *out, const char *heur,
+			      const char *needle)
+{
+	return wait_alert_ms(env, out, heur, needle, WAIT_MS);
 }
 
 /* ---- cases ------------------------------------------------------------------ */
@@ -296,6 +304,161 @@ TEST_F(live, pktsock_in_another_netns_found_at_start)
 	ASSERT_NE(NULL, a);
 	TH_LOG("%s", a);
 	EXPECT_NE(NULL, strstr(a, "\"netns\":"));
+}
+
+/* ---- connection heuristics against test hosts ------------------------------- */
+
+/*
+ * The child's network namespace holds the test hosts: public addresses of
+ * SG_TEST_DATA (193.0.6.0/24, NL) on its lo, with a listener on port 8443
+ * that accepts and drains. Nothing leaves the namespace.
+ *
+ *   child netns: lo 127.0.0.1, 193.0.6.10, .11, .20, .21; listener *:8443
+ *     beacon:  a process per call-back -> 193.0.6.10 (and .11, allow-listed)
+ *     dnsless: DNS 127.0.0.53 "c2.example.test A 193.0.6.10", then
+ *              connect .10 (answered), .21 (allow-listed), .20 (never answered)
+ */
+#define HOST_PORT	8443
+#define HOST_BEACON	"193.0.6.10"
+#define HOST_BEACON_OK	"193.0.6.11"	/* allow-listed */
+#define HOST_NO_DNS	"193.0.6.20"
+#define HOST_NO_DNS_OK	"193.0.6.21"	/* allow-listed */
+#define FLUSH_MS	5000		/* the daemon scores every 5 s (SG_DET_FLUSH_MS) */
+
+static void hosts_up(void)
+{
+	static const char *const hosts[] = { HOST_BEACON, HOST_BEACON_OK, HOST_NO_DNS,
+					     HOST_NO_DNS_OK };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (sg_child_host_add(hosts[i]))
+			_exit(130);
+}
+
+/* A server process of the namespace: accept, read to the end, close; forever. */
+static int host_server(void)
+{
+	int l = sg_child_tcp_listener("0.0.0.0", HOST_PORT), pid = fork();
+	char buf[512];
+
+	if (pid)
+		return pid < 0 ? -1 : pid;
+	for (;;) {
+		int s = accept(l, NULL, NULL);
+
+		if (s < 0)
+			_exit(131);
+		while (read(s, buf, sizeof(buf)) > 0)
+			;
+		close(s);
+	}
+}
+
+/* One call-back from a process of its own: connect, 200 bytes, close. */
+static void call_back(const char *host)
+{
+	int pid = fork();
+
+	if (pid == 0) {
+		int fd = sg_child_tcp_connect(host, HOST_PORT);
+
+		sg_child_xfer(fd, true, 200);
+		close(fd);
+		_exit(0);
+	}
+	if (pid < 0 || sg_child_wait(pid))
+		_exit(132);
+}
+
+/*
+ * Beaconing in scaled time: a 60 s window (24 bins of 2.5 s) in place of a
+ * day, 12 connections in place of 36, a call-back every 3 s +-30 % in
+ * place of minutes. Each call-back is a process of its own, as a loop that
+ * runs a fetch tool would make: one process connecting to the same
+ * destination within the observation's 10 s flow window is only counted
+ * there, and counted connections are not scored. The threshold is 70: the
+ * live data-size score sees each connection twice, with 0 bytes and with
+ * its flow's bytes (docs/detection.md, "Records"), and stays near 0.5.
+ */
+#define BEACON_CONF	DETECT_CONF "detect.window = 60\n" \
+			"detect.beacon.min_conns = 12\n" \
+			"detect.beacon.min_score = 70\n" \
+			"detect.allow = beacon prefix " HOST_BEACON_OK "\n"
+#define BEACON_PERIOD_MS	3000
+#define BEACON_MAX		40	/* call-backs before the child gives up */
+
+TEST_F_TIMEOUT(live, beacon_to_a_test_host, 180)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, BEACON_CONF));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		unsigned int seed = 1, i;
+
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		if (host_server() < 0)
+			_exit(133);
+		for (i = 0; i < BEACON_MAX; i++) {
+			call_back(HOST_BEACON);
+			call_back(HOST_BEACON_OK);
+			/* jitter uniform in +-30 % */
+			seed = seed * 1103515245 + 12345;
+			usleep((BEACON_PERIOD_MS * 7 / 10 +
+				(seed >> 8) % (BEACON_PERIOD_MS * 6 / 10)) * 1000);
+		}
+		_exit(0);
+	}
+	a = wait_alert_ms(&self->env, self->out, "beacon", "\"dst\":\"" HOST_BEACON "\"",
+			  BEACON_MAX * BEACON_PERIOD_MS + 2 * FLUSH_MS);
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "/detect_live\""));	/* the subject: this executable */
+	EXPECT_NE(NULL, strstr(a, "\"interval_median\":"));
+	/* the allowed one has as many call-backs: a flush later, still nothing */
+	usleep(2 * FLUSH_MS * 1000);
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));
+	EXPECT_EQ(NULL, find_alert(self->out, "beacon", HOST_BEACON_OK));
+}
+
+/*
+ * DNS-less: a connection to an address a DNS answer named raises nothing,
+ * one to an address never answered does, unless allow-listed.
+ */
+TEST_F(live, dnsless_only_without_an_answer)
+{
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, DETECT_CONF
+					     "detect.allow = dnsless prefix " HOST_NO_DNS_OK "\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		sg_child_tcp_listener("0.0.0.0", HOST_PORT);
+		if (sg_child_dns_answer("c2.example.test", HOST_BEACON))
+			_exit(134);
+		close(sg_child_tcp_connect(HOST_BEACON, HOST_PORT));
+		close(sg_child_tcp_connect(HOST_NO_DNS_OK, HOST_PORT));
+		close(sg_child_tcp_connect(HOST_NO_DNS, HOST_PORT));
+		usleep(200000);
+		_exit(0);
+	}
+	ASSERT_EQ(0, sg_child_wait(pid));
+	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "dnsless",
+				   "\"dst\":\"" HOST_NO_DNS "\""));
+	/* the others were fed before it: a flush later they would be there */
+	usleep(2 * FLUSH_MS * 1000);
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));
+	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", "\"dst\":\"" HOST_BEACON "\""));
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));	/* find_alert() cuts it in lines */
+	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", HOST_NO_DNS_OK));
 }
 
 TEST_F(live, status_and_events_show_detection)

@@ -113,6 +113,8 @@ static void observe_start(struct sg_daemon *d, int ep)
 		err = sg_observe_attach(d->observe, d->cfg.cgroup);
 	if (!err)
 		err = sg_observe_start(d->observe, on_observed, d);
+	if (!err)
+		err = sg_observe_set_flow_window(d->observe, d->cfg.flow_window_ms);
 	if (err) {
 		sg_warn("observation is off: %s", strerror(-err));
 		sg_observe_close(d->observe);
@@ -179,6 +181,8 @@ static void reload(struct sg_daemon *d)
 			    sg_kmod_set_mode(n.mode, -1))
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			old = d->cfg.detect;
+			if (d->observe && n.flow_window_ms != d->cfg.flow_window_ms)
+				sg_observe_set_flow_window(d->observe, n.flow_window_ms);
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_detector_reload(d, &old);

@@ -494,6 +494,7 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 	ADD("sweep_errors", st.sweep_errors);
 	ADD("sweep_netns", st.sweep_netns);
 	ADD("sweep_netns_skipped", st.sweep_netns_skipped);
+	ADD("sweep_unasked", st.sweep_unasked);
 	ADD("feed_errors", t->feed_errors);
 	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
 	ADD("rebuilds", t->rebuilds);

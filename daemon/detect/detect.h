@@ -279,6 +279,7 @@ struct sg_detect_stats {
 	__u64 sweeps, sweep_errors;	/* packet socket sweeps */
 	__u64 sweep_netns;		/* network namespaces swept */
 	__u64 sweep_netns_skipped;	/* not swept: beyond the cap, or not entered */
+	__u64 sweep_unasked;		/* sockets not asked for an eBPF filter */
 };
 
 /*

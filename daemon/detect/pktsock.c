@@ -195,31 +195,35 @@ static void map_pids(struct psock *s, int n)
 }
 
 /*
+ * Return: 1 when the socket has an eBPF filter, 0 when not, -errno when it
+ * could not be asked.
+ *
  * An eBPF filter (SO_ATTACH_BPF) has no classic program, so sock_diag
  * leaves PACKET_DIAG_FILTER out. SO_GET_FILTER on the socket itself tells:
  * 0 without a filter, the classic length with one, EACCES for a program
  * that has no classic original. The socket is borrowed from its holder
  * with pidfd_getfd() (5.6) and checked to be the same inode.
  */
-static bool ebpf_filtered(const struct psock *s)
+static int ebpf_filtered(const struct psock *s)
 {
 	struct stat st;
 	socklen_t len = 0;
-	bool ebpf = false;
-	int pfd, fd;
+	int pfd, fd, r;
 
 	pfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
 	if (pfd < 0)
-		return false;
+		return -errno;
 	fd = (int)syscall(SYS_pidfd_getfd, pfd, s->fd, 0);
+	r = fd < 0 ? -errno : 0;
 	close(pfd);
-	if (fd < 0)
-		return false;
-	if (!fstat(fd, &st) && st.st_ino == s->ino &&
-	    getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len) < 0 && errno == EACCES)
-		ebpf = true;
+	if (r)
+		return r;
+	if (fstat(fd, &st) || st.st_ino != s->ino)
+		r = -ESTALE;	/* the descriptor is another file now */
+	else if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len) < 0)
+		r = errno == EACCES ? 1 : -errno;
 	close(fd);
-	return ebpf;
+	return r;
 }
 
 /* The unit from the process's cgroup v2 path ("0::/system.slice/x.service"). */
@@ -389,8 +393,13 @@ int sg_detect_sweep_packet(struct sg_detect *d, double now)
 		ssize_t l = -1;
 
 		if (socks[i].pid) {
-			if (!o.sock_filter && ebpf_filtered(&socks[i]))
-				o.sock_filter = SG_SOCK_FILTER_EBPF;
+			if (!o.sock_filter) {
+				r = ebpf_filtered(&socks[i]);
+				if (r > 0)
+					o.sock_filter = SG_SOCK_FILTER_EBPF;
+				else if (r < 0)
+					d->st.sweep_unasked++;	/* gone, or not ours to borrow */
+			}
 			snprintf(path, sizeof(path), "/proc/%u/exe", socks[i].pid);
 			l = readlink(path, exe, sizeof(exe) - 1);
 			snprintf(path, sizeof(path), "/proc/%u", socks[i].pid);

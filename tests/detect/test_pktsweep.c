@@ -139,6 +139,7 @@ static void sweep(struct __test_metadata *_metadata, const char *capture, bool e
 	EXPECT_EQ(0, d->st.sweep_errors);
 	EXPECT_EQ(2, d->st.pktsocks);
 	EXPECT_EQ(1, d->st.sweep_netns);
+	EXPECT_EQ(0, d->st.sweep_unasked);
 	sg_detect_free(d);
 	*ret_pid = pid;
 }

@@ -15,8 +15,6 @@
  */
 #include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <linux/bpf.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -27,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "internal.h"
+#include "sg_child.h"
 
 struct seen {
 	unsigned int n;
@@ -47,31 +46,12 @@ static void collect(void *ctx, const struct sg_alert *al)
 	s->n++;
 }
 
-/* A SOCKET_FILTER program "return 0", by the bpf() call; fd or -1. */
-static int ebpf_prog(void)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr attr = {
-		.prog_type = BPF_PROG_TYPE_SOCKET_FILTER,
-		.insns = (__u64)(unsigned long)insns,
-		.insn_cnt = 2,
-		.license = (__u64)(unsigned long)"GPL",
-	};
-
-	return (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-}
-
 /*
  * Fork a holder of two packet sockets, one filtered (eBPF with @ebpf), in
  * a network namespace of its own with @netns; its pid, or -1.
  */
 static pid_t holder(bool ebpf, bool netns)
 {
-	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };	/* accept nothing */
-	struct sock_fprog prog = { .len = 1, .filter = code };
 	int p[2];
 	char c;
 	pid_t pid;
@@ -82,18 +62,12 @@ static pid_t holder(bool ebpf, bool netns)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		int a, b, pfd = -1;
-
 		if (netns && unshare(CLONE_NEWNET))
 			_exit(1);
-		a = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-		b = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-		if (ebpf)
-			pfd = ebpf_prog();
-		c = a >= 0 && b >= 0 &&
-		    !(ebpf ? setsockopt(a, SOL_SOCKET, SO_ATTACH_BPF, &pfd, sizeof(pfd)) :
-			     setsockopt(a, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog))) ?
-		    'y' : 'n';
+		/* they exit the child on failure: the parent reads no 'y' */
+		sg_child_packet_socket(SOCK_RAW, ETH_P_ALL, ebpf ? SG_FILTER_EBPF : SG_FILTER_CLASSIC);
+		sg_child_packet_socket(SOCK_DGRAM, ETH_P_IP, SG_FILTER_NONE);
+		c = 'y';
 		if (write(p[1], &c, 1) != 1)
 			_exit(1);
 		pause();

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -336,14 +337,19 @@ static void hosts_up(void)
 			_exit(130);
 }
 
-/* A server process of the namespace: accept, read to the end, close; forever. */
+/*
+ * A server process of the namespace: accept, read to the end, close; until
+ * its parent, the child the test kills, is gone.
+ */
 static int host_server(void)
 {
-	int l = sg_child_tcp_listener("0.0.0.0", HOST_PORT), pid = fork();
+	int l = sg_child_tcp_listener("0.0.0.0", HOST_PORT), parent = getpid(), pid = fork();
 	char buf[512];
 
 	if (pid)
 		return pid < 0 ? -1 : pid;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(135);
 	for (;;) {
 		int s = accept(l, NULL, NULL);
 

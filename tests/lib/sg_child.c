@@ -18,10 +18,29 @@
 #include <linux/bpf.h>
 #include <linux/filter.h>
 
-#include "sg_test.h"
 #include "sg_child.h"
 
 #define SG_DNS_STUB	"127.0.0.53"
+
+int sg_lo_up(void)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
 
 void sg_child_enter(const char *cgroup, bool netns)
 {
@@ -150,11 +169,11 @@ static int ebpf_filter_load(void)
 	return syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 }
 
-int sg_child_packet_socket(int type, enum sg_filter_kind filter)
+int sg_child_packet_socket(int type, int proto, enum sg_filter_kind filter)
 {
 	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct sock_fprog prog = { .len = 1, .filter = code };
-	int fd = socket(AF_PACKET, type, 0), pfd;
+	int fd = socket(AF_PACKET, type, htons(proto)), pfd;
 
 	if (fd < 0)
 		_exit(120);
@@ -186,7 +205,7 @@ int sg_child_packet_holder(const char *cgroup, bool netns, enum sg_filter_kind f
 	if (pid == 0) {
 		close(pfd[0]);
 		sg_child_enter(cgroup, netns);
-		sg_child_packet_socket(SOCK_RAW, filter);
+		sg_child_packet_socket(SOCK_RAW, 0, filter);
 		if (write(pfd[1], "x", 1) != 1)
 			_exit(123);
 		for (;;)

@@ -6,6 +6,7 @@
  * a packet socket with a filter, ask a DNS responder of their own. They run
  * in a forked child and _exit() with a code of their own when a step
  * fails (100-149), so that the parent's sg_child_wait() names the step.
+ * Standalone (no libbpf): the detection unit suites link it too.
  *
  *   test cgroup/...                 <- sg_child_enter(cgroup, true)
  *     child: unshare(CLONE_NEWNET), lo up, 193.0.6.10/32 on lo (sg_child_host_add)
@@ -19,6 +20,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+/* Bring up lo in the calling process's network namespace. Return: 0 or -1. */
+int sg_lo_up(void);
 /* Join @cgroup; with @netns, a network namespace of its own with lo up. */
 void sg_child_enter(const char *cgroup, bool netns);
 /*
@@ -42,8 +45,8 @@ enum sg_filter_kind {
 	SG_FILTER_EBPF,		/* SO_ATTACH_BPF, a SOCKET_FILTER program: the same */
 };
 
-/* An AF_PACKET socket of @type bound to no protocol (it receives nothing). */
-int sg_child_packet_socket(int type, enum sg_filter_kind filter);
+/* An AF_PACKET socket of @type for @proto (ETH_P_*; 0: none, it receives nothing). */
+int sg_child_packet_socket(int type, int proto, enum sg_filter_kind filter);
 /*
  * Fork a child that joins @cgroup (a network namespace of its own with
  * @netns) and holds a SOCK_RAW packet socket with @filter until killed.

@@ -233,16 +233,6 @@ int sg_observe_attach(struct sg_observe *o, const char *cgroup_path)
 	return 0;
 }
 
-/* Id of a BPF object (program, link): the second word of its info; 0 if none. */
-static __u32 obj_id(int fd)
-{
-	__u32 buf[64] = {}, len = sizeof(buf);
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, buf, &len) < 0)
-		return 0;
-	return buf[1];
-}
-
 /* Attach link @i anew (the old one is defunct), and pin the new one in its place. */
 static int reattach(struct sg_observe *o, int i, const char *path)
 {
@@ -271,7 +261,7 @@ static int guard_link(struct sg_observe *o, int i, sg_observe_alert_fn alert)
 	const char *name = sg_obs_link_names[i];
 	struct bpf_program *prog = link_prog(o->skel, i);
 	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), prog_id = obj_id(bpf_program__fd(prog));
+	__u32 len = sizeof(info), prog_id = sg_bpf_obj_id(bpf_program__fd(prog));
 	bool cgroup = i < SG_OBS_CGROUP_LINKS;
 	char path[SG_PATH_MAX];
 	int err, pin_fd, n = 0;
@@ -296,10 +286,10 @@ static int guard_link(struct sg_observe *o, int i, sg_observe_alert_fn alert)
 	}
 	pin_fd = bpf_obj_get(path);
 	if (pin_fd >= 0) {
-		pinned = obj_id(pin_fd);
+		pinned = sg_bpf_obj_id(pin_fd);
 		close(pin_fd);
 	}
-	if (pinned != obj_id(bpf_link__fd(o->links[i]))) {
+	if (pinned != sg_bpf_obj_id(bpf_link__fd(o->links[i]))) {
 		alert("tamper", name, "pin removed or replaced in %s; pinning again", o->pin_root);
 		unlink(path);
 		err = bpf_obj_pin(bpf_link__fd(o->links[i]), path) < 0 ? -errno : 0;

@@ -589,6 +589,9 @@ struct json_object *sg_detector_status(struct sg_daemon *d)
 	ADD("conn_ends", st.conn_ends);
 	ADD("conn_ends_lost", st.conn_ends_lost);
 	ADD("memory", st.mem_bytes + det_mem_bytes(t));
+	ADD("sweep_netns", st.sweep_netns);
+	ADD("sweep_netns_skipped", st.sweep_netns_skipped);
+	ADD("sweep_unasked", st.sweep_unasked);
 	ADD("feed_errors", t->feed_errors);
 	ADD("store_errors", t->store ? sg_alert_store_errors(t->store) : 0);
 	ADD("rebuilds", t->rebuilds);

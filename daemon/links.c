@@ -10,6 +10,21 @@
 
 #include "links.h"
 #include "lib/log.h"
+
+/**
+ * sg_bpf_obj_id() - the id of any BPF object (map, program, link): the
+ * second word of its info, whatever its type.
+ *
+ * Return: the id, or 0 when @fd is none.
+ */
+__u32 sg_bpf_obj_id(int fd)
+{
+	__u32 buf[64] = {}, len = sizeof(buf);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, buf, &len) < 0)
+		return 0;
+	return buf[1];
+}
 #include "lib/util.h"
 
 /**

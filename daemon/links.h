@@ -12,6 +12,8 @@
 struct bpf_link;
 struct bpf_program;
 
+__u32 sg_bpf_obj_id(int fd);
+
 /* @cgroup_path (absolute, or relative to the cgroup2 mount): fd and id. */
 int sg_cgroup_open(const char *cgroup_path, int *ret_fd, __u64 *ret_id);
 

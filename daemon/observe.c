@@ -76,6 +76,8 @@ struct sg_observe {
 	struct sg_obs_stats st;
 	__u32 kinds, wakeup_bytes, window_ms;
 	__u64 next_sweep_ns;
+	int cg_fd;		/* the observed cgroup, for the watchdog to attach again */
+	__u64 cg_id;
 	char pin_root[SG_PATH_MAX];
 };
 
@@ -135,6 +137,7 @@ int sg_observe_open(struct sg_observe **ret, const char *pin_root)
 	if (!o)
 		return -ENOMEM;
 	o->timer_fd = -1;
+	o->cg_fd = -1;
 	o->window_ms = SG_OBS_FLOW_WINDOW_MS;
 	strcpy(o->pin_root, pin_root);
 	o->skel = sg_observe_bpf__open_opts(&opts);
@@ -222,7 +225,103 @@ int sg_observe_attach(struct sg_observe *o, const char *cgroup_path)
 		if (err)
 			return err;
 	}
+	if (o->cg_fd >= 0)
+		close(o->cg_fd);
+	o->cg_fd = cg_fd;
+	o->cg_id = cg_id;
+	cg_fd = -1;		/* kept: the watchdog attaches to it again */
 	return 0;
+}
+
+/* Attach link @i anew (the old one is defunct), and pin the new one in its place. */
+static int reattach(struct sg_observe *o, int i, const char *path)
+{
+	struct bpf_program *prog = link_prog(o->skel, i);
+	struct bpf_link *fresh;
+	int err;
+
+	fresh = i < SG_OBS_CGROUP_LINKS ? bpf_program__attach_cgroup(prog, o->cg_fd) :
+					  bpf_program__attach(prog);
+	if (!fresh)
+		return sg_error_errno(-errno, "Failed to attach %s again: %m", sg_obs_link_names[i]);
+	bpf_link__disconnect(o->links[i]);
+	bpf_link__detach(o->links[i]);
+	bpf_link__destroy(o->links[i]);
+	o->links[i] = fresh;
+	unlink(path);
+	err = bpf_link__pin(fresh, path);
+	if (err)
+		return sg_error_errno(err, "Failed to pin %s again: %m", sg_obs_link_names[i]);
+	return 0;
+}
+
+/* One link: attached (a cgroup link to the observed cgroup), running our program, pinned. */
+static int guard_link(struct sg_observe *o, int i, sg_observe_alert_fn alert)
+{
+	const char *name = sg_obs_link_names[i];
+	struct bpf_program *prog = link_prog(o->skel, i);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info), prog_id = sg_bpf_obj_id(bpf_program__fd(prog));
+	bool cgroup = i < SG_OBS_CGROUP_LINKS;
+	char path[SG_PATH_MAX];
+	int err, pin_fd, n = 0;
+	__u32 pinned = 0;
+
+	if (!o->links[i] || pin_path(path, sizeof(path), o->pin_root, name))
+		return 0;
+	if (bpf_link_get_info_by_fd(bpf_link__fd(o->links[i]), &info, &len) < 0 ||
+	    (cgroup && info.cgroup.cgroup_id != o->cg_id) || !info.prog_id) {
+		alert("tamper", name, "detached; attaching again");
+		err = reattach(o, i, path);
+		return err ? err : 1;
+	}
+	if (info.prog_id != prog_id) {
+		alert("tamper", name, "runs program %u instead of %u; putting ours back",
+		      info.prog_id, prog_id);
+		/* a tracing link cannot take another program: a new one replaces it */
+		err = cgroup ? bpf_link__update_program(o->links[i], prog) : reattach(o, i, path);
+		if (err)
+			return sg_error_errno(err, "Failed to restore the program of %s: %m", name);
+		n++;
+	}
+	pin_fd = bpf_obj_get(path);
+	if (pin_fd >= 0) {
+		pinned = sg_bpf_obj_id(pin_fd);
+		close(pin_fd);
+	}
+	if (pinned != sg_bpf_obj_id(bpf_link__fd(o->links[i]))) {
+		alert("tamper", name, "pin removed or replaced in %s; pinning again", o->pin_root);
+		unlink(path);
+		err = bpf_obj_pin(bpf_link__fd(o->links[i]), path) < 0 ? -errno : 0;
+		if (err)
+			return sg_error_errno(err, "Failed to pin %s again: %m", name);
+		n++;
+	}
+	return n;
+}
+
+/**
+ * sg_observe_guard() - the watchdog's check of the observation links, as
+ * of the egress ones (daemon/tamper.c): each one attached (a cgroup link to
+ * the observed cgroup), running our program and pinned. What differs is
+ * put back, and said through @alert.
+ *
+ * Return: the number of links restored, or a negative errno (logged) when
+ * one could not be.
+ */
+int sg_observe_guard(struct sg_observe *o, sg_observe_alert_fn alert)
+{
+	int i, r, n = 0, err = 0;
+
+	if (o->cg_fd < 0)
+		return 0;	/* not attached */
+	for (i = 0; i < SG_OBS_LINKS; i++) {
+		r = guard_link(o, i, alert);
+		if (r < 0 && !err)
+			err = r;
+		n += r > 0 ? r : 0;
+	}
+	return err ? err : n;
 }
 
 /**
@@ -483,6 +582,8 @@ void sg_observe_close(struct sg_observe *o)
 		bpf_link__destroy(o->links[i]);
 		close(fd);
 	}
+	if (o->cg_fd >= 0)
+		close(o->cg_fd);
 	sg_observe_bpf__destroy(o->skel);
 	free(o);
 }

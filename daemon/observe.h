@@ -68,6 +68,10 @@ void sg_observe_detach(struct sg_observe *o);
 int sg_observe_set_kinds(struct sg_observe *o, __u32 kinds, __u32 wakeup_bytes);
 int sg_observe_set_flow_window(struct sg_observe *o, __u32 ms);
 int sg_observe_sweep(struct sg_observe *o);
+/* How the watchdog is told: sg_tamper_alert(). */
+typedef void (*sg_observe_alert_fn)(const char *kind, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sg_observe_guard(struct sg_observe *o, sg_observe_alert_fn alert);
 int sg_observe_start(struct sg_observe *o, sg_obs_fn fn, void *ctx);
 int sg_observe_fd(struct sg_observe *o);
 int sg_observe_timer_fd(struct sg_observe *o);

@@ -115,6 +115,8 @@ static void observe_start(struct sg_daemon *d, int ep)
 		err = sg_observe_attach(d->observe, d->cfg.cgroup);
 	if (!err)
 		err = sg_observe_start(d->observe, on_observed, d);
+	if (!err)
+		err = sg_observe_set_flow_window(d->observe, d->cfg.flow_window_ms);
 	if (err) {
 		sg_warn("observation is off: %s", strerror(-err));
 		sg_observe_close(d->observe);
@@ -185,6 +187,8 @@ int sg_daemon_reload(struct sg_daemon *d)
 				sg_warn("sovguard.ko keeps its mode: %s", sg_kmod_errmsg());
 			old = d->cfg.detect;
 			strcpy(old_state, old.state_dir);
+			if (d->observe && n.flow_window_ms != d->cfg.flow_window_ms)
+				sg_observe_set_flow_window(d->observe, n.flow_window_ms);
 			sg_config_free(&d->cfg);
 			d->cfg = n;
 			sg_detector_reload(d, &old);

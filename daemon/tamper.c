@@ -5,7 +5,8 @@
  * our programs), the pins under the pin root (ours, not removed or
  * replaced), sg_config (mode and fail verdict as configured), the policy
  * slots (the live image in each) and the live image's content (as
- * published, hit counters aside). Whatever differs raises an alert
+ * published, hit counters aside), and the observation links (observe.c).
+ * Whatever differs raises an alert
  * (journald: SOVGUARD_ALERT=tamper, SG_OBJECT=...; stderr without journald)
  * and is put back at once. Decisions that could not be made by the rules
  * (fail verdict, spare slots, the backup slot) are reported from the
@@ -27,6 +28,8 @@
 #include "guard.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "links.h"
+#include "observe.h"
 #include "tamper.h"
 
 static const char *const sg_pinned_maps[] = {
@@ -49,16 +52,6 @@ void sg_tamper_alert(const char *kind, const char *object, const char *fmt, ...)
 		sg_log(LOG_ALERT, "ALERT %s: %s: %s", kind, object, msg);
 }
 
-/* Id of any BPF object (map, program, link): the second word of its info. */
-static __u32 obj_id(int fd)
-{
-	__u32 buf[64] = {}, len = sizeof(buf);
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, buf, &len) < 0)
-		return 0;
-	return buf[1];
-}
-
 static __u32 pinned_id(const char *root, const char *name)
 {
 	char path[SG_PATH_MAX + 64];
@@ -69,7 +62,7 @@ static __u32 pinned_id(const char *root, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	id = obj_id(fd);
+	id = sg_bpf_obj_id(fd);
 	close(fd);
 	return id;
 }
@@ -105,7 +98,7 @@ static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 	struct bpf_program *prog = hook_prog(e, hook);
 	const char *name = sg_hook_pin_name(hook);
 	struct bpf_link_info info = {};
-	__u32 len = sizeof(info), prog_id = obj_id(bpf_program__fd(prog));
+	__u32 len = sizeof(info), prog_id = sg_bpf_obj_id(bpf_program__fd(prog));
 	struct bpf_link *link = e->links[hook], *fresh;
 	int err, n = 0;
 
@@ -136,7 +129,7 @@ static int guard_link(struct sg_egress *e, int hook, struct sg_kstate *k)
 	} else {
 		k->links_ok |= 1u << hook;
 	}
-	if (pinned_id(e->pin_root, name) != obj_id(bpf_link__fd(link))) {
+	if (pinned_id(e->pin_root, name) != sg_bpf_obj_id(bpf_link__fd(link))) {
 		sg_tamper_alert("tamper", name, "pin removed or replaced in %s; pinning again",
 			 e->pin_root);
 		err = repin(e->pin_root, name, bpf_link__fd(link));
@@ -157,7 +150,7 @@ static int guard_map_pins(struct sg_egress *e, struct sg_kstate *k)
 
 	for (i = 0; i < SG_ARRAY_SIZE(sg_pinned_maps); i++) {
 		fd = bpf_map__fd(bpf_object__find_map_by_name(obj, sg_pinned_maps[i]));
-		if (pinned_id(e->pin_root, sg_pinned_maps[i]) == obj_id(fd)) {
+		if (pinned_id(e->pin_root, sg_pinned_maps[i]) == sg_bpf_obj_id(fd)) {
 			k->pins_ok |= 1u << (SG_HOOK_MAX + i);
 			continue;
 		}
@@ -399,6 +392,10 @@ void sg_tamper_tick(struct sg_daemon *d)
 	if (read(d->tamper_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	n = sg_egress_guard(d->egress, NULL);
+	if (d->observe) {
+		r = sg_observe_guard(d->observe, sg_tamper_alert);
+		n += r > 0 ? r : 0;
+	}
 	r = sg_guard_check(d->guard);
 	n += r > 0 ? r : 0;
 	/* New ids after a restore or a publish: protected from now on. */

@@ -23,8 +23,8 @@ $(KSFT_HDRS):
 kselftest-harness: $(KSFT_HDRS)
 
 # Host tests link the shared test helpers and libbpf.
-SG_TEST_OBJS	+= $(O)/tests/lib/sg_test.o
-SG_TEST_DEPS	+= $(O)/tests/lib/sg_test.o $(O)/sovguardd $(O)/tests/sg-probe
+SG_TEST_OBJS	+= $(O)/tests/lib/sg_test.o $(O)/tests/lib/sg_child.o
+SG_TEST_DEPS	+= $(SG_TEST_OBJS) $(O)/sovguardd $(O)/tests/sg-probe
 SG_TEST_LIBS	+= $(shell $(PKG_CONFIG) --libs libbpf)
 
 $(O)/tests/lib/%.o: tests/lib/%.c $(KSFT_HDRS)

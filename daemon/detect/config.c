@@ -126,6 +126,7 @@ void sg_detect_config_init(struct sg_detect_config *cfg)
 	cfg->firstseen.learn = 7 * 86400;
 	cfg->firstseen.max_entries = 65536;
 	cfg->listener_learn = true;
+	cfg->pktsock_all_netns = true;
 	list_init(&cfg->shells, default_shells, SG_ARRAY_SIZE(default_shells));
 	list_init(&cfg->capture, default_capture, SG_ARRAY_SIZE(default_capture));
 	list_init(&cfg->hook_modules, default_hook_modules, SG_ARRAY_SIZE(default_hook_modules));
@@ -422,6 +423,7 @@ static const struct knob knobs[] = {
 	KD("detect.firstseen.learn", firstseen.learn, 0, 365 * 86400),
 	KU("detect.firstseen.max_entries", firstseen.max_entries, 16, 1U << 22),
 	KB("detect.listener.learn", listener_learn),
+	KB("detect.pktsock.all_netns", pktsock_all_netns),
 	KD("detect.suppress", suppress, 0, 30 * 86400),
 	KU("detect.max_suppress", max_suppress, 1, 1U << 24),
 	K64("detect.alerts.max_bytes", alerts_max_bytes, 4096, 1ULL << 40),

@@ -80,6 +80,11 @@ enum sg_obs_dir {
 	SG_DIR_IN,	/* opened from outside (Zeek local_orig F) */
 };
 
+/* struct sg_obs.sock_filter */
+#define SG_SOCK_FILTER_NONE	0
+#define SG_SOCK_FILTER_CLASSIC	1	/* SO_ATTACH_FILTER */
+#define SG_SOCK_FILTER_EBPF	2	/* SO_ATTACH_BPF: a SOCKET_FILTER program */
+
 /* Addresses are IPv6, IPv4 as v4-mapped (::ffff:a.b.c.d). */
 struct sg_obs {
 	enum sg_det_kind kind;
@@ -124,7 +129,8 @@ struct sg_obs {
 	__u16 lport;
 	/* SG_DET_PKTSOCK */
 	int sock_family, sock_type, sock_proto;
-	bool sock_filter;		/* a classic BPF filter is attached */
+	__u8 sock_filter;		/* a filter is attached: SG_SOCK_FILTER_* */
+	__u64 sock_netns;		/* sweep: its network namespace's inode, 0 unknown */
 };
 
 enum sg_allow_kind {
@@ -230,6 +236,7 @@ struct sg_detect_config {
 	struct sg_list_config capture;		/* pktsock: known capture tools */
 	struct sg_list_config hook_modules;	/* hookscan: modules expected to hook */
 	bool listener_learn;			/* listener: learn a baseline like firstseen */
+	bool pktsock_all_netns;			/* sweep every network namespace, not ours only */
 	unsigned int n_listen_allow;
 	struct sg_listen_pair listen_allow[SG_DETECT_PAIRS_MAX];
 	double suppress;			/* repeats of one alert within this are counted */
@@ -307,6 +314,9 @@ struct sg_detect_stats {
 	__u64 open, evicted_open;	/* connections waiting for their end */
 	__u64 dns_entries, procs, suppress_entries;	/* the engine's own tables */
 	__u64 mem_bytes;		/* heap held by every table and scratch buffer */
+	__u64 sweep_netns;		/* network namespaces swept */
+	__u64 sweep_netns_skipped;	/* not swept: beyond the cap, or not entered */
+	__u64 sweep_unasked;		/* sockets not asked for an eBPF filter */
 };
 
 /*
@@ -400,9 +410,11 @@ int sg_detect_baseline_load(struct sg_detect *d, FILE *errf);
 int sg_detect_baseline_save(struct sg_detect *d);
 
 /*
- * Sweep this network namespace's packet sockets (sock_diag), map them to
- * processes through /proc/PID/fd and feed each as an SG_DET_PKTSOCK at
- * time now, so a packet-socket backdoor started before sovguard is found.
+ * Sweep the packet sockets (sock_diag) of every network namespace a process
+ * is in (of ours only with detect.pktsock.all_netns off), map them to
+ * processes through /proc/PID/fd, ask the holder's socket for an eBPF
+ * filter, and feed each as an SG_DET_PKTSOCK at time now, so a
+ * packet-socket backdoor started before sovguard is found.
  * Return: sockets found or negative errno (counted in sweep_errors).
  */
 int sg_detect_sweep_packet(struct sg_detect *d, double now);

@@ -65,12 +65,14 @@ SG_DETECT_TESTS		:= $(patsubst tests/detect/test_%.c,$(O)/tests/host/unit-detect
 tests: $(SG_DETECT_TESTS) $(O)/tests/detect/sg-zeekgen
 
 $(O)/tests/host/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEEKGEN_HDRS) \
-		$(SG_DETECT_TEST_CONF) $(SG_DETECT_LIB) $(SG_POLICY_LIB) | $(O) kselftest-harness
+		tests/lib/sg_child.c $(SG_DETECT_TEST_CONF) $(SG_DETECT_LIB) $(SG_POLICY_LIB) \
+		| $(O) kselftest-harness
 	$(Q)mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare $(SG_DETECT_CFLAGS) $(SG_DETECT_TEST_CFLAGS) \
-		-I$(SRC)/tests/detect -o $@ $< $(SG_ZEEKGEN_SRCS) $(SG_DETECT_TEST_CONF) \
-		$(SG_DETECT_LIB) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) $(SG_DETECT_LIBS)
+		-I$(SRC)/tests/detect -o $@ $< $(SG_ZEEKGEN_SRCS) tests/lib/sg_child.c \
+		$(SG_DETECT_TEST_CONF) $(SG_DETECT_LIB) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) \
+		$(SG_DETECT_LIBS)
 
 # The Zeek reader under libFuzzer, part of `make fuzz` and `make fuzz-smoke`
 # (FUZZ_TARGETS and the run loop are in daemon/policy/policy.mk).
@@ -115,15 +117,16 @@ SG_DETECT_ASAN_TESTS	:= $(patsubst tests/detect/test_%.c,$(O)/asan/unit-detect-%
 			   $(SG_DETECT_TEST_SRCS))
 
 $(O)/asan/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEEKGEN_HDRS) \
-		$(SG_DETECT_SRCS) $(SG_DETECT_HDRS) $(SG_DETECT_TEST_CONF) $(SG_POLICY_SRCS) \
-		| $(O) kselftest-harness
+		tests/lib/sg_child.c $(SG_DETECT_SRCS) $(SG_DETECT_HDRS) $(SG_DETECT_TEST_CONF) \
+		$(SG_POLICY_SRCS) | $(O) kselftest-harness
 	$(Q)mkdir -p $(dir $@)
 	@echo "  ASANCC   $@"
 	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-I$(SRC)/include $(SG_DETECT_CFLAGS) $(SG_DETECT_TEST_CFLAGS) -I$(SRC)/tests/detect \
-		-I$(KSFT_DIR) -o $@ $< $(SG_ZEEKGEN_SRCS) $(SG_DETECT_SRCS) $(SG_DETECT_TEST_CONF) \
-		$(SG_POLICY_SRCS) $(SG_POLICY_LIBS) $(SG_DETECT_LIBS)
+		-I$(SRC)/tests/lib -I$(KSFT_DIR) -o $@ $< $(SG_ZEEKGEN_SRCS) tests/lib/sg_child.c \
+		$(SG_DETECT_SRCS) $(SG_DETECT_TEST_CONF) $(SG_POLICY_SRCS) $(SG_POLICY_LIBS) \
+		$(SG_DETECT_LIBS)
 
 .PHONY: check-detect-asan
 check-detect-asan: $(SG_DETECT_ASAN_TESTS)

@@ -24,6 +24,7 @@ void sg_config_init(struct sg_settings *cfg)
 	cfg->data_warn_days = 60;
 	cfg->lease_timeout_ms = 10000;
 	cfg->scan_interval = 300;
+	cfg->flow_window_ms = 10000;	/* SG_OBS_FLOW_WINDOW_MS */
 	cfg->fail = SG_FAIL_DENY;
 	cfg->protect = true;
 	cfg->metrics_interval = 15;
@@ -282,6 +283,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = set_uint(&n->lease_timeout_ms, val, 100, 3600000);
 		else if (!strcmp(key, "scan_interval"))
 			err = set_uint(&n->scan_interval, val, 0, 86400);
+		else if (!strcmp(key, "flow_window_ms"))
+			err = set_uint(&n->flow_window_ms, val, 0, 600000);
 		else if (!strcmp(key, "hook_allow"))
 			err = set_hook_allow(n, val);
 		else if (!strcmp(key, "fail"))

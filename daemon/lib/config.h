@@ -48,6 +48,9 @@
  *	                       third of it while sovguard.ko is loaded
  *	scan_interval = SECS   integrity scan of the kernel's netfilter hooks
  *	                       (default 300, 0: never)
+ *	flow_window_ms = N     observation: a process's TCP connections to one
+ *	                       destination are reported in full at most this
+ *	                       often, the others counted (default 10000, 0: all)
  *	hook_allow = MOD ...   modules whose netfilter hooks are expected
  *	fail = deny | allow    verdict when the rules cannot decide (no
  *	                       consistent policy image in the kernel, no work
@@ -84,6 +87,7 @@ struct sg_settings {
 	unsigned int data_max_days;
 	unsigned int lease_timeout_ms;
 	unsigned int scan_interval;
+	unsigned int flow_window_ms;
 	char hook_allow[SG_HOOK_ALLOW_MAX][SG_MODULE_NAME_LEN];
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */

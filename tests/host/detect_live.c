@@ -7,13 +7,15 @@
  * `sovguardctl alerts -j --state-dir`.
  *
  * Topology: each child joins the test cgroup; the network cases unshare
- * their network namespace (only lo, up) and talk to 127.0.0.1 only. The
- * packet socket cases stay in the host namespace, where the daemon's
- * sock_diag sweep can see them: the socket is bound to no protocol (it
- * receives nothing) and sends nothing.
+ * their network namespace (only lo, up) and talk to 127.0.0.1, or to test
+ * hosts on that lo (public addresses of the test data, see "connection
+ * heuristics" below), never beyond the namespace. The packet socket cases
+ * stay in the host namespace, or take one of their own, where the daemon's
+ * sweep of every namespace finds them: the socket is bound to no protocol
+ * (it receives nothing) and sends nothing.
  *
- * Beacon and exfil need minutes of timing or volume: the offline suites
- * (unit-detect-*) cover them on the same engine.
+ * Beacon runs in scaled time (a 60 s window); exfil and dnstun need
+ * volume: the offline suites (unit-detect-*) cover them on the same engine.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,6 +38,7 @@
 
 #include "kselftest_harness.h"
 #include "sg_test.h"
+#include "sg_child.h"
 
 #define POLICY		"deny to 1.1.1.0/24\n"
 #define DETECT_CONF	"detect.firstseen.learn = 0\n"
@@ -72,105 +76,6 @@ FIXTURE_TEARDOWN(live)
 	free(self->out);
 }
 
-/* ---- in the child ----------------------------------------------------------- */
-
-static void enter(const char *cgroup, bool netns)
-{
-	char path[4200], buf[32];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(100);
-	close(fd);
-	if (netns && (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0))
-		_exit(101);
-}
-
-static int tcp_listener(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8))
-		_exit(102);
-	return fd;
-}
-
-static int tcp_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		_exit(103);
-	return fd;
-}
-
-static void copy_file(int out, const char *from)
-{
-	char buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (in < 0)
-		_exit(110);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			_exit(111);
-	close(in);
-}
-
-static int child_wait(int pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-/* A packet socket bound to no protocol (it receives nothing), filtered. */
-static int filtered_packet_socket(void)
-{
-	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { .len = 1, .filter = code };
-	int fd = socket(AF_PACKET, SOCK_RAW, 0);
-
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
-		_exit(120);
-	return fd;
-}
-
-/* Fork a child in the cgroup (host namespace) holding a filtered packet socket. */
-static int packet_holder(const char *cgroup)
-{
-	int pfd[2], pid;
-	char c;
-
-	if (pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		enter(cgroup, false);
-		filtered_packet_socket();
-		if (write(pfd[1], "x", 1) != 1)
-			_exit(121);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	if (pid < 0 || read(pfd[0], &c, 1) != 1)
-		pid = -1;
-	close(pfd[0]);
-	return pid;
-}
-
 /* ---- the alert store -------------------------------------------------------- */
 
 /* `sovguardctl alerts -j --state-dir DIR/state` into self->out. */
@@ -196,13 +101,13 @@ static const char *find_alert(char *out, const char *heur, const char *needle)
 	return NULL;
 }
 
-static const char *wait_alert(struct sg_testenv *env, char *out, const char *heur,
-			      const char *needle)
+static const char *wait_alert_ms(struct sg_testenv *env, char *out, const char *heur,
+				 const char *needle, int ms)
 {
 	const char *line;
 	int i;
 
-	for (i = 0; i < WAIT_MS / 200; i++) {
+	for (i = 0; i < ms / 200; i++) {
 		if (read_alerts(env, out) == 0) {
 			line = find_alert(out, heur, needle);
 			if (line)
@@ -211,6 +116,12 @@ static const char *wait_alert(struct sg_testenv *env, char *out, const char *heu
 		usleep(200000);
 	}
 	return NULL;
+}
+
+static const char *wait_alert(struct sg_testenv *env, char *out, const char *heur,
+			      const char *needle)
+{
+	return wait_alert_ms(env, out, heur, needle, WAIT_MS);
 }
 
 /* ---- cases ------------------------------------------------------------------ */
@@ -225,18 +136,11 @@ TEST_F(live, fileless_memfd_exec_that_connects)
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		static const char *const args[] = { "sg-probe", "tcp", "127.0.0.1", "7101", NULL };
-		int fd;
-
-		enter(self->env.cgroup, true);
-		tcp_listener(7101);
-		fd = memfd_create("sg-live", 0);
-		if (fd < 0)
-			_exit(112);
-		copy_file(fd, self->env.probe);
-		fexecve(fd, (char *const *)args, environ);
-		_exit(113);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", 7101);
+		sg_child_memfd_exec("sg-live", self->env.probe, (char *const *)args);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	a = wait_alert(&self->env, self->out, "fileless", "\"src\":\"/memfd:");
 	ASSERT_NE(NULL, a);
 	TH_LOG("%s", a);
@@ -255,16 +159,16 @@ TEST_F(live, revshell_socket_on_stdin_stdout)
 	if (pid == 0) {
 		int l, cl;
 
-		enter(self->env.cgroup, true);
-		l = tcp_listener(7102);
-		cl = tcp_connect(7102);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", 7102);
+		cl = sg_child_tcp_connect("127.0.0.1", 7102);
 		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
 			_exit(118);
 		close(l);
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	a = wait_alert(&self->env, self->out, "revshell", "stdin");
 	ASSERT_NE(NULL, a);
 	EXPECT_NE(NULL, strstr(a, "sh"));
@@ -276,12 +180,12 @@ static int listen_child(const char *cgroup, int port)
 	int pid = fork();
 
 	if (pid == 0) {
-		enter(cgroup, true);
-		tcp_listener(port);
+		sg_child_enter(cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", port);
 		usleep(300000);
 		_exit(0);
 	}
-	return pid < 0 ? -1 : child_wait(pid);
+	return pid < 0 ? -1 : sg_child_wait(pid);
 }
 
 TEST_F(live, listener_new)
@@ -330,15 +234,15 @@ TEST_F(live, allowed_exe_raises_none)
 	if (pid == 0) {
 		int cl;
 
-		enter(self->env.cgroup, true);
-		tcp_listener(7105);
-		cl = tcp_connect(7105);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", 7105);
+		cl = sg_child_tcp_connect("127.0.0.1", 7105);
 		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
 			_exit(118);
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "revshell", "127.0.0.1:7105"));
 	ASSERT_EQ(0, read_alerts(&self->env, self->out));
 	EXPECT_EQ(NULL, find_alert(self->out, "listener", "127.0.0.1:7104"));
@@ -349,7 +253,7 @@ TEST_F(live, pktsock_found_by_the_sweep_at_start)
 {
 	const char *a;
 
-	self->child = packet_holder(self->env.cgroup);
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_CLASSIC);
 	ASSERT_GT(self->child, 0);
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
@@ -364,11 +268,197 @@ TEST_F(live, pktsock_made_while_running)
 	const char *a;
 
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
-	self->child = packet_holder(self->env.cgroup);
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_CLASSIC);
 	ASSERT_GT(self->child, 0);
 	a = wait_alert(&self->env, self->out, "pktsock", "packet/raw");
 	ASSERT_NE(NULL, a);
 	EXPECT_NE(NULL, strstr(a, "detect_live"));
+}
+
+/* One with an eBPF filter (SO_ATTACH_BPF), which sock_diag does not show. */
+TEST_F(live, pktsock_ebpf_filter)
+{
+	char pid[32];
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	self->child = sg_child_packet_holder(self->env.cgroup, false, SG_FILTER_EBPF);
+	ASSERT_GT(self->child, 0);
+	snprintf(pid, sizeof(pid), "\"pid\":%d", self->child);
+	a = wait_alert(&self->env, self->out, "pktsock", pid);
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"filter_type\":\"ebpf\"")) TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "packet/raw"));
+}
+
+/* One in a network namespace of its own, made before the daemon: the sweep visits it. */
+TEST_F(live, pktsock_in_another_netns_found_at_start)
+{
+	char pid[32];
+	const char *a;
+
+	self->child = sg_child_packet_holder(self->env.cgroup, true, SG_FILTER_CLASSIC);
+	ASSERT_GT(self->child, 0);
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	snprintf(pid, sizeof(pid), "\"pid\":%d", self->child);
+	a = wait_alert(&self->env, self->out, "pktsock", pid);
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "\"netns\":"));
+}
+
+/* ---- connection heuristics against test hosts ------------------------------- */
+
+/*
+ * The child's network namespace holds the test hosts: public addresses of
+ * SG_TEST_DATA (193.0.6.0/24, NL) on its lo, with a listener on port 8443
+ * that accepts and drains. Nothing leaves the namespace.
+ *
+ *   child netns: lo 127.0.0.1, 193.0.6.10, .11, .20, .21; listener *:8443
+ *     beacon:  a process per call-back -> 193.0.6.10 (and .11, allow-listed)
+ *     dnsless: DNS 127.0.0.53 "c2.example.test A 193.0.6.10", then
+ *              connect .10 (answered), .21 (allow-listed), .20 (never answered)
+ */
+#define HOST_PORT	8443
+#define HOST_BEACON	"193.0.6.10"
+#define HOST_BEACON_OK	"193.0.6.11"	/* allow-listed */
+#define HOST_NO_DNS	"193.0.6.20"
+#define HOST_NO_DNS_OK	"193.0.6.21"	/* allow-listed */
+#define FLUSH_MS	5000		/* the daemon scores every 5 s (SG_DET_FLUSH_MS) */
+
+static void hosts_up(void)
+{
+	static const char *const hosts[] = { HOST_BEACON, HOST_BEACON_OK, HOST_NO_DNS,
+					     HOST_NO_DNS_OK };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (sg_child_host_add(hosts[i]))
+			_exit(130);
+}
+
+/*
+ * A server process of the namespace: accept, read to the end, close; until
+ * its parent, the child the test kills, is gone.
+ */
+static int host_server(void)
+{
+	int l = sg_child_tcp_listener("0.0.0.0", HOST_PORT), parent = getpid(), pid = fork();
+	char buf[512];
+
+	if (pid)
+		return pid < 0 ? -1 : pid;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(135);
+	for (;;) {
+		int s = accept(l, NULL, NULL);
+
+		if (s < 0)
+			_exit(131);
+		while (read(s, buf, sizeof(buf)) > 0)
+			;
+		close(s);
+	}
+}
+
+/* One call-back: connect, 200 bytes, close. */
+static void call_back(const char *host)
+{
+	int fd = sg_child_tcp_connect(host, HOST_PORT);
+
+	sg_child_xfer(fd, true, 200);
+	close(fd);
+}
+
+/*
+ * Beaconing in scaled time: a 60 s window (24 bins of 2.5 s) in place of a
+ * day, 12 connections in place of 36, a call-back every 3 s +-30 % in
+ * place of minutes, from one looping process. The observation's flow
+ * window scales with it (1 s in place of 10 s): within it a process's
+ * connections to one destination are only counted, and counted ones are
+ * not scored. The threshold is 70: the live data-size score sees each
+ * connection twice, with 0 bytes and with its flow's bytes
+ * (docs/detection.md, "Records"), and stays near 0.5.
+ */
+#define BEACON_CONF	DETECT_CONF "flow_window_ms = 1000\n" \
+			"detect.window = 60\n" \
+			"detect.beacon.min_conns = 12\n" \
+			"detect.beacon.min_score = 70\n" \
+			"detect.allow = beacon prefix " HOST_BEACON_OK "\n"
+#define BEACON_PERIOD_MS	3000
+#define BEACON_MAX		40	/* call-backs before the child gives up */
+
+TEST_F_TIMEOUT(live, beacon_to_a_test_host, 180)
+{
+	const char *a;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, BEACON_CONF));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		unsigned int seed = 1, i;
+
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		if (host_server() < 0)
+			_exit(133);
+		for (i = 0; i < BEACON_MAX; i++) {
+			call_back(HOST_BEACON);
+			call_back(HOST_BEACON_OK);
+			/* jitter uniform in +-30 % */
+			seed = seed * 1103515245 + 12345;
+			usleep((BEACON_PERIOD_MS * 7 / 10 +
+				(seed >> 8) % (BEACON_PERIOD_MS * 6 / 10)) * 1000);
+		}
+		_exit(0);
+	}
+	a = wait_alert_ms(&self->env, self->out, "beacon", "\"dst\":\"" HOST_BEACON "\"",
+			  BEACON_MAX * BEACON_PERIOD_MS + 2 * FLUSH_MS);
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "/detect_live\""));	/* the subject: this executable */
+	EXPECT_NE(NULL, strstr(a, "\"interval_median\":"));
+	/* the allowed one has as many call-backs: a flush later, still nothing */
+	usleep(2 * FLUSH_MS * 1000);
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));
+	EXPECT_EQ(NULL, find_alert(self->out, "beacon", HOST_BEACON_OK));
+}
+
+/*
+ * DNS-less: a connection to an address a DNS answer named raises nothing,
+ * one to an address never answered does, unless allow-listed.
+ */
+TEST_F(live, dnsless_only_without_an_answer)
+{
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, DETECT_CONF
+					     "detect.allow = dnsless prefix " HOST_NO_DNS_OK "\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		sg_child_tcp_listener("0.0.0.0", HOST_PORT);
+		if (sg_child_dns_answer("c2.example.test", HOST_BEACON))
+			_exit(134);
+		close(sg_child_tcp_connect(HOST_BEACON, HOST_PORT));
+		close(sg_child_tcp_connect(HOST_NO_DNS_OK, HOST_PORT));
+		close(sg_child_tcp_connect(HOST_NO_DNS, HOST_PORT));
+		usleep(200000);
+		_exit(0);
+	}
+	ASSERT_EQ(0, sg_child_wait(pid));
+	ASSERT_NE(NULL, wait_alert(&self->env, self->out, "dnsless",
+				   "\"dst\":\"" HOST_NO_DNS "\""));
+	/* the others were fed before it: a flush later they would be there */
+	usleep(2 * FLUSH_MS * 1000);
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));
+	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", "\"dst\":\"" HOST_BEACON "\""));
+	ASSERT_EQ(0, read_alerts(&self->env, self->out));	/* find_alert() cuts it in lines */
+	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", HOST_NO_DNS_OK));
 }
 
 TEST_F(live, status_and_events_show_detection)

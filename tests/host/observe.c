@@ -37,6 +37,7 @@
 #include "kselftest_harness.h"
 #include "sovguard_egress.h"
 #include "sg_test.h"
+#include "sg_child.h"
 #include "observe.h"
 #include "lib/log.h"
 
@@ -120,70 +121,6 @@ FIXTURE_TEARDOWN(observe)
 	sg_testenv_cleanup(&self->env);
 }
 
-/* ---- in the child ----------------------------------------------------------- */
-
-static void enter(const char *cgroup)
-{
-	char path[4200], buf[32];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(100);
-	close(fd);
-	if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
-		_exit(101);
-}
-
-static int tcp_listener(const char *addr, int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 8))
-		_exit(102);
-	return fd;
-}
-
-static int tcp_connect(const char *addr, int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		_exit(103);
-	return fd;
-}
-
-static void xfer(int fd, bool out, size_t n)
-{
-	char buf[4096];
-
-	memset(buf, 'x', sizeof(buf));
-	while (n) {
-		ssize_t k = out ? write(fd, buf, n < sizeof(buf) ? n : sizeof(buf)) :
-				  read(fd, buf, n < sizeof(buf) ? n : sizeof(buf));
-
-		if (k <= 0)
-			_exit(104);
-		n -= k;
-	}
-}
-
-static int child_wait(int pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 /* ---- records ---------------------------------------------------------------- */
 
 /* Drain until @want records of @kind from @tgid arrived, or 3 s passed. */
@@ -264,17 +201,17 @@ TEST_F(observe, tcp_connect_and_flow_end)
 		socklen_t len = sizeof(me);
 		int l, cl, s;
 
-		enter(self->env.cgroup);
-		l = tcp_listener("127.0.0.1", 7001);
-		cl = tcp_connect("127.0.0.1", 7001);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", 7001);
+		cl = sg_child_tcp_connect("127.0.0.1", 7001);
 		s = accept(l, NULL, NULL);
 		getsockname(cl, (struct sockaddr *)&me, &len);
 		if (write(pfd[1], &me.sin_port, 2) != 2)
 			_exit(105);
-		xfer(cl, true, SENT);
-		xfer(s, false, SENT);
-		xfer(s, true, RECEIVED);
-		xfer(cl, false, RECEIVED);
+		sg_child_xfer(cl, true, SENT);
+		sg_child_xfer(s, false, SENT);
+		sg_child_xfer(s, true, RECEIVED);
+		sg_child_xfer(cl, false, RECEIVED);
 		close(cl);		/* our FIN first, then the peer's */
 		if (read(s, &len, 1) != 0)
 			_exit(106);
@@ -283,7 +220,7 @@ TEST_F(observe, tcp_connect_and_flow_end)
 		_exit(0);
 	}
 	ASSERT_EQ(2, read(pfd[0], &sport, 2));
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_FLOW_END, pid, 1));
 
@@ -327,12 +264,12 @@ TEST_F(observe, denied_connect_recorded_with_rule)
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443) };
 		int fd;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		sa.sin_addr.s_addr = deny;
 		_exit(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EPERM ? 0 : 1);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
 	c = find(self, SG_OBS_CONNECT, pid, 0);
 	EXPECT_EQ(SG_VERDICT_DENY, c->verdict);
@@ -350,10 +287,10 @@ static int tcp_connects(FIXTURE_DATA(observe) *self, int port, int n)
 	if (pid == 0) {
 		int l, i;
 
-		enter(self->env.cgroup);
-		l = tcp_listener("127.0.0.1", port);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", port);
 		for (i = 0; i < n; i++) {
-			int cl = tcp_connect("127.0.0.1", port), s = accept(l, NULL, NULL);
+			int cl = sg_child_tcp_connect("127.0.0.1", port), s = accept(l, NULL, NULL);
 
 			close(cl);
 			close(s);
@@ -372,7 +309,7 @@ TEST_F(observe, tcp_pairs_aggregated_in_window)
 	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 60000));
 	pid = tcp_connects(self, 7004, 5);
 	ASSERT_GE(pid, 0);
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
 	usleep(100000);
 	EXPECT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 2));
@@ -393,21 +330,21 @@ TEST_F(observe, tcp_pairs_reported_again_after_window)
 	if (pid == 0) {
 		int l, i;
 
-		enter(self->env.cgroup);
-		l = tcp_listener("127.0.0.1", 7005);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", 7005);
 		for (i = 0; i < 5; i++) {
 			int cl, s;
 
 			if (i == 4)
 				usleep(600000);
-			cl = tcp_connect("127.0.0.1", 7005);
+			cl = sg_child_tcp_connect("127.0.0.1", 7005);
 			s = accept(l, NULL, NULL);
 			close(cl);
 			close(s);
 		}
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(2, wait_records(self, SG_OBS_CONNECT, pid, 2));
 	c = find(self, SG_OBS_CONNECT, pid, 1);
 	EXPECT_EQ(3, c->repeats);
@@ -438,7 +375,7 @@ TEST_F(observe, idle_pairs_summed_up_by_the_sweep)
 	ASSERT_EQ(0, sg_observe_set_flow_window(self->o, 200));
 	pid = tcp_connects(self, 7006, 4);
 	ASSERT_GE(pid, 0);
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	usleep(400000);
 	/* a second reader on the same pins, to see the summaries */
 	ASSERT_EQ(0, sg_observe_open(&o2, self->env.pin_root));
@@ -463,7 +400,7 @@ TEST_F(observe, tcp_connect_without_route_recorded)
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443) };
 		int fd;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		sa.sin_addr.s_addr = allow;
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != ENETUNREACH)
@@ -471,7 +408,7 @@ TEST_F(observe, tcp_connect_without_route_recorded)
 		close(fd);
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_CONNECT, pid, 1));
 	c = find(self, SG_OBS_CONNECT, pid, 0);
 	EXPECT_EQ(SG_VERDICT_ALLOW, c->verdict);
@@ -493,7 +430,7 @@ TEST_F(observe, udp_sends_per_destination)
 		struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(9) };
 		int fd, i;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		a.sin_addr.s_addr = ip4("127.0.0.2");
 		b.sin_addr.s_addr = ip4("127.0.0.3");
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -504,7 +441,7 @@ TEST_F(observe, udp_sends_per_destination)
 		close(fd);
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(2, wait_records(self, SG_OBS_CONNECT, pid, 2));
 	ASSERT_EQ(2, wait_records(self, SG_OBS_FLOW_END, pid, 2));
 	c0 = find(self, SG_OBS_CONNECT, pid, 0);
@@ -523,20 +460,6 @@ TEST_F(observe, udp_sends_per_destination)
 
 /* ---- executions ------------------------------------------------------------- */
 
-static void copy_file(int out, const char *from)
-{
-	char buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (in < 0)
-		_exit(110);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			_exit(111);
-	close(in);
-}
-
 static const char *const true_argv[] = { "true", NULL };
 
 TEST_F(observe, exec_memfd)
@@ -547,17 +470,10 @@ TEST_F(observe, exec_memfd)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		int fd;
-
-		enter(self->env.cgroup);
-		fd = memfd_create("sg-observe", 0);
-		if (fd < 0)
-			_exit(112);
-		copy_file(fd, "/bin/true");
-		fexecve(fd, (char *const *)true_argv, environ);
-		_exit(113);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_memfd_exec("sg-observe", "/bin/true", (char *const *)true_argv);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);
 	EXPECT_EQ(SG_OBS_F_MEMFD, e->hdr.flags & (SG_OBS_F_MEMFD | SG_OBS_F_DELETED));
@@ -580,11 +496,11 @@ TEST_F(observe, exec_deleted_file)
 	if (pid == 0) {
 		int fd;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
 		if (fd < 0)
 			_exit(114);
-		copy_file(fd, "/bin/true");
+		sg_child_copy_file(fd, "/bin/true");
 		close(fd);
 		fd = open(path, O_RDONLY);
 		if (fd < 0 || fstat(fd, &st) || unlink(path))
@@ -595,7 +511,7 @@ TEST_F(observe, exec_deleted_file)
 		_exit(117);
 	}
 	ASSERT_EQ(sizeof(st.st_ino), read(pfd[0], &st.st_ino, sizeof(st.st_ino)));
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);
 	EXPECT_EQ(SG_OBS_F_DELETED, e->hdr.flags & (SG_OBS_F_MEMFD | SG_OBS_F_DELETED));
@@ -619,16 +535,16 @@ TEST_F(observe, exec_plain_and_world_writable)
 	if (pid == 0) {
 		int fd;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
 		if (fd < 0)
 			_exit(114);
-		copy_file(fd, "/bin/true");
+		sg_child_copy_file(fd, "/bin/true");
 		close(fd);
 		execv(path, (char *const *)true_argv);
 		_exit(117);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);
 	EXPECT_EQ(SG_OBS_F_WORLD_DIR, e->hdr.flags);
@@ -648,14 +564,14 @@ TEST_F(observe, exec_stdio_unix_socket)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		if (dup2(sv[0], 0) < 0 || dup2(sv[0], 1) < 0)
 			_exit(118);
 		execl("/bin/sh", "sh", "-i", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
 	close(sv[0]);
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	close(sv[1]);
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);
@@ -678,16 +594,16 @@ TEST_F(observe, exec_stdio_tcp_socket)
 	if (pid == 0) {
 		int l, cl;
 
-		enter(self->env.cgroup);
-		l = tcp_listener("127.0.0.1", 7002);
-		cl = tcp_connect("127.0.0.1", 7002);
+		sg_child_enter(self->env.cgroup, true);
+		l = sg_child_tcp_listener("127.0.0.1", 7002);
+		cl = sg_child_tcp_connect("127.0.0.1", 7002);
 		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
 			_exit(118);
 		close(l);
 		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);
 	EXPECT_EQ(SG_OBS_FD_SOCKET, e->stdio[0].type);
@@ -708,7 +624,7 @@ TEST_F(observe, exec_outside_subtree_not_recorded)
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(119);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	EXPECT_EQ(0, wait_records(self, SG_OBS_EXEC, pid, 0));
 	usleep(300000);
 	EXPECT_EQ(0, wait_records(self, SG_OBS_EXEC, pid, 0));
@@ -719,7 +635,7 @@ static int exec_true_in(const char *cgroup)
 	int pid = fork();
 
 	if (pid == 0) {
-		enter(cgroup);
+		sg_child_enter(cgroup, true);
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(119);
 	}
@@ -739,14 +655,14 @@ TEST_F(observe, restart_leaves_no_gap)
 	self->o = NULL;
 	pid1 = exec_true_in(self->env.cgroup);
 	ASSERT_GE(pid1, 0);
-	ASSERT_EQ(0, child_wait(pid1));
+	ASSERT_EQ(0, sg_child_wait(pid1));
 	ASSERT_EQ(0, sg_observe_open(&self->o, self->env.pin_root));
 	ASSERT_EQ(0, sg_observe_start(self->o, on_record, &self->seen));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid1, 1));
 	ASSERT_EQ(0, sg_observe_attach(self->o, self->env.cgroup));
 	pid2 = exec_true_in(self->env.cgroup);
 	ASSERT_GE(pid2, 0);
-	ASSERT_EQ(0, child_wait(pid2));
+	ASSERT_EQ(0, sg_child_wait(pid2));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid2, 1));
 	usleep(100000);
 	/* tracing links are replaced, not doubled: one record an exec */
@@ -764,11 +680,11 @@ TEST_F(observe, bind_and_listen)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		enter(self->env.cgroup);
-		tcp_listener("127.0.0.1", 7003);
+		sg_child_enter(self->env.cgroup, true);
+		sg_child_tcp_listener("127.0.0.1", 7003);
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	/* the bind (post_bind: subject) and the listen (sockops: subject from the bind) */
 	ASSERT_EQ(2, wait_records(self, SG_OBS_LISTEN, pid, 2));
 	b = find(self, SG_OBS_LISTEN, pid, 0);
@@ -800,7 +716,7 @@ TEST_F(observe, packet_and_raw_sockets)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		if (socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) < 0)
 			_exit(120);
 		if (socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) < 0)
@@ -811,7 +727,7 @@ TEST_F(observe, packet_and_raw_sockets)
 			_exit(122);
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(3, wait_records(self, SG_OBS_SOCKET, pid, 3));
 	usleep(50000);
 	EXPECT_EQ(3, wait_records(self, SG_OBS_SOCKET, pid, 4));
@@ -878,7 +794,7 @@ TEST_F(observe, dns_answer_attributed)
 		int srv, cli;
 		size_t n;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		sa.sin_addr.s_addr = stub;
 		srv = socket(AF_INET, SOCK_DGRAM, 0);
 		cli = socket(AF_INET, SOCK_DGRAM, 0);
@@ -893,7 +809,7 @@ TEST_F(observe, dns_answer_attributed)
 			_exit(132);
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_DNS, pid, 1));
 	for (i = 0; i < self->seen.n; i++)
 		if (((struct sg_obs_hdr *)self->seen.r[i].data)->kind == SG_OBS_DNS)
@@ -938,7 +854,7 @@ TEST_F(observe, flood_counted_exactly_and_enforced)
 		struct sockaddr_in deny = { .sin_family = AF_INET, .sin_port = htons(443) };
 		int fd, i, t;
 
-		enter(self->env.cgroup);
+		sg_child_enter(self->env.cgroup, true);
 		deny.sin_addr.s_addr = ip4("1.1.1.1");
 		sa.sin_addr.s_addr = ip4("127.0.0.1");
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -955,7 +871,7 @@ TEST_F(observe, flood_counted_exactly_and_enforced)
 		}
 		_exit(0);
 	}
-	ASSERT_EQ(0, child_wait(pid));
+	ASSERT_EQ(0, sg_child_wait(pid));
 	got = wait_records(self, SG_OBS_CONNECT, pid, FLOOD + FLOOD / DENY_EVERY);
 	dropped1 = obs_counter(self, SG_OBS_CONNECT, SG_OBS_DROPPED);
 	no_state1 = obs_counter(self, SG_OBS_CONNECT, SG_OBS_NO_STATE);

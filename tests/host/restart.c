@@ -47,6 +47,7 @@
 #include "kselftest_harness.h"
 #include "sovguard_egress.h"
 #include "sg_test.h"
+#include "sg_child.h"
 
 #define SG_RESTART_CYCLES	250	/* default; SG_RESTART_CYCLES= overrides */
 #define SG_RESTART_CYCLES_MAX	100000

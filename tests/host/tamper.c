@@ -13,6 +13,7 @@
  *       connect public address -> EPERM (denied) or ENETUNREACH (allowed)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -336,6 +337,93 @@ TEST_F(tamper, busy_slots_still_apply_rules)
 	usleep(2 * RESTORE_MS * 1000);
 	EXPECT_TRUE(log_has(&self->env, "ALERT busy: sg_counters"));
 	EXPECT_TRUE(log_has(&self->env, "rule fail verdict"));
+}
+
+/*
+ * The observation links: each cgroup link detached (bpftool link detach;
+ * the kernel refuses to detach tracing links: EOPNOTSUPP), each link
+ * unpinned, while the daemon runs; each must be named in an alert and be
+ * attached and pinned again.
+ */
+static const struct {
+	const char *name;
+	bool cgroup;
+} obs_links[] = {
+	{ "obs_ingress", true }, { "obs_post_bind4", true }, { "obs_post_bind6", true },
+	{ "obs_sock_release", true }, { "obs_tcp_state", false }, { "obs_exec", false },
+	{ "obs_socket", false }, { "obs_socket_enter", false },
+};
+
+/* The link pinned as @name is attached (a cgroup link: to @cg_id) within @ms. */
+static bool link_attached(struct sg_testenv *env, const char *name, __u64 cg_id, int ms)
+{
+	char path[600];
+	int i, fd;
+
+	snprintf(path, sizeof(path), "%s/%s", env->pin_root, name);
+	for (i = 0; i <= ms / 50; i++) {
+		struct bpf_link_info li = {};
+		__u32 len = sizeof(li);
+		bool ok;
+
+		fd = bpf_obj_get(path);
+		ok = fd >= 0 && !bpf_link_get_info_by_fd(fd, &li, &len) && li.prog_id &&
+		     (li.type != BPF_LINK_TYPE_CGROUP || li.cgroup.cgroup_id == cg_id);
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static __u64 cgroup_id(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh.handle_bytes = sizeof(__u64) };
+	int mnt;
+
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0) < 0)
+		return 0;
+	return h.id;
+}
+
+TEST_F(tamper, observation_links_detached_restored)
+{
+	__u64 cg = cgroup_id(self->env.cgroup);
+	char want[128];
+	unsigned int i;
+
+	ASSERT_TRUE(cg != 0);
+	for (i = 0; i < sizeof(obs_links) / sizeof(obs_links[0]); i++) {
+		const char *name = obs_links[i].name;
+
+		ASSERT_TRUE(link_attached(&self->env, name, cg, 0)) TH_LOG("%s", name);
+		if (!obs_links[i].cgroup)
+			continue;
+		ASSERT_EQ(0, run("bpftool link detach pinned %s/%s", self->env.pin_root, name));
+		EXPECT_TRUE(link_attached(&self->env, name, cg, RESTORE_MS))
+			TH_LOG("%s not attached again", name);
+		snprintf(want, sizeof(want), "ALERT tamper: %s: detached", name);
+		EXPECT_TRUE(log_has(&self->env, want)) TH_LOG("no \"%s\"", want);
+	}
+}
+
+TEST_F(tamper, observation_links_unpinned_repinned)
+{
+	char path[600], want[128];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(obs_links) / sizeof(obs_links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", self->env.pin_root, obs_links[i].name);
+		ASSERT_EQ(0, unlink(path)) TH_LOG("%s", path);
+		EXPECT_TRUE(pin_exists(&self->env, obs_links[i].name, RESTORE_MS)) TH_LOG("%s", path);
+		snprintf(want, sizeof(want), "ALERT tamper: %s: pin removed", obs_links[i].name);
+		EXPECT_TRUE(log_has(&self->env, want)) TH_LOG("no \"%s\"", want);
+	}
 }
 
 TEST_HARNESS_MAIN

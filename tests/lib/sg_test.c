@@ -26,6 +26,7 @@
 
 #include "sovguard_egress.h"
 #include "sg_test.h"
+#include "sg_child.h"
 
 static int cgroup2_mount(char *buf, size_t len)
 {
@@ -481,26 +482,6 @@ __u32 sg_testenv_generation(struct sg_testenv *env)
 			usleep(1000);
 	}
 	return gen;
-}
-
-int sg_lo_up(void)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	close(fd);
-	return 0;
-fail:
-	close(fd);
-	return -1;
 }
 
 static int do_probe(enum sg_probe_kind kind, const char *addr, int port)

@@ -101,9 +101,6 @@ int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
  * per-CPU state such as the subject memo is one and the same; *saved gets
  * the affinity to restore with sched_setaffinity(). Return: 0 or -errno.
  */
-/* Bring up lo in the calling process's network namespace. Return: 0 or -1. */
-int sg_lo_up(void);
-
 int sg_test_pin_cpu(int cpu, cpu_set_t *saved);
 
 #endif

@@ -81,6 +81,13 @@ int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new
 		err = sg_policy_load_dir(cfg->rules_dir, data, diag, &pol);
 	if (!err)
 		err = sg_compile(pol, data, &d->res, d->gen + 1, diag, &img);
+	if (!err) {
+		struct sg_embed_blk embed;
+
+		err = sg_nat64_block(cfg->nat64, cfg->n_nat64, &embed);
+		if (!err)
+			sg_image_set_embed(img, &embed);
+	}
 	fclose(diag);
 	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
 	free(buf);

@@ -120,6 +120,8 @@ static const char *rule_id(struct sg_daemon *d, __u32 rule)
 {
 	if (rule == SG_RULE_FAIL)
 		return "fail";
+	if (rule == SG_RULE_REFUSED)
+		return "refused";
 	if (rule == SG_RULE_DEFAULT)
 		return d->pol->default_id;
 	return rule < d->pol->nr_rules ? d->pol->rules[rule].id : "?";
@@ -204,7 +206,7 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	json_object_object_add(o, "policy_slot", err ? NULL : json_object_new_int64(slot));
 	json_object_object_add(o, "rule", json_object_new_string(rule_id(d, ans.rule)));
 	json_object_object_add(o, "rule_index",
-			       ans.rule >= SG_RULE_FAIL ? NULL : json_object_new_int64(ans.rule));
+			       ans.rule >= SG_RULE_REFUSED ? NULL : json_object_new_int64(ans.rule));
 	if (ans.rule < d->pol->nr_rules &&
 	    d->pol->rules[ans.rule].name)
 		json_object_object_add(o, "rule_name",

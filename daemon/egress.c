@@ -33,6 +33,8 @@ static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
 		return skel->progs.sg_connect6;
 	case SG_HOOK_SENDMSG4:
 		return skel->progs.sg_sendmsg4;
+	case SG_HOOK_SETSOCKOPT:
+		return skel->progs.sg_setsockopt;
 	default:
 		return skel->progs.sg_sendmsg6;
 	}

@@ -275,7 +275,7 @@ int sg_image_emit(struct sg_image *img, const struct compiler *c)
 	if (err)
 		return err;
 	emit_v6(img, c);
-	memcpy(&img->blk[SG_IMG_PORT_CLASS], c->pclass, 2 * 65536 * sizeof(__u16));
+	memcpy(&img->blk[SG_IMG_PORT_CLASS], c->pclass, SG_PORT_PROTOS * 65536 * sizeof(__u16));
 	emit_rows(img, c);
 	memcpy(&img->blk[sg_image_hdr(img)->subjects], c->subj_table,
 	       (size_t)c->subj_blocks * SG_BLK_BYTES);
@@ -426,6 +426,18 @@ void sg_image_free(struct sg_image *img)
 		return;
 	free(img->blk);
 	free(img);
+}
+
+/**
+ * sg_image_set_embed() - the NAT64 prefixes the configuration names.
+ * @img: a compiled image, not yet published.
+ * @blk: the embed block (sg_nat64_block()).
+ *
+ * The compiler leaves the block empty: the well-known prefixes alone.
+ */
+void sg_image_set_embed(struct sg_image *img, const struct sg_embed_blk *blk)
+{
+	memcpy(&img->blk[SG_IMG_EMBED], blk, sizeof(*blk));
 }
 
 const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img)

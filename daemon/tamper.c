@@ -94,6 +94,8 @@ static struct bpf_program *hook_prog(struct sg_egress *e, int hook)
 		return e->skel->progs.sg_connect6;
 	case SG_HOOK_SENDMSG4:
 		return e->skel->progs.sg_sendmsg4;
+	case SG_HOOK_SETSOCKOPT:
+		return e->skel->progs.sg_setsockopt;
 	default:
 		return e->skel->progs.sg_sendmsg6;
 	}

@@ -52,6 +52,9 @@
  *	protect = lsm | off    refuse bpf() changes to sovguard's objects by
  *	                       other processes with a BPF LSM program where
  *	                       the kernel runs BPF LSM (default lsm)
+ *	nat64_prefix = P/LEN   a NAT64 prefix of the network (RFC 6052 length;
+ *	                       repeatable, SG_NAT64_PREFIXES_MAX): its addresses
+ *	                       are decided as the IPv4 address they embed
  *	detect.* = ...         backdoor detection (docs/detection.md), handed to
  *	                       sg_detect_config_set(); on by default
  *
@@ -78,6 +81,8 @@ struct sg_settings {
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
 	bool protect;		/* protect = lsm */
+	struct sg_nat64 nat64[SG_NAT64_PREFIXES_MAX];	/* nat64_prefix */
+	unsigned int n_nat64;
 	struct sg_detect_config detect;	/* detect.* keys */
 };
 

@@ -127,6 +127,20 @@ static const char *rule_id(struct sg_daemon *d, __u32 rule)
 	return rule < d->pol->nr_rules ? d->pol->rules[rule].id : "?";
 }
 
+/* What an IPv6 destination embeds: {"kind", "ipv4", "refused"}. */
+static struct json_object *embedded_of(const struct sg_answer *ans)
+{
+	struct json_object *e = json_object_new_object();
+	__u32 be = htonl(ans->embed_v4);
+	char v4[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &be, v4, sizeof(v4));
+	json_object_object_add(e, "kind", json_object_new_string(sg_embed_name(ans->embed)));
+	json_object_object_add(e, "ipv4", json_object_new_string(v4));
+	json_object_object_add(e, "refused", json_object_new_boolean(ans->embed >= SG_EMBED_REFUSE));
+	return e;
+}
+
 static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *req)
 {
 	struct sg_image live = {};
@@ -147,21 +161,17 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 	if (!s || sg_addr_parse(s, &a))
 		return error_reply("\"addr\" must be an IPv4 or IPv6 address, not %s",
 				   s ? s : "missing");
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (!memcmp(a.s6_addr, mapped, 12)) {
-		q.family = SG_AF_INET;
-		memcpy(q.addr, a.s6_addr + 12, 4);
-	} else {
-		q.family = SG_AF_INET6;
-		memcpy(q.addr, a.s6_addr, 16);
-	}
+	/* IPv4 comes as IPv4-mapped: decided as IPv4 (sg_embedded()), and explained. */
+	q.family = SG_AF_INET6;
+	memcpy(q.addr, a.s6_addr, 16);
 	q.protocol = IPPROTO_TCP;
 	s = get_str(req, "proto");
 	if (s && !strcmp(s, "udp"))
 		q.protocol = IPPROTO_UDP;
+	else if (s && !strcmp(s, "udplite"))
+		q.protocol = SG_IPPROTO_UDPLITE;
 	else if (s && strcmp(s, "tcp"))
-		return error_reply("\"proto\" must be tcp or udp, not %s", s);
+		return error_reply("\"proto\" must be tcp, udp or udplite, not %s", s);
 	err = get_int(req, "port", 0, 65535, &n);
 	if (err && err != -ENOENT)
 		return error_reply("\"port\" must be a number from 0 to 65535%s", "");
@@ -213,6 +223,16 @@ static struct json_object *cmd_check(struct sg_daemon *d, struct json_object *re
 				       json_object_new_string(d->pol->rules[ans.rule].name));
 	json_object_object_add(o, "generation", json_object_new_int64(ans.generation));
 	json_object_object_add(o, "dst_class", json_object_new_int64(ans.dst_class));
+	if (ans.embed) {
+		/* The jurisdiction below is the embedded address's: the one decided. */
+		a = (struct in6_addr){ .s6_addr = { [10] = 0xff, [11] = 0xff,
+						    [12] = ans.embed_v4 >> 24,
+						    [13] = ans.embed_v4 >> 16,
+						    [14] = ans.embed_v4 >> 8, [15] = ans.embed_v4 } };
+		json_object_object_add(o, "embedded", embedded_of(&ans));
+	} else {
+		json_object_object_add(o, "embedded", NULL);
+	}
 
 	sg_data_lookup(d->data, &a, &info);
 	json_object_object_add(o, "country", info.cc[0] ? json_object_new_string(info.cc) : NULL);

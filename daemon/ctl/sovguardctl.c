@@ -168,10 +168,12 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
-			       "                         [--uid N] [--gid N] [--port P] [--proto tcp|udp] [-j]\n"
+			       "                         [--uid N] [--gid N] [--port P] [--proto tcp|udp|udplite] [-j]\n"
 			       "The verdict the kernel would give a connection to ADDRESS (port 443/tcp\n"
 			       "unless said), from the live compiled tables: the rule, the destination's\n"
-			       "country, operator AS and zones, and the data source that placed it.\n");
+			       "country, operator AS and zones, and the data source that placed it.\n"
+			       "An IPv6 address that embeds an IPv4 one (NAT64, 6to4, Teredo,\n"
+			       "IPv4-mapped) is explained with the IPv4 address it is decided as.\n");
 			json_object_put(req);
 			return 0;
 		default:
@@ -193,11 +195,18 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 		sg_ctl_print_json(rep);
 	} else {
 		struct json_object *src = json_object_object_get(rep, "source");
+		struct json_object *emb = json_object_object_get(rep, "embedded");
 
 		printf("%s: %s", sg_ctl_jstr(rep, "addr"), sg_ctl_jstr(rep, "verdict"));
 		if (strcmp(sg_ctl_jstr(rep, "verdict"), sg_ctl_jstr(rep, "effective")))
 			printf(" (%s mode: %s)", sg_ctl_jstr(rep, "mode"), sg_ctl_jstr(rep, "effective"));
 		printf(" by rule %s, generation %s\n", sg_ctl_jstr(rep, "rule"), sg_ctl_jstr(rep, "generation"));
+		if (emb && json_object_get_boolean(json_object_object_get(emb, "refused")))
+			printf("  embeds IPv4 %s (%s): refused before the rules, whatever the IPv4 "
+			       "address\n", sg_ctl_jstr(emb, "ipv4"), sg_ctl_jstr(emb, "kind"));
+		else if (emb)
+			printf("  embeds IPv4 %s (%s): decided as that address\n",
+			       sg_ctl_jstr(emb, "ipv4"), sg_ctl_jstr(emb, "kind"));
 		printf("  country %s, AS%s, zones %s\n", sg_ctl_jstr(rep, "country"), sg_ctl_jstr(rep, "asn"),
 		       json_object_to_json_string_ext(json_object_object_get(rep, "zones"),
 						      JSON_C_TO_STRING_PLAIN));

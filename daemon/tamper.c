@@ -301,6 +301,8 @@ int sg_egress_guard(struct sg_egress *e, struct sg_kstate *found)
 	int hook, r, n = 0, err = 0;
 
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		if (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt)
+			continue;
 		r = guard_link(e, hook, &k);
 		if (r < 0 && !err)
 			err = r;

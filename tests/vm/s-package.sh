@@ -89,7 +89,7 @@ t_install()
 {
 	timeout 180 systemctl is-system-running --wait >/dev/null
 	dpkg -i "$DEB" && wait_active && systemctl is-enabled sovguard &&
-		sovguardctl status | grep -q "programs:  4 of 4 attached"
+		sovguardctl status | grep -q "programs:  5 of 5 attached"
 }
 ktap_check "dpkg -i: sovguard.service enabled, started, programs attached" t_install
 

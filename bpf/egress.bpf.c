@@ -5,7 +5,9 @@
  * Every outbound TCP connect, connected-UDP connect and unconnected UDP
  * sendmsg from the attached cgroup subtree is decided from the live policy
  * image (bpf/decide.h); the program returns 0 (the caller sees EPERM) for a
- * deny in enforce mode and 1 otherwise. Maps: include/sovguard_egress.h.
+ * deny in enforce mode and 1 otherwise. cgroup/setsockopt decides the hops
+ * of a source route the same way (at the end of this file). Maps:
+ * include/sovguard_egress.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -207,6 +207,80 @@ static __always_inline int sg_dst_v6(SG_IMG_T img, const struct sg_image_hdr *h,
 	return 0;
 }
 
+/*
+ * The IPv4 address that RFC 6052 puts after a prefix of @len bits (32, 40,
+ * 48, 56, 64 or 96) in the address @hi:@lo; bits 64-71 are never part of it.
+ */
+static __always_inline __u32 sg_rfc6052_v4(__u64 hi, __u64 lo, __u32 len)
+{
+	switch (len) {
+	case 32:
+		return (__u32)hi;
+	case 40:
+		return (__u32)((hi & 0xffffff) << 8 | ((lo >> 48) & 0xff));
+	case 48:
+		return (__u32)((hi & 0xffff) << 16 | ((lo >> 40) & 0xffff));
+	case 56:
+		return (__u32)((hi & 0xff) << 24 | ((lo >> 32) & 0xffffff));
+	case 64:
+		return (__u32)(lo >> 24);
+	}
+	return (__u32)lo;
+}
+
+static __always_inline int sg_nat64_match(const struct sg_nat64_prefix *p, __u64 hi, __u64 lo)
+{
+	if (p->len == 96)
+		return hi == p->hi && (__u32)(lo >> 32) == p->mid;
+	if (p->len < 32 || p->len > 64)
+		return 0;
+	return (hi & ~0ULL << (64 - p->len)) == p->hi;
+}
+
+/**
+ * sg_embedded() - the IPv4 address an IPv6 destination embeds.
+ * @img: the image, whose embed block holds the configured NAT64 prefixes.
+ * @hi: the address's first 64 bits, host order; @lo: its last 64 bits.
+ * @v4: the IPv4 address (host order) for every kind but SG_EMBED_NONE.
+ *
+ * Configured prefixes first: one may lie inside the local-use prefix.
+ *
+ * Return: enum sg_embed_kind, or -1 when the image has no embed block.
+ */
+static __always_inline int sg_embedded(SG_IMG_T img, __u64 hi, __u64 lo, __u32 *v4)
+{
+	const struct sg_embed_blk *e;
+	const struct sg_blk *b;
+
+	b = SG_BLK(img, SG_IMG_EMBED);
+	if (!b)
+		return -1;
+	e = (const struct sg_embed_blk *)b->w;
+	SG_UNROLL
+	for (int k = 0; k < SG_NAT64_PREFIXES_MAX; k++) {
+		if (sg_nat64_match(&e->nat64[k], hi, lo)) {
+			*v4 = sg_rfc6052_v4(hi, lo, e->nat64[k].len);
+			return SG_EMBED_NAT64;
+		}
+	}
+	*v4 = (__u32)lo;
+	if (hi == 0 && lo >> 32 == 0xffff)
+		return SG_EMBED_MAPPED;
+	if (hi == 0x0064ff9b00000000ULL && lo >> 32 == 0)
+		return SG_EMBED_NAT64;
+	if (hi >> 16 == 0x0064ff9b0001ULL)
+		return SG_EMBED_NAT64_LOCAL;
+	if (hi >> 48 == 0x2002) {
+		*v4 = (__u32)(hi >> 16);
+		return SG_EMBED_6TO4;
+	}
+	if (hi >> 32 == 0x20010000) {
+		*v4 = ~(__u32)lo;	/* the client's address, obfuscated (RFC 4380) */
+		return SG_EMBED_TEREDO;
+	}
+	return SG_EMBED_NONE;
+}
+
 /* First block of the probe for a subject atom: shared with the compiler. */
 static __always_inline __u32 sg_subject_hash(__u32 kind, __u32 dev, __u64 id)
 {
@@ -416,19 +490,34 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 					 struct sg_decide_ctx *c)
 {
 	const struct sg_blk *b;
-	__u32 dst, i;
+	__u32 dst, i, a;
 	__u16 pclass;
+	int kind;
 
 	*c = (struct sg_decide_ctx){ .img = img, .h = h, .q = q, .ans = ans };
 	ans->generation = h->generation;
 	if (q->family == SG_AF_INET) {
-		__u32 a = ((__u32)q->addr[0] << 24) | ((__u32)q->addr[1] << 16) |
-			  ((__u32)q->addr[2] << 8) | q->addr[3];
-
+		a = ((__u32)q->addr[0] << 24) | ((__u32)q->addr[1] << 16) |
+		    ((__u32)q->addr[2] << 8) | q->addr[3];
+		ans->embed = SG_EMBED_NONE;
+		ans->embed_v4 = 0;
 		if (sg_dst_v4(img, h, a, &dst))
 			return -1;
 	} else {
-		if (sg_dst_v6(img, h, sg_be64(q->addr), sg_be64(q->addr + 8), &dst))
+		__u64 hi = sg_be64(q->addr), lo = sg_be64(q->addr + 8);
+
+		kind = sg_embedded(img, hi, lo, &a);
+		if (kind < 0)
+			return -1;
+		ans->embed = kind;
+		ans->embed_v4 = kind ? a : 0;
+		if (kind >= SG_EMBED_REFUSE) {
+			ans->dst_class = 0;
+			ans->verdict = SG_VERDICT_DENY;
+			ans->rule = SG_RULE_REFUSED;
+			return 0;
+		}
+		if (kind ? sg_dst_v4(img, h, a, &dst) : sg_dst_v6(img, h, hi, lo, &dst))
 			return -1;
 	}
 	ans->dst_class = dst;
@@ -438,7 +527,8 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 		return 0;
 	}
 
-	i = (q->protocol == SG_IPPROTO_UDP ? 65536 : 0) + q->port;
+	i = (q->protocol == SG_IPPROTO_UDP ? SG_PORT_PROTO_UDP * 65536 :
+	     q->protocol == SG_IPPROTO_UDPLITE ? SG_PORT_PROTO_UDPLITE * 65536 : 0) + q->port;
 	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
 	if (!b)
 		return -1;

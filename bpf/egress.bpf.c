@@ -5,7 +5,9 @@
  * Every outbound TCP connect, connected-UDP connect and unconnected UDP
  * sendmsg from the attached cgroup subtree is decided from the live policy
  * image (bpf/decide.h); the program returns 0 (the caller sees EPERM) for a
- * deny in enforce mode and 1 otherwise. Maps: include/sovguard_egress.h.
+ * deny in enforce mode and 1 otherwise. cgroup/setsockopt decides the hops
+ * of a source route the same way (at the end of this file). Maps:
+ * include/sovguard_egress.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -384,22 +386,15 @@ __noinline int sg_spare_claim(void)
  * with none of those free either, the fail verdict applies, counted and
  * reported. Never the image's default without the rules.
  */
-static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, __u8 family,
-					  const __u32 *addr)
+static __always_inline struct sg_slot *sg_slot_claim(__u64 **ret_busy, __u64 *ret_bit)
 {
 	struct sg_slot *slot = NULL;
 	struct sg_spare *sp;
 	struct sg_work *w;
-	struct sg_query *q;
 	__u64 *busy = NULL, bit = 0;
-	__u32 zero = 0, fail;
-	int i = SG_SLOTS, ret;
+	__u32 zero = 0;
+	int i = SG_SLOTS;
 
-	/* Mode and fail verdict are read again where they apply: fewer spills. */
-	if (sg_cfg(&fail) == SG_MODE_OFF) {
-		sg_count(SG_CNT_ALLOW);
-		return SG_ALLOW;
-	}
 	w = bpf_map_lookup_elem(&sg_work, &zero);
 	if (w) {
 #pragma clang loop unroll(full)
@@ -422,12 +417,32 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 			busy = &sp->busy;
 			bit = 1ULL << i;
 		}
-		if (!slot || !busy) {
-			ret = sg_decide_none((const struct sg_addr *)addr,
-					     SG_DST(bpf_ntohs(ctx->user_port), family,
-						    ctx->protocol), hook, SG_CNT_NO_WORK);
-			return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
-		}
+	}
+	*ret_busy = busy;
+	*ret_bit = bit;
+	return busy ? slot : NULL;
+}
+
+static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, __u8 family,
+					  const __u32 *addr)
+{
+	struct sg_slot *slot;
+	struct sg_query *q;
+	__u64 *busy = NULL, bit = 0;
+	__u32 fail;
+	int ret;
+
+	/* Mode and fail verdict are read again where they apply: fewer spills. */
+	if (sg_cfg(&fail) == SG_MODE_OFF) {
+		sg_count(SG_CNT_ALLOW);
+		return SG_ALLOW;
+	}
+	slot = sg_slot_claim(&busy, &bit);
+	if (!slot || !busy) {
+		ret = sg_decide_none((const struct sg_addr *)addr,
+				     SG_DST(bpf_ntohs(ctx->user_port), family, ctx->protocol), hook,
+				     SG_CNT_NO_WORK);
+		return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
 	}
 	q = &slot->q;
 	/* The inputs; the work area behind them is written before it is read. */
@@ -504,4 +519,240 @@ SEC("cgroup/sendmsg6")
 int sg_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return sg_decide6(ctx, SG_HOOK_SENDMSG6);
+}
+
+/*
+ * Source routes. A socket option that makes packets travel through hops
+ * before their destination (IPv6 routing header, IPv4 loose or strict
+ * source route) is decided hop by hop, each hop as a destination on port
+ * 0 with the socket's protocol: the connect and sendmsg hooks see only the
+ * final destination, the packet goes to the first hop. Any hop denied
+ * refuses the option (EPERM). Ancillary data (sendmsg cmsg) is not seen
+ * here: docs/design.md, "Routes".
+ */
+#define SG_SOL_IP		0
+#define SG_SOL_IPV6		41
+#define SG_IP_OPTIONS		4
+#define SG_IPV6_2292PKTOPTIONS	6
+#define SG_IPV6_2292RTHDR	5
+#define SG_IPV6_RTHDR		57
+#define SG_IPOPT_END		0
+#define SG_IPOPT_NOOP		1
+#define SG_IPOPT_LSRR		131
+#define SG_IPOPT_SSRR		137
+#define SG_IPOPT_MAX		40	/* bytes of IPv4 options */
+#define SG_ROUTE_HOPS_MAX	16	/* addresses of a routing header decided; more: refused */
+#define SG_CMSG_MAX		8	/* messages of IPV6_2292PKTOPTIONS looked at; more: refused */
+#define SG_PAGE_SIZE		4096
+
+/*
+ * One hop: the address at byte @off of the option value (IPv4 when @fp's
+ * family says so), decided like a connect to it in a slot of its own;
+ * @fp packs family << 8 | protocol. Read here, not by the caller: the
+ * decision's own frames leave the caller's stack little room.
+ */
+__noinline int sg_decide_hop(struct bpf_sockopt *ctx, __u32 off, __u32 fp)
+{
+	__u32 family = fp >> 8, protocol = fp & 0xff, fail;
+	struct sg_addr a = {};
+	struct sg_slot *slot;
+	struct sg_query *q;
+	__u64 *busy = NULL, bit = 0;
+	__u8 *p, *end;
+	int ret;
+
+	if (!ctx || off > SG_PAGE_SIZE)
+		return SG_REFUSE;
+	p = ctx->optval;
+	end = ctx->optval_end;
+	p += off;
+	if (family == SG_AF_INET) {
+		if (p + 4 > end)
+			return SG_REFUSE;
+		__builtin_memcpy(&a.w[0], p, 4);
+	} else {
+		if (p + 16 > end)
+			return SG_REFUSE;
+		__builtin_memcpy(a.w, p, 16);
+	}
+	if (sg_cfg(&fail) == SG_MODE_OFF)
+		return SG_ALLOW;
+	slot = sg_slot_claim(&busy, &bit);
+	if (!slot || !busy) {
+		ret = sg_decide_none(&a, SG_DST(0, family, protocol), SG_HOOK_SETSOCKOPT,
+				     SG_CNT_NO_WORK);
+		return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
+	}
+	q = &slot->q;
+	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
+	q->protocol = protocol;
+	q->family = family;
+	__builtin_memcpy(q->addr, a.w, 16);
+	ret = sg_decide_in(slot, SG_HOOK_SETSOCKOPT);
+	if (ret == SG_FAILED)
+		ret = sg_decide_none(&a, SG_DST(0, family, protocol), SG_HOOK_SETSOCKOPT, 0);
+	__sync_fetch_and_and(busy, ~bit);
+	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
+}
+
+/* The IPv4 options being walked by sg_ipopt_cb(). */
+struct sg_ipopt_walk {
+	__u8 buf[SG_IPOPT_MAX + 8];
+	__u32 len;		/* bytes in buf */
+	__u32 next;		/* where the next option starts */
+	__u32 srr;		/* where the last source route starts, + 1; 0: none */
+	__u32 srr_len;
+};
+
+/*
+ * bpf_loop body over the option bytes: at the start of each option, note a
+ * source route and step over it. The verifier checks the body once; an
+ * unrolled walk has a path for every shape of the options.
+ */
+static long sg_ipopt_cb(__u32 i, void *data)
+{
+	struct sg_ipopt_walk *w = data;
+	__u32 type, olen;
+
+	if (i != w->next)
+		return 0;
+	if (i >= w->len || i >= SG_IPOPT_MAX)
+		return 1;
+	type = w->buf[i];
+	if (type == SG_IPOPT_END)
+		return 1;
+	if (type == SG_IPOPT_NOOP) {
+		w->next = i + 1;
+		return 0;
+	}
+	olen = w->buf[i + 1];
+	if (olen < 2 || i + olen > w->len)
+		return 1;	/* the kernel refuses it (EINVAL) */
+	if (type == SG_IPOPT_LSRR || type == SG_IPOPT_SSRR) {
+		w->srr = i + 1;
+		w->srr_len = olen;
+	}
+	w->next = i + olen;
+	return 0;
+}
+
+/*
+ * Where the IPv4 options of @ctx hold a source route: its first byte + 1
+ * in *srr (0: none) and its length. A function of its own: the walk's
+ * frame is not on the stack beside the decisions that follow.
+ */
+static __noinline int sg_ipopt_find(struct bpf_sockopt *ctx, __u32 *srr, __u32 *srr_len)
+{
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	struct sg_ipopt_walk w = {};
+	__u32 len;
+
+	for (len = 0; len < SG_IPOPT_MAX; len++) {
+		if (p + len + 1 > end)
+			break;
+		w.buf[len] = p[len];
+	}
+	w.len = len;
+	bpf_loop(SG_IPOPT_MAX, sg_ipopt_cb, &w, 0);
+	*srr = w.srr;
+	*srr_len = w.srr_len;
+	return 0;
+}
+
+/* IPv4 options: every address of a loose or strict source route. */
+static __always_inline int sg_ip_options(struct bpf_sockopt *ctx, __u32 protocol)
+{
+	__u32 srr = 0, srr_len = 0, j;
+
+	sg_ipopt_find(ctx, &srr, &srr_len);
+	if (!srr || srr > SG_IPOPT_MAX)
+		return SG_ALLOW;
+	for (j = 3; j + 4 <= SG_IPOPT_MAX; j += 4) {
+		if (j + 4 > srr_len)
+			break;
+		if (sg_decide_hop(ctx, srr - 1 + j, SG_AF_INET << 8 | protocol) == SG_REFUSE)
+			return SG_REFUSE;
+	}
+	return SG_ALLOW;
+}
+
+/* An IPv6 routing header: the home address (type 2) or the segments (type 4). */
+static __always_inline int sg_rthdr(struct bpf_sockopt *ctx, __u32 protocol)
+{
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	__u32 n, k;
+
+	if (p + 8 > end)
+		return SG_ALLOW;	/* too short: the kernel refuses it */
+	n = p[1] / 2;
+	if (p[2] == 4 && p[4] + 1 < n)
+		n = p[4] + 1;	/* segment routing: first_segment + 1 segments, then TLVs */
+	if (n > SG_ROUTE_HOPS_MAX)
+		return SG_REFUSE;
+	for (k = 0; k < SG_ROUTE_HOPS_MAX; k++) {
+		if (k >= n)
+			break;
+		if (sg_decide_hop(ctx, 8 + k * 16, SG_AF_INET6 << 8 | protocol) == SG_REFUSE)
+			return SG_REFUSE;
+	}
+	return SG_ALLOW;
+}
+
+/*
+ * RFC 2292 sticky options: a buffer of control messages. One that carries a
+ * routing header is refused without looking at its hops, and so is a
+ * buffer with more than SG_CMSG_MAX messages: the API is obsolete, and its
+ * routing header is the one route this hook would otherwise have to parse
+ * twice.
+ */
+static __noinline int sg_pktoptions(struct bpf_sockopt *ctx)
+{
+	__u8 *p = ctx->optval, *end = ctx->optval_end;
+	__u32 off = 0, k;
+	__u64 clen;
+	int level, type;
+
+	for (k = 0; k < SG_CMSG_MAX; k++) {
+		__u8 *c;
+
+		if (off > SG_PAGE_SIZE)
+			return SG_ALLOW;
+		c = p + off;
+		if (c + 16 > end)
+			return SG_ALLOW;
+		__builtin_memcpy(&clen, c, 8);
+		__builtin_memcpy(&level, c + 8, 4);
+		__builtin_memcpy(&type, c + 12, 4);
+		if (level == SG_SOL_IPV6 && (type == SG_IPV6_RTHDR || type == SG_IPV6_2292RTHDR))
+			return SG_REFUSE;
+		if (clen < 16 || clen > SG_PAGE_SIZE)
+			return SG_ALLOW;	/* the kernel refuses it (EINVAL) */
+		off += (clen + 7) & ~7ULL;
+	}
+	if (off > SG_PAGE_SIZE)
+		return SG_ALLOW;
+	return p + off + 1 > end ? SG_ALLOW : SG_REFUSE;
+}
+
+SEC("cgroup/setsockopt")
+int sg_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 protocol = sk ? sk->protocol & 0xff : 0;
+	int ret = SG_ALLOW;
+
+	if (ctx->level == SG_SOL_IP && ctx->optname == SG_IP_OPTIONS)
+		ret = sg_ip_options(ctx, protocol);
+	else if (ctx->level == SG_SOL_IPV6 && ctx->optname == SG_IPV6_RTHDR)
+		ret = sg_rthdr(ctx, protocol);
+	else if (ctx->level == SG_SOL_IPV6 && ctx->optname == SG_IPV6_2292PKTOPTIONS)
+		ret = sg_pktoptions(ctx);
+	/*
+	 * The program sees at most a page of the value: longer ones go to the
+	 * kernel as they are (optlen 0), which older kernels otherwise refuse
+	 * with EFAULT. None of the options above is that long.
+	 */
+	if (ret == SG_ALLOW && ctx->optlen > SG_PAGE_SIZE)
+		ctx->optlen = 0;
+	return ret;
 }

@@ -3,6 +3,7 @@
  * The answer to `check`, shared by the daemon's control socket and
  * `sovguardctl check --rules` (answer.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,7 +76,6 @@ static int cgroup_ancestry(const struct sg_resolver *res, const char *path, stru
 int sg_check_query(const struct sg_resolver *res, struct json_object *req, struct sg_query *q,
 		   struct in6_addr *a, char *msg, size_t len)
 {
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const char *s, *unit, *cg, *exe;
 	char path[SG_PATH_MAX];
 	long long n;
@@ -85,19 +85,17 @@ int sg_check_query(const struct sg_resolver *res, struct json_object *req, struc
 	s = sg_req_str(req, "addr");
 	if (!s || sg_addr_parse(s, a))
 		return FAIL("\"addr\" must be an IPv4 or IPv6 address, not %s", s ? s : "missing");
-	if (!memcmp(a->s6_addr, mapped, 12)) {
-		q->family = SG_AF_INET;
-		memcpy(q->addr, a->s6_addr + 12, 4);
-	} else {
-		q->family = SG_AF_INET6;
-		memcpy(q->addr, a->s6_addr, 16);
-	}
+	/* IPv4 comes as IPv4-mapped: decided as IPv4 (sg_embedded()), and explained. */
+	q->family = SG_AF_INET6;
+	memcpy(q->addr, a->s6_addr, 16);
 	q->protocol = IPPROTO_TCP;
 	s = sg_req_str(req, "proto");
 	if (s && !strcmp(s, "udp"))
 		q->protocol = IPPROTO_UDP;
+	else if (s && !strcmp(s, "udplite"))
+		q->protocol = SG_IPPROTO_UDPLITE;
 	else if (s && strcmp(s, "tcp"))
-		return FAIL("\"proto\" must be tcp or udp, not %s", s);
+		return FAIL("\"proto\" must be tcp, udp or udplite, not %s", s);
 	err = sg_req_int(req, "port", 0, 65535, &n);
 	if (err && err != -ENOENT)
 		return FAIL("\"port\" must be a number from 0 to 65535");
@@ -153,17 +151,35 @@ static const char *rule_id(const struct sg_policy *pol, __u32 rule)
 {
 	if (rule == SG_RULE_FAIL)
 		return "fail";
+	if (rule == SG_RULE_REFUSED)
+		return "refused";
 	if (rule == SG_RULE_DEFAULT)
 		return pol->default_id;
 	return rule < pol->nr_rules ? pol->rules[rule].id : "?";
 }
 
+/* What an IPv6 destination embeds: {"kind", "ipv4", "refused"}. */
+static struct json_object *embedded_of(const struct sg_answer *ans)
+{
+	struct json_object *e = json_object_new_object();
+	__u32 be = htonl(ans->embed_v4);
+	char v4[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &be, v4, sizeof(v4));
+	json_object_object_add(e, "kind", json_object_new_string(sg_embed_name(ans->embed)));
+	json_object_object_add(e, "ipv4", json_object_new_string(v4));
+	json_object_object_add(e, "refused", json_object_new_boolean(ans->embed >= SG_EMBED_REFUSE));
+	return e;
+}
+
 struct json_object *sg_check_reply(const struct sg_policy *pol, const struct sg_data *data,
-				   struct json_object *req, const struct in6_addr *a,
+				   struct json_object *req, const struct in6_addr *addr,
 				   const struct sg_answer *ans, __u32 mode)
 {
 	struct json_object *o = json_object_new_object();
 	struct sg_lookup info = {};
+	struct in6_addr mapped;
+	const struct in6_addr *a = addr;
 
 	json_object_object_add(o, "addr", json_object_new_string(sg_req_str(req, "addr")));
 	json_object_object_add(o, "verdict", json_object_new_string(sg_verdict_name(ans->verdict)));
@@ -173,12 +189,24 @@ struct json_object *sg_check_reply(const struct sg_policy *pol, const struct sg_
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(mode)));
 	json_object_object_add(o, "rule", json_object_new_string(rule_id(pol, ans->rule)));
 	json_object_object_add(o, "rule_index",
-			       ans->rule >= SG_RULE_FAIL ? NULL : json_object_new_int64(ans->rule));
+			       ans->rule >= SG_RULE_REFUSED ? NULL : json_object_new_int64(ans->rule));
 	if (ans->rule < pol->nr_rules && pol->rules[ans->rule].name)
 		json_object_object_add(o, "rule_name",
 				       json_object_new_string(pol->rules[ans->rule].name));
 	json_object_object_add(o, "generation", json_object_new_int64(ans->generation));
 	json_object_object_add(o, "dst_class", json_object_new_int64(ans->dst_class));
+	if (ans->embed) {
+		/* The jurisdiction below is the embedded address's: the one decided. */
+		mapped = (struct in6_addr){ .s6_addr = { [10] = 0xff, [11] = 0xff,
+							 [12] = ans->embed_v4 >> 24,
+							 [13] = ans->embed_v4 >> 16,
+							 [14] = ans->embed_v4 >> 8,
+							 [15] = ans->embed_v4 } };
+		a = &mapped;
+		json_object_object_add(o, "embedded", embedded_of(ans));
+	} else {
+		json_object_object_add(o, "embedded", NULL);
+	}
 
 	sg_data_lookup(data, a, &info);
 	json_object_object_add(o, "country", info.cc[0] ? json_object_new_string(info.cc) : NULL);

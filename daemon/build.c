@@ -60,6 +60,8 @@ int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new
 					     &pol);
 	if (!err)
 		err = sg_compile(pol, data, &d->res, d->gen + 1, diag, &img);
+	if (!err)
+		err = sg_image_set_nat64(img, cfg->nat64, cfg->n_nat64);
 	fclose(diag);
 	log_diag(err ? LOG_ERR : LOG_WARNING, buf);
 	free(buf);

@@ -35,6 +35,8 @@ int sg_compile(const struct sg_policy *pol, const struct sg_data *data,
 	       const struct sg_resolver *res, __u32 generation, FILE *diag,
 	       struct sg_image **ret);
 void sg_image_free(struct sg_image *img);
+/* Write the configured NAT64 prefixes into a compiled image's embed block. */
+int sg_image_set_nat64(struct sg_image *img, const struct sg_nat64 *nat64, unsigned int n);
 const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img);
 
 /* The kernel's decision, computed in userspace from the same image. */

@@ -15,11 +15,18 @@
 
 /* ---- ports ---------------------------------------------------------------- */
 
+/* The rules' protocol bit of each port table (enum sg_port_proto). */
+static const __u8 table_proto[SG_PORT_PROTOS] = {
+	[SG_PORT_PROTO_TCP] = SG_PROTO_TCP,
+	[SG_PORT_PROTO_UDP] = SG_PROTO_UDP,
+	[SG_PORT_PROTO_UDPLITE] = SG_PROTO_UDPLITE,
+};
+
 static bool rule_port(const struct sg_rule *r, unsigned int proto, __u32 port)
 {
 	__u32 i;
 
-	if (!(r->proto_mask & (proto ? SG_PROTO_UDP : SG_PROTO_TCP)))
+	if (!(r->proto_mask & table_proto[proto]))
 		return false;
 	if (!r->nr_ports)
 		return true;
@@ -45,7 +52,7 @@ static int port_classes(struct compiler *c, struct bitset_tab *pt, __u16 *pclass
 			cut[c->pol->rules[r].ports[i].hi + 1] = 1;
 		}
 	}
-	for (proto = 0; proto < 2; proto++) {
+	for (proto = 0; proto < SG_PORT_PROTOS; proto++) {
 		for (p = 0; p < 65536; p++) {
 			if (cut[p]) {
 				memset(c->bits, 0, c->nwords * sizeof(__u64));
@@ -76,7 +83,7 @@ int sg_compile_ports(struct compiler *c)
 	int err;
 
 	c->ports.nwords = c->nwords;
-	c->pclass = calloc(2 * 65536, sizeof(*c->pclass));
+	c->pclass = calloc(SG_PORT_PROTOS * 65536, sizeof(*c->pclass));
 	if (!c->pclass)
 		return -ENOMEM;
 	err = port_classes(c, &c->ports, c->pclass);

@@ -33,6 +33,8 @@ static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
 		return skel->progs.sg_connect6;
 	case SG_HOOK_SENDMSG4:
 		return skel->progs.sg_sendmsg4;
+	case SG_HOOK_SETSOCKOPT:
+		return skel->progs.sg_setsockopt;
 	default:
 		return skel->progs.sg_sendmsg6;
 	}
@@ -108,6 +110,25 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 	}
 	err = sg_egress_bpf__load(e->skel);
 	if (err) {
+		/*
+		 * Kernels before 6.4 give cgroup/setsockopt programs fewer
+		 * helpers than the decision calls: enforce without it.
+		 */
+		sg_egress_bpf__destroy(e->skel);
+		e->skel = sg_egress_bpf__open_opts(&opts);
+		if (!e->skel) {
+			err = sg_error_errno(-errno, "Failed to open BPF object: %m");
+			goto err_free;
+		}
+		bpf_program__set_autoload(e->skel->progs.sg_setsockopt, false);
+		err = sg_egress_bpf__load(e->skel);
+		if (!err) {
+			e->no_setsockopt = true;
+			sg_warn("this kernel refuses the cgroup/setsockopt program: source routes "
+				"(IPV6_RTHDR, IP_OPTIONS) are not decided (docs/design.md, Routes)");
+		}
+	}
+	if (err) {
 		err = sg_error_errno(err, "Failed to load BPF programs: %m; pins in %s made by "
 				     "another sovguard version? Run 'sovguardd --remove' once, "
 				     "then start again", pin_root);
@@ -142,6 +163,8 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
 	if (err)
 		return err;
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		if (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt)
+			continue;
 		err = adopt_or_attach(e, hook, cg_fd, cg_id);
 		if (err)
 			return err;

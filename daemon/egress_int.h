@@ -26,6 +26,7 @@ struct sg_egress {
 	struct sg_config want;		/* what sg_config must hold */
 	bool backup_pending;		/* slot 1 still holds an older image */
 	int cg_fd;			/* the enforced cgroup, once attached */
+	bool no_setsockopt;		/* the kernel refused cgroup/setsockopt */
 	__u64 cg_id;
 	__u64 seen[SG_CNT_MAX];		/* counters at the last check */
 };

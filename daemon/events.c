@@ -20,6 +20,8 @@ static const char *rule_name(struct sg_daemon *d, __u32 gen, __u32 rule, char *b
 
 	if (rule == SG_RULE_FAIL)
 		return "fail verdict";
+	if (rule == SG_RULE_REFUSED)
+		return "refused route";
 	if (pol && rule == SG_RULE_DEFAULT)
 		return pol->default_id;
 	if (pol && rule < pol->nr_rules && pol->rules[rule].name) {

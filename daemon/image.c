@@ -275,7 +275,7 @@ int sg_image_emit(struct sg_image *img, const struct compiler *c)
 	if (err)
 		return err;
 	emit_v6(img, c);
-	memcpy(&img->blk[SG_IMG_PORT_CLASS], c->pclass, 2 * 65536 * sizeof(__u16));
+	memcpy(&img->blk[SG_IMG_PORT_CLASS], c->pclass, SG_PORT_PROTOS * 65536 * sizeof(__u16));
 	emit_rows(img, c);
 	memcpy(&img->blk[sg_image_hdr(img)->subjects], c->subj_table,
 	       (size_t)c->subj_blocks * SG_BLK_BYTES);
@@ -426,6 +426,24 @@ void sg_image_free(struct sg_image *img)
 		return;
 	free(img->blk);
 	free(img);
+}
+
+/**
+ * sg_image_set_nat64() - the NAT64 prefixes the configuration names.
+ * @img: a compiled image, not yet published.
+ * @nat64: the prefixes (nat64_prefix lines), @n of them.
+ *
+ * The compiler leaves the embed block empty: the well-known prefixes alone.
+ * Return: 0, or the error of sg_nat64_block().
+ */
+int sg_image_set_nat64(struct sg_image *img, const struct sg_nat64 *nat64, unsigned int n)
+{
+	struct sg_embed_blk blk;
+	int err = sg_nat64_block(nat64, n, &blk);
+
+	if (!err)
+		memcpy(&img->blk[SG_IMG_EMBED], &blk, sizeof(blk));
+	return err;
 }
 
 const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img)

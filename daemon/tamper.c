@@ -87,6 +87,8 @@ static struct bpf_program *hook_prog(struct sg_egress *e, int hook)
 		return e->skel->progs.sg_connect6;
 	case SG_HOOK_SENDMSG4:
 		return e->skel->progs.sg_sendmsg4;
+	case SG_HOOK_SETSOCKOPT:
+		return e->skel->progs.sg_setsockopt;
 	default:
 		return e->skel->progs.sg_sendmsg6;
 	}
@@ -292,6 +294,8 @@ int sg_egress_guard(struct sg_egress *e, struct sg_kstate *found)
 	int hook, r, n = 0, err = 0;
 
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
+		if (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt)
+			continue;
 		r = guard_link(e, hook, &k);
 		if (r < 0 && !err)
 			err = r;

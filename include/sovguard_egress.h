@@ -37,9 +37,16 @@
  *                verdict applies (SG_CNT_NO_WORK, SG_CNT_FAIL, an event).
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
- * link_connect6, link_sendmsg4, link_sendmsg6. A pinned link keeps its
- * program attached when the daemon exits; a new daemon replaces the program
- * inside the link (BPF_LINK_UPDATE), so enforcement has no gap.
+ * link_connect6, link_sendmsg4, link_sendmsg6, link_setsockopt. A pinned
+ * link keeps its program attached when the daemon exits; a new daemon
+ * replaces the program inside the link (BPF_LINK_UPDATE), so enforcement
+ * has no gap.
+ *
+ * cgroup/setsockopt decides the addresses a socket option names as hops of
+ * a source route (IPV6_RTHDR, IPV6_2292PKTOPTIONS, IP_OPTIONS with LSRR or
+ * SSRR): each is decided as a destination on port 0 with the socket's
+ * protocol, and the option is refused (EPERM) when any of them is denied.
+ * Its events carry hook SG_HOOK_SETSOCKOPT and the hop's address.
  *
  * The policy image
  * ----------------
@@ -47,6 +54,9 @@
  * struct sg_image_info; every region is a run of blocks, at the fixed
  * SG_IMG_* block numbers below or where the header says:
  *
+ *   embed      one block, struct sg_embed_blk: the NAT64 prefixes the
+ *              configuration names (nat64_prefix), whose addresses are
+ *              decided as the IPv4 address they embed (below)
  *   v4_index   65536 __u32, 16 a block, one for each /16 of IPv4 (by its
  *              top 16 bits): SG_V4_DIRECT | class when one range covers the
  *              /16, else the block of its root in the pool
@@ -60,7 +70,8 @@
  *              holds its class + 1 and the decision reads no range at all
  *   v6_ranges  struct sg_v6_range, 2 a block, sorted by start, covering all
  *              of IPv6 except ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
- *   port_class 2 x 65536 __u16 (TCP, then UDP), 32 a block: port class
+ *   port_class 3 x 65536 __u16 (TCP, UDP, UDP-Lite; SG_PORT_PROTO_*), 32
+ *              a block: port class. Any other protocol uses the TCP table
  *   subjects   struct sg_subject_key, 4 a block: the subject atoms in an
  *              open-addressed hash table of subj_mask + 1 blocks (a power of
  *              two); an atom sits in one of the SG_SUBJECT_PROBES blocks
@@ -83,6 +94,21 @@
  * S_gid; the lowest set bit is the first matching rule (first match
  * wins); none means the default verdict. bpf/decide.h implements it once,
  * for the kernel and for the daemon's answer to `sovguardctl check`.
+ *
+ * Embedded IPv4. An IPv6 destination that carries an IPv4 address which
+ * the traffic goes on to reach is decided as that IPv4 address (the rules
+ * for the IPv6 prefix itself do not apply): IPv4-mapped ::ffff:0:0/96, the
+ * NAT64 prefixes the configuration names (RFC 6052 lengths 32, 40, 48, 56,
+ * 64 and 96; bits 64-71 are skipped), the well-known NAT64 prefix
+ * 64:ff9b::/96 and 6to4 2002::/16 (bits 16-47). Two kinds are refused
+ * outright (verdict deny, rule SG_RULE_REFUSED): Teredo 2001::/32, whose
+ * traffic reaches its client through a relay and a server that the address
+ * alone does not vouch for, and the local-use NAT64 prefix 64:ff9b:1::/48
+ * where no configured prefix says where in it the IPv4 address sits.
+ * Configured prefixes are tried first, in order.
+ *
+ * Version history of the image (SG_IMAGE_MAGIC): SGP3 the layout without
+ * the embed block and with two port tables; SGP4 this one.
  */
 #ifndef SOVGUARD_EGRESS_H
 #define SOVGUARD_EGRESS_H
@@ -107,7 +133,7 @@
 #define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
 #define SG_SUBJECT_PROBES	4		/* blocks a subject lookup reads, at most */
-#define SG_IMAGE_MAGIC		0x53475033	/* "SGP3" */
+#define SG_IMAGE_MAGIC		0x53475034	/* "SGP4" */
 #define SG_SLOTS		4		/* decisions in flight on one CPU */
 #define SG_MEMO_ENTRIES		8		/* subjects one work slot remembers */
 #define SG_SPARE_SLOTS		16		/* shared work slots, for all CPUs */
@@ -147,9 +173,12 @@ enum sg_mode {
 #define SG_PIN_LINK_CONNECT6	"link_connect6"
 #define SG_PIN_LINK_SENDMSG4	"link_sendmsg4"
 #define SG_PIN_LINK_SENDMSG6	"link_sendmsg6"
+#define SG_PIN_LINK_SETSOCKOPT	"link_setsockopt"
 
 #define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
 #define SG_RULE_FAIL		0xfffffffeu	/* the fail verdict decided */
+#define SG_RULE_REFUSED		0xfffffffdu	/* a route refused before the rules
+						 * (enum sg_embed_kind, source routes) */
 
 /*
  * The fail verdict: what applies when a decision cannot be made by the
@@ -167,6 +196,7 @@ enum sg_hook {
 	SG_HOOK_CONNECT6 = 1,
 	SG_HOOK_SENDMSG4 = 2,
 	SG_HOOK_SENDMSG6 = 3,
+	SG_HOOK_SETSOCKOPT = 4,	/* a source route's hop (its address) */
 	SG_HOOK_MAX,
 };
 
@@ -233,13 +263,52 @@ struct sg_image_info {
 	__u32 pad[12];
 };
 
+/* Port tables, in this order. */
+enum sg_port_proto {
+	SG_PORT_PROTO_TCP = 0,	/* and every protocol without a table */
+	SG_PORT_PROTO_UDP,
+	SG_PORT_PROTO_UDPLITE,
+	SG_PORT_PROTOS,
+};
+
 /* Regions of fixed size sit at fixed blocks; the rest follow. */
 #define SG_INDEX_BLOCKS		((SG_INDEX_ENTRIES + 7) / 8)
-#define SG_PORT_BLOCKS		(2 * 65536 / 32)
-#define SG_IMG_V4_INDEX		2
+#define SG_PORT_BLOCKS		(SG_PORT_PROTOS * 65536 / 32)
+#define SG_IMG_EMBED		2
+#define SG_IMG_V4_INDEX		3
 #define SG_IMG_V6_INDEX		(SG_IMG_V4_INDEX + 65536 / 16)
 #define SG_IMG_PORT_CLASS	(SG_IMG_V6_INDEX + SG_INDEX_BLOCKS)
 #define SG_IMG_VARIABLE		(SG_IMG_PORT_CLASS + SG_PORT_BLOCKS)
+
+/*
+ * A configured NAT64 prefix (block SG_IMG_EMBED). An address matches when
+ * its first len bits equal the prefix's; its IPv4 address then sits where
+ * RFC 6052 puts it for that length.
+ */
+#define SG_NAT64_PREFIXES_MAX	4
+
+struct sg_nat64_prefix {
+	__u64 hi;		/* bits 0-63, host byte order, masked */
+	__u32 mid;		/* bits 64-95, host byte order (a /96 only) */
+	__u8 len;		/* 32, 40, 48, 56, 64 or 96; 0: unused entry */
+	__u8 pad[3];
+};
+
+struct sg_embed_blk {
+	struct sg_nat64_prefix nat64[SG_NAT64_PREFIXES_MAX];
+};
+
+/* What an IPv6 destination embeds (struct sg_answer.embed). */
+enum sg_embed_kind {
+	SG_EMBED_NONE = 0,	/* plain IPv6 */
+	SG_EMBED_MAPPED,	/* ::ffff:0:0/96 */
+	SG_EMBED_NAT64,		/* 64:ff9b::/96 or a configured NAT64 prefix */
+	SG_EMBED_6TO4,		/* 2002::/16 */
+	SG_EMBED_REFUSE,	/* the kinds from here on are refused: */
+	SG_EMBED_NAT64_LOCAL = SG_EMBED_REFUSE,	/* in 64:ff9b:1::/48, not configured */
+	SG_EMBED_TEREDO,	/* 2001::/32; embed_v4 is the client's address */
+	SG_EMBED_KINDS,
+};
 
 struct sg_index_ent {
 	__u32 first;		/* range holding the bucket's first address */
@@ -347,7 +416,7 @@ struct sg_event {
 	__u8 hook;		/* enum sg_hook */
 	__u8 verdict;		/* enum sg_verdict, as applied */
 	__u8 family;		/* AF_INET or AF_INET6 */
-	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 protocol;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, ... */
 	__u8 mode;		/* enum sg_mode at decision time */
 	__u8 pad;
 	__u8 addr[16];		/* v4 in the first 4 bytes */
@@ -362,7 +431,9 @@ struct sg_event {
  */
 #define SG_AF_INET		2
 #define SG_AF_INET6		10
+#define SG_IPPROTO_TCP		6
 #define SG_IPPROTO_UDP		17
+#define SG_IPPROTO_UDPLITE	136
 /* Subject atoms that can match one task: a cgroup atom at every level,
  * plus exe, uid and gid. */
 #define SG_MATCHES_MAX		(SG_CGROUP_LEVELS + 3)
@@ -370,7 +441,7 @@ struct sg_event {
 struct sg_query {
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
 	__u8 family;		/* SG_AF_INET or SG_AF_INET6 */
-	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 protocol;		/* the socket's: IPPROTO_TCP, _UDP, _UDPLITE, ... */
 	__u16 port;		/* host order */
 	__u32 uid;
 	__u32 gid;
@@ -383,9 +454,11 @@ struct sg_query {
 
 struct sg_answer {
 	__u32 verdict;		/* enum sg_verdict */
-	__u32 rule;		/* rule index, or SG_RULE_DEFAULT */
+	__u32 rule;		/* rule index, SG_RULE_DEFAULT or SG_RULE_REFUSED */
 	__u32 generation;
 	__u32 dst_class;
+	__u32 embed;		/* enum sg_embed_kind of an IPv6 destination */
+	__u32 embed_v4;		/* the IPv4 address it embeds, host byte order */
 };
 
 /*

@@ -152,6 +152,8 @@ int sg_ctl_check_offline(const struct sg_ctl_inputs *in, struct json_object *req
 	if (err)
 		return err;
 	err = sg_compile(pol, data, &offline_resolver, 1, stderr, &img);
+	if (!err)
+		err = sg_image_set_nat64(img, cfg->nat64, cfg->n_nat64);
 	if (err) {
 		fprintf(stderr, "sovguardctl: %s: cannot compile: %s\n", cfg->rules_dir,
 			strerror(-err));

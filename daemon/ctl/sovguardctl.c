@@ -143,6 +143,7 @@ static int add_data(struct sg_ctl_inputs *in, const char *path)
 static void check_print(struct json_object *rep)
 {
 	struct json_object *src = json_object_object_get(rep, "source");
+	struct json_object *emb = json_object_object_get(rep, "embedded");
 
 	printf("%s: %s", sg_ctl_jstr(rep, "addr"), sg_ctl_jstr(rep, "verdict"));
 	if (strcmp(sg_ctl_jstr(rep, "verdict"), sg_ctl_jstr(rep, "effective")))
@@ -153,6 +154,12 @@ static void check_print(struct json_object *rep)
 	else
 		printf(" by rule %s, generation %s\n", sg_ctl_jstr(rep, "rule"),
 		       sg_ctl_jstr(rep, "generation"));
+	if (emb && json_object_get_boolean(json_object_object_get(emb, "refused")))
+		printf("  embeds IPv4 %s (%s): refused before the rules, whatever the IPv4 "
+		       "address\n", sg_ctl_jstr(emb, "ipv4"), sg_ctl_jstr(emb, "kind"));
+	else if (emb)
+		printf("  embeds IPv4 %s (%s): decided as that address\n",
+		       sg_ctl_jstr(emb, "ipv4"), sg_ctl_jstr(emb, "kind"));
 	printf("  country %s, AS%s, zones %s\n", sg_ctl_jstr(rep, "country"),
 	       sg_ctl_jstr(rep, "asn"), json_object_to_json_string_ext(json_object_object_get(rep, "zones"),
 					      JSON_C_TO_STRING_PLAIN));
@@ -163,11 +170,13 @@ static void check_print(struct json_object *rep)
 static void check_usage(void)
 {
 	printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
-	       "           [--uid N] [--gid N] [--port P] [--proto tcp|udp]\n"
+	       "           [--uid N] [--gid N] [--port P] [--proto tcp|udp|udplite]\n"
 	       "           [--rules DIR [--config FILE] [--data PATH]...] [--expect VERDICT] [-j]\n"
 	       "The verdict the kernel would give a connection to ADDRESS (port %d/tcp\n"
 	       "unless said), from the live compiled tables: the rule, the destination's\n"
 	       "country, operator AS and zones, and the data source that placed it.\n"
+	       "An IPv6 address that embeds an IPv4 one (NAT64, 6to4, Teredo,\n"
+	       "IPv4-mapped) is explained with the IPv4 address it is decided as.\n"
 	       "With --rules, without the daemon: the rules in DIR compiled with the\n"
 	       "jurisdiction data of the configuration (default %s) or\n"
 	       "--data, decided by the same code; executables, units and cgroups by name.\n"

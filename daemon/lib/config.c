@@ -186,6 +186,26 @@ static int set_hook_allow(struct sg_settings *cfg, char *val)
 	return 0;
 }
 
+/* nat64_prefix = ADDR/LEN, repeatable: the message for a bad one in @why. */
+static int add_nat64(struct sg_settings *cfg, const char *val, const char **why)
+{
+	int err;
+
+	if (cfg->n_nat64 >= SG_NAT64_PREFIXES_MAX) {
+		*why = "more than 4 NAT64 prefixes";
+		_Static_assert(SG_NAT64_PREFIXES_MAX == 4, "the message says 4");
+		return -E2BIG;
+	}
+	err = sg_nat64_parse(val, &cfg->nat64[cfg->n_nat64]);
+	if (err == -EDOM)
+		*why = "a NAT64 prefix is 32, 40, 48, 56, 64 or 96 bits long (RFC 6052)";
+	else if (err)
+		*why = "expected an IPv6 prefix ADDR/LEN with no bits set after LEN";
+	else
+		cfg->n_nat64++;
+	return err;
+}
+
 /**
  * sg_config_load() - read @path into @cfg, all or nothing.
  * @diag: where every error goes as "file:line: message".
@@ -297,6 +317,17 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = set_seconds(&n->metrics_interval, val, 1, SG_METRICS_INTERVAL_MAX);
 		else if (!strcmp(key, "control_group"))
 			err = set_group(n->control_group, val);
+		else if (!strcmp(key, "nat64_prefix")) {
+			const char *msg = "";
+
+			err = add_nat64(n, val, &msg);
+			if (err) {
+				fprintf(diag, "%s:%u: nat64_prefix %s: %s\n", path, lineno, val,
+					msg);
+				errors++;
+				continue;
+			}
+		}
 		else if (!strncmp(key, "detect.", 7)) {
 			err = sg_detect_config_set(&n->detect, key, val, derr, sizeof(derr));
 			if (err == -EINVAL) {

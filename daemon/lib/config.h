@@ -65,6 +65,9 @@
  *	control_group = GROUP  group (name or number) whose members may read
  *	                       through the control socket (default sovguard;
  *	                       root alone when no such group exists)
+ *	nat64_prefix = P/LEN   a NAT64 prefix of the network (RFC 6052 length;
+ *	                       repeatable, SG_NAT64_PREFIXES_MAX): its addresses
+ *	                       are decided as the IPv4 address they embed
  *	detect.* = ...         backdoor detection (docs/detection.md), handed to
  *	                       sg_detect_config_set(); on by default
  *
@@ -95,6 +98,8 @@ struct sg_settings {
 	char metrics_file[SG_PATH_MAX];	/* "" when off */
 	unsigned int metrics_interval;	/* seconds */
 	char control_group[SG_GROUP_NAME_LEN];
+	struct sg_nat64 nat64[SG_NAT64_PREFIXES_MAX];	/* nat64_prefix */
+	unsigned int n_nat64;
 	struct sg_detect_config detect;	/* detect.* keys */
 };
 

@@ -28,6 +28,7 @@ static const char *const hook_names[SG_HOOK_MAX] = {
 	[SG_HOOK_CONNECT6] = "connect6",
 	[SG_HOOK_SENDMSG4] = "sendmsg4",
 	[SG_HOOK_SENDMSG6] = "sendmsg6",
+	[SG_HOOK_SETSOCKOPT] = "setsockopt",
 };
 
 static const char *const hook_pin_names[SG_HOOK_MAX] = {
@@ -35,6 +36,7 @@ static const char *const hook_pin_names[SG_HOOK_MAX] = {
 	[SG_HOOK_CONNECT6] = SG_PIN_LINK_CONNECT6,
 	[SG_HOOK_SENDMSG4] = SG_PIN_LINK_SENDMSG4,
 	[SG_HOOK_SENDMSG6] = SG_PIN_LINK_SENDMSG6,
+	[SG_HOOK_SETSOCKOPT] = SG_PIN_LINK_SETSOCKOPT,
 };
 
 const char *sg_mode_name(__u32 mode)

@@ -102,7 +102,7 @@ void sg_pol_expected(struct line *l, const struct tok *t, const char *what)
 static const char *const keywords[] = {
 	"zone",	  "default", "allow", "deny",	  "audit", "name", "all",  "unit",
 	"cgroup", "exe",     "uid",   "gid",	  "to",	   "located", "operator", "port",
-	"proto",  "tcp",     "udp",   "country", "as",	   "asn",  "flag",
+	"proto",  "tcp",     "udp",   "udplite", "country", "as",	   "asn",  "flag",
 };
 
 static bool is_keyword(const char *s)

@@ -416,9 +416,12 @@ static bool parse_protos(struct line *l, struct prule *r)
 		if (is_kw(t, "tcp")) {
 			r->r.proto_mask |= SG_PROTO_TCP;
 		} else if (is_kw(t, "udp")) {
-			r->r.proto_mask |= SG_PROTO_UDP;
+			/* UDP-Lite is UDP with a partial checksum: `udp` names both */
+			r->r.proto_mask |= SG_PROTO_UDP | SG_PROTO_UDPLITE;
+		} else if (is_kw(t, "udplite")) {
+			r->r.proto_mask |= SG_PROTO_UDPLITE;
 		} else {
-			sg_pol_expected(l, t, "tcp or udp");
+			sg_pol_expected(l, t, "tcp, udp or udplite");
 			return false;
 		}
 		t = peek(l);
@@ -474,7 +477,7 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		unsigned long long n;
 		int c;
 
-		if (is_kw(t, "tcp") || is_kw(t, "udp")) {
+		if (is_kw(t, "tcp") || is_kw(t, "udp") || is_kw(t, "udplite")) {
 			l->i--;
 			c = C_PROTO;
 		} else {

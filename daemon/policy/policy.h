@@ -201,7 +201,8 @@ bool sg_country_valid(const char *cc);
 
 #define SG_PROTO_TCP	(1u << 0)
 #define SG_PROTO_UDP	(1u << 1)
-#define SG_PROTO_ANY	(SG_PROTO_TCP | SG_PROTO_UDP)
+#define SG_PROTO_UDPLITE (1u << 2)	/* `udplite` alone; `udp` names it too */
+#define SG_PROTO_ANY	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE)
 
 enum sg_atom_kind {
 	SG_ATOM_COUNTRY = 1,	/* located in country */
@@ -352,6 +353,29 @@ struct sg_decision {
 int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 		  const struct sg_subject_info *subj, const struct in6_addr *addr, uint16_t port,
 		  uint8_t proto, struct sg_decision *ret);
+
+/* A NAT64 prefix of the configuration: nat64_prefix = ADDR/LEN. */
+struct sg_nat64 {
+	struct in6_addr addr;	/* masked to len */
+	uint8_t len;		/* 32, 40, 48, 56, 64 or 96 */
+};
+
+/*
+ * The IPv4 address that the IPv6 destination @addr embeds (the table in
+ * include/sovguard_egress.h, "Embedded IPv4"), written out bit by bit from
+ * the RFCs as the reference for bpf/decide.h's sg_embedded(): the kind
+ * (enum sg_embed_kind) and, for every kind but SG_EMBED_NONE, the IPv4
+ * address in @v4 as IPv4-mapped. @nat64: the configured prefixes, tried
+ * first, in order.
+ */
+int sg_ref_embedded(const struct in6_addr *addr, const struct sg_nat64 *nat64, unsigned int n,
+		    struct in6_addr *v4);
+/* "nat64" for "2001:db8:64::/96": 0, -EINVAL, or -EDOM for a length RFC 6052 has not. */
+int sg_nat64_parse(const char *s, struct sg_nat64 *ret);
+/* The image's embed block for @n configured prefixes (at most SG_NAT64_PREFIXES_MAX). */
+int sg_nat64_block(const struct sg_nat64 *nat64, unsigned int n, struct sg_embed_blk *ret);
+/* "mapped", "nat64", "6to4", "nat64-local", "teredo"; NULL for none. */
+const char *sg_embed_name(unsigned int kind);
 /*
  * Whether an address with these data attributes matches one atom. Labels
  * compare by id, so policy and lookup must come from the same sg_data.

@@ -10,6 +10,10 @@
  * the same image decided by the kernel (bpf/decide.h in a tc program under
  * BPF_PROG_TEST_RUN, the same code the cgroup hooks run).
  *
+ * Addresses include IPv6 ones that embed IPv4 (NAT64 well-known and
+ * configured prefixes of every RFC 6052 length, 6to4, Teredo, IPv4-mapped),
+ * so the kernel's extraction is checked against the reference's own.
+ *
  * SG_DIFF_TUPLES (default 1000000) sets the number of tuples, SG_SEED the
  * random seed (printed, so that a failure can be replayed).
  */
@@ -31,6 +35,7 @@
 
 #define NR_POLICIES	20
 #define NR_EXES		3
+#define NR_NAT64	3	/* configured NAT64 prefixes of each policy */
 
 static __u64 rng_state;
 
@@ -71,6 +76,7 @@ struct env {
 	struct in6_addr pfx[4096];
 	__u8 pfx_len[4096];
 	unsigned int nr_pfx;
+	struct sg_nat64 nat64[NR_NAT64];
 };
 
 static void rand_v4_prefix(struct env *e, char *buf, size_t len, struct in6_addr *a, __u8 *plen)
@@ -216,7 +222,7 @@ static void gen_rules(struct env *e, char *buf, size_t len, unsigned int nr_rule
 				EMIT(" port %u-%u, %u", lo, lo + rndn(5000), 1 + rndn(65535));
 		}
 		if (rndn(10) < 3)
-			EMIT(" %s", rndn(2) ? "tcp" : "udp");
+			EMIT(" %s", (const char *const[]){ "tcp", "udp", "udplite" }[rndn(3)]);
 		EMIT("\n");
 	}
 	if (rndn(2))
@@ -262,11 +268,84 @@ static const struct sg_resolver test_resolver = {
 	.exe_id = t_exe_id,
 };
 
+static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+/* Random NAT64 prefixes for a policy, of every RFC 6052 length. */
+static void rand_nat64(struct env *e)
+{
+	static const __u8 lens[] = { 32, 40, 48, 56, 64, 96 };
+	unsigned int i, b;
+
+	for (i = 0; i < NR_NAT64; i++) {
+		struct sg_nat64 *p = &e->nat64[i];
+
+		memset(p, 0, sizeof(*p));
+		p->len = lens[rndn(ARRAY_SIZE(lens))];
+		p->addr.s6_addr[0] = 0x20;
+		p->addr.s6_addr[1] = 0x01;
+		for (b = 2; b < p->len / 8; b++)
+			p->addr.s6_addr[b] = rnd();
+		if (p->len == 96 && rndn(2))
+			p->addr.s6_addr[8] = 0;	/* RFC 6052: bits 64-71 are 0 */
+	}
+}
+
+/* An address that embeds @v4 (network order) as @kind would place it. */
+static void rand_embedded(struct env *e, const __u8 *v4, struct in6_addr *a)
+{
+	unsigned int at, i, k = rndn(7);
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; i < 16; i++)
+		a->s6_addr[i] = rnd();
+	switch (k) {
+	case 0:	/* 64:ff9b::/96 */
+	case 1:	/* 64:ff9b:1::/48 */
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[1] = 0x64;
+		a->s6_addr[2] = 0xff;
+		a->s6_addr[3] = 0x9b;
+		a->s6_addr[5] = k;
+		memcpy(&a->s6_addr[12], v4, 4);
+		break;
+	case 2:	/* 2002::/16 */
+		a->s6_addr[0] = 0x20;
+		a->s6_addr[1] = 0x02;
+		memcpy(&a->s6_addr[2], v4, 4);
+		break;
+	case 3:	/* Teredo */
+		memcpy(a->s6_addr, "\x20\x01\0\0", 4);
+		for (i = 0; i < 4; i++)
+			a->s6_addr[12 + i] = ~v4[i];
+		break;
+	default: { /* a configured prefix, RFC 6052 positions */
+		const struct sg_nat64 *p = &e->nat64[rndn(NR_NAT64)];
+
+		memcpy(a->s6_addr, p->addr.s6_addr, p->len / 8);
+		for (at = p->len / 8, i = 0; i < 4; i++, at++) {
+			if (at == 8)
+				at++;
+			a->s6_addr[at] = v4[i];
+		}
+		break;
+	}
+	}
+}
+
 /* An address: near a data prefix's edges, inside one, or anywhere. */
 static void rand_addr(struct env *e, struct in6_addr *a)
 {
 	unsigned int i, bit;
 
+	if (!rndn(5)) {	/* one that embeds an address near the data's */
+		struct in6_addr m;
+
+		do
+			rand_addr(e, &m);
+		while (memcmp(m.s6_addr, v4mapped, 12));
+		rand_embedded(e, &m.s6_addr[12], a);
+		return;
+	}
 	if (rndn(4) && e->nr_pfx) {
 		i = rndn(e->nr_pfx);
 		*a = e->pfx[i];
@@ -293,7 +372,6 @@ static void rand_addr(struct env *e, struct in6_addr *a)
 	}
 }
 
-static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 
 struct subject {
 	const char *cgroup;
@@ -407,7 +485,7 @@ TEST_F(diff, random_policies_agree)
 {
 	const char *env_n = getenv("SG_DIFF_TUPLES");
 	unsigned long total = env_n ? strtoul(env_n, NULL, 10) : 1000000, done = 0, bad = 0;
-	unsigned long per = total / NR_POLICIES + 1, kinds[6] = {};
+	unsigned long per = total / NR_POLICIES + 1, kinds[6] = {}, ekinds[SG_EMBED_KINDS] = {};
 	static char rules[1 << 20];
 	char *diagbuf = NULL;
 	size_t diaglen = 0;
@@ -435,6 +513,8 @@ TEST_F(diff, random_policies_agree)
 		sg_parser_free(parser);
 		ASSERT_EQ(0, sg_compile(pol, self->e.data, &test_resolver, p + 1, diag, &img));
 		fclose(diag);
+		rand_nat64(&self->e);
+		ASSERT_EQ(0, sg_image_set_nat64(img, self->e.nat64, NR_NAT64));
 		ASSERT_EQ(0, sg_image_publish(bpf_map__fd(self->e.skel->maps.sg_policy), img, &live));
 
 		for (t = 0; t < per && done < total; t++, done++) {
@@ -451,15 +531,17 @@ TEST_F(diff, random_policies_agree)
 			struct sg_decision ref;
 			struct sg_answer ans = {};
 			struct sg_query q = {};
-			struct in6_addr a;
-			__u32 kret, want;
-			__u8 proto = rndn(2) ? SG_PROTO_TCP : SG_PROTO_UDP;
+			struct in6_addr a, v4;
+			__u32 kret, want, want_rule;
+			static const __u8 protos[] = { SG_PROTO_TCP, SG_PROTO_UDP, SG_PROTO_UDPLITE };
+			__u8 proto = protos[rndn(3)];
 			__u16 port = rndn(3) ? rndn(65536) : 1 + rndn(1100);
+			int kind;
 
 			rand_addr(&self->e, &a);
 			fill_subject(&self->e, s, &q, &si);
-			if (!memcmp(a.s6_addr, v4mapped, 12)) {
-				q.family = SG_AF_INET;
+			if (!memcmp(a.s6_addr, v4mapped, 12) && rndn(2)) {
+				q.family = SG_AF_INET;	/* as the programs pass it */
 				memcpy(q.addr, &a.s6_addr[12], 4);
 				kinds[0]++;
 			} else {
@@ -468,15 +550,24 @@ TEST_F(diff, random_policies_agree)
 				kinds[1]++;
 			}
 			q.port = port;
-			q.protocol = proto == SG_PROTO_TCP ? 6 : 17;
+			q.protocol = proto == SG_PROTO_TCP ? 6 : proto == SG_PROTO_UDP ? 17 : 136;
 
-			ASSERT_EQ(0, sg_ref_decide(pol, self->e.data, &si, &a, port, proto, &ref));
+			kind = sg_ref_embedded(&a, self->e.nat64, NR_NAT64, &v4);
+			ekinds[kind]++;
+			if (kind >= SG_EMBED_REFUSE) {
+				ref = (struct sg_decision){ .verdict = SG_VERDICT_DENY, .rule = -1 };
+				want_rule = SG_RULE_REFUSED;
+			} else {
+				ASSERT_EQ(0, sg_ref_decide(pol, self->e.data, &si, kind ? &v4 : &a,
+							   port, proto, &ref));
+				want_rule = ref.rule < 0 ? SG_RULE_DEFAULT : (__u32)ref.rule;
+			}
 			ASSERT_EQ(0, sg_image_decide(img, &q, &ans));
 			ASSERT_EQ(0, kernel_decide(&self->e, &q, &kret));
-			want = ref.verdict | ((ref.rule < 0 ? 0 : ref.rule + 1) << 2) |
+			want = ref.verdict | ((want_rule == SG_RULE_DEFAULT ? 0 : want_rule + 1) << 2) |
 			       ((p + 1) << 16);
-			if (kret != want || ans.verdict != (__u32)ref.verdict ||
-			    (ref.rule < 0 ? ans.rule != SG_RULE_DEFAULT : ans.rule != (__u32)ref.rule)) {
+			if (kret != want || ans.verdict != (__u32)ref.verdict || ans.rule != want_rule ||
+			    ans.embed != (__u32)(q.family == SG_AF_INET ? 0 : kind)) {
 				char as[INET6_ADDRSTRLEN];
 
 				if (bad++ < 5) {
@@ -498,8 +589,13 @@ TEST_F(diff, random_policies_agree)
 	TH_LOG("%lu tuples (%lu IPv4, %lu IPv6; %lu decided by a rule; %lu allow, %lu deny, "
 	       "%lu audit), %lu disagreements", done, kinds[0], kinds[1], kinds[2], kinds[3],
 	       kinds[4], kinds[5], bad);
+	TH_LOG("embedded: %lu mapped, %lu NAT64, %lu 6to4, %lu local-use NAT64, %lu Teredo",
+	       ekinds[SG_EMBED_MAPPED], ekinds[SG_EMBED_NAT64], ekinds[SG_EMBED_6TO4],
+	       ekinds[SG_EMBED_NAT64_LOCAL], ekinds[SG_EMBED_TEREDO]);
 	EXPECT_EQ(0UL, bad);
 	EXPECT_EQ(total, done);
+	for (int k = SG_EMBED_MAPPED; k < SG_EMBED_KINDS; k++)
+		EXPECT_GT(ekinds[k], done / 100);
 	/* A test whose tuples all fall to the default would prove little. */
 	EXPECT_GT(kinds[2], done / 10);
 	EXPECT_LT(kinds[2], done - done / 10);

@@ -30,6 +30,13 @@ struct sg_testenv {
 	const char *daemon_arg;	/* one more sovguardd option, or NULL */
 };
 
+/*
+ * The enforcement programs the daemon attaches to the cgroup (the pinned
+ * link_* of sg_hook_names[]): what status counts as "N of N attached".
+ */
+#define SG_TEST_LINKS		5
+#define SG_TEST_LINKS_ALL	"programs:  5 of 5 attached"
+
 int sg_testenv_init(struct sg_testenv *env, const char *name);
 /*
  * The test jurisdiction dataset (a CIDR list): real public networks mapped

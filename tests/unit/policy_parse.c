@@ -131,7 +131,7 @@ TEST_F(parse, every_construct)
 	EXPECT_STREQ("DE", atom(p, &r->located.terms[0], 0)->cc);
 	ASSERT_EQ(1, r->operator.nr_terms);
 	EXPECT_EQ(16509, atom(p, &r->operator.terms[0], 0)->asn);
-	EXPECT_EQ(SG_PROTO_UDP, r->proto_mask);
+	EXPECT_EQ(SG_PROTO_UDP | SG_PROTO_UDPLITE, r->proto_mask);	/* udp names UDP-Lite too */
 
 	r = &p->rules[4];
 	EXPECT_EQ(SG_SUBJ_CGROUP | SG_SUBJ_UID | SG_SUBJ_GID, r->subject.mask);
@@ -321,7 +321,7 @@ static const struct {
 	{ "deny port 90-80\n", "t.rules:1:11: bad port range '90-80'\n" },
 	{ "deny port 65536\n", "t.rules:1:11: '65536' is not a port (1-65535) or range (LO-HI)\n" },
 	{ "deny port http\n", "t.rules:1:11: 'http' is not a port (1-65535) or range (LO-HI)\n" },
-	{ "deny proto icmp\n", "t.rules:1:12: expected tcp or udp, got 'icmp'\n" },
+	{ "deny proto icmp\n", "t.rules:1:12: expected tcp, udp or udplite, got 'icmp'\n" },
 	{ "deny name x.y.z name q12\n", "t.rules:1:17: 'name' given twice in one rule\n" },
 	{ "deny name abc to de\nallow name abc\n",
 	  "t.rules:2:7: duplicate rule name 'abc' (first at t.rules:1)\n" },

@@ -321,4 +321,84 @@ TEST_F(ref, bad_arguments)
 	EXPECT_EQ(SG_VERDICT_DENY, d.verdict);
 }
 
+/*
+ * Embedded IPv4: the examples of RFC 6052, 2.4 (192.0.2.33 after a prefix
+ * of every length), the well-known prefixes, and what is refused.
+ */
+TEST(embedded_ipv4)
+{
+	static const char *const prefixes[] = {
+		"2001:db8::/32", "2001:db8:100::/40", "2001:db8:122::/48",
+		"2001:db8:122:300::/56", "2001:db8:122:344::/64", "2001:db8:122:345::/96",
+	};
+	static const struct {
+		const char *addr;
+		int kind;
+		const char *v4;
+	} cases[] = {
+		{ "2001:db8:c000:221::", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "2001:db8:1c0:2:21::", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "2001:db8:122:c000:2:2100::", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "2001:db8:122:3c0:0:221::", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "2001:db8:122:344:c0:2:2100:0", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "2001:db8:122:345::192.0.2.33", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "64:ff9b::192.0.2.33", SG_EMBED_NAT64, "192.0.2.33" },
+		{ "64:ff9b::1:192.0.2.33", SG_EMBED_NONE, NULL },	/* not the /96 */
+		{ "64:ff9b:1::192.0.2.33", SG_EMBED_NAT64_LOCAL, "192.0.2.33" },
+		{ "::ffff:192.0.2.33", SG_EMBED_MAPPED, "192.0.2.33" },
+		{ "2002:c000:221::1", SG_EMBED_6TO4, "192.0.2.33" },
+		{ "2001:0:4136:e378:8000:63bf:3fff:fdd2", SG_EMBED_TEREDO, "192.0.2.45" },
+		{ "2001:1::1", SG_EMBED_NONE, NULL },
+		{ "2003::1", SG_EMBED_NONE, NULL },
+		{ "2606:4700::1111", SG_EMBED_NONE, NULL },
+	};
+	struct sg_nat64 nat64[ARRAY_SIZE(prefixes)];
+	struct in6_addr a, v4, want;
+	unsigned int i;
+
+	/* one configured prefix at a time: the /32 covers the longer ones */
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned int n = i < ARRAY_SIZE(prefixes) ? 1 : 0;
+
+		if (n)
+			ASSERT_EQ(0, sg_nat64_parse(prefixes[i], &nat64[0]));
+		ASSERT_EQ(0, sg_addr_parse(cases[i].addr, &a));
+		EXPECT_EQ(cases[i].kind, sg_ref_embedded(&a, nat64, n, &v4))
+			TH_LOG("%s", cases[i].addr);
+		if (!cases[i].v4)
+			continue;
+		ASSERT_EQ(0, sg_addr_parse(cases[i].v4, &want));
+		EXPECT_EQ(0, memcmp(&want, &v4, sizeof(v4))) TH_LOG("%s", cases[i].addr);
+	}
+	/* a configured prefix inside the local-use one decides there */
+	ASSERT_EQ(0, sg_nat64_parse("64:ff9b:1:a::/64", &nat64[0]));
+	ASSERT_EQ(0, sg_addr_parse("64:ff9b:1:a:c0:2:2100:0", &a));
+	EXPECT_EQ(SG_EMBED_NAT64, sg_ref_embedded(&a, nat64, 1, &v4));
+	ASSERT_EQ(0, sg_addr_parse("192.0.2.33", &want));
+	EXPECT_EQ(0, memcmp(&want, &v4, sizeof(v4)));
+}
+
+TEST(nat64_prefix_syntax)
+{
+	struct sg_nat64 p;
+
+	EXPECT_EQ(0, sg_nat64_parse("2001:db8:64::/96", &p));
+	EXPECT_EQ(96, p.len);
+	EXPECT_EQ(-EDOM, sg_nat64_parse("2001:db8:64::/80", &p));
+	EXPECT_EQ(-EINVAL, sg_nat64_parse("2001:db8:64::1/96", &p));	/* host bits */
+	EXPECT_EQ(-EINVAL, sg_nat64_parse("2001:db8:64::", &p));	/* no length */
+	EXPECT_EQ(-EINVAL, sg_nat64_parse("10.0.0.0/8", &p));
+}
+
+/* `udp` names UDP-Lite too, `udplite` UDP-Lite alone. */
+TEST_F(ref, udplite)
+{
+	POLICY("deny to 10.1.0.0/16 udp\naudit to 10.2.0.0/16 udplite\n");
+	EXPECT_EQ(0, decide(self, "10.1.0.1", 53, SG_PROTO_UDPLITE).rule);
+	EXPECT_EQ(0, decide(self, "10.1.0.1", 53, SG_PROTO_UDP).rule);
+	EXPECT_EQ(-1, decide(self, "10.1.0.1", 53, SG_PROTO_TCP).rule);
+	EXPECT_EQ(1, decide(self, "10.2.0.1", 53, SG_PROTO_UDPLITE).rule);
+	EXPECT_EQ(-1, decide(self, "10.2.0.1", 53, SG_PROTO_UDP).rule);
+}
+
 TEST_HARNESS_MAIN

@@ -147,7 +147,8 @@ $(O)/tests/host/unit-%: tests/unit/%.c $(SG_POLICY_LIB) | $(O) kselftest-harness
 FUZZ_SECONDS		?= 10
 FUZZ_SMOKE_SECONDS	?= 3
 FUZZ_CC			?= $(CLANG)
-FUZZ_TARGETS		:= rules libloc mmdb tor cidr dns
+# += : daemon/detect/detect.mk, read before this file, adds its targets first.
+FUZZ_TARGETS		+= rules libloc mmdb tor cidr dns
 FUZZ_CFLAGS		:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 			   -Wno-unused-parameter -fno-omit-frame-pointer \
 			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -133,6 +133,9 @@ ktap_check "systemctl status shows mode, rules and generation (STATUS=)" t_statu
 t_control_group()
 {
 	local as_member="setpriv --reuid=65534 --regid=65534 --groups=sovguard"
+	echo "group: $(getent group sovguard); socket: $(stat -c '%U:%G %a' /run/sovguard/control);" \
+		"dir: $(stat -c '%U:%G %a' /run/sovguard); as member:" \
+		"$($as_member sovguardctl metrics 2>&1 | grep -e error -e denied -e sovguard_mode | head -n 3)"
 	getent group sovguard >/dev/null &&
 		[ "$(stat -c '%U:%G %a' /run/sovguard/control)" = "root:sovguard 660" ] &&
 		! setpriv --reuid=65534 --regid=65534 --clear-groups sovguardctl metrics \

@@ -355,8 +355,10 @@ static gid_t control_gid(const char *name)
 /*
  * The socket is root's and the control group's (0660), or root's alone
  * (0600) when the group does not exist or cannot be given the socket. The
- * daemon has no CAP_CHOWN under its unit: there the run directory is the
- * group's and set-group-ID, so the socket is born the group's.
+ * daemon has no CAP_CHOWN under its unit: there the socket starts root's
+ * alone and the unit's ExecStartPost gives it to the group. Either way the
+ * daemon lets the group's members read (SO_PEERCRED, SO_PEERGROUPS): the
+ * file's mode only decides who reaches it.
  */
 static int socket_access(struct sg_daemon *d, struct sg_control *c, const char *path)
 {
@@ -369,9 +371,9 @@ static int socket_access(struct sg_daemon *d, struct sg_control *c, const char *
 		       "control socket: no group %s, root alone may use it", name);
 	if (c->gid != (gid_t)-1 && (stat(path, &st) < 0 || st.st_gid != c->gid) &&
 	    chown(path, -1, c->gid) < 0) {
-		sg_warn("control socket: cannot give %s to group %s: %m; root alone may use it",
-			path, name);
-		c->gid = (gid_t)-1;
+		sg_info("control socket: cannot give %s to group %s (%m): root's alone until "
+			"the service manager does (ExecStartPost of sovguard.service)", path, name);
+		return chmod(path, 0600);
 	}
 	return chmod(path, c->gid == (gid_t)-1 ? 0600 : 0660);
 }

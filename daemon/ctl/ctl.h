@@ -50,6 +50,12 @@ void sg_ctl_print_json(struct json_object *o);
  * on stderr). A daemon that does not answer within @timeout_ms is said so.
  */
 struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *req, int timeout_ms);
+/*
+ * The request {"cmd": @cmd} (with @key: @val when @key is not NULL) to the
+ * control socket; the reply, or NULL (said why), as sg_ctl_call().
+ */
+struct json_object *sg_ctl_ask(const struct sg_ctl *ctl, const char *cmd, const char *key,
+			       const char *val, int timeout_ms);
 
 /*
  * Exit statuses of the commands that promise them (sovguardctl(8), EXIT

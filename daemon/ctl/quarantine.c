@@ -28,7 +28,7 @@ static void print_entry(struct json_object *e)
 
 int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *req, *rep, *arr, *ref;
+	struct json_object *rep, *arr, *ref;
 	size_t i;
 
 	if (sg_ctl_help_asked(argc, argv)) {
@@ -39,10 +39,7 @@ int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv)
 		       "`sovguardctl release` takes them out.\n");
 		return 0;
 	}
-	req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string("quarantine"));
-	rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
-	json_object_put(req);
+	rep = sg_ctl_ask(ctl, "quarantine", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
 	if (!rep)
 		return -EIO;
 	if (sg_ctl_want_json(ctl, argc, argv)) {

@@ -113,6 +113,19 @@ struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *re
 	return rep;
 }
 
+struct json_object *sg_ctl_ask(const struct sg_ctl *ctl, const char *cmd, const char *key,
+			       const char *val, int timeout_ms)
+{
+	struct json_object *req = json_object_new_object(), *rep;
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (key)
+		json_object_object_add(req, key, json_object_new_string(val));
+	rep = sg_ctl_call(ctl, req, timeout_ms);
+	json_object_put(req);
+	return rep;
+}
+
 static void json_putp(struct json_object **o)
 {
 	json_object_put(*o);
@@ -300,7 +313,7 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 
 static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *req, *rep, *arr, *r;
+	struct json_object *rep, *arr, *r;
 	size_t i;
 
 	if (sg_ctl_help_asked(argc, argv)) {
@@ -310,10 +323,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 		       "rules (ids quarantine:N) come first and are marked.\n");
 		return 0;
 	}
-	req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string("rules"));
-	rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
-	json_object_put(req);
+	rep = sg_ctl_ask(ctl, "rules", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
 	if (!rep)
 		return -EIO;
 	if (sg_ctl_want_json(ctl, argc, argv)) {
@@ -514,20 +524,6 @@ static int cmd_events(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* A request without arguments; its reply, or NULL (said why). */
-static struct json_object *call_simple(const struct sg_ctl *ctl, const char *cmd, const char *key,
-				       const char *val)
-{
-	struct json_object *req = json_object_new_object(), *rep;
-
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	if (key)
-		json_object_object_add(req, key, json_object_new_string(val));
-	rep = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
-	json_object_put(req);
-	return rep;
-}
-
 static int cmd_metrics(const struct sg_ctl *ctl, int argc, char **argv)
 {
 	struct json_object *rep;
@@ -538,7 +534,7 @@ static int cmd_metrics(const struct sg_ctl *ctl, int argc, char **argv)
 		       "to metrics_file for node_exporter (docs/operations.md, \"Metrics\").\n");
 		return argc > 1 && !sg_ctl_help_asked(argc, argv) ? -EINVAL : 0;
 	}
-	rep = call_simple(ctl, "metrics", NULL, NULL);
+	rep = sg_ctl_ask(ctl, "metrics", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
 	if (!rep)
 		return -EIO;
 	fputs(sg_ctl_jstr(rep, "text"), stdout);
@@ -567,7 +563,7 @@ static int cmd_reload(const struct sg_ctl *ctl, int argc, char **argv)
 		       "the running policy stays. Root only.\n");
 		return 0;
 	}
-	rep = call_simple(ctl, "reload", NULL, NULL);
+	rep = sg_ctl_ask(ctl, "reload", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
 	if (!rep)
 		return -EIO;
 	print_reloaded(ctl, argc, argv, rep);
@@ -586,7 +582,7 @@ static int cmd_mode(const struct sg_ctl *ctl, int argc, char **argv)
 		       "reload, all or nothing. Root only. (The module's own mode: module mode.)\n");
 		return sg_ctl_help_asked(argc, argv) ? 0 : -EINVAL;
 	}
-	rep = call_simple(ctl, "mode", "mode", argv[1]);
+	rep = sg_ctl_ask(ctl, "mode", "mode", argv[1], SG_CONTROL_TIMEOUT_MS);
 	if (!rep)
 		return -EIO;
 	print_reloaded(ctl, argc, argv, rep);

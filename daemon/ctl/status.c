@@ -198,7 +198,7 @@ static void data_ages(struct json_object *data)
 
 int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *st, *mod = NULL, *dmn, *req;
+	struct json_object *st, *mod = NULL, *dmn;
 	int err;
 
 	if (sg_ctl_help_asked(argc, argv)) {
@@ -216,10 +216,7 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	 */
 	err = sg_status_open_pinned(ctl->pin_root, SG_PIN_CONFIG);
 	if (err == -EACCES || err == -EPERM) {
-		req = json_object_new_object();
-		json_put(req, "cmd", json_object_new_string("status"));
-		st = sg_ctl_call(ctl, req, SG_CONTROL_TIMEOUT_MS);
-		json_object_put(req);
+		st = sg_ctl_ask(ctl, "status", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
 		if (!st) {
 			fprintf(stderr, "sovguardctl: no permission to read the pinned state in %s "
 					"(%s), and no answer from the daemon: run as root or as a "
@@ -237,18 +234,11 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 	json_put(st, "daemon", dmn);
 	/* The jurisdiction data the daemon loaded, and whether it was verified. */
 	if (json_object_get_boolean(json_object_object_get(dmn, "running"))) {
-		req = json_object_new_object();
-		json_put(req, "cmd", json_object_new_string("data"));
-		json_put(st, "data", sg_ctl_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
-		json_object_put(req);
-		req = json_object_new_object();
-		json_put(req, "cmd", json_object_new_string("detect"));
-		json_put(st, "detection", sg_ctl_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
-		json_object_put(req);
-		req = json_object_new_object();
-		json_put(req, "cmd", json_object_new_string("quarantine"));
-		json_put(st, "quarantine", sg_ctl_call(ctl, req, SG_CTL_STATUS_WAIT_MS));
-		json_object_put(req);
+		const int w = SG_CTL_STATUS_WAIT_MS;
+
+		json_put(st, "data", sg_ctl_ask(ctl, "data", NULL, NULL, w));
+		json_put(st, "detection", sg_ctl_ask(ctl, "detect", NULL, NULL, w));
+		json_put(st, "quarantine", sg_ctl_ask(ctl, "quarantine", NULL, NULL, w));
 	}
 	json_put(st, "bpf", sg_status_bpf_json(ctl->pin_root));
 	data_ages(json_object_object_get(st, "data"));

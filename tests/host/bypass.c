@@ -160,21 +160,13 @@ static int do_try(const struct try *t)
 /* Run @t in a child in @cgroup and an empty network namespace: its errno. */
 static int try_route(const char *cgroup, const struct try *t)
 {
-	char path[4200], buf[32];
-	int pid, status, fd, n;
+	int pid, status;
 
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-		if (fd < 0 || write(fd, buf, n) != n)
-			_exit(202);
-		close(fd);
-		if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
-			_exit(203);
+		sg_child_enter(cgroup, true);
 		_exit(do_try(t));
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))

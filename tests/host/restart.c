@@ -77,20 +77,11 @@ struct shared {
 static void prober(struct shared *sh, const char *cgroup)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443) };
-	char path[4200], buf[32];
-	int fd, n;
 
 	/* A test that ends on an assertion must not leave the prober behind. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(1);
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(2);
-	close(fd);
-	if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
-		_exit(3);
+	sg_child_enter(cgroup, true);
 	inet_pton(AF_INET, "1.1.1.1", &sa.sin_addr);
 	sh->ready = 1;
 	while (!sh->stop) {

@@ -47,14 +47,16 @@ void sg_child_enter(const char *cgroup, bool netns)
 	char path[4200], buf[32];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(100);
-	close(fd);
+	if (cgroup) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+		if (fd < 0 || write(fd, buf, n) != n)
+			_exit(SG_CHILD_NO_CGROUP);
+		close(fd);
+	}
 	if (netns && (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0))
-		_exit(101);
+		_exit(SG_CHILD_NO_NETNS);
 }
 
 int sg_child_host_add(const char *addr)

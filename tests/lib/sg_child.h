@@ -22,7 +22,14 @@
 
 /* Bring up lo in the calling process's network namespace. Return: 0 or -1. */
 int sg_lo_up(void);
-/* Join @cgroup; with @netns, a network namespace of its own with lo up. */
+/*
+ * Join @cgroup (NULL: stay); with @netns, a network namespace of its own
+ * with lo up. A step that fails exits SG_CHILD_NO_CGROUP or
+ * SG_CHILD_NO_NETNS: 200 and more, as sg-probe's "could not try", so that
+ * no failure reads as an errno (101 is ENETUNREACH, "let through").
+ */
+#define SG_CHILD_NO_CGROUP	202
+#define SG_CHILD_NO_NETNS	203
 void sg_child_enter(const char *cgroup, bool netns);
 /*
  * Put IPv4 @addr (/32) on lo of the calling process's network namespace: a

@@ -519,24 +519,6 @@ static int do_probe(enum sg_probe_kind kind, const char *addr, int port)
 	return 0;
 }
 
-/* In a probe child: join @cgroup (if any) and an empty network namespace. */
-static void probe_enter(const char *cgroup)
-{
-	char path[4200], buf[32];
-	int fd, n;
-
-	if (cgroup) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-		if (fd < 0 || write(fd, buf, n) != n)
-			_exit(202);
-		close(fd);
-	}
-	if (unshare(CLONE_NEWNET) < 0 || sg_lo_up() < 0)
-		_exit(203);
-}
-
 /* The probe child's errno, or a negative value when it could not try. */
 static int probe_wait(int pid)
 {
@@ -561,7 +543,7 @@ int sg_probe_exec(const char *exe, const char *cgroup, uid_t uid, gid_t gid,
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		probe_enter(cgroup);
+		sg_child_enter(cgroup, true);
 		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
 			_exit(204);
@@ -578,7 +560,7 @@ int sg_probe(const char *cgroup, enum sg_probe_kind kind, const char *addr, int 
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		probe_enter(cgroup);
+		sg_child_enter(cgroup, true);
 		_exit(do_probe(kind, addr, port));
 	}
 	return probe_wait(pid);

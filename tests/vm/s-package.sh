@@ -148,8 +148,20 @@ ktap_check "group sovguard reads status and metrics, only root reloads" t_contro
 # The README's way to enforce.
 t_enforce()
 {
-	sed -i 's/^mode = audit$/mode = enforce/' "$CONF" && systemctl reload sovguard &&
-		systemctl show -p StatusText --value sovguard | grep -q '^mode enforce' &&
+	local n=300
+	sed -i 's/^mode = audit$/mode = enforce/' "$CONF" || return 1
+	if ! systemctl reload sovguard; then
+		journalctl -u sovguard -n 5 --no-pager
+		return 1
+	fi
+	# systemctl reload returns once ExecReload has sent SIGHUP; the daemon
+	# reloads the world's database after that (seconds under TCG).
+	while [ $n -gt 0 ] && ! systemctl show -p StatusText --value sovguard | grep -q '^mode enforce'; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	echo "StatusText: $(systemctl show -p StatusText --value sovguard)"
+	systemctl show -p StatusText --value sovguard | grep -q '^mode enforce' &&
 		sg_verdicts_are "$CG" $OUT $IN
 }
 ktap_check "mode = enforce and systemctl reload: outside the EEA is refused" t_enforce

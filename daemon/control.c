@@ -150,6 +150,43 @@ static struct json_object *rule_json(__u32 index, const char *id, const char *na
 	return r;
 }
 
+/* The zone whose atoms are exactly @t's, or NULL (a country, an AS, a prefix...). */
+static const struct sg_zone *term_zone(const struct sg_policy *pol, const struct sg_term *t)
+{
+	for (__u32 z = 0; z < pol->nr_zones; z++) {
+		const struct sg_zone *zone = &pol->zones[z];
+
+		if (zone->nr_atoms == t->nr_atoms &&
+		    !memcmp(zone->atoms, t->atoms, t->nr_atoms * sizeof(*t->atoms)))
+			return zone;
+	}
+	return NULL;
+}
+
+/*
+ * The zones a rule names in its destinations ("eea", or "!eea" for `to
+ * !eea`): what the metrics count decisions per zone by.
+ */
+static struct json_object *rule_zones(const struct sg_policy *pol, const struct sg_rule *r)
+{
+	const struct sg_dest *dests[] = { &r->located, &r->operator };
+	struct json_object *arr = json_object_new_array();
+	char name[256];
+
+	for (size_t k = 0; k < SG_ARRAY_SIZE(dests); k++) {
+		for (__u32 i = 0; i < dests[k]->nr_terms; i++) {
+			const struct sg_term *t = &dests[k]->terms[i];
+			const struct sg_zone *zone = term_zone(pol, t);
+
+			if (!zone)
+				continue;
+			snprintf(name, sizeof(name), "%s%s", t->negated ? "!" : "", zone->name);
+			json_object_array_add(arr, json_object_new_string(name));
+		}
+	}
+	return arr;
+}
+
 /* {"cmd": "release", "id": N} or {"cmd": "release", "all": true}: changes state. */
 static struct json_object *cmd_release(struct sg_daemon *d, struct json_object *req)
 {
@@ -192,6 +229,7 @@ static struct json_object *cmd_rules(struct sg_daemon *d, struct json_object *re
 
 		if (qid)
 			json_object_object_add(rj, "quarantine", json_object_new_int64(qid));
+		json_object_object_add(rj, "zones", rule_zones(d->pol, r));
 		json_object_array_add(arr, rj);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64(h->generation));

@@ -158,6 +158,51 @@ static void render_daemon(FILE *f, struct json_object *st)
 	sample(f, "metrics_write_errors_total", ji(dmn, "metrics_write_errors"), NO_LABELS);
 }
 
+/*
+ * Per zone and verdict, the decisions of the rules that name the zone in
+ * their destinations (`to eea`, `to !eea`): the kernel counts per rule, a
+ * zone's figure is the sum of its rules'. A rule naming two zones counts in
+ * both; decisions by the default or by rules naming no zone are in no zone.
+ */
+static void render_zones(FILE *f, struct json_object *rules)
+{
+	struct json_object *sums = json_object_new_object();
+	char key[512];
+
+	for (size_t i = 0; i < alen(rules); i++) {
+		struct json_object *r = json_object_array_get_idx(rules, i), *zones = jo(r, "zones");
+
+		for (size_t z = 0; z < alen(zones); z++) {
+			const char *zn = json_object_get_string(json_object_array_get_idx(zones, z));
+			const char *verdict = js(r, "verdict");
+			struct json_object *sum;
+
+			if (!zn || !verdict)
+				continue;
+			snprintf(key, sizeof(key), "%s\n%s", zn, verdict);
+			if (json_object_object_get_ex(sums, key, &sum))
+				json_object_set_int64(sum, json_object_get_int64(sum) + ji(r, "hits"));
+			else
+				json_object_object_add(sums, key, json_object_new_int64(ji(r, "hits")));
+		}
+	}
+	family(f, "zone_hits_total", "counter",
+	       "Decisions of the rules that name each zone, by verdict; starts again with each "
+	       "generation.");
+	json_object_object_foreach(sums, k, v) {
+		char *nl;
+
+		snprintf(key, sizeof(key), "%s", k);
+		nl = strchr(key, '\n');
+		if (!nl)
+			continue;
+		*nl = '\0';
+		sample(f, "zone_hits_total", json_object_get_int64(v), "zone", key, "verdict", nl + 1,
+		       NO_LABELS);
+	}
+	json_object_put(sums);
+}
+
 static void render_decisions(FILE *f, struct json_object *st)
 {
 	static const char *const verdicts[] = { "allow", "deny", "audit", "would_deny" };
@@ -194,6 +239,7 @@ static void render_decisions(FILE *f, struct json_object *st)
 		sample(f, "rule_hits_total", ji(r, "hits"), "index", index, "rule", js(r, "id"),
 		       "name", js(r, "name"), "verdict", js(r, "verdict"), NO_LABELS);
 	}
+	render_zones(f, arr);
 }
 
 /* Every loss in one family, by where (source), what (kind) and why. */

@@ -342,7 +342,7 @@ TEST_F(ops, metrics_follow_decisions)
 {
 	static char out[1 << 20], file[1 << 20];
 	char extra[4096], dir[600], path[1500], odd[700], why[1024];
-	long long hits0, deny0, hits = -1;
+	long long hits0, deny0, zone0, hits = -1;
 	int ifd, i, moved = 0, direct = 0;
 	char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct stat st;
@@ -359,7 +359,8 @@ TEST_F(ops, metrics_follow_decisions)
 	snprintf(extra, sizeof(extra), "metrics_file = %s\nmetrics_interval = 1s\ndata = %s\n",
 		 path, odd);
 	ASSERT_EQ(0, sg_testenv_write_config(&self->env, extra));
-	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny name no-au to au\n"));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env,
+					    "zone oceania = au\ndeny name no-au to oceania\n"));
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ASSERT_LE(0, ifd);
 	ASSERT_LE(0, inotify_add_watch(ifd, dir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
@@ -381,13 +382,18 @@ TEST_F(ops, metrics_follow_decisions)
 	hits0 = metric(out, "sovguard_rule_hits_total", "index=\"0\"", "name=\"no-au\"",
 		       "verdict=\"deny\"", NULL);
 	deny0 = metric(out, "sovguard_decisions_total", "verdict=\"deny\"", NULL);
+	zone0 = metric(out, "sovguard_zone_hits_total", "zone=\"oceania\"", "verdict=\"deny\"",
+		       NULL);
 	ASSERT_LE(0, hits0) TH_LOG("%s", out);
+	ASSERT_LE(0, zone0) TH_LOG("%s", out);
 	ASSERT_LE(0, deny0);
 
 	ASSERT_EQ(EPERM, sg_probe(self->env.cgroup, SG_PROBE_TCP_CONNECT, "1.1.1.1", 443));
 	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "metrics", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(hits0 + 1, metric(out, "sovguard_rule_hits_total", "index=\"0\"", NULL));
 	EXPECT_EQ(deny0 + 1, metric(out, "sovguard_decisions_total", "verdict=\"deny\"", NULL));
+	EXPECT_EQ(zone0 + 1, metric(out, "sovguard_zone_hits_total", "zone=\"oceania\"",
+				    "verdict=\"deny\"", NULL)) TH_LOG("%s", out);
 
 	/* The textfile catches up: refreshed, whole at every read. */
 	for (i = 0; i < METRICS_WAIT_MS / 10; i++) {

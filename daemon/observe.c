@@ -437,29 +437,48 @@ int sg_observe_sweep(struct sg_observe *o)
 	return n;
 }
 
-static int rb_handler(void *ctx, void *data, size_t len)
+/**
+ * sg_obs_decode() - check a record of @len bytes and describe it in @ev.
+ * @ans: where a DNS record's answer is parsed to (@ev->answer then points
+ *	 at it).
+ *
+ * Return: 0; -EBADMSG for a record of no known kind, version or size (@ev
+ * untouched); -ENODATA for a DNS record whose message does not parse (@ev
+ * filled, without an answer).
+ */
+int sg_obs_decode(const void *data, size_t len, struct sg_obs_event *ev,
+		  struct sg_dns_answer *ans)
 {
-	struct sg_observe *o = ctx;
 	const struct sg_obs_hdr *h = data;
-	struct sg_obs_event ev = { .hdr = h };
-	struct sg_dns_answer ans;
 
 	if (len < sizeof(*h) || h->size > len || h->version != SG_OBS_VERSION ||
-	    !h->kind || h->kind >= SG_OBS_KINDS || h->size < sg_obs_sizes[h->kind]) {
-		o->st.malformed++;
-		return 0;
-	}
-	o->st.received[h->kind]++;
-	ev.kind = h->kind;
-	ev.connect = data;
+	    !h->kind || h->kind >= SG_OBS_KINDS || h->size < sg_obs_sizes[h->kind])
+		return -EBADMSG;
+	*ev = (struct sg_obs_event){ .kind = h->kind, .hdr = h, .connect = data };
 	if (h->kind == SG_OBS_DNS) {
 		const struct sg_obs_dns *d = data;
 
-		if (d->len <= SG_OBS_DNS_MAX && !sg_dns_parse(d->msg, d->len, &ans))
-			ev.answer = &ans;
-		else
-			o->st.dns_unparsed++;
+		if (d->len > SG_OBS_DNS_MAX || sg_dns_parse(d->msg, d->len, ans))
+			return -ENODATA;
+		ev->answer = ans;
 	}
+	return 0;
+}
+
+static int rb_handler(void *ctx, void *data, size_t len)
+{
+	struct sg_observe *o = ctx;
+	struct sg_obs_event ev;
+	struct sg_dns_answer ans;
+	int err = sg_obs_decode(data, len, &ev, &ans);
+
+	if (err == -EBADMSG) {
+		o->st.malformed++;
+		return 0;
+	}
+	o->st.received[ev.kind]++;
+	if (err == -ENODATA)
+		o->st.dns_unparsed++;
 	if (o->fn)
 		o->fn(o->ctx, &ev);
 	return 0;

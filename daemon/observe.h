@@ -73,6 +73,8 @@ typedef void (*sg_observe_alert_fn)(const char *kind, const char *object, const 
 	__attribute__((format(printf, 3, 4)));
 int sg_observe_guard(struct sg_observe *o, sg_observe_alert_fn alert);
 int sg_observe_start(struct sg_observe *o, sg_obs_fn fn, void *ctx);
+int sg_obs_decode(const void *data, size_t len, struct sg_obs_event *ev,
+		  struct sg_dns_answer *ans);
 int sg_observe_fd(struct sg_observe *o);
 int sg_observe_timer_fd(struct sg_observe *o);
 int sg_observe_drain(struct sg_observe *o);

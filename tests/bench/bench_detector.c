@@ -425,30 +425,9 @@ static void name_all(struct env *e)
 /* What observe.c's reader does with a record before the callback. */
 static bool decode(const __u8 *rec, struct sg_obs_event *ev, struct sg_dns_answer *ans)
 {
-	static const size_t sizes[SG_OBS_KINDS] = {
-		[SG_OBS_CONNECT] = sizeof(struct sg_obs_connect),
-		[SG_OBS_FLOW_END] = sizeof(struct sg_obs_flow_end),
-		[SG_OBS_EXEC] = sizeof(struct sg_obs_exec),
-		[SG_OBS_LISTEN] = sizeof(struct sg_obs_listen),
-		[SG_OBS_SOCKET] = sizeof(struct sg_obs_socket),
-		[SG_OBS_DNS] = sizeof(struct sg_obs_dns),
-	};
 	const struct sg_obs_hdr *h = (const void *)rec;
 
-	if (h->version != SG_OBS_VERSION || !h->kind || h->kind >= SG_OBS_KINDS ||
-	    h->size < sizes[h->kind])
-		return false;
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = h->kind;
-	ev->hdr = h;
-	ev->connect = (const void *)rec;
-	if (h->kind == SG_OBS_DNS) {
-		const struct sg_obs_dns *d = (const void *)rec;
-
-		if (d->len <= SG_OBS_DNS_MAX && !sg_dns_parse(d->msg, d->len, ans))
-			ev->answer = ans;
-	}
-	return true;
+	return sg_obs_decode(rec, h->size, ev, ans) != -EBADMSG;
 }
 
 static void pin_to_this_cpu(void)

@@ -156,18 +156,8 @@ TEST_F(live, revshell_socket_on_stdin_stdout)
 	ASSERT_EQ(0, sg_testenv_start(&self->env));
 	pid = fork();
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		int l, cl;
-
-		sg_child_enter(self->env.cgroup, true);
-		l = sg_child_tcp_listener("127.0.0.1", 7102);
-		cl = sg_child_tcp_connect("127.0.0.1", 7102);
-		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
-			_exit(118);
-		close(l);
-		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
-		_exit(119);
-	}
+	if (pid == 0)
+		sg_child_shell_on_socket(self->env.cgroup, 7102);
 	ASSERT_EQ(0, sg_child_wait(pid));
 	a = wait_alert(&self->env, self->out, "revshell", "stdin");
 	ASSERT_NE(NULL, a);

@@ -591,18 +591,8 @@ TEST_F(observe, exec_stdio_tcp_socket)
 
 	pid = fork();
 	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		int l, cl;
-
-		sg_child_enter(self->env.cgroup, true);
-		l = sg_child_tcp_listener("127.0.0.1", 7002);
-		cl = sg_child_tcp_connect("127.0.0.1", 7002);
-		if (dup2(cl, 0) < 0 || dup2(cl, 1) < 0)
-			_exit(118);
-		close(l);
-		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
-		_exit(119);
-	}
+	if (pid == 0)
+		sg_child_shell_on_socket(self->env.cgroup, 7002);
 	ASSERT_EQ(0, sg_child_wait(pid));
 	ASSERT_EQ(1, wait_records(self, SG_OBS_EXEC, pid, 1));
 	e = find(self, SG_OBS_EXEC, pid, 0);

@@ -5,7 +5,8 @@
  * on it), listen, connect, exchange bytes, run a program from memory, hold
  * a packet socket with a filter, ask a DNS responder of their own. They run
  * in a forked child and _exit() with a code of their own when a step
- * fails (100-149), so that the parent's sg_child_wait() names the step.
+ * fails (100-149; sg_child_enter() 202-203), so that the parent's
+ * sg_child_wait() names the step.
  * Standalone (no libbpf): the detection unit suites link it too.
  *
  *   test cgroup/...                 <- sg_child_enter(cgroup, true)
@@ -39,6 +40,13 @@ void sg_child_enter(const char *cgroup, bool netns);
 int sg_child_host_add(const char *addr);
 int sg_child_tcp_listener(const char *addr, int port);
 int sg_child_tcp_connect(const char *addr, int port);
+/*
+ * In a child: join @cgroup and a network namespace of its own, connect to
+ * a listener of its own on 127.0.0.1:@port and run `sh -c "exit 0"` with
+ * that connection as standard input and output, a reverse shell's shape.
+ * Never returns.
+ */
+void sg_child_shell_on_socket(const char *cgroup, int port) __attribute__((noreturn));
 /* Write (@out) or read @n bytes. */
 void sg_child_xfer(int fd, bool out, size_t n);
 /* Copy the file @from into @out. */

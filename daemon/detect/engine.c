@@ -541,23 +541,36 @@ static void conn_id_key(__u64 id, char key[17])
 	key[16] = '\0';
 }
 
+/*
+ * The heuristics that keep series of connections with their bytes (beacon,
+ * exfil, dnsless): at a connection's start, and again with its bytes at its
+ * end (c->end).
+ */
+static int series_conn(struct sg_detect *d, struct sg_conn_ctx *c)
+{
+	int r = 0;
+
+	if (d->cfg.on[SG_HEUR_BEACON])
+		r = sg_beacon_conn(d, c);
+	if (!r && d->cfg.on[SG_HEUR_EXFIL])
+		r = sg_exfil_conn(d, c);
+	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
+		r = sg_dnsless_conn(d, c);
+	return r;
+}
+
 /* The bytes of a connection counted at its start, to the series that took it. */
 static int feed_conn_end(struct sg_detect *d, const struct sg_obs *o, struct sg_open *op)
 {
 	struct sg_conn_ctx c = { .end = true, .took = &op->took };
 	struct sg_obs start = *o;
-	int r = 0;
+	int r;
 
 	d->st.conn_ends++;
 	start.ts = op->ts;
 	conn_ctx_init(d, &c, &start);
 	c.name = op->name;
-	if (d->cfg.on[SG_HEUR_BEACON])
-		r = sg_beacon_conn(d, &c);
-	if (!r && d->cfg.on[SG_HEUR_EXFIL])
-		r = sg_exfil_conn(d, &c);
-	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
-		r = sg_dnsless_conn(d, &c);
+	r = series_conn(d, &c);
 	sg_lru_remove(&d->open, &op->node);
 	return r;
 }
@@ -620,12 +633,7 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		c.name_age = o->ts - e->ts;
 		c.name_first = e->first;
 	}
-	if (d->cfg.on[SG_HEUR_BEACON])
-		r = sg_beacon_conn(d, &c);
-	if (!r && d->cfg.on[SG_HEUR_EXFIL])
-		r = sg_exfil_conn(d, &c);
-	if (!r && d->cfg.on[SG_HEUR_DNSLESS])
-		r = sg_dnsless_conn(d, &c);
+	r = series_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_FIRSTSEEN])
 		r = sg_firstseen_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_FILELESS])

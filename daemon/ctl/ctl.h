@@ -56,6 +56,12 @@ struct json_object *sg_ctl_call(const struct sg_ctl *ctl, struct json_object *re
  */
 struct json_object *sg_ctl_ask(const struct sg_ctl *ctl, const char *cmd, const char *key,
 			       const char *val, int timeout_ms);
+/*
+ * What most commands do: sg_ctl_ask() @cmd, then print the reply as JSON
+ * (-j) or through @text. 0, or -EIO when there was no reply (said why).
+ */
+int sg_ctl_show(const struct sg_ctl *ctl, int argc, char **argv, const char *cmd,
+		const char *key, const char *val, void (*text)(struct json_object *rep));
 
 /*
  * Exit statuses of the commands that promise them (sovguardctl(8), EXIT

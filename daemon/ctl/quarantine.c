@@ -26,11 +26,23 @@ static void print_entry(struct json_object *e)
 	       sg_ctl_jstr(al, "dst"), sg_ctl_jstr(e, "generation"));
 }
 
-int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv)
+static void quarantine_print(struct json_object *rep)
 {
-	struct json_object *rep, *arr, *ref;
+	struct json_object *arr = json_object_object_get(rep, "quarantines");
+	struct json_object *ref = json_object_object_get(rep, "refused");
 	size_t i;
 
+	printf("quarantine: %s, score %s or more, %s of at most %s in force; refused: %s at the "
+	       "cap, %s unnamed, %s without destination, %s not published\n",
+	       sg_ctl_jstr(rep, "mode"), sg_ctl_jstr(rep, "min_score"), sg_ctl_jstr(rep, "active"),
+	       sg_ctl_jstr(rep, "max"), sg_ctl_jstr(ref, "full"), sg_ctl_jstr(ref, "unnamed"),
+	       sg_ctl_jstr(ref, "no_destination"), sg_ctl_jstr(ref, "not_published"));
+	for (i = 0; i < json_object_array_length(arr); i++)
+		print_entry(json_object_array_get_idx(arr, i));
+}
+
+int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv)
+{
 	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl quarantine [-j]\n"
 		       "The quarantines in force: each a deny rule (id quarantine:N) an alert\n"
@@ -39,25 +51,7 @@ int sg_cmd_quarantine(const struct sg_ctl *ctl, int argc, char **argv)
 		       "`sovguardctl release` takes them out.\n");
 		return 0;
 	}
-	rep = sg_ctl_ask(ctl, "quarantine", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
-	if (!rep)
-		return -EIO;
-	if (sg_ctl_want_json(ctl, argc, argv)) {
-		sg_ctl_print_json(rep);
-		json_object_put(rep);
-		return 0;
-	}
-	arr = json_object_object_get(rep, "quarantines");
-	ref = json_object_object_get(rep, "refused");
-	printf("quarantine: %s, score %s or more, %s of at most %s in force; refused: %s at the "
-	       "cap, %s unnamed, %s without destination, %s not published\n",
-	       sg_ctl_jstr(rep, "mode"), sg_ctl_jstr(rep, "min_score"), sg_ctl_jstr(rep, "active"),
-	       sg_ctl_jstr(rep, "max"), sg_ctl_jstr(ref, "full"), sg_ctl_jstr(ref, "unnamed"),
-	       sg_ctl_jstr(ref, "no_destination"), sg_ctl_jstr(ref, "not_published"));
-	for (i = 0; i < json_object_array_length(arr); i++)
-		print_entry(json_object_array_get_idx(arr, i));
-	json_object_put(rep);
-	return 0;
+	return sg_ctl_show(ctl, argc, argv, "quarantine", NULL, NULL, quarantine_print);
 }
 
 int sg_cmd_release(const struct sg_ctl *ctl, int argc, char **argv)

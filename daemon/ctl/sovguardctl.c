@@ -126,6 +126,21 @@ struct json_object *sg_ctl_ask(const struct sg_ctl *ctl, const char *cmd, const 
 	return rep;
 }
 
+int sg_ctl_show(const struct sg_ctl *ctl, int argc, char **argv, const char *cmd,
+		const char *key, const char *val, void (*text)(struct json_object *rep))
+{
+	struct json_object *rep = sg_ctl_ask(ctl, cmd, key, val, SG_CONTROL_TIMEOUT_MS);
+
+	if (!rep)
+		return -EIO;
+	if (sg_ctl_want_json(ctl, argc, argv))
+		sg_ctl_print_json(rep);
+	else
+		text(rep);
+	json_object_put(rep);
+	return 0;
+}
+
 static void json_putp(struct json_object **o)
 {
 	json_object_put(*o);
@@ -311,11 +326,29 @@ static int cmd_check(const struct sg_ctl *ctl, int argc, char **argv)
 	return SG_CTL_EXIT_OK;
 }
 
-static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
+static void rules_print(struct json_object *rep)
 {
-	struct json_object *rep, *arr, *r;
+	struct json_object *arr, *r;
 	size_t i;
 
+	arr = json_object_object_get(rep, "rules");
+	printf("generation %s\n%5s  %-7s %12s  %s\n", sg_ctl_jstr(rep, "generation"), "#", "verdict",
+	       "hits", "rule");
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		r = json_object_array_get_idx(arr, i);
+		printf("%5s  %-7s %12s  %s%s%s%s\n", sg_ctl_jstr(r, "index"),
+		       sg_ctl_jstr(r, "verdict"), sg_ctl_jstr(r, "hits"), sg_ctl_jstr(r, "id"),
+		       json_object_object_get(r, "name") ? " " : "",
+		       json_object_object_get(r, "name") ? sg_ctl_jstr(r, "name") : "",
+		       json_object_object_get(r, "quarantine") ?
+			       " (quarantine: sovguardctl quarantine)" : "");
+	}
+	r = json_object_object_get(rep, "default");
+	printf("%5s  %-7s %12s  %s\n", "-", sg_ctl_jstr(r, "verdict"), "", sg_ctl_jstr(r, "id"));
+}
+
+static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
+{
 	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl rules [-j]\n"
 		       "The compiled rules in order, each with its verdict and how many\n"
@@ -323,29 +356,7 @@ static int cmd_rules(const struct sg_ctl *ctl, int argc, char **argv)
 		       "rules (ids quarantine:N) come first and are marked.\n");
 		return 0;
 	}
-	rep = sg_ctl_ask(ctl, "rules", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
-	if (!rep)
-		return -EIO;
-	if (sg_ctl_want_json(ctl, argc, argv)) {
-		sg_ctl_print_json(rep);
-	} else {
-		arr = json_object_object_get(rep, "rules");
-		printf("generation %s\n%5s  %-7s %12s  %s\n", sg_ctl_jstr(rep, "generation"), "#", "verdict",
-		       "hits", "rule");
-		for (i = 0; i < json_object_array_length(arr); i++) {
-			r = json_object_array_get_idx(arr, i);
-			printf("%5s  %-7s %12s  %s%s%s%s\n", sg_ctl_jstr(r, "index"),
-			       sg_ctl_jstr(r, "verdict"), sg_ctl_jstr(r, "hits"), sg_ctl_jstr(r, "id"),
-			       json_object_object_get(r, "name") ? " " : "",
-			       json_object_object_get(r, "name") ? sg_ctl_jstr(r, "name") : "",
-			       json_object_object_get(r, "quarantine") ?
-				       " (quarantine: sovguardctl quarantine)" : "");
-		}
-		r = json_object_object_get(rep, "default");
-		printf("%5s  %-7s %12s  %s\n", "-", sg_ctl_jstr(r, "verdict"), "", sg_ctl_jstr(r, "id"));
-	}
-	json_object_put(rep);
-	return 0;
+	return sg_ctl_show(ctl, argc, argv, "rules", NULL, NULL, rules_print);
 }
 
 static void check_config_usage(void)
@@ -542,20 +553,14 @@ static int cmd_metrics(const struct sg_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-static void print_reloaded(const struct sg_ctl *ctl, int argc, char **argv,
-			   struct json_object *rep)
+static void print_reloaded(struct json_object *rep)
 {
-	if (sg_ctl_want_json(ctl, argc, argv))
-		sg_ctl_print_json(rep);
-	else
-		printf("reloaded: generation %s, mode %s\n", sg_ctl_jstr(rep, "generation"),
-		       sg_ctl_jstr(rep, "mode"));
+	printf("reloaded: generation %s, mode %s\n", sg_ctl_jstr(rep, "generation"),
+	       sg_ctl_jstr(rep, "mode"));
 }
 
 static int cmd_reload(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *rep;
-
 	if (sg_ctl_help_asked(argc, argv)) {
 		printf("Usage: sovguardctl reload [-j]\n"
 		       "Have the daemon re-read its configuration, rules and data, as SIGHUP\n"
@@ -563,18 +568,11 @@ static int cmd_reload(const struct sg_ctl *ctl, int argc, char **argv)
 		       "the running policy stays. Root only.\n");
 		return 0;
 	}
-	rep = sg_ctl_ask(ctl, "reload", NULL, NULL, SG_CONTROL_TIMEOUT_MS);
-	if (!rep)
-		return -EIO;
-	print_reloaded(ctl, argc, argv, rep);
-	json_object_put(rep);
-	return 0;
+	return sg_ctl_show(ctl, argc, argv, "reload", NULL, NULL, print_reloaded);
 }
 
 static int cmd_mode(const struct sg_ctl *ctl, int argc, char **argv)
 {
-	struct json_object *rep;
-
 	if (sg_ctl_help_asked(argc, argv) || argc < 2 || argv[1][0] == '-') {
 		printf("Usage: sovguardctl mode enforce|audit|off|config [-j]\n"
 		       "Set the daemon's mode until it restarts, as sovguardd --mode does;\n"
@@ -582,12 +580,7 @@ static int cmd_mode(const struct sg_ctl *ctl, int argc, char **argv)
 		       "reload, all or nothing. Root only. (The module's own mode: module mode.)\n");
 		return sg_ctl_help_asked(argc, argv) ? 0 : -EINVAL;
 	}
-	rep = sg_ctl_ask(ctl, "mode", "mode", argv[1], SG_CONTROL_TIMEOUT_MS);
-	if (!rep)
-		return -EIO;
-	print_reloaded(ctl, argc, argv, rep);
-	json_object_put(rep);
-	return 0;
+	return sg_ctl_show(ctl, argc, argv, "mode", "mode", argv[1], print_reloaded);
 }
 
 static int cmd_version(const struct sg_ctl *ctl, int argc, char **argv)

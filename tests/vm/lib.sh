@@ -8,3 +8,26 @@
 set -u
 . "$SRC/tests/lib/ktap.sh"
 . "$SRC/tests/kmod/lib.sh"
+
+# A daemon of the suite's own configuration ($DIR/sovguard.conf, its run
+# directory $DIR/run, its log $DIR/log) started in the background; PID names
+# it. Call as is, not in a subshell, so that PID stays set.
+sg_daemon_start()
+{
+	rm -f "$DIR/run/sovguardd.pid"
+	"$SG_BUILD/sovguardd" --foreground --stderr -c "$DIR/sovguard.conf" >>"$DIR/log" 2>&1 &
+	PID=$!
+}
+
+sg_daemon_ready_or_gone()
+{
+	test -e "$DIR/run/sovguardd.pid" || ! kill -0 "$PID" 2>/dev/null
+}
+
+# The daemon is ready (its pid file written); one that exits fails at once,
+# with the end of its log as the reason.
+sg_daemon_started()
+{
+	sg_wait_for 1200 sg_daemon_ready_or_gone
+	test -e "$DIR/run/sovguardd.pid" || { tail -n 5 "$DIR/log"; false; }
+}

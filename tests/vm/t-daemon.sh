@@ -45,27 +45,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-# start: a daemon in the background (not in a subshell: PID must stay set).
-start()
-{
-	rm -f "$DIR/run/sovguardd.pid"
-	"$SG_BUILD/sovguardd" --foreground --stderr -c "$DIR/sovguard.conf" >>"$DIR/log" 2>&1 &
-	PID=$!
-}
-
-# started: the daemon is ready; a daemon that exits fails at once, with the
-# end of its log as the reason.
-ready_or_gone()
-{
-	test -e "$DIR/run/sovguardd.pid" || ! kill -0 "$PID" 2>/dev/null
-}
-
-started()
-{
-	sg_wait_for 1200 ready_or_gone
-	test -e "$DIR/run/sovguardd.pid" || { tail -n 5 "$DIR/log"; false; }
-}
-
 probe()
 {
 	sg_probe_in "$CG" "$1"
@@ -82,8 +61,8 @@ guard_is()
 }
 
 ktap_check "insmod sovguard.ko" sg_load
-start
-ktap_check "sovguardd starts on $(uname -r)" started
+sg_daemon_start
+ktap_check "sovguardd starts on $(uname -r)" sg_daemon_started
 
 ktap_check "the programs refuse and let through on $(uname -r)" \
 	sg_verdicts_are "$CG" 1.1.1.1 9.9.9.9
@@ -103,8 +82,8 @@ t_clean_stop()
 }
 ktap_check "systemctl stop semantics: SIGTERM releases the lease, no guard" t_clean_stop
 
-start
-started && sg_wait_for 100 lease_is valid
+sg_daemon_start
+sg_daemon_started && sg_wait_for 100 lease_is valid
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 PID=
@@ -115,10 +94,10 @@ t_crash()
 ktap_check "a crashed daemon lets the lease lapse: the guard engages" t_crash
 
 
-start
+sg_daemon_start
 t_takeover()
 {
-	started && sg_wait_for 100 lease_is valid && sg_wait_for 50 guard_is idle
+	sg_daemon_started && sg_wait_for 100 lease_is valid && sg_wait_for 50 guard_is idle
 }
 ktap_check "a new daemon takes the lease and releases the guard" t_takeover
 

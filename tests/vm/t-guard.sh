@@ -59,24 +59,6 @@ if [ ! -e /sys/kernel/security/lsm ]; then
 	mount -t securityfs securityfs /sys/kernel/security && SECFS=1
 fi
 
-start()
-{
-	rm -f "$DIR/run/sovguardd.pid"
-	"$SG_BUILD/sovguardd" --foreground --stderr -c "$DIR/sovguard.conf" >>"$DIR/log" 2>&1 &
-	PID=$!
-}
-
-ready_or_gone()
-{
-	test -e "$DIR/run/sovguardd.pid" || ! kill -0 "$PID" 2>/dev/null
-}
-
-started()
-{
-	sg_wait_for 1200 ready_or_gone
-	test -e "$DIR/run/sovguardd.pid" || { tail -n 5 "$DIR/log"; false; }
-}
-
 stop()
 {
 	kill -TERM "$PID" && wait "$PID"
@@ -113,10 +95,10 @@ t_lsm_listed()
 }
 ktap_check "the kernel runs BPF LSM ($(uname -r))" t_lsm_listed
 
-start
+sg_daemon_start
 t_active()
 {
-	if started && lsm_is active && grep -q "BPF LSM guard active" "$DIR/log"; then
+	if sg_daemon_started && lsm_is active && grep -q "BPF LSM guard active" "$DIR/log"; then
 		return 0
 	fi
 	grep -i "lsm\|guard" "$DIR/log"
@@ -178,11 +160,11 @@ t_after_stop()
 }
 ktap_check "after SIGTERM the guard still refuses" t_after_stop
 
-start
+sg_daemon_start
 t_restart()
 {
 	local new
-	started && lsm_is active || return 1
+	sg_daemon_started && lsm_is active || return 1
 	new=$(bpftool -j link show pinned "$PIN/guard_link" | jq -r .id)
 	echo "guard link $OLD -> $new"
 	[ "$new" != "$OLD" ] && ! bpftool link show id "$OLD" >/dev/null 2>&1 &&
@@ -210,10 +192,10 @@ t_remove()
 ktap_check "sovguardd --remove ends the guard with enforcement" t_remove
 
 write_config "protect = off"
-start
+sg_daemon_start
 t_off()
 {
-	started && lsm_is off && grep -q "protect = off" "$DIR/log" &&
+	sg_daemon_started && lsm_is off && grep -q "protect = off" "$DIR/log" &&
 		bpftool map update pinned "$PIN/sg_config" key 0 0 0 0 value 0 0 0 0 0 0 0 0
 }
 ktap_check "protect = off: status says off, bpftool may write (the watchdog restores)" t_off

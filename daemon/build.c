@@ -73,7 +73,7 @@ int sg_build_policy(struct sg_daemon *d, const struct sg_settings *cfg, bool new
 	if (!err)
 		err = sg_egress_publish(d->egress, img);
 	if (!err)
-		sg_guard_sync(d->guard, d->egress);
+		sg_guard_sync(d->guard, d->egress, d->observe);
 	if (err) {
 		sg_policy_free(pol);
 		if (data != d->data)

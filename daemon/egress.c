@@ -258,27 +258,11 @@ int sg_egress_publish(struct sg_egress *e, const struct sg_image *img)
  */
 unsigned int sg_egress_objects(struct sg_egress *e, struct sg_guard_key *keys, unsigned int max)
 {
-	struct bpf_map_info info = {};
-	struct bpf_link_info linfo = {};
-	struct bpf_map *map;
-	unsigned int n = 0;
-	__u32 len;
-	int hook;
+	unsigned int n = sg_guard_keys(e->skel->obj, NULL, 0, keys, max);
 
-	bpf_object__for_each_map(map, e->skel->obj) {
-		len = sizeof(info);
-		if (n < max && !bpf_map_get_info_by_fd(bpf_map__fd(map), &info, &len))
-			keys[n++] = (struct sg_guard_key){ SG_GUARD_MAP, info.id };
-	}
 	if (n < max && e->live.fd >= 0)
 		keys[n++] = (struct sg_guard_key){ SG_GUARD_MAP, e->live.id };
-	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
-		len = sizeof(linfo);
-		if (n < max && e->links[hook] &&
-		    !bpf_link_get_info_by_fd(bpf_link__fd(e->links[hook]), &linfo, &len))
-			keys[n++] = (struct sg_guard_key){ SG_GUARD_LINK, linfo.id };
-	}
-	return n;
+	return n + sg_guard_keys(NULL, e->links, SG_HOOK_MAX, keys + n, max - n);
 }
 
 static int rb_handler(void *ctx, void *data, size_t len)

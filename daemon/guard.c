@@ -19,15 +19,18 @@
 #include "egress.h"
 #include "guard.h"
 #include "guard.skel.h"
+#include "links.h"
 #include "lib/log.h"
 #include "lib/lsm.h"
 #include "lib/names.h"
 #include "lib/util.h"
+#include "observe.h"
 #include "tamper.h"
 
 struct sg_guard {
 	struct sg_guard_bpf *skel;
 	struct bpf_link *link;
+	bool full_said;		/* SG_GUARD_OBJS_MAX reached, said */
 	__u32 link_id;
 	char pin_root[SG_PATH_MAX];
 	struct sg_guard_key keys[SG_GUARD_OBJS_MAX];	/* as written to sg_guard_objs */
@@ -182,19 +185,7 @@ int sg_guard_start(struct sg_guard **ret, const char *pin_root, bool protect)
 
 static unsigned int own_keys(struct sg_guard *g, struct sg_guard_key *keys, unsigned int max)
 {
-	struct bpf_map_info info = {};
-	struct bpf_map *map;
-	unsigned int n = 0;
-	__u32 len;
-
-	bpf_object__for_each_map(map, g->skel->obj) {
-		len = sizeof(info);
-		if (n < max && !bpf_map_get_info_by_fd(bpf_map__fd(map), &info, &len))
-			keys[n++] = (struct sg_guard_key){ SG_GUARD_MAP, info.id };
-	}
-	if (n < max)
-		keys[n++] = (struct sg_guard_key){ SG_GUARD_LINK, g->link_id };
-	return n;
+	return sg_guard_keys(g->skel->obj, &g->link, 1, keys, max);
 }
 
 static bool has_key(const struct sg_guard_key *keys, unsigned int n, const struct sg_guard_key *k)
@@ -213,7 +204,7 @@ static bool has_key(const struct sg_guard_key *keys, unsigned int n, const struc
  *
  * Return: 0 or a negative errno (logged).
  */
-int sg_guard_sync(struct sg_guard *g, struct sg_egress *e)
+int sg_guard_sync(struct sg_guard *g, struct sg_egress *e, struct sg_observe *o)
 {
 	struct sg_guard_key want[SG_GUARD_OBJS_MAX];
 	int fd;
@@ -224,6 +215,12 @@ int sg_guard_sync(struct sg_guard *g, struct sg_egress *e)
 		return 0;
 	n = own_keys(g, want, SG_GUARD_OBJS_MAX);
 	n += sg_egress_objects(e, want + n, SG_GUARD_OBJS_MAX - n);
+	if (o)
+		n += sg_observe_objects(o, want + n, SG_GUARD_OBJS_MAX - n);
+	if (n == SG_GUARD_OBJS_MAX && !g->full_said)
+		sg_warn("the bpf() guard protects %u objects, its most: any more are not "
+			"protected", n);
+	g->full_said = n == SG_GUARD_OBJS_MAX;
 	if (n == g->nr_keys && !memcmp(want, g->keys, n * sizeof(want[0])))
 		return 0;
 	fd = bpf_map__fd(g->skel->maps.sg_guard_objs);

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "links.h"
+#include "sovguard_guard.h"
 #include "lib/log.h"
 
 /**
@@ -26,6 +27,27 @@ __u32 sg_bpf_obj_id(int fd)
 	return buf[1];
 }
 #include "lib/util.h"
+
+unsigned int sg_guard_keys(struct bpf_object *obj, struct bpf_link *const *links,
+			   unsigned int nr_links, struct sg_guard_key *keys, unsigned int max)
+{
+	struct bpf_map *map;
+	unsigned int n = 0, i;
+	__u32 id;
+
+	for (map = obj ? bpf_object__next_map(obj, NULL) : NULL; map;
+	     map = bpf_object__next_map(obj, map)) {
+		id = sg_bpf_obj_id(bpf_map__fd(map));
+		if (n < max && id)
+			keys[n++] = (struct sg_guard_key){ SG_GUARD_MAP, id };
+	}
+	for (i = 0; i < nr_links; i++) {
+		id = links[i] ? sg_bpf_obj_id(bpf_link__fd(links[i])) : 0;
+		if (n < max && id)
+			keys[n++] = (struct sg_guard_key){ SG_GUARD_LINK, id };
+	}
+	return n;
+}
 
 /**
  * sg_cgroup_open() - open the cgroup a daemon enforces or observes on.

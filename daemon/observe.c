@@ -325,6 +325,17 @@ int sg_observe_guard(struct sg_observe *o, sg_observe_alert_fn alert)
 }
 
 /**
+ * sg_observe_objects() - what the bpf() guard protects of observation: every
+ * map of its object and its attached links (as sg_egress_objects()).
+ *
+ * Return: the number of keys written to @keys, at most @max.
+ */
+unsigned int sg_observe_objects(struct sg_observe *o, struct sg_guard_key *keys, unsigned int max)
+{
+	return sg_guard_keys(o->skel->obj, o->links, SG_OBS_LINKS, keys, max);
+}
+
+/**
  * sg_observe_detach() - stop observing: the links go, pins included.
  *
  * The maps stay; records already in the ring buffer can still be drained.

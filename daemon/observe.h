@@ -14,6 +14,7 @@
 #include "dns.h"
 
 struct sg_observe;
+struct sg_guard_key;
 
 /*
  * Not a kernel record: a subject-destination pair of sg_obs_flows taken out
@@ -72,6 +73,7 @@ int sg_observe_sweep(struct sg_observe *o);
 typedef void (*sg_observe_alert_fn)(const char *kind, const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sg_observe_guard(struct sg_observe *o, sg_observe_alert_fn alert);
+unsigned int sg_observe_objects(struct sg_observe *o, struct sg_guard_key *keys, unsigned int max);
 int sg_observe_start(struct sg_observe *o, sg_obs_fn fn, void *ctx);
 int sg_obs_decode(const void *data, size_t len, struct sg_obs_event *ev,
 		  struct sg_dns_answer *ans);

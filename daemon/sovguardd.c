@@ -127,6 +127,8 @@ static void observe_start(struct sg_daemon *d, int ep)
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = sg_observe_timer_fd(d->observe);
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	/* Its maps and links are refused to others as the egress ones are. */
+	sg_guard_sync(d->guard, d->egress, d->observe);
 }
 
 static int write_pidfile(struct sg_daemon *d)
@@ -322,7 +324,7 @@ static int run(struct sg_daemon *d)
 	err = sg_egress_attach(d->egress, d->cfg.cgroup);
 	if (err)
 		return err;
-	err = sg_guard_sync(d->guard, d->egress);
+	err = sg_guard_sync(d->guard, d->egress, d->observe);
 	if (err)
 		return err;
 	err = sg_egress_events(d->egress, sg_on_event, d);

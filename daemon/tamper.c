@@ -403,7 +403,7 @@ void sg_tamper_tick(struct sg_daemon *d)
 	r = sg_guard_check(d->guard);
 	n += r > 0 ? r : 0;
 	/* New ids after a restore or a publish: protected from now on. */
-	sg_guard_sync(d->guard, d->egress);
+	sg_guard_sync(d->guard, d->egress, d->observe);
 	if (n > 0)
 		sg_warn("restored %d object%s of the kernel state", n, n == 1 ? "" : "s");
 }

@@ -34,7 +34,7 @@ struct sg_guard_key {
 	__u32 id;
 };
 
-#define SG_GUARD_OBJS_MAX	64	/* protected objects */
+#define SG_GUARD_OBJS_MAX	128	/* protected objects */
 #define SG_GUARD_ALLOW_MAX	4	/* allowed tgids */
 
 /* Counters (array sg_guard_stats): what the guard saw. */

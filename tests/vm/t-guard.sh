@@ -15,7 +15,7 @@ SRC=${SG_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/vm/lib.sh"
 . "$SRC/tests/lib/probe.sh"
 
-ktap_plan 13
+ktap_plan 14
 
 CG=/sys/fs/cgroup/sgguard
 PIN=/sys/fs/bpf/sgguard
@@ -127,6 +127,18 @@ t_policy()
 		[ "$(bstatus policy.slot)" = 0 ]
 }
 ktap_check "bpftool map delete on sg_policy is refused" t_policy
+
+# Observation is the detectors' sight: its links and maps are guarded alike.
+t_observe()
+{
+	[ -e "$PIN/obs_exec" ] || { echo "no observation pins:" $(ls "$PIN"); grep -i observ "$DIR/log"; return 1; }
+	refused link detach pinned "$PIN/obs_exec" &&
+		refused link detach pinned "$PIN/obs_ingress" &&
+		refused map update pinned "$PIN/sg_obs_config" key 0 0 0 0 \
+			value 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 &&
+		[ "$(bpftool -j link show pinned "$PIN/obs_exec" | jq -r .prog_id)" != null ]
+}
+ktap_check "bpftool on observation links and maps is refused" t_observe
 
 t_alert()
 {

@@ -215,6 +215,44 @@ const char *sg_addr_port_str(const struct in6_addr *a, __u16 port, char *buf, si
 	return buf;
 }
 
+/* IPv4 (as v4-mapped) or IPv6 text. */
+static bool addr_parse(const char *s, struct in6_addr *ret)
+{
+	struct in6_addr x = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+	if (inet_pton(AF_INET, s, &x.s6_addr[12]) != 1 && inet_pton(AF_INET6, s, &x) != 1)
+		return false;
+	*ret = x;
+	return true;
+}
+
+bool sg_alert_dst_addr(const struct sg_alert *a, struct in6_addr *ret)
+{
+	char buf[SG_DETECT_ADDR_STR + 8];
+	const char *s = a->dst;
+	char *c;
+
+	if (!s || a->dst_local || strlen(s) >= sizeof(buf))
+		return false;
+	if (addr_parse(s, ret))
+		return true;
+	strcpy(buf, s[0] == '[' ? s + 1 : s);
+	c = strrchr(buf, s[0] == '[' ? ']' : ':');
+	if (!c)
+		return false;
+	*c = '\0';
+	return addr_parse(buf, ret);
+}
+
+const char *sg_detect_name_of(struct sg_detect *d, const struct in6_addr *a)
+{
+	char key[SG_DETECT_ADDR_STR];
+	struct sg_dns_entry *e;
+
+	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, sg_detect_addr_str(a, key));
+	return e && e->name[0] ? e->name : NULL;
+}
+
 /*
  * Repeats of one (heuristic, subject, destination) within detect.suppress
  * of its alert are counted; the flush after the period hands the count on

@@ -47,18 +47,7 @@
 
 static double now_real(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return sg_clock_s(CLOCK_REALTIME);
 }
 
 /*
@@ -69,7 +58,7 @@ static double now_mono(void)
 static double mono_to_real(struct sg_detector *t, __u64 ns)
 {
 	if (!t->clock_age--) {
-		t->real_off = now_real() - now_mono();
+		t->real_off = now_real() - sg_clock_s(CLOCK_MONOTONIC);
 		t->clock_age = SG_DET_CLOCK_EVERY;
 	}
 	return t->real_off + ns / 1e9;

@@ -633,16 +633,18 @@ static int series_conn(struct sg_detect *d, struct sg_conn_ctx *c)
 
 /*
  * The bytes of a connection counted at its start, to the series that took
- * it; c is the end's context (conn_ctx_init()), judged at the start's time.
+ * it; c is the end's context (conn_ctx_init()), judged as start: the end at
+ * the start's time.
  */
-static int feed_conn_end(struct sg_detect *d, struct sg_conn_ctx *c, struct sg_open *op)
+static int feed_conn_end(struct sg_detect *d, struct sg_conn_ctx *c, struct sg_obs *start,
+			 struct sg_open *op)
 {
-	struct sg_obs start = *c->o;
 	int r;
 
 	d->st.conn_ends++;
-	start.ts = op->ts;
-	c->o = &start;
+	*start = *c->o;
+	start->ts = op->ts;
+	c->o = start;
 	c->end = true;
 	c->took = &op->took;
 	c->name = op->name;
@@ -679,6 +681,7 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	struct sg_open *op = NULL;
 	struct sg_dns_entry *e;
 	struct sg_lru_key dk;
+	struct sg_obs start;
 	char key[17] = "";
 	int r = 0;
 
@@ -688,7 +691,7 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		conn_id_key(o->conn_id, key);
 		op = (struct sg_open *)sg_lru_find(&d->open, key);
 		if (op)
-			return feed_conn_end(d, &c, op);
+			return feed_conn_end(d, &c, &start, op);
 	}
 	if (!sg_lru_key_make(&dk, c.dst, NULL))
 		sg_lru_prefetch(&d->dns, &dk);

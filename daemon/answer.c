@@ -120,30 +120,35 @@ int sg_check_query(const struct sg_resolver *res, struct json_object *req, struc
 	return 0;
 }
 
+bool sg_zone_holds(const struct sg_policy *pol, const struct sg_data *data,
+		   const struct sg_zone *zone, const struct in6_addr *a,
+		   const struct sg_lookup *info)
+{
+	__u32 i;
+
+	for (i = 0; i < zone->nr_atoms; i++) {
+		const struct sg_atom *atom = &pol->atoms[zone->atoms[i]];
+		bool hit;
+
+		if (atom->kind == SG_ATOM_LABEL)
+			hit = info->label && !strcmp(info->label, sg_data_label(data, atom->label));
+		else
+			hit = sg_atom_matches(atom, a, info);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
 static struct json_object *zones_of(const struct sg_policy *pol, const struct sg_data *data,
 				    const struct in6_addr *a, const struct sg_lookup *info)
 {
 	struct json_object *arr = json_object_new_array();
-	__u32 z, i;
+	__u32 z;
 
-	for (z = 0; z < pol->nr_zones; z++) {
-		const struct sg_zone *zone = &pol->zones[z];
-
-		for (i = 0; i < zone->nr_atoms; i++) {
-			const struct sg_atom *atom = &pol->atoms[zone->atoms[i]];
-			bool hit;
-
-			if (atom->kind == SG_ATOM_LABEL)
-				hit = info->label && !strcmp(info->label,
-							     sg_data_label(data, atom->label));
-			else
-				hit = sg_atom_matches(atom, a, info);
-			if (hit) {
-				json_object_array_add(arr, json_object_new_string(zone->name));
-				break;
-			}
-		}
-	}
+	for (z = 0; z < pol->nr_zones; z++)
+		if (sg_zone_holds(pol, data, &pol->zones[z], a, info))
+			json_object_array_add(arr, json_object_new_string(pol->zones[z].name));
 	return arr;
 }
 

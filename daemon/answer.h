@@ -9,6 +9,7 @@
 #ifndef SG_ANSWER_H
 #define SG_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <linux/types.h>
@@ -43,5 +44,13 @@ int sg_check_query(const struct sg_resolver *res, struct json_object *req, struc
 struct json_object *sg_check_reply(const struct sg_policy *pol, const struct sg_data *data,
 				   struct json_object *req, const struct in6_addr *addr,
 				   const struct sg_answer *ans, __u32 mode);
+
+/*
+ * Whether @zone of @pol holds address @a, whose jurisdiction data says
+ * @info: the zone list of a check's reply, and of an alert's destination.
+ */
+bool sg_zone_holds(const struct sg_policy *pol, const struct sg_data *data,
+		   const struct sg_zone *zone, const struct in6_addr *a,
+		   const struct sg_lookup *info);
 
 #endif

@@ -41,23 +41,13 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#include "answer.h"
 #include "detector_int.h"
 #include "quarantine.h"
 
 static double now_real(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return sg_clock_s(CLOCK_REALTIME);
 }
 
 /*
@@ -68,7 +58,7 @@ static double now_mono(void)
 static double mono_to_real(struct sg_detector *t, __u64 ns)
 {
 	if (!t->clock_age--) {
-		t->real_off = now_real() - now_mono();
+		t->real_off = now_real() - sg_clock_s(CLOCK_MONOTONIC);
 		t->clock_age = SG_DET_CLOCK_EVERY;
 	}
 	return t->real_off + ns / 1e9;
@@ -152,6 +142,59 @@ static void ring_obs(struct sg_detector *t, const struct sg_obs *o)
 }
 
 /*
+ * The destination's jurisdiction, looked up per alert (alerts are few) as
+ * `sovguardctl check` looks it up: its country and AS in the jurisdiction
+ * data, the zones of the live policy that hold it, and the name the latest
+ * DNS answer gave it. A jurisdiction series ("jurisdiction:CC") is that
+ * country.
+ */
+static void alert_dst(struct sg_detector *t, struct sg_alert *a)
+{
+	struct sg_det_dst *x = &t->dst;
+	struct sg_daemon *d = t->d;
+	struct sg_lookup info = { .source = -1 };
+	struct in6_addr addr;
+	size_t at = 0;
+	__u32 z;
+
+	if (a->dst && !strncmp(a->dst, "jurisdiction:", 13) && strlen(a->dst + 13) == 2) {
+		memcpy(x->cc, a->dst + 13, sizeof(x->cc));
+		a->dst_country = x->cc;
+		return;
+	}
+	if (!sg_alert_dst_addr(a, &addr))
+		return;
+	if (!a->dst_name && t->eng)
+		a->dst_name = sg_detect_name_of(t->eng, &addr);
+	if (!d->data || sg_data_lookup(d->data, &addr, &info))
+		return;
+	if (info.cc[0]) {
+		memcpy(x->cc, info.cc, sizeof(x->cc));
+		a->dst_country = x->cc;
+	}
+	if (info.asn) {
+		snprintf(x->asn, sizeof(x->asn), "AS%u", info.asn);
+		a->dst_asn = x->asn;
+	}
+	x->zones[0] = '\0';
+	for (z = 0; d->pol && z < d->pol->nr_zones; z++) {
+		const char *name = d->pol->zones[z].name;
+		size_t n = strlen(name);
+
+		if (!sg_zone_holds(d->pol, d->data, &d->pol->zones[z], &addr, &info))
+			continue;
+		if (at + n + 2 > sizeof(x->zones))
+			break;		/* the names that fit */
+		if (at)
+			x->zones[at++] = ',';
+		memcpy(x->zones + at, name, n + 1);
+		at += n;
+	}
+	if (at)
+		a->dst_zones = x->zones;
+}
+
+/*
  * An alert from the engine: counted, quarantined when the configuration
  * says so (before it is stored, so the stored alert says it), stored and
  * logged, and put into the events ring.
@@ -164,6 +207,7 @@ static void on_alert(void *ctx, const struct sg_alert *in)
 
 	if (a->heur < SG_HEUR_MAX)
 		t->alerts[a->heur]++;
+	alert_dst(t, a);
 	q.quarantine = sg_quarantine_alert(t->d, a);
 	t->live.alert(t->live.ctx, a);
 	if (!o)

@@ -45,6 +45,15 @@ struct sg_det_obs {
 	char path[SG_DETECT_PATH_MAX];
 };
 
+/* An alert's destination: its jurisdiction, as its fields point to it. */
+#define SG_DET_ZONES_MAX	1024	/* bytes of "zone,zone,..." */
+
+struct sg_det_dst {
+	char cc[3];
+	char asn[16];			/* "AS" and the number */
+	char zones[SG_DET_ZONES_MAX];
+};
+
 struct sg_detector {
 	struct sg_daemon *d;		/* for the quarantine an alert may call for */
 	struct sg_detect *eng;
@@ -64,6 +73,7 @@ struct sg_detector {
 	__u64 seq;			/* of the newest line */
 	size_t ring_bytes;		/* held by its lines */
 	struct sg_det_obs cur;		/* sg_detector_observed()'s */
+	struct sg_det_dst dst;		/* on_alert()'s */
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC, read again every SG_DET_CLOCK_EVERY records */
 	double real_off;
 	unsigned int clock_age;

@@ -218,25 +218,6 @@ static bool subject_of(const struct sg_alert *a, struct sg_quar_entry *e, char *
 	return true;
 }
 
-/* The alert's destination address: "ADDR", "ADDR:PORT" or "[ADDR]:PORT". */
-static bool dst_of(const struct sg_alert *a, struct in6_addr *ret)
-{
-	char buf[SG_DETECT_ADDR_STR + 8];
-	const char *s = a->dst;
-	char *c;
-
-	if (!s || a->dst_local || strlen(s) >= sizeof(buf))
-		return false;
-	if (!sg_addr_parse(s, ret))
-		return true;
-	strcpy(buf, s[0] == '[' ? s + 1 : s);
-	c = strrchr(buf, s[0] == '[' ? ']' : ':');
-	if (!c)
-		return false;
-	*c = '\0';
-	return !sg_addr_parse(buf, ret);
-}
-
 /* An entry in force that already covers @e: same subject, and every or the same destination. */
 static struct sg_quar_entry *covering(struct sg_quarantine *q, const struct sg_quar_entry *e)
 {
@@ -327,7 +308,7 @@ __u32 sg_quarantine_alert(struct sg_daemon *d, const struct sg_alert *a)
 		return 0;
 	}
 	if (c->mode == SG_QUARANTINE_DESTINATION) {
-		e.has_dst = dst_of(a, &e.dst);
+		e.has_dst = sg_alert_dst_addr(a, &e.dst);
 		if (!e.has_dst) {
 			q->refused_no_dst++;
 			sg_warn("quarantine: %s alert (score %u) on %s not quarantined: %s is no "

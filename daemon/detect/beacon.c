@@ -99,7 +99,8 @@ static void drop_front(struct sg_beacon *b, struct series *s, size_t k)
 	b->points -= k;
 }
 
-static int add_point(struct sg_beacon *b, const char *key, bool by_name, double ts, double bytes)
+static int add_point(struct sg_beacon *b, const struct sg_lru_key *key, bool by_name, double ts,
+		     double bytes)
 {
 	const struct sg_detect_config *cfg = &b->d->cfg;
 	struct sg_lru_node *oldest;
@@ -111,7 +112,7 @@ static int add_point(struct sg_beacon *b, const char *key, bool by_name, double 
 		sg_lru_remove(&b->t, oldest);
 		b->t.evictions++;
 	}
-	s = (struct series *)sg_lru_get(&b->t, key, true, &created);
+	s = (struct series *)sg_lru_get_key(&b->t, key, true, &created);
 	if (!s)
 		return -ENOMEM;
 	if (created)
@@ -150,9 +151,9 @@ static int add_point(struct sg_beacon *b, const char *key, bool by_name, double 
 }
 
 /* Add a connection's end bytes to its point (the one at its start time). */
-static void add_bytes(struct sg_beacon *b, const char *key, double ts, double bytes)
+static void add_bytes(struct sg_beacon *b, const struct sg_lru_key *key, double ts, double bytes)
 {
-	struct series *s = (struct series *)sg_lru_get(&b->t, key, false, NULL);
+	struct series *s = (struct series *)sg_lru_get_key(&b->t, key, false, NULL);
 	size_t i;
 
 	for (i = s ? s->n : 0; i > 0 && s->p[i - 1].ts >= ts; i--) {
@@ -164,38 +165,44 @@ static void add_bytes(struct sg_beacon *b, const char *key, double ts, double by
 	b->d->st.conn_ends_lost++;	/* dropped or evicted since */
 }
 
+void sg_beacon_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry)
+{
+	if (entry)
+		sg_lru_prefetch_entry(&d->beacon->t, k);
+	else
+		sg_lru_prefetch(&d->beacon->t, k);
+}
+
 int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
 	const struct sg_beacon_config *bc = &d->cfg.beacon;
 	const char *subject = o->subject ? o->subject : c->src;
-	char key[SG_KEY_MAX];
 	double bytes = (double)o->bytes_out + (double)o->bytes_in;
 	int r;
 
 	if (c->end) {
-		if ((*c->took & SG_TOOK_BEACON_ADDR) && !sg_key_make(key, sizeof(key), subject, c->dst))
-			add_bytes(d->beacon, key, o->ts, bytes);
-		if ((*c->took & SG_TOOK_BEACON_NAME) && c->name &&
-		    !sg_key_make(key, sizeof(key), subject, c->name))
-			add_bytes(d->beacon, key, o->ts, bytes);
+		if ((*c->took & SG_TOOK_BEACON_ADDR) && c->key.len)
+			add_bytes(d->beacon, &c->key, o->ts, bytes);
+		if ((*c->took & SG_TOOK_BEACON_NAME) && c->name && c->nkey.len)
+			add_bytes(d->beacon, &c->nkey, o->ts, bytes);
 		return 0;
 	}
 	if ((o->failed && bc->skip_failed) || (o->dir == SG_DIR_IN && !bc->inbound))
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_BEACON, &o->src, subject, &o->dst, c->name))
 		return 0;
-	if (sg_key_make(key, sizeof(key), subject, c->dst))
+	if (!c->key.len)
 		return 0;
-	r = add_point(d->beacon, key, false, o->ts, bytes);
+	r = add_point(d->beacon, &c->key, false, o->ts, bytes);
 	if (r)
 		return r;
 	*c->took |= SG_TOOK_BEACON_ADDR;
 	if (!c->name || c->name_age > d->cfg.window)
 		return 0;
-	if (sg_key_make(key, sizeof(key), subject, c->name))
+	if (!c->nkey.len)
 		return 0;
-	r = add_point(d->beacon, key, true, o->ts, bytes);
+	r = add_point(d->beacon, &c->nkey, true, o->ts, bytes);
 	if (!r)
 		*c->took |= SG_TOOK_BEACON_NAME;
 	return r;

@@ -431,8 +431,20 @@ struct sg_hook_flag {
 /* Report it as a hookscan alert through the engine's sink. Return: 0 or -EINVAL. */
 int sg_detect_hook(struct sg_detect *d, const struct sg_hook_flag *h, double now);
 
+struct sg_detect;
+
 /* Format an address (v4-mapped as dotted quad). */
 const char *sg_detect_addr_str(const struct in6_addr *a, char buf[SG_DETECT_ADDR_STR]);
+
+/*
+ * The address an alert's destination names: "ADDR", "ADDR:PORT" or
+ * "[ADDR]:PORT"; not a listener's own address (dst_local), a name, a
+ * domain or a jurisdiction. Return: true with *ret set.
+ */
+bool sg_alert_dst_addr(const struct sg_alert *a, struct in6_addr *ret);
+
+/* The name the latest DNS answer the engine holds gave address @a, or NULL. */
+const char *sg_detect_name_of(struct sg_detect *d, const struct in6_addr *a);
 
 /*
  * Offline analysis of Zeek logs: paths are conn.* / dns.* files or

@@ -139,7 +139,7 @@ check-detect-asan: $(SG_DETECT_ASAN_TESTS)
 # throughput on one CPU, a paced 100,000 records a second through the real
 # ring buffer, and its memory at a million destinations
 # (tests/bench/bench_detector.c, tests/bpf/obs_feed.bpf.c).
-SG_BENCH_DET_OBJS = $(patsubst %,$(O)/daemon/%.o,detector det_subject observe links dns \
+SG_BENCH_DET_OBJS = $(patsubst %,$(O)/daemon/%.o,detector det_subject answer observe links dns \
 		    lib/util lib/log lib/names)
 $(O)/tests/bench/sg-bench-detector: tests/bench/bench_detector.c $(O)/tests/obs_feed.skel.h \
 		$(SG_BENCH_DET_OBJS) $(SG_DETECT_LIB) $(SG_POLICY_LIB) | $(O)

@@ -52,18 +52,25 @@ size_t sg_dnsless_bytes(const struct sg_detect *d)
 	return d->dnsless ? sizeof(*d->dnsless) + d->dnsless->t.bytes : 0;
 }
 
+void sg_dnsless_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry)
+{
+	if (entry)
+		sg_lru_prefetch_entry(&d->dnsless->t, k);
+	else
+		sg_lru_prefetch(&d->dnsless->t, k);
+}
+
 int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
 	const char *subject = o->subject ? o->subject : c->src;
-	char key[SG_KEY_MAX];
 	struct pair *p;
 	bool created;
 
 	if (c->end) {
 		p = NULL;
-		if ((*c->took & SG_TOOK_DNSLESS) && !sg_key_make(key, sizeof(key), subject, c->dst))
-			p = (struct pair *)sg_lru_get(&d->dnsless->t, key, false, NULL);
+		if ((*c->took & SG_TOOK_DNSLESS) && c->key.len)
+			p = (struct pair *)sg_lru_get_key(&d->dnsless->t, &c->key, false, NULL);
 		if (p) {
 			p->bytes_out += o->bytes_out;
 			p->bytes_in += o->bytes_in;
@@ -77,9 +84,9 @@ int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 		return 0;
 	if (sg_detect_allowed(d, SG_HEUR_DNSLESS, &o->src, subject, &o->dst, NULL))
 		return 0;
-	if (sg_key_make(key, sizeof(key), subject, c->dst))
+	if (!c->key.len)
 		return 0;
-	p = (struct pair *)sg_lru_get(&d->dnsless->t, key, true, &created);
+	p = (struct pair *)sg_lru_get_key(&d->dnsless->t, &c->key, true, &created);
 	if (!p)
 		return -ENOMEM;
 	d->st.evicted[SG_HEUR_DNSLESS] = d->dnsless->t.evictions;

@@ -215,6 +215,44 @@ const char *sg_addr_port_str(const struct in6_addr *a, __u16 port, char *buf, si
 	return buf;
 }
 
+/* IPv4 (as v4-mapped) or IPv6 text. */
+static bool addr_parse(const char *s, struct in6_addr *ret)
+{
+	struct in6_addr x = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+	if (inet_pton(AF_INET, s, &x.s6_addr[12]) != 1 && inet_pton(AF_INET6, s, &x) != 1)
+		return false;
+	*ret = x;
+	return true;
+}
+
+bool sg_alert_dst_addr(const struct sg_alert *a, struct in6_addr *ret)
+{
+	char buf[SG_DETECT_ADDR_STR + 8];
+	const char *s = a->dst;
+	char *c;
+
+	if (!s || a->dst_local || strlen(s) >= sizeof(buf))
+		return false;
+	if (addr_parse(s, ret))
+		return true;
+	strcpy(buf, s[0] == '[' ? s + 1 : s);
+	c = strrchr(buf, s[0] == '[' ? ']' : ':');
+	if (!c)
+		return false;
+	*c = '\0';
+	return addr_parse(buf, ret);
+}
+
+const char *sg_detect_name_of(struct sg_detect *d, const struct in6_addr *a)
+{
+	char key[SG_DETECT_ADDR_STR];
+	struct sg_dns_entry *e;
+
+	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, sg_detect_addr_str(a, key));
+	return e && e->name[0] ? e->name : NULL;
+}
+
 /*
  * Repeats of one (heuristic, subject, destination) within detect.suppress
  * of its alert are counted; the flush after the period hands the count on
@@ -522,12 +560,46 @@ static void addr_text(const struct in6_addr *a, const char *text, char buf[SG_DE
 		sg_detect_addr_str(a, buf);
 }
 
+/*
+ * The series' buckets of c's key (entry false), or later, once they are
+ * there, their first entries (entry true): the lookups of one connection
+ * wait for their cache misses together rather than one after another.
+ */
+static void series_prefetch(struct sg_detect *d, const struct sg_conn_ctx *c, bool entry)
+{
+	if (!c->key.len)
+		return;
+	if (d->cfg.on[SG_HEUR_BEACON])
+		sg_beacon_prefetch(d, &c->key, entry);
+	if (d->cfg.on[SG_HEUR_EXFIL])
+		sg_exfil_prefetch(d, &c->key, entry);
+	if (d->cfg.on[SG_HEUR_DNSLESS])
+		sg_dnsless_prefetch(d, &c->key, entry);
+}
+
+/*
+ * The connection's text and keys: (subject, destination) is the key of
+ * beacon's, exfil's and dnsless's series alike, made and hashed once, and
+ * the three buckets start loading at once.
+ */
 static void conn_ctx_init(struct sg_detect *d, struct sg_conn_ctx *c, const struct sg_obs *o)
 {
 	c->o = o;
-	addr_text(&o->src, o->src_str, c->src);
+	if (!o->subject)	/* the source is the subject: its text is every key's */
+		addr_text(&o->src, o->src_str, c->src);
 	addr_text(&o->dst, o->dst_str, c->dst);
 	c->dst_public = sg_addr_public(&o->dst);
+	if (!sg_lru_key_make(&c->key, o->subject ? o->subject : c->src, c->dst))
+		series_prefetch(d, c, false);
+}
+
+/* (subject, name) once c->name is known: beacon's name series. */
+static void conn_name_key(struct sg_detect *d, struct sg_conn_ctx *c)
+{
+	if (!c->name || !d->cfg.on[SG_HEUR_BEACON] ||
+	    sg_lru_key_make(&c->nkey, c->o->subject ? c->o->subject : c->src, c->name))
+		return;
+	sg_beacon_prefetch(d, &c->nkey, false);
 }
 
 /* The key of a connection id in d->open: its hex digits. */
@@ -559,18 +631,26 @@ static int series_conn(struct sg_detect *d, struct sg_conn_ctx *c)
 	return r;
 }
 
-/* The bytes of a connection counted at its start, to the series that took it. */
-static int feed_conn_end(struct sg_detect *d, const struct sg_obs *o, struct sg_open *op)
+/*
+ * The bytes of a connection counted at its start, to the series that took
+ * it; c is the end's context (conn_ctx_init()), judged as start: the end at
+ * the start's time.
+ */
+static int feed_conn_end(struct sg_detect *d, struct sg_conn_ctx *c, struct sg_obs *start,
+			 struct sg_open *op)
 {
-	struct sg_conn_ctx c = { .end = true, .took = &op->took };
-	struct sg_obs start = *o;
 	int r;
 
 	d->st.conn_ends++;
-	start.ts = op->ts;
-	conn_ctx_init(d, &c, &start);
-	c.name = op->name;
-	r = series_conn(d, &c);
+	*start = *c->o;
+	start->ts = op->ts;
+	c->o = start;
+	c->end = true;
+	c->took = &op->took;
+	c->name = op->name;
+	conn_name_key(d, c);
+	series_prefetch(d, c, true);
+	r = series_conn(d, c);
 	sg_lru_remove(&d->open, &op->node);
 	return r;
 }
@@ -600,15 +680,22 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 	struct sg_conn_ctx c = { .took = &took };
 	struct sg_open *op = NULL;
 	struct sg_dns_entry *e;
+	struct sg_lru_key dk;
+	struct sg_obs start;
 	char key[17] = "";
 	int r = 0;
 
+	/* The keys first: their buckets load while the open connection is looked up. */
+	conn_ctx_init(d, &c, o);
 	if (o->conn_id && o->conn_end) {
 		conn_id_key(o->conn_id, key);
 		op = (struct sg_open *)sg_lru_find(&d->open, key);
 		if (op)
-			return feed_conn_end(d, o, op);
-	} else if (o->conn_id) {
+			return feed_conn_end(d, &c, &start, op);
+	}
+	if (!sg_lru_key_make(&dk, c.dst, NULL))
+		sg_lru_prefetch(&d->dns, &dk);
+	if (o->conn_id && !o->conn_end) {
 		bool created;
 
 		/* Made now, filled once the heuristics have taken the connection. */
@@ -623,15 +710,16 @@ static int feed_conn(struct sg_detect *d, const struct sg_obs *o)
 		}
 	}
 	d->st.conns++;
-	conn_ctx_init(d, &c, o);
+	series_prefetch(d, &c, true);
 	c.proc = sg_detect_proc_of(d, o);
 	c.exe = o->exe ? o->exe : c.proc ? c.proc->exe : NULL;
 	sg_exe_facts(d, c.exe, &c.exe_shell, &c.exe_path_flags);
-	e = (struct sg_dns_entry *)sg_lru_find(&d->dns, c.dst);
+	e = dk.len ? (struct sg_dns_entry *)sg_lru_find_key(&d->dns, &dk) : NULL;
 	if (e) {
 		c.name = e->name;
 		c.name_age = o->ts - e->ts;
 		c.name_first = e->first;
+		conn_name_key(d, &c);
 	}
 	r = series_conn(d, &c);
 	if (!r && d->cfg.on[SG_HEUR_FIRSTSEEN])

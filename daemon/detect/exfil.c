@@ -60,15 +60,15 @@ static long long slot_of(const struct sg_detect *d, double ts)
 }
 
 /* count: a connection; else the bytes of one counted before. */
-static int add(struct sg_detect *d, const char *key, bool juris, const struct sg_obs *o,
-	       bool count)
+static int add(struct sg_detect *d, const struct sg_lru_key *key, bool juris,
+	       const struct sg_obs *o, bool count)
 {
 	long long sl = slot_of(d, o->ts);
 	struct flow *f;
 	bool created;
 	int i = (int)(((sl % SG_EXFIL_BUCKETS) + SG_EXFIL_BUCKETS) % SG_EXFIL_BUCKETS);
 
-	f = (struct flow *)sg_lru_get(&d->exfil->t, key, true, &created);
+	f = (struct flow *)sg_lru_get_key(&d->exfil->t, key, true, &created);
 	if (!f)
 		return -ENOMEM;
 	d->st.evicted[SG_HEUR_EXFIL] = d->exfil->t.evictions;
@@ -99,11 +99,20 @@ static int add(struct sg_detect *d, const char *key, bool juris, const struct sg
 	return 0;
 }
 
+void sg_exfil_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry)
+{
+	if (entry)
+		sg_lru_prefetch_entry(&d->exfil->t, k);
+	else
+		sg_lru_prefetch(&d->exfil->t, k);
+}
+
 int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 {
 	const struct sg_obs *o = c->o;
 	const char *subject = o->subject ? o->subject : c->src;
-	char key[SG_KEY_MAX], j[SG_DETECT_NAME_MAX];
+	char j[SG_DETECT_NAME_MAX];
+	struct sg_lru_key key;
 	int r;
 
 	if (c->end && !(*c->took & SG_TOOK_EXFIL))
@@ -111,18 +120,18 @@ int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c)
 	if (!c->end && (o->dir == SG_DIR_IN || o->failed || !c->dst_public ||
 			sg_detect_allowed(d, SG_HEUR_EXFIL, &o->src, subject, &o->dst, c->name)))
 		return 0;
-	if (sg_key_make(key, sizeof(key), subject, c->dst))
+	if (!c->key.len)
 		return 0;
-	r = add(d, key, false, o, !c->end);
+	r = add(d, &c->key, false, o, !c->end);
 	if (r)
 		return r;
 	*c->took |= SG_TOOK_EXFIL;
 	if (!o->juris || !*o->juris)
 		return 0;
 	snprintf(j, sizeof(j), "jurisdiction:%s", o->juris);
-	if (sg_key_make(key, sizeof(key), subject, j))
+	if (sg_lru_key_make(&key, subject, j))
 		return 0;
-	return add(d, key, true, o, !c->end);
+	return add(d, &key, true, o, !c->end);
 }
 
 /* Score 0-100: 50 at both thresholds, +25 each at 16x the threshold. */

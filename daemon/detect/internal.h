@@ -79,6 +79,30 @@ uint64_t sg_hash(const char *s, size_t len);
 #define SG_KEY_SEP ('\x1f')
 #define SG_KEY_MAX (2 * SG_DETECT_NAME_MAX + 2)
 int sg_key_make(char *buf, size_t len, const char *a, const char *b);
+
+/*
+ * A key made and hashed once, for every table a record is looked up in
+ * (a connection's (subject, destination) is beacon's, exfil's and
+ * dnsless's key): len 0 when it could not be made (too long).
+ */
+struct sg_lru_key {
+	uint64_t hash;
+	size_t len;
+	char s[SG_KEY_MAX];
+};
+
+/* a SEP b, or a alone when b is NULL. Return: 0 or -ENAMETOOLONG (len 0). */
+int sg_lru_key_make(struct sg_lru_key *k, const char *a, const char *b);
+struct sg_lru_node *sg_lru_get_key(struct sg_lru *t, const struct sg_lru_key *k, bool create,
+				   bool *created);
+struct sg_lru_node *sg_lru_find_key(struct sg_lru *t, const struct sg_lru_key *k);
+/*
+ * Start loading k's bucket: the lookups of one record then wait for their
+ * cache misses together rather than one after the other.
+ */
+void sg_lru_prefetch(const struct sg_lru *t, const struct sg_lru_key *k);
+/* Then, once the bucket is there, the first entry it holds. */
+void sg_lru_prefetch_entry(const struct sg_lru *t, const struct sg_lru_key *k);
 /* Split a key in place into its two halves (copies into the buffers). */
 void sg_key_split(const char *key, char *a, size_t alen, char *b, size_t blen);
 
@@ -179,7 +203,7 @@ struct sg_detect {
 /* Context a connection is judged in, computed once by the engine. */
 struct sg_conn_ctx {
 	const struct sg_obs *o;
-	char src[SG_DETECT_ADDR_STR];
+	char src[SG_DETECT_ADDR_STR];	/* made only when o has no subject: it stands in */
 	char dst[SG_DETECT_ADDR_STR];
 	const char *name;		/* name a DNS answer gave dst, or NULL */
 	double name_age;		/* seconds since the latest answer (may be < 0) */
@@ -192,6 +216,8 @@ struct sg_conn_ctx {
 	 */
 	bool end;
 	unsigned int *took;		/* SG_TOOK_*: set by each heuristic that counts it */
+	/* (subject, dst) and (subject, name): made and hashed once for the series. */
+	struct sg_lru_key key, nkey;
 	/* The process (sg_detect_proc_of()) and its executable, looked up once. */
 	struct sg_proc *proc;
 	const char *exe;
@@ -233,6 +259,7 @@ int sg_beacon_new(struct sg_detect *d);
 void sg_beacon_free(struct sg_detect *d);
 size_t sg_beacon_bytes(const struct sg_detect *d);
 int sg_beacon_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_beacon_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry);
 void sg_beacon_flush(struct sg_detect *d, double now);
 
 /* The RITA sub-scores, exposed for the unit tests. */
@@ -253,6 +280,7 @@ int sg_exfil_new(struct sg_detect *d);
 void sg_exfil_free(struct sg_detect *d);
 size_t sg_exfil_bytes(const struct sg_detect *d);
 int sg_exfil_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_exfil_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry);
 void sg_exfil_flush(struct sg_detect *d, double now);
 
 int sg_dnstun_new(struct sg_detect *d);
@@ -267,6 +295,7 @@ int sg_dnsless_new(struct sg_detect *d);
 void sg_dnsless_free(struct sg_detect *d);
 size_t sg_dnsless_bytes(const struct sg_detect *d);
 int sg_dnsless_conn(struct sg_detect *d, const struct sg_conn_ctx *c);
+void sg_dnsless_prefetch(const struct sg_detect *d, const struct sg_lru_key *k, bool entry);
 void sg_dnsless_flush(struct sg_detect *d, double now);
 
 int sg_firstseen_new(struct sg_detect *d);

@@ -127,10 +127,27 @@ struct sg_lru_node *sg_lru_find(struct sg_lru *t, const char *key)
 	return lookup(t, key, len, sg_hash(key, len));
 }
 
-struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, bool *created)
+struct sg_lru_node *sg_lru_find_key(struct sg_lru *t, const struct sg_lru_key *k)
 {
-	size_t len = strlen(key);
-	uint64_t h = sg_hash(key, len);
+	return lookup(t, k->s, k->len, k->hash);
+}
+
+void sg_lru_prefetch(const struct sg_lru *t, const struct sg_lru_key *k)
+{
+	__builtin_prefetch(&t->buckets[k->hash & (t->nbuckets - 1)]);
+}
+
+void sg_lru_prefetch_entry(const struct sg_lru *t, const struct sg_lru_key *k)
+{
+	const struct sg_lru_node *n = t->buckets[k->hash & (t->nbuckets - 1)];
+
+	if (n)
+		__builtin_prefetch(n);
+}
+
+static struct sg_lru_node *get(struct sg_lru *t, const char *key, size_t len, uint64_t h,
+			       bool create, bool *created)
+{
 	struct sg_lru_node *n = lookup(t, key, len, h);
 	char *k;
 
@@ -166,6 +183,38 @@ struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, b
 	if (created)
 		*created = true;
 	return n;
+}
+
+struct sg_lru_node *sg_lru_get(struct sg_lru *t, const char *key, bool create, bool *created)
+{
+	size_t len = strlen(key);
+
+	return get(t, key, len, sg_hash(key, len), create, created);
+}
+
+struct sg_lru_node *sg_lru_get_key(struct sg_lru *t, const struct sg_lru_key *k, bool create,
+				   bool *created)
+{
+	return get(t, k->s, k->len, k->hash, create, created);
+}
+
+int sg_lru_key_make(struct sg_lru_key *k, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = b ? strlen(b) : 0;
+
+	k->len = 0;
+	k->hash = 0;
+	if (la + lb + 2 > sizeof(k->s))
+		return -ENAMETOOLONG;
+	memcpy(k->s, a, la);
+	if (b) {
+		k->s[la++] = SG_KEY_SEP;
+		memcpy(k->s + la, b, lb);
+	}
+	k->s[la + lb] = '\0';
+	k->len = la + lb;
+	k->hash = sg_hash(k->s, k->len);
+	return 0;
 }
 
 int sg_key_make(char *buf, size_t len, const char *a, const char *b)

@@ -2,8 +2,10 @@
 #ifndef SG_UTIL_H
 #define SG_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/types.h>
 
@@ -27,5 +29,22 @@ int sg_cgroup2_mount(char *buf, size_t len);
 int sg_mkdir_p(const char *path, mode_t mode);
 int sg_bpffs_ensure(const char *pin_root);
 int sg_read_pidfile(const char *path, pid_t *ret_pid);
+
+/* Clock @id now, in seconds and in nanoseconds. */
+static inline double sg_clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline uint64_t sg_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 #endif

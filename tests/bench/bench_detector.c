@@ -87,18 +87,12 @@ static __u64 rnd(void)
 
 static double cpu_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return sg_clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static double mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return sg_clock_s(CLOCK_MONOTONIC);
 }
 
 /* VmRSS and VmHWM of this process, KiB. */
@@ -354,10 +348,7 @@ static void add_exec(const struct env *e, struct recs *r, __u64 ts, unsigned int
 
 static __u64 mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return sg_clock_ns(CLOCK_MONOTONIC);
 }
 
 /*

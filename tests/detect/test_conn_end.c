@@ -11,38 +11,19 @@
 #include "kselftest_harness.h"
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "det_test.h"
 
 #define DAY 86400.0
 #define T0 1714521600.0
-#define ALERTS_MAX 64
-
-struct alerts {
-	unsigned int n;
-	enum sg_heur h[ALERTS_MAX];
-	char dst[ALERTS_MAX][SG_DETECT_NAME_MAX];
-	struct json_object *ev[ALERTS_MAX];
-};
-
-static void collect(void *ctx, const struct sg_alert *a)
-{
-	struct alerts *s = ctx;
-
-	if (s->n >= ALERTS_MAX)
-		return;
-	s->h[s->n] = a->heur;
-	snprintf(s->dst[s->n], sizeof(s->dst[s->n]), "%s", a->dst);
-	s->ev[s->n++] = json_object_get(a->evidence);
-}
-
 /* The evidence of the alert of heuristic h for dst, or NULL. */
-static struct json_object *evidence(const struct alerts *s, enum sg_heur h, const char *dst)
+static struct json_object *evidence(const struct sg_test_alerts *s, enum sg_heur h,
+				    const char *dst)
 {
 	unsigned int i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->h[i] == h && !strcmp(s->dst[i], dst))
-			return s->ev[i];
+		if (s->a[i].h == h && !strcmp(s->a[i].dst, dst))
+			return s->a[i].evidence;
 	return NULL;
 }
 
@@ -51,23 +32,13 @@ static double ev_num(struct json_object *ev, const char *key)
 	return json_object_get_double(json_object_object_get(ev, key));
 }
 
-static void addr(struct in6_addr *a, const char *s)
-{
-	struct in_addr a4;
-
-	memset(a, 0, sizeof(*a));
-	a->s6_addr[10] = a->s6_addr[11] = 0xff;
-	inet_pton(AF_INET, s, &a4);
-	memcpy(&a->s6_addr[12], &a4, 4);
-}
-
 static struct sg_obs conn(double ts, const char *dst, __u64 id)
 {
 	struct sg_obs o = { .kind = SG_DET_CONN, .ts = ts, .subject = "beacon.service",
 			    .dport = 443, .proto = 6, .dir = SG_DIR_OUT, .conn_id = id };
 
-	addr(&o.src, "10.0.0.1");
-	addr(&o.dst, dst);
+	sg_test_addr(&o.src, "10.0.0.1");
+	sg_test_addr(&o.dst, dst);
 	return o;
 }
 
@@ -86,25 +57,20 @@ FIXTURE(ce)
 {
 	struct sg_detect_config cfg;
 	struct sg_detect *d;
-	struct alerts seen;
+	struct sg_test_alerts seen;
 };
 
 FIXTURE_SETUP(ce)
 {
-	struct sg_detect_sink sink = { collect, &self->seen };
-
+	self->d = NULL;
 	memset(&self->seen, 0, sizeof(self->seen));
 	sg_detect_config_init(&self->cfg);
-	ASSERT_EQ(0, sg_detect_new(&self->cfg, &sink, &self->d));
+	ASSERT_EQ(0, sg_test_engine_start(&self->cfg, &self->seen, &self->d));
 }
 
 FIXTURE_TEARDOWN(ce)
 {
-	unsigned int i;
-
-	for (i = 0; i < self->seen.n; i++)
-		json_object_put(self->seen.ev[i]);
-	sg_detect_free(self->d);
+	sg_test_engine_free(&self->seen, &self->d);
 }
 
 /*
@@ -285,9 +251,8 @@ TEST_F(ce, open_connections_are_capped)
 	struct sg_obs o;
 	int k;
 
-	sg_detect_free(self->d);
 	self->cfg.max_series = 100;
-	ASSERT_EQ(0, sg_detect_new(&self->cfg, NULL, &self->d));
+	ASSERT_EQ(0, sg_test_engine_start(&self->cfg, &self->seen, &self->d));
 	for (k = 0; k < 250; k++) {
 		o = conn(T0 + k, "45.1.2.6", 1 + k);
 		ASSERT_EQ(0, sg_detect_feed(self->d, &o));

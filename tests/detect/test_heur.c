@@ -10,51 +10,10 @@
 #include "kselftest_harness.h"
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "det_test.h"
 
 #define DAY 86400.0
 #define T0 1714521600.0
-
-struct seen {
-	unsigned int n;
-	struct { enum sg_heur h; unsigned int score; char src[64], dst[256]; char ev[1024]; } a[256];
-};
-
-static void collect(void *ctx, const struct sg_alert *al)
-{
-	struct seen *s = ctx;
-
-	if (s->n >= 256)
-		return;
-	s->a[s->n].h = al->heur;
-	s->a[s->n].score = al->score;
-	snprintf(s->a[s->n].src, sizeof(s->a[s->n].src), "%s", al->src);
-	snprintf(s->a[s->n].dst, sizeof(s->a[s->n].dst), "%s", al->dst);
-	snprintf(s->a[s->n].ev, sizeof(s->a[s->n].ev), "%s",
-		 json_object_to_json_string_ext(al->evidence, JSON_C_TO_STRING_PLAIN));
-	s->n++;
-}
-
-static int count(const struct seen *s, enum sg_heur h, const char *dst)
-{
-	unsigned int i;
-	int n = 0;
-
-	for (i = 0; i < s->n; i++)
-		if (s->a[i].h == h && (!dst || !strcmp(s->a[i].dst, dst)))
-			n++;
-	return n;
-}
-
-static void addr(struct in6_addr *a, const char *s)
-{
-	struct in_addr a4;
-
-	memset(a, 0, sizeof(*a));
-	a->s6_addr[10] = a->s6_addr[11] = 0xff;
-	inet_pton(AF_INET, s, &a4);
-	memcpy(&a->s6_addr[12], &a4, 4);
-}
 
 static uint64_t rng = 88172645463325252ULL;
 
@@ -71,8 +30,8 @@ static struct sg_obs conn(double ts, const char *src, const char *dst, __u64 out
 	struct sg_obs o = { .kind = SG_DET_CONN, .ts = ts, .subject = src, .dport = 443,
 			    .proto = 6, .dir = SG_DIR_OUT, .bytes_out = out, .bytes_in = in };
 
-	addr(&o.src, src);
-	addr(&o.dst, dst);
+	sg_test_addr(&o.src, src);
+	sg_test_addr(&o.dst, dst);
 	return o;
 }
 
@@ -80,9 +39,9 @@ static struct sg_obs dns(double ts, const char *src, const char *name, const cha
 {
 	struct sg_obs o = { .kind = SG_DET_DNS, .ts = ts, .subject = src, .qname = name };
 
-	addr(&o.src, src);
+	sg_test_addr(&o.src, src);
 	if (answer) {
-		addr(&o.answers[0], answer);
+		sg_test_addr(&o.answers[0], answer);
 		o.n_answers = 1;
 	}
 	return o;
@@ -92,7 +51,7 @@ FIXTURE(det)
 {
 	struct sg_detect_config cfg;
 	struct sg_detect *d;
-	struct seen seen;
+	struct sg_test_alerts seen;
 };
 
 FIXTURE_SETUP(det)
@@ -104,14 +63,12 @@ FIXTURE_SETUP(det)
 
 FIXTURE_TEARDOWN(det)
 {
-	sg_detect_free(self->d);
+	sg_test_engine_free(&self->seen, &self->d);
 }
 
 static struct sg_detect *start(struct __test_metadata *_metadata, FIXTURE_DATA(det) *self)
 {
-	struct sg_detect_sink sink = { collect, &self->seen };
-
-	EXPECT_EQ(0, sg_detect_new(&self->cfg, &sink, &self->d));
+	EXPECT_EQ(0, sg_test_engine_start(&self->cfg, &self->seen, &self->d));
 	return self->d;
 }
 
@@ -271,8 +228,8 @@ TEST_F(det, beacon_with_half_jitter_is_found_by_address_and_name)
 
 	beacon(d, "10.0.0.1", "45.1.1.1", 300, 0.5, true, "c2.example.net");
 	hourly(d, T0 + DAY);
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_BEACON, "45.1.1.1"));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_BEACON, "c2.example.net"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_BEACON, "45.1.1.1"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_BEACON, "c2.example.net"));
 	ASSERT_GT(self->seen.n, 0);
 	EXPECT_GE(self->seen.a[0].score, 85);
 	EXPECT_NE(NULL, strstr(self->seen.a[0].ev, "\"ts_score\""));
@@ -300,7 +257,7 @@ TEST_F(det, poisson_background_is_not_a_beacon)
 	for (k = 0; k < (int)self->seen.n; k++)
 		if (self->seen.a[k].h == SG_HEUR_BEACON)
 			TH_LOG("%u %s %s", self->seen.a[k].score, self->seen.a[k].dst, self->seen.a[k].ev);
-	EXPECT_EQ(0, count(&self->seen, SG_HEUR_BEACON, NULL));
+	EXPECT_EQ(0, sg_test_count(&self->seen, SG_HEUR_BEACON, NULL));
 }
 
 /* Browsing: bursts of seconds apart, a few times in working hours. */
@@ -320,7 +277,7 @@ TEST_F(det, browsing_bursts_are_not_a_beacon)
 		}
 	}
 	hourly(d, T0 + DAY);
-	EXPECT_EQ(0, count(&self->seen, SG_HEUR_BEACON, NULL));
+	EXPECT_EQ(0, sg_test_count(&self->seen, SG_HEUR_BEACON, NULL));
 }
 
 /* A scanner hammering one host: inbound and failed, every second for an hour. */
@@ -343,7 +300,7 @@ TEST_F(det, scanner_hammering_is_not_a_beacon)
 		feed(d, &o);
 	}
 	hourly(d, T0 + DAY);
-	EXPECT_EQ(0, count(&self->seen, SG_HEUR_BEACON, NULL));
+	EXPECT_EQ(0, sg_test_count(&self->seen, SG_HEUR_BEACON, NULL));
 }
 
 TEST_F(det, beacon_allow_list_by_name_prefix_and_source)
@@ -363,8 +320,8 @@ TEST_F(det, beacon_allow_list_by_name_prefix_and_source)
 	beacon(d, "10.9.0.7", "45.3.3.3", 120, 0.1, false, NULL);
 	beacon(d, "10.0.0.3", "45.4.4.4", 120, 0.1, false, NULL);
 	hourly(d, T0 + DAY);
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_BEACON, NULL));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_BEACON, "45.4.4.4"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_BEACON, NULL));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_BEACON, "45.4.4.4"));
 }
 
 TEST_F(det, series_cap_evicts_and_counts)
@@ -453,8 +410,8 @@ TEST_F(det, exfil_volume_to_one_destination)
 		sg_detect_feed(d, &o);
 	}
 	sg_detect_flush(d, T0 + 3600);
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_EXFIL, NULL));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_EXFIL, "45.6.6.6"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_EXFIL, NULL));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_EXFIL, "45.6.6.6"));
 	ASSERT_GT(self->seen.n, 0);
 	EXPECT_NE(NULL, strstr(self->seen.a[0].ev, "\"bytes_out\":314572800"));
 }
@@ -476,8 +433,8 @@ TEST_F(det, exfil_volume_to_one_jurisdiction)
 		sg_detect_feed(d, &o);
 	}
 	sg_detect_flush(d, T0 + 3600);
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_EXFIL, NULL));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_EXFIL, "jurisdiction:XX"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_EXFIL, NULL));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_EXFIL, "jurisdiction:XX"));
 }
 
 TEST_F(det, exfil_window_forgets_old_traffic)
@@ -493,7 +450,7 @@ TEST_F(det, exfil_window_forgets_old_traffic)
 		if (k % 6 == 5)
 			sg_detect_flush(d, T0 + k * 3600 + 1);
 	}
-	EXPECT_EQ(0, count(&self->seen, SG_HEUR_EXFIL, NULL));
+	EXPECT_EQ(0, sg_test_count(&self->seen, SG_HEUR_EXFIL, NULL));
 }
 
 static void tunnel(struct sg_detect *d, const char *src, const char *dom, int n, bool random,
@@ -532,8 +489,8 @@ TEST_F(det, dns_tunnel_long_random_unique_names)
 		sg_detect_feed(d, &o);
 	}
 	sg_detect_flush(d, T0 + 3600);
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_DNSTUN, NULL));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_DNSTUN, "tunnel.net"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_DNSTUN, NULL));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_DNSTUN, "tunnel.net"));
 }
 
 TEST(entropy)
@@ -565,9 +522,9 @@ TEST_F(det, dnsless_public_destination_without_answer)
 	o = dns(T0 + 3610, "10.0.0.1", "late.example.com", "45.5.5.5");
 	sg_detect_feed(d, &o);
 	sg_detect_flush(d, T0 + 3700);
-	EXPECT_EQ(2, count(&self->seen, SG_HEUR_DNSLESS, NULL));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_DNSLESS, "91.200.1.1"));
-	EXPECT_EQ(1, count(&self->seen, SG_HEUR_DNSLESS, "45.5.5.5"));
+	EXPECT_EQ(2, sg_test_count(&self->seen, SG_HEUR_DNSLESS, NULL));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_DNSLESS, "91.200.1.1"));
+	EXPECT_EQ(1, sg_test_count(&self->seen, SG_HEUR_DNSLESS, "45.5.5.5"));
 }
 
 TEST_F(det, heuristic_off_is_off)
@@ -580,7 +537,7 @@ TEST_F(det, heuristic_off_is_off)
 	o = conn(T0 + 2, "10.0.0.1", "91.200.1.1", 500, 5000);
 	sg_detect_feed(d, &o);
 	sg_detect_flush(d, T0 + 3700);
-	EXPECT_EQ(0, count(&self->seen, SG_HEUR_DNSLESS, NULL));
+	EXPECT_EQ(0, sg_test_count(&self->seen, SG_HEUR_DNSLESS, NULL));
 }
 
 TEST(public_addresses)
@@ -593,11 +550,11 @@ TEST(public_addresses)
 	size_t i;
 
 	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
-		addr(&a, priv[i]);
+		sg_test_addr(&a, priv[i]);
 		EXPECT_FALSE(sg_addr_public(&a)) TH_LOG("%s", priv[i]);
 	}
 	for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
-		addr(&a, pub[i]);
+		sg_test_addr(&a, pub[i]);
 		EXPECT_TRUE(sg_addr_public(&a)) TH_LOG("%s", pub[i]);
 	}
 	inet_pton(AF_INET6, "2001:db8::1", &a);

@@ -14,41 +14,12 @@
 #include "kselftest_harness.h"
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "det_test.h"
 
 #define T0 1714521600.0
 #define DAY 86400.0
 
-struct seen {
-	unsigned int n;
-	struct {
-		enum sg_heur h;
-		unsigned int score;
-		__u64 repeats;
-		__u32 pid;
-		char src[128], dst[128], exe[128], ev[2048];
-	} a[64];
-};
-
-static void collect(void *ctx, const struct sg_alert *al)
-{
-	struct seen *s = ctx;
-
-	if (s->n >= 64)
-		return;
-	s->a[s->n].h = al->heur;
-	s->a[s->n].score = al->score;
-	s->a[s->n].repeats = al->repeats;
-	s->a[s->n].pid = al->pid;
-	snprintf(s->a[s->n].src, sizeof(s->a[0].src), "%s", al->src);
-	snprintf(s->a[s->n].dst, sizeof(s->a[0].dst), "%s", al->dst);
-	snprintf(s->a[s->n].exe, sizeof(s->a[0].exe), "%s", al->exe ? al->exe : "");
-	snprintf(s->a[s->n].ev, sizeof(s->a[0].ev), "%s",
-		 json_object_to_json_string_ext(al->evidence, SG_JSON_LINE));
-	s->n++;
-}
-
-static void dump(const struct seen *s)
+static void dump(const struct sg_test_alerts *s)
 {
 	unsigned int i;
 
@@ -57,24 +28,9 @@ static void dump(const struct seen *s)
 		       s->a[i].src, s->a[i].dst, s->a[i].ev);
 }
 
-static int count(const struct seen *s, enum sg_heur h)
+static int count(const struct sg_test_alerts *s, enum sg_heur h)
 {
-	unsigned int i;
-	int n = 0;
-
-	for (i = 0; i < s->n; i++)
-		n += s->a[i].h == h;
-	return n;
-}
-
-static void addr(struct in6_addr *a, const char *s)
-{
-	struct in_addr a4;
-
-	memset(a, 0, sizeof(*a));
-	a->s6_addr[10] = a->s6_addr[11] = 0xff;
-	inet_pton(AF_INET, s, &a4);
-	memcpy(&a->s6_addr[12], &a4, 4);
+	return sg_test_count(s, h, NULL);
 }
 
 static struct sg_obs conn(double ts, const char *exe, __u32 pid, const char *dst, __u16 port)
@@ -82,8 +38,8 @@ static struct sg_obs conn(double ts, const char *exe, __u32 pid, const char *dst
 	struct sg_obs o = { .kind = SG_DET_CONN, .ts = ts, .subject = exe, .exe = exe, .pid = pid,
 			    .dport = port, .proto = IPPROTO_TCP, .dir = SG_DIR_OUT };
 
-	addr(&o.src, "10.0.0.2");
-	addr(&o.dst, dst);
+	sg_test_addr(&o.src, "10.0.0.2");
+	sg_test_addr(&o.dst, dst);
 	return o;
 }
 
@@ -102,7 +58,7 @@ static struct sg_obs listen_obs(double ts, const char *exe, __u32 pid, const cha
 	struct sg_obs o = { .kind = SG_DET_LISTEN, .ts = ts, .subject = exe, .exe = exe,
 			    .pid = pid, .proto = IPPROTO_TCP, .lport = port };
 
-	addr(&o.src, local);
+	sg_test_addr(&o.src, local);
 	return o;
 }
 
@@ -110,7 +66,7 @@ FIXTURE(det)
 {
 	struct sg_detect_config cfg;
 	struct sg_detect *d;
-	struct seen seen;
+	struct sg_test_alerts seen;
 	char dir[64];
 };
 
@@ -132,7 +88,7 @@ FIXTURE_TEARDOWN(det)
 {
 	char cmd[128];
 
-	sg_detect_free(self->d);
+	sg_test_engine_free(&self->seen, &self->d);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->dir);
 	if (system(cmd))
 		TH_LOG("cannot remove %s", self->dir);
@@ -140,11 +96,7 @@ FIXTURE_TEARDOWN(det)
 
 static struct sg_detect *start(struct __test_metadata *_metadata, FIXTURE_DATA(det) *self)
 {
-	struct sg_detect_sink sink = { collect, &self->seen };
-
-	sg_detect_free(self->d);
-	self->d = NULL;
-	EXPECT_EQ(0, sg_detect_new(&self->cfg, &sink, &self->d));
+	EXPECT_EQ(0, sg_test_engine_start(&self->cfg, &self->seen, &self->d));
 	return self->d;
 }
 
@@ -366,8 +318,8 @@ static struct sg_obs shell(double ts, const char *exe, __u32 pid, bool sock_in)
 	if (sock_in) {
 		o.stdio[0].is_socket = o.stdio[1].is_socket = true;
 		o.stdio[0].family = o.stdio[1].family = AF_INET;
-		addr(&o.stdio[0].peer, "198.51.100.7");
-		addr(&o.stdio[1].peer, "198.51.100.7");
+		sg_test_addr(&o.stdio[0].peer, "198.51.100.7");
+		sg_test_addr(&o.stdio[1].peer, "198.51.100.7");
 		o.stdio[0].port = o.stdio[1].port = 4444;
 	}
 	return o;

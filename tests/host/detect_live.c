@@ -14,8 +14,9 @@
  * sweep of every namespace finds them: the socket is bound to no protocol
  * (it receives nothing) and sends nothing.
  *
- * Beacon runs in scaled time (a 60 s window); exfil and dnstun need
- * volume: the offline suites (unit-detect-*) cover them on the same engine.
+ * Beacon runs in scaled time (a 60 s window); exfil and dnstun with
+ * thresholds lowered by the test's configuration (MiB in place of 100 MiB,
+ * 30 unique names in place of 200), so that each runs in seconds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -308,18 +309,23 @@ TEST_F(live, pktsock_in_another_netns_found_at_start)
  *     beacon:  a process per call-back -> 193.0.6.10 (and .11, allow-listed)
  *     dnsless: DNS 127.0.0.53 "c2.example.test A 193.0.6.10", then
  *              connect .10 (answered), .21 (allow-listed), .20 (never answered)
+ *     exfil:   one connection -> 193.0.6.30, 4 MiB out, nothing back
+ *     dnstun:  DNS queries -> a resolver of the namespace on 193.0.6.53:53,
+ *              40 unique names of long random labels under one domain
  */
 #define HOST_PORT	8443
 #define HOST_BEACON	"193.0.6.10"
 #define HOST_BEACON_OK	"193.0.6.11"	/* allow-listed */
 #define HOST_NO_DNS	"193.0.6.20"
 #define HOST_NO_DNS_OK	"193.0.6.21"	/* allow-listed */
+#define HOST_EXFIL	"193.0.6.30"
+#define HOST_RESOLVER	"193.0.6.53"
 #define FLUSH_MS	5000		/* the daemon scores every 5 s (SG_DET_FLUSH_MS) */
 
 static void hosts_up(void)
 {
 	static const char *const hosts[] = { HOST_BEACON, HOST_BEACON_OK, HOST_NO_DNS,
-					     HOST_NO_DNS_OK };
+					     HOST_NO_DNS_OK, HOST_EXFIL, HOST_RESOLVER };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
@@ -449,6 +455,228 @@ TEST_F(live, dnsless_only_without_an_answer)
 	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", "\"dst\":\"" HOST_BEACON "\""));
 	ASSERT_EQ(0, read_alerts(&self->env, self->out));	/* find_alert() cuts it in lines */
 	EXPECT_EQ(NULL, find_alert(self->out, "dnsless", HOST_NO_DNS_OK));
+}
+
+/*
+ * A child that did its part stays until the test kills it: records of a
+ * process that is gone by the time the daemon reads them have no executable
+ * to name (/proc/PID/exe, docs/detection.md "Subject"). It says it is done
+ * with a byte on @fd; a child that exited instead has its status returned.
+ */
+static void child_done(int fd)
+{
+	if (write(fd, "", 1) != 1)
+		_exit(140);
+	for (;;)
+		pause();
+}
+
+static int wait_done(int fd, int *pid)
+{
+	char c;
+	int r = 0;
+
+	if (read(fd, &c, 1) != 1) {
+		r = sg_child_wait(*pid);
+		*pid = 0;	/* reaped */
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * Exfiltration: one process sends 4 MiB to a test host that sends nothing
+ * back. The flow's end brings its byte counts (bpf/observe.bpf.c); with the
+ * threshold at 1 MiB and the ratio at 20 both the destination's series and
+ * its jurisdiction's (NL in the test data) alert, and the alert carries the
+ * destination's jurisdiction.
+ */
+#define EXFIL_BYTES	(4u << 20)
+#define EXFIL_CONF	DETECT_CONF "detect.window = 60\n" \
+			"detect.exfil.min_bytes = 1048576\n" \
+			"detect.exfil.min_ratio = 20\n"
+
+TEST_F(live, exfil_volume_to_a_test_host)
+{
+	const char *a;
+	int p[2];
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, EXFIL_CONF));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		char c;
+		int fd;
+
+		close(p[0]);
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		if (host_server() < 0)
+			_exit(133);
+		fd = sg_child_tcp_connect(HOST_EXFIL, HOST_PORT);
+		sg_child_xfer(fd, true, EXFIL_BYTES);
+		shutdown(fd, SHUT_WR);
+		/* the server's end: it read everything and closed */
+		if (read(fd, &c, 1) != 0)
+			_exit(136);
+		close(fd);
+		child_done(p[1]);
+	}
+	close(p[1]);
+	ASSERT_EQ(0, wait_done(p[0], &self->child));
+	a = wait_alert(&self->env, self->out, "exfil", "\"dst\":\"" HOST_EXFIL "\"");
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "/detect_live\""));	/* the subject: this executable */
+	EXPECT_NE(NULL, strstr(a, "\"series\":\"address\""));
+	EXPECT_NE(NULL, strstr(a, "\"bytes_in\":0"));
+	EXPECT_NE(NULL, strstr(a, "\"bytes_out\":"));
+	EXPECT_NE(NULL, strstr(a, "\"dst_country\":\"NL\""));
+	EXPECT_NE(NULL, strstr(a, "\"dst_asn\":\"AS3333\""));
+	EXPECT_NE(NULL, strstr(a, "\"dst_zones\":\"eu,eea,"));
+	a = wait_alert(&self->env, self->out, "exfil", "\"dst\":\"jurisdiction:NL\"");
+	ASSERT_NE(NULL, a);
+	EXPECT_NE(NULL, strstr(a, "\"dst_country\":\"NL\""));
+	EXPECT_NE(NULL, strstr(a, "\"series\":\"jurisdiction\""));
+}
+
+/* ---- DNS tunnelling ---------------------------------------------------------- */
+
+#define TUN_DOMAIN	"tun.test"
+#define TUN_NAMES	40
+#define TUN_LABEL	40		/* base32 characters under the domain */
+#define TUN_CONF	DETECT_CONF "detect.window = 60\n" \
+			"detect.dnstun.min_unique = 30\n"
+
+/* A query for @name (A, IN), id @id, into m. Return: its length. */
+static size_t dns_query(__u8 *m, size_t len, __u16 id, const char *name)
+{
+	size_t at = 12;
+	const char *p = name;
+
+	if (len < 12 + strlen(name) + 6)
+		return 0;
+	memset(m, 0, 12);
+	m[0] = id >> 8;
+	m[1] = id;
+	m[2] = 0x01;		/* RD */
+	m[5] = 1;		/* QDCOUNT */
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		m[at++] = n;
+		memcpy(m + at, p, n);
+		at += n;
+		p += n + (dot ? 1 : 0);
+	}
+	m[at++] = 0;
+	m[at++] = 0;
+	m[at++] = 1;		/* A */
+	m[at++] = 0;
+	m[at++] = 1;		/* IN */
+	return at;
+}
+
+/*
+ * The resolver of the namespace: each query comes back as its answer, the
+ * question kept and one A record (a pointer to the question's name,
+ * HOST_EXFIL) added; until its parent, the child the test waits for, is gone.
+ */
+static int resolver(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), parent = getpid(), pid;
+
+	if (fd < 0 || inet_pton(AF_INET, HOST_RESOLVER, &sa.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(fd);
+		return pid < 0 ? -1 : pid;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(135);
+	for (;;) {
+		static const __u8 rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		__u8 m[512];
+		ssize_t n = recvfrom(fd, m, sizeof(m) - sizeof(rr) - 4, 0,
+				     (struct sockaddr *)&from, &flen);
+
+		if (n < 12)
+			continue;
+		m[2] |= 0x80;	/* QR */
+		m[3] = 0x80;	/* RA, NOERROR */
+		m[6] = 0;
+		m[7] = 1;	/* ANCOUNT */
+		memcpy(m + n, rr, sizeof(rr));
+		inet_pton(AF_INET, HOST_EXFIL, m + n + sizeof(rr));
+		sendto(fd, m, n + sizeof(rr) + 4, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
+/*
+ * A tunnel's client: TUN_NAMES queries for unique names of TUN_LABEL random
+ * base32 characters under TUN_DOMAIN, each answered by the resolver.
+ */
+TEST_F(live, dnstun_long_random_names_to_a_test_resolver)
+{
+	const char *a;
+	int p[2];
+
+	ASSERT_EQ(0, sg_testenv_write_config(&self->env, TUN_CONF));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (self->child == 0) {
+		static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
+		struct timeval tv = { .tv_sec = 2 };
+		unsigned int seed = 7, i, k;
+		int fd;
+
+		close(p[0]);
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		if (resolver() < 0)
+			_exit(137);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || inet_pton(AF_INET, HOST_RESOLVER, &sa.sin_addr) != 1 ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			_exit(138);
+		for (i = 0; i < TUN_NAMES; i++) {
+			char name[TUN_LABEL + sizeof(TUN_DOMAIN) + 1];
+			__u8 m[512];
+			size_t n;
+
+			for (k = 0; k < TUN_LABEL; k++) {
+				seed = seed * 1103515245 + 12345;
+				name[k] = b32[(seed >> 16) % 32];
+			}
+			snprintf(name + TUN_LABEL, sizeof(name) - TUN_LABEL, ".%s", TUN_DOMAIN);
+			n = dns_query(m, sizeof(m), 0x5300 + i, name);
+			if (!n || sendto(fd, m, n, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)n ||
+			    recv(fd, m, sizeof(m), 0) <= (ssize_t)n)
+				_exit(139);
+		}
+		child_done(p[1]);
+	}
+	close(p[1]);
+	ASSERT_EQ(0, wait_done(p[0], &self->child));
+	a = wait_alert(&self->env, self->out, "dnstun", "\"dst\":\"" TUN_DOMAIN "\"");
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "/detect_live\""));	/* the subject: this executable */
+	EXPECT_NE(NULL, strstr(a, "\"unique\":40"));
+	EXPECT_NE(NULL, strstr(a, "\"mean_len\":40.0"));
+	EXPECT_NE(NULL, strstr(a, "\"mean_entropy\":"));
+	EXPECT_NE(NULL, strstr(a, "." TUN_DOMAIN "\""));	/* the example name */
 }
 
 TEST_F(live, status_and_events_show_detection)

@@ -44,6 +44,7 @@
 #define CH_HOST		"9.9.9.10"	/* 9.9.9.0/24 CH */
 #define WAIT_MS		20000
 
+#define LIFE_S		60	/* a test's processes end by then whatever happens */
 #define ALIVE		0	/* the client's report: its socket still works */
 
 /* What a flow's two ends saw after the policy change. */
@@ -83,9 +84,10 @@ FIXTURE_TEARDOWN(flows)
 		if (system(c) < 0)
 			perror("log");
 	}
-	sg_testenv_cleanup(&self->env);
+	/* The sub-cgroup first: its parent goes only once it is empty. */
 	if (self->sub[0])
 		rmdir(self->sub);
+	sg_testenv_cleanup(&self->env);
 	free(self->out);
 }
 
@@ -120,6 +122,7 @@ static void client(const char *cgroup, const char *addr, bool udp, int ready, in
 	int fd;
 	char c;
 
+	alarm(LIFE_S);
 	sg_child_enter(cgroup, false);
 	fd = udp ? udp_socket(addr, false) : sg_child_tcp_connect(addr, PORT);
 	if (udp && send(fd, "h", 1, 0) != 1)
@@ -136,12 +139,42 @@ static void client(const char *cgroup, const char *addr, bool udp, int ready, in
  * Start a flow from @cgroup to @addr; returns once it is established.
  * The world answers for the test hosts and reports both ends.
  */
-static int flow_start(struct flow *f, const char *cgroup, const char *addr, bool udp)
+/* The guarded side serves: it listens, the world connects in. */
+static void server(const char *cgroup, const char *addr, int listening, int ready, int go,
+		   int res)
 {
-	int ready[2], go[2], res[2], cres[2];
+	int lfd, fd;
 	char c;
 
-	if (pipe(ready) || pipe(go) || pipe(res) || pipe(cres))
+	alarm(LIFE_S);
+	sg_child_enter(cgroup, false);
+	lfd = sg_child_tcp_listener(addr, PORT);
+	if (write(listening, "l", 1) != 1)
+		_exit(114);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0 || write(ready, "c", 1) != 1 || read(go, &c, 1) != 1)
+		_exit(115);
+	c = look(fd, false);
+	if (write(res, &c, 1) != 1)
+		_exit(116);
+	_exit(0);
+}
+
+static int flow_start_dir(struct flow *f, const char *cgroup, const char *addr, bool udp,
+			  bool inbound);
+
+static int flow_start(struct flow *f, const char *cgroup, const char *addr, bool udp)
+{
+	return flow_start_dir(f, cgroup, addr, udp, false);
+}
+
+static int flow_start_dir(struct flow *f, const char *cgroup, const char *addr, bool udp,
+			  bool inbound)
+{
+	int ready[2], go[2], res[2], cres[2], lis[2];
+	char c;
+
+	if (pipe(ready) || pipe(go) || pipe(res) || pipe(cres) || pipe(lis))
 		return -errno;
 	f->pid = fork();
 	if (f->pid < 0)
@@ -150,15 +183,25 @@ static int flow_start(struct flow *f, const char *cgroup, const char *addr, bool
 		struct report r = { .peer = -1 };
 		int lfd, afd = -1, pid, n;
 
+		alarm(LIFE_S);
 		sg_child_enter(NULL, true);
 		if (sg_child_host_add(NL_HOST) || sg_child_host_add(CH_HOST))
 			_exit(120);
-		lfd = udp ? udp_socket(addr, true) : sg_child_tcp_listener(addr, PORT);
-		pid = fork();
-		if (pid == 0)
-			client(cgroup, addr, udp, ready[1], go[0], cres[1]);
-		if (!udp)
-			afd = accept(lfd, NULL, NULL);
+		if (inbound) {
+			pid = fork();
+			if (pid == 0)
+				server(cgroup, addr, lis[1], ready[1], go[0], cres[1]);
+			/* Connect once the guarded side listens; it says "c" itself. */
+			afd = pid > 0 && read(lis[0], &c, 1) == 1 ?
+				      sg_child_tcp_connect(addr, PORT) : -1;
+		} else {
+			lfd = udp ? udp_socket(addr, true) : sg_child_tcp_listener(addr, PORT);
+			pid = fork();
+			if (pid == 0)
+				client(cgroup, addr, udp, ready[1], go[0], cres[1]);
+			if (!udp)
+				afd = accept(lfd, NULL, NULL);
+		}
 		if (pid < 0 || (!udp && afd < 0))
 			_exit(121);
 		if (read(cres[0], &c, 1) != 1)
@@ -182,6 +225,8 @@ static int flow_start(struct flow *f, const char *cgroup, const char *addr, bool
 	close(res[1]);
 	close(cres[0]);
 	close(cres[1]);
+	close(lis[0]);
+	close(lis[1]);
 	f->go = go[1];
 	f->result = res[0];
 	c = 0;
@@ -263,6 +308,26 @@ TEST_F(flows, a_reload_ends_a_flow_it_denies_and_keeps_the_others)
 					  "ended tcp 1")) {
 		TH_LOG("%s", self->out);
 	}
+}
+
+/*
+ * A connection into the subtree (the guarded side listens, a denied
+ * address connects) was never decided by the egress programs: left alone.
+ */
+TEST_F(flows, inbound_connections_are_left)
+{
+	struct flow in;
+	struct report r;
+
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "default allow\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, flow_start_dir(&in, self->env.cgroup, NL_HOST, false, true));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to nl\ndefault allow\n"));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	ASSERT_EQ(0, flow_report(&in, &r));
+	EXPECT_EQ(ALIVE, r.client);
+	EXPECT_EQ(1, r.peer);
+	EXPECT_EQ(0, flows_count(&self->env, self->out, "tcp"));
 }
 
 TEST_F(flows, keep_leaves_them)

@@ -197,7 +197,7 @@ static int subtree_load(struct sweep *s)
 	char full[SG_PATH_MAX], pre[SG_PATH_MAX];
 	unsigned int level = 0;
 	struct stat st;
-	size_t i, n;
+	size_t i, n, len;
 	int err;
 
 	err = guarded_path(s->d, full, sizeof(full));
@@ -207,11 +207,10 @@ static int subtree_load(struct sweep *s)
 		full[strlen(full) - 1] = '\0';
 	/* The ancestors above the guarded cgroup: the mount, then each level. */
 	n = strlen(root);
-	for (i = n; ; i++) {
+	len = strlen(full);	/* below sizeof(pre): both are SG_PATH_MAX */
+	for (i = n; i <= len; i++) {
 		if (full[i] != '/' && full[i] != '\0')
 			continue;
-		if (i >= sizeof(pre))
-			return -ENAMETOOLONG;
 		memcpy(pre, full, i);
 		pre[i] = '\0';
 		if (!strcmp(pre, full))
@@ -375,20 +374,18 @@ static int dump(int fd, __u8 family, __u8 proto, __u32 states, struct sk_ent **r
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
 		.r = { .sdiag_family = family, .sdiag_protocol = proto, .idiag_states = states },
 	};
-	_cleanup_free_ char *buf = malloc(SG_FLOWS_RECV_BYTES);
+	static char buf[SG_FLOWS_RECV_BYTES];	/* the event loop's alone */
 	struct sk_ent *v = *ret;
 	size_t cap = *nr, n = *nr;
 	bool done = false;
 	ssize_t len;
 
-	if (!buf)
-		return -ENOMEM;
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		return -errno;
 	while (!done) {
 		struct nlmsghdr *h;
 
-		len = recv(fd, buf, SG_FLOWS_RECV_BYTES, 0);
+		len = recv(fd, buf, sizeof(buf), 0);
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)

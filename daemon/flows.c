@@ -636,7 +636,7 @@ static void sweep_proto(struct sweep *s, int fd, unsigned int p)
 		}
 		if (sg_effective_verdict(s->d->cfg.mode, ans.verdict) != SG_VERDICT_DENY)
 			continue;
-		if (fl->destroy == SG_DESTROY_UNAVAILABLE) {
+		if (fl->destroy == SG_DESTROY_UNAVAILABLE || fl->cannot[p]) {
 			fl->unsupported++;
 			continue;
 		}
@@ -644,8 +644,12 @@ static void sweep_proto(struct sweep *s, int fd, unsigned int p)
 		if (err == -ENOENT) {
 			fl->gone++;
 		} else if (err == -EOPNOTSUPP) {
+			/* UDP-Lite: its proto has no diag_destroy, whatever the config. */
 			fl->unsupported++;
-			fl->destroy = SG_DESTROY_UNAVAILABLE;
+			fl->cannot[p] = true;
+			sg_warn("existing flows: this kernel cannot destroy %s sockets: such flows "
+				"a new policy denies keep running until they close (counted)",
+				sg_flows_proto_name(p));
 		} else if (err) {
 			fl->failed++;
 			sg_warn("existing flows: %s socket %u not ended: %s", sg_flows_proto_name(p),
@@ -775,11 +779,16 @@ struct json_object *sg_flows_json(const struct sg_daemon *d)
 {
 	const struct sg_flows *f = &d->flows;
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	struct json_object *no = json_object_new_array();
 	unsigned int p;
 
 	json_object_object_add(o, "existing_flows",
 			       json_object_new_string(d->cfg.flows_keep ? "keep" : "end"));
 	json_object_object_add(o, "destroy", json_object_new_string(destroy_name(f->destroy)));
+	for (p = 0; p < SG_FLOWS_PROTOS; p++)
+		if (f->cannot[p])
+			json_object_array_add(no, json_object_new_string(sg_flows_proto_name(p)));
+	json_object_object_add(o, "no_destroy", no);
 	json_object_object_add(o, "sweeps", json_object_new_int64(f->sweeps));
 	for (p = 0; p < SG_FLOWS_PROTOS; p++)
 		json_object_object_add(e, sg_flows_proto_name(p), json_object_new_int64(f->ended[p]));

@@ -41,13 +41,14 @@ struct sg_flows {
 	__u64 sweeps;
 	__u64 ended[SG_FLOWS_PROTOS];
 	__u64 failed;		/* destroy refused for another reason */
-	__u64 unsupported;	/* flows left because destroy is unavailable */
+	__u64 unsupported;	/* flows left: no destroy here, or none for the protocol */
 	__u64 gone;		/* closed before the destroy reached them */
 	__u64 no_owner;		/* left: the policy needs an owner process, none found */
 	__u64 undecided;	/* left: no cgroup id, subtree too deep, or no image */
 	__u64 namespaces;	/* network namespaces in the last sweep */
 	__u64 truncated;	/* sweeps that hit a limit above */
 	__u64 unlogged;		/* ended flows not logged one by one */
+	bool cannot[SG_FLOWS_PROTOS];	/* the kernel refused a destroy: EOPNOTSUPP */
 };
 
 /* Probe the socket destroy of this kernel, and say what it is. */

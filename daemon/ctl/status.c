@@ -175,6 +175,10 @@ static void print_status(struct json_object *st)
 		       sg_ctl_jstr(v, "existing_flows"), sg_ctl_jstr(v, "destroy"),
 		       jint(e, "tcp"), jint(e, "udp"), jint(e, "udplite"), jint(v, "failed"),
 		       jint(v, "unsupported"));
+		e = json_object_object_get(v, "no_destroy");
+		if (e && json_object_array_length(e))
+			printf("           the kernel cannot destroy %s sockets\n",
+			       json_object_to_json_string(e));
 	}
 	v = json_object_object_get(st, "quarantine");
 	if (v)

@@ -46,7 +46,8 @@
  *	    (daemon/quarantine.c)
  *   {"cmd": "flows"}
  *	-> {"existing_flows": "end" | "keep", "destroy": "available" |
- *	    "unavailable" | "refused" | "unknown", "sweeps", "ended": {"tcp",
+ *	    "unavailable" | "refused" | "unknown", "no_destroy": [PROTO...],
+ *	    "sweeps", "ended": {"tcp",
  *	    "udp", "udplite"}, "failed", "unsupported", "gone", "no_owner",
  *	    "undecided", "truncated", "unlogged", "namespaces"}: established
  *	    flows a new policy ended (daemon/flows.c)

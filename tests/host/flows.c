@@ -334,6 +334,25 @@ TEST_F(flows, inbound_connections_are_left)
 	EXPECT_EQ(0, flows_count(&self->env, self->out, "tcp"));
 }
 
+/* A flow made before the daemon attached is decided when it starts. */
+TEST_F(flows, a_flow_from_before_the_start_is_ended)
+{
+	struct flow nl;
+	struct report r;
+
+	ASSERT_EQ(0, flow_start(&nl, self->env.cgroup, NL_HOST, 0));
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "deny to nl\ndefault allow\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	EXPECT_EQ(1, flows_count(&self->env, self->out, "tcp")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, flow_report(&nl, &r));
+	EXPECT_TRUE(ended_by_abort(r.client)) {
+		TH_LOG("client saw %d (%s)", r.client, strerror(r.client));
+	}
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, "flow ended (start): tcp " NL_HOST));
+}
+
 TEST_F(flows, keep_leaves_them)
 {
 	struct flow nl;

@@ -49,6 +49,8 @@
 
 #define SG_FLOWS_RECV_BYTES	32768
 
+static __u32 diag_seq;	/* each request's sequence number: replies are matched to it */
+
 /* The kernel's socket states (include/net/tcp_states.h); UDP uses two of them. */
 enum {
 	SK_ESTABLISHED = 1,
@@ -102,6 +104,7 @@ struct sweep {
 	bool owners_built;
 	bool truncated;
 	unsigned int ended, logged;
+	__u32 mode;		/* the kernel's */
 	const char *why;
 };
 
@@ -371,7 +374,7 @@ static int dump(int fd, __u8 family, __u8 proto, __u32 states, struct sk_ent **r
 		struct inet_diag_req_v2 r;
 	} req = {
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = ++diag_seq },
 		.r = { .sdiag_family = family, .sdiag_protocol = proto, .idiag_states = states },
 	};
 	static char buf[SG_FLOWS_RECV_BYTES];	/* the event loop's alone */
@@ -395,6 +398,8 @@ static int dump(int fd, __u8 family, __u8 proto, __u32 states, struct sk_ent **r
 			struct rtattr *a;
 			int alen;
 
+			if (h->nlmsg_seq != req.nlh.nlmsg_seq)
+				continue;	/* the rest of a dump given up before */
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = true;
 				break;
@@ -443,7 +448,7 @@ static int destroy(int fd, __u8 proto, const struct sk_ent *e)
 		struct inet_diag_req_v2 r;
 	} req = {
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DESTROY,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 2 },
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = ++diag_seq },
 		.r = { .sdiag_family = e->family, .sdiag_protocol = proto, .idiag_states = ~0u,
 		       .id = e->id },
 	};
@@ -453,12 +458,18 @@ static int destroy(int fd, __u8 proto, const struct sk_ent *e)
 
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		return -errno;
-	do
+	for (;;) {
 		len = recv(fd, buf, sizeof(buf), 0);
-	while (len < 0 && errno == EINTR);
-	if (len < 0)
-		return -errno;
-	if (!NLMSG_OK(h, (size_t)len) || h->nlmsg_type != NLMSG_ERROR)
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return -errno;
+		if (!NLMSG_OK(h, (size_t)len))
+			return -EIO;
+		if (h->nlmsg_seq == req.nlh.nlmsg_seq)
+			break;
+	}
+	if (h->nlmsg_type != NLMSG_ERROR)
 		return -EIO;
 	return ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
 }
@@ -634,7 +645,7 @@ static void sweep_proto(struct sweep *s, int fd, unsigned int p)
 			fl->undecided++;
 			continue;
 		}
-		if (sg_effective_verdict(s->d->cfg.mode, ans.verdict) != SG_VERDICT_DENY)
+		if (sg_effective_verdict(s->mode, ans.verdict) != SG_VERDICT_DENY)
 			continue;
 		if (fl->destroy == SG_DESTROY_UNAVAILABLE || fl->cannot[p]) {
 			fl->unsupported++;
@@ -730,10 +741,13 @@ unsigned int sg_flows_end(struct sg_daemon *d, const char *why)
 	__u32 slot;
 	int err;
 
-	if (d->cfg.flows_keep || d->cfg.mode != SG_MODE_ENFORCE || !d->egress || !d->pol)
+	if (d->cfg.flows_keep || !d->egress || !d->pol)
 		return 0;
 	if (sg_egress_kernel_image(d->egress, &s.img, &kc, &slot))
 		return 0;	/* no image of ours: the fail verdict or tamper response decides */
+	s.mode = sg_config_mode(&kc);	/* what the programs apply */
+	if (s.mode != SG_MODE_ENFORCE)
+		return 0;
 	s.h = sg_image_hdr(&s.img);
 	d->flows.sweeps++;
 	err = subtree_load(&s);

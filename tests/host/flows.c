@@ -353,6 +353,42 @@ TEST_F(flows, a_flow_from_before_the_start_is_ended)
 	EXPECT_TRUE(sg_testenv_log_has(&self->env, "flow ended (start): tcp " NL_HOST));
 }
 
+/*
+ * sock_diag names no executable: an exe rule is decided with the process
+ * that holds the socket (its inode in /proc/PID/fd).
+ */
+TEST_F(flows, an_exe_rule_is_decided_by_the_owner)
+{
+	char self_exe[4096], rules[2 * 4096 + 64];
+	struct flow nl;
+	struct report r;
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+	ASSERT_LT(0, n);
+	self_exe[n] = '\0';
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, "default allow\n"));
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	ASSERT_EQ(0, flow_start(&nl, self->env.cgroup, NL_HOST, 0));
+	/* Another executable's rule leaves it... */
+	snprintf(rules, sizeof(rules), "deny exe %s to nl\ndefault allow\n", self->env.probe);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(0, flows_count(&self->env, self->out, "tcp"));
+	/* ...its own ends it. */
+	snprintf(rules, sizeof(rules), "deny exe %s to nl\ndefault allow\n", self_exe);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(1, flows_count(&self->env, self->out, "tcp")) {
+		TH_LOG("%s", self->out);
+	}
+	ASSERT_EQ(0, flow_report(&nl, &r));
+	EXPECT_TRUE(ended_by_abort(r.client)) {
+		TH_LOG("client saw %d (%s)", r.client, strerror(r.client));
+	}
+	/* The log names the process. */
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, " pid "));
+}
+
 TEST_F(flows, keep_leaves_them)
 {
 	struct flow nl;

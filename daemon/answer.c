@@ -152,7 +152,7 @@ static struct json_object *zones_of(const struct sg_policy *pol, const struct sg
 	return arr;
 }
 
-static const char *rule_id(const struct sg_policy *pol, __u32 rule)
+const char *sg_rule_id(const struct sg_policy *pol, __u32 rule)
 {
 	if (rule == SG_RULE_FAIL)
 		return "fail";
@@ -192,7 +192,7 @@ struct json_object *sg_check_reply(const struct sg_policy *pol, const struct sg_
 			       json_object_new_string(sg_verdict_name(
 					sg_effective_verdict(mode, ans->verdict))));
 	json_object_object_add(o, "mode", json_object_new_string(sg_mode_name(mode)));
-	json_object_object_add(o, "rule", json_object_new_string(rule_id(pol, ans->rule)));
+	json_object_object_add(o, "rule", json_object_new_string(sg_rule_id(pol, ans->rule)));
 	json_object_object_add(o, "rule_index",
 			       ans->rule >= SG_RULE_REFUSED ? NULL : json_object_new_int64(ans->rule));
 	if (ans->rule < pol->nr_rules && pol->rules[ans->rule].name)

@@ -27,6 +27,9 @@ const char *sg_req_str(struct json_object *req, const char *key);
 int sg_req_int(struct json_object *req, const char *key, long long lo, long long hi,
 	       long long *ret);
 
+/* The id of @rule of @pol ("fail", "refused", the default's, a rule's), as check names it. */
+const char *sg_rule_id(const struct sg_policy *pol, __u32 rule);
+
 /*
  * Fill @q (and @addr, the destination as the data is keyed) from the
  * request's "addr", "proto", "port", "uid", "gid", "unit", "cgroup" and

@@ -24,6 +24,7 @@
 #include "lib/status_json.h"
 #include "metrics.h"
 #include "quarantine.h"
+#include "flows.h"
 
 #include "answer.h"
 #include "compile.h"
@@ -262,6 +263,7 @@ struct json_object *sg_control_status_json(struct sg_daemon *d)
 	json_object_object_add(dmn, "kmod_lease", json_object_new_boolean(d->kmod_present));
 	json_object_object_add(st, "daemon", dmn);
 	json_object_object_add(st, "data", cmd_data(d, NULL));
+	json_object_object_add(st, "flows", sg_flows_json(d));
 	json_object_object_add(st, "detection", sg_detector_status(d));
 	json_object_object_add(st, "bpf", sg_status_bpf_json(d->cfg.pin_root));
 	json_object_object_add(st, "rules", cmd_rules(d, NULL));
@@ -479,6 +481,11 @@ static struct json_object *cmd_quarantine(struct sg_daemon *d, struct json_objec
 	return sg_quarantine_json(d);
 }
 
+static struct json_object *cmd_flows(struct sg_daemon *d, struct json_object *req)
+{
+	return sg_flows_json(d);
+}
+
 /*
  * Who may ask what: root or a member of the control group may read
  * (SG_CONTROL_READ), root alone may change what is enforced
@@ -503,6 +510,7 @@ static const struct sg_control_cmd {
 	{ "metrics", cmd_metrics, SG_CONTROL_READ },
 	{ "reload", cmd_reload, SG_CONTROL_ROOT },
 	{ "quarantine", cmd_quarantine, SG_CONTROL_READ },
+	{ "flows", cmd_flows, SG_CONTROL_READ },
 	{ "mode", cmd_mode, SG_CONTROL_ROOT },
 	{ "release", cmd_release, SG_CONTROL_ROOT },
 };

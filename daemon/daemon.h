@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "lib/config.h"
 #include "egress.h"
+#include "flows.h"
 #include "observe.h"
 #include "policy.h"
 #include "subject.h"
@@ -61,6 +62,7 @@ struct sg_daemon {
 	int metrics_last_err;
 	unsigned long long metrics_write_errors;
 	struct sg_quarantine *quar;	/* quarantine.c: deny rules alerts added */
+	struct sg_flows flows;		/* flows.c: existing flows a new policy ended */
 };
 
 /*

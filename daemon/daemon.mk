@@ -23,7 +23,7 @@ SG_DAEMON_SRCS	+= daemon/sovguardd.c daemon/egress.c daemon/compile.c daemon/sub
 		   daemon/tamper.c daemon/guard.c daemon/observe.c daemon/dns.c daemon/links.c \
 		   daemon/detector.c daemon/det_subject.c daemon/build.c daemon/events.c \
 		   daemon/metrics.c daemon/answer.c daemon/quarantine.c daemon/quar_state.c \
-		   $(SG_COMMON_SRCS)
+		   daemon/flows.c $(SG_COMMON_SRCS)
 # The policy compiler: compile.c above drives these steps. The differential
 # test and the benchmark link the same objects (SG_COMPILE_OBJS).
 SG_COMPILE_SRCS	:= daemon/compile_dst.c daemon/compile_subj.c daemon/image.c

@@ -361,6 +361,29 @@ static void render_detection(FILE *f, struct json_object *st)
 	}
 }
 
+/* Existing flows a new policy ended (flows.c). */
+static void render_flows(FILE *f, struct json_object *st)
+{
+	static const char *const destroy[] = { "available", "unavailable", "refused", "unknown" };
+	static const char *const left[] = { "failed", "unsupported", "no_owner", "undecided" };
+	struct json_object *fl = jo(st, "flows");
+	size_t i;
+
+	family(f, "flows_ended_total", "counter",
+	       "Established flows ended because a new policy denies them, by protocol.");
+	foreach_key(jo(fl, "ended"), p, v)
+		sample(f, "flows_ended_total", json_object_get_int64(v), "proto", p, NO_LABELS);
+	family(f, "flows_not_ended_total", "counter",
+	       "Flows a new policy denies that were not ended, by reason.");
+	for (i = 0; fl && i < SG_ARRAY_SIZE(left); i++)
+		sample(f, "flows_not_ended_total", ji(fl, left[i]), "reason", left[i], NO_LABELS);
+	family(f, "flows_destroy", "gauge",
+	       "The kernel's socket destroy (sock_diag): 1 for its state.");
+	if (fl)
+		states(f, "flows_destroy", "state", js(fl, "destroy"), destroy,
+		       SG_ARRAY_SIZE(destroy));
+}
+
 /* Every name a uapi enum has, as the client names it. */
 static size_t kmod_names(const char *(*name)(uint32_t), const char **out, size_t max)
 {
@@ -426,6 +449,7 @@ int sg_metrics_render(struct json_object *st, time_t now, char **ret)
 	render_observation(f, st);
 	render_data(f, st, now);
 	render_detection(f, st);
+	render_flows(f, st);
 	render_module(f, st);
 	if (fclose(f)) {
 		free(buf);

@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "flows.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "policy.h"
@@ -357,6 +358,8 @@ __u32 sg_quarantine_alert(struct sg_daemon *d, const struct sg_alert *a)
 	q->applied++;
 	save(d, NULL);
 	log_entry(&q->set.e[q->set.n - 1], "applied", d->gen);
+	snprintf(why, sizeof(why), "quarantine %u", e.id);
+	sg_flows_end(d, why);
 	return e.id;
 }
 

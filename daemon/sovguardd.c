@@ -41,6 +41,7 @@
 #include "lib/kmod_client.h"
 #include "tamper.h"
 #include "quarantine.h"
+#include "flows.h"
 
 /*
  * The configuration file must exist when it was named with -c, and once it
@@ -197,6 +198,7 @@ int sg_daemon_reload(struct sg_daemon *d)
 			sg_quarantine_moved(d, old_state);
 			sg_watch_update(d);	/* the data files may be others now */
 			sg_metrics_start(d, -1);
+			sg_flows_end(d, "reload");
 			sg_info("reloaded %s: mode %s", d->config_path, sg_mode_name(d->cfg.mode));
 			err = 0;
 		} else {
@@ -216,10 +218,12 @@ static void data_changed(struct sg_daemon *d)
 {
 	sg_info("jurisdiction data changed on disk: reloading it");
 	/* Published even when the image is the same: the data's age is new. */
-	if (sg_build_policy(d, &d->cfg, true, false))
+	if (sg_build_policy(d, &d->cfg, true, false)) {
 		sg_warn("keeping the running policy and its data");
-	else
+	} else {
 		sg_info("data reloaded: generation %u", d->gen);
+		sg_flows_end(d, "data reload");
+	}
 }
 
 /* The age of the oldest data source, in whole days. */
@@ -327,6 +331,9 @@ static int run(struct sg_daemon *d)
 	err = sg_guard_sync(d->guard, d->egress, d->observe);
 	if (err)
 		return err;
+	/* Flows made before the programs were attached are decided now. */
+	sg_flows_probe(d);
+	sg_flows_end(d, "start");
 	err = sg_egress_events(d->egress, sg_on_event, d);
 	if (err)
 		return err;
@@ -399,8 +406,11 @@ static int run(struct sg_daemon *d)
 			}
 			if (out[i].data.fd == d->inotify_fd || out[i].data.fd == d->debounce_fd ||
 			    out[i].data.fd == d->rescan_fd) {
-				if (sg_watch_event(d, out[i].data.fd))
-					sg_build_policy(d, &d->cfg, false, true);
+				__u32 gen = d->gen;
+
+				if (sg_watch_event(d, out[i].data.fd) &&
+				    !sg_build_policy(d, &d->cfg, false, true) && d->gen != gen)
+					sg_flows_end(d, "rules change");
 				continue;
 			}
 			if (out[i].data.fd == d->data_inotify_fd ||

@@ -166,6 +166,20 @@ static void print_status(struct json_object *st)
 		printf("observing: no\n");
 	}
 	print_detection(json_object_object_get(st, "detection"));
+	v = json_object_object_get(st, "flows");
+	if (v) {
+		struct json_object *e = json_object_object_get(v, "ended");
+
+		printf("flows:     existing_flows %s, socket destroy %s; ended tcp %lld udp %lld "
+		       "udplite %lld, failed %lld, left (no destroy) %lld\n",
+		       sg_ctl_jstr(v, "existing_flows"), sg_ctl_jstr(v, "destroy"),
+		       jint(e, "tcp"), jint(e, "udp"), jint(e, "udplite"), jint(v, "failed"),
+		       jint(v, "unsupported"));
+		e = json_object_object_get(v, "no_destroy");
+		if (e && json_object_array_length(e))
+			printf("           the kernel cannot destroy %s sockets\n",
+			       json_object_to_json_string(e));
+	}
 	v = json_object_object_get(st, "quarantine");
 	if (v)
 		printf("quarantine: %s, %lld in force (at most %lld)%s\n", sg_ctl_jstr(v, "mode"),
@@ -239,6 +253,7 @@ int sg_cmd_status(const struct sg_ctl *ctl, int argc, char **argv)
 		json_put(st, "data", sg_ctl_ask(ctl, "data", NULL, NULL, w));
 		json_put(st, "detection", sg_ctl_ask(ctl, "detect", NULL, NULL, w));
 		json_put(st, "quarantine", sg_ctl_ask(ctl, "quarantine", NULL, NULL, w));
+		json_put(st, "flows", sg_ctl_ask(ctl, "flows", NULL, NULL, w));
 	}
 	json_put(st, "bpf", sg_status_bpf_json(ctl->pin_root));
 	data_ages(json_object_object_get(st, "data"));

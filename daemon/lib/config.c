@@ -132,6 +132,14 @@ static int set_protect(bool *dst, const char *val)
 	return 0;
 }
 
+static int set_flows(bool *keep, const char *val)
+{
+	if (strcmp(val, "end") && strcmp(val, "keep"))
+		return -EINVAL;
+	*keep = !strcmp(val, "keep");
+	return 0;
+}
+
 static int set_uint(unsigned int *dst, const char *val, unsigned long lo, unsigned long hi)
 {
 	unsigned long v;
@@ -311,6 +319,8 @@ int sg_config_load(struct sg_settings *cfg, const char *path, FILE *diag)
 			err = sg_fail_parse(val, &n->fail);
 		else if (!strcmp(key, "protect"))
 			err = set_protect(&n->protect, val);
+		else if (!strcmp(key, "existing_flows"))
+			err = set_flows(&n->flows_keep, val);
 		else if (!strcmp(key, "metrics_file"))
 			err = val[0] == '/' ? set_path(n->metrics_file, val) : -EINVAL;
 		else if (!strcmp(key, "metrics_interval"))

@@ -58,6 +58,11 @@
  *	protect = lsm | off    refuse bpf() changes to sovguard's objects by
  *	                       other processes with a BPF LSM program where
  *	                       the kernel runs BPF LSM (default lsm)
+ *	existing_flows = end | keep
+ *	                       what a new policy (reload, quarantine) does to
+ *	                       established flows it denies: end them through
+ *	                       the kernel's socket destroy (default), or keep
+ *	                       them until they close (docs/design.md)
  *	metrics_file = PATH    write the metrics (Prometheus text format) to
  *	                       PATH for node_exporter's textfile collector,
  *	                       atomically (default: none; docs/operations.md)
@@ -95,6 +100,7 @@ struct sg_settings {
 	unsigned int n_hook_allow;
 	__u32 fail;		/* enum sg_fail */
 	bool protect;		/* protect = lsm */
+	bool flows_keep;	/* existing_flows = keep */
 	char metrics_file[SG_PATH_MAX];	/* "" when off */
 	unsigned int metrics_interval;	/* seconds */
 	char control_group[SG_GROUP_NAME_LEN];

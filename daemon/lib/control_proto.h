@@ -44,6 +44,13 @@
  *	    "released", "refused": {...}, "quarantines": [{"id", "rule",
  *	    "unit" | "exe", "dst", "since", "generation", "alert": {...}}]}
  *	    (daemon/quarantine.c)
+ *   {"cmd": "flows"}
+ *	-> {"existing_flows": "end" | "keep", "destroy": "available" |
+ *	    "unavailable" | "refused" | "unknown", "no_destroy": [PROTO...],
+ *	    "sweeps", "ended": {"tcp",
+ *	    "udp", "udplite"}, "failed", "unsupported", "gone", "no_owner",
+ *	    "undecided", "truncated", "unlogged", "namespaces"}: established
+ *	    flows a new policy ended (daemon/flows.c)
  *   {"cmd": "release", "id": N} or {"cmd": "release", "all": true}  (root)
  *	-> {"released": COUNT, "generation"}: the quarantine(s) out of the
  *	    policy, published without them

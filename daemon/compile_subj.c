@@ -20,6 +20,8 @@ static const __u8 table_proto[SG_PORT_PROTOS] = {
 	[SG_PORT_PROTO_TCP] = SG_PROTO_TCP,
 	[SG_PORT_PROTO_UDP] = SG_PROTO_UDP,
 	[SG_PORT_PROTO_UDPLITE] = SG_PROTO_UDPLITE,
+	[SG_PORT_PROTO_ICMP] = SG_PROTO_ICMP,
+	[SG_PORT_PROTO_OTHER] = SG_PROTO_RAW,
 };
 
 static bool rule_port(const struct sg_rule *r, unsigned int proto, __u32 port)

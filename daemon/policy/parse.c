@@ -420,8 +420,12 @@ static bool parse_protos(struct line *l, struct prule *r)
 			r->r.proto_mask |= SG_PROTO_UDP | SG_PROTO_UDPLITE;
 		} else if (is_kw(t, "udplite")) {
 			r->r.proto_mask |= SG_PROTO_UDPLITE;
+		} else if (is_kw(t, "icmp")) {
+			r->r.proto_mask |= SG_PROTO_ICMP;
+		} else if (is_kw(t, "raw")) {
+			r->r.proto_mask |= SG_PROTO_RAW;
 		} else {
-			sg_pol_expected(l, t, "tcp, udp or udplite");
+			sg_pol_expected(l, t, "tcp, udp, udplite, icmp or raw");
 			return false;
 		}
 		t = peek(l);
@@ -477,7 +481,8 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		unsigned long long n;
 		int c;
 
-		if (is_kw(t, "tcp") || is_kw(t, "udp") || is_kw(t, "udplite")) {
+		if (is_kw(t, "tcp") || is_kw(t, "udp") || is_kw(t, "udplite") || is_kw(t, "icmp") ||
+		    is_kw(t, "raw")) {
 			l->i--;
 			c = C_PROTO;
 		} else {
@@ -582,6 +587,9 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 	}
 	if (!r->r.proto_mask)
 		r->r.proto_mask = SG_PROTO_ANY;
+	else if (seen[C_PORT] && !(r->r.proto_mask & SG_PROTO_PORTED))
+		perr(p, &(struct pos){ l->file, l->lineno, seen[C_PORT] },
+		     "icmp and raw have no ports");
 	r->r.id = sg_pol_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
 	r->r.file = l->base;
 	if (r->r.name) {

@@ -63,7 +63,8 @@
  * table of their own (raw).
  */
 #define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n" \
-			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n"
+			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n" \
+			"deny uid 65534 to 9.9.9.0/24 icmp\n"
 #define NAT64_CONF	"nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:6400::/48\n"
 
 #define DENY4		"1.1.1.1"
@@ -348,6 +349,7 @@ struct pkt {
 	const char *hdr_dst;	/* PKT_RAW_HDRINCL: the header's destination */
 	const char *hop;	/* PKT_UDP_CMSG_LSRR */
 	int proto;
+	uid_t uid;		/* the socket's creator, when not 0 */
 };
 
 static const char *const world4[] = { DENY4, ALLOW4, "8.8.8.8", "194.0.0.1", "193.0.6.1" };
@@ -490,6 +492,8 @@ static int do_pkt(const struct pkt *t)
 	r = world_up();
 	if (r)
 		return r;
+	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
+		return 210;
 	/* port 0: a raw IPv6 socket takes sin6_port for its protocol */
 	fam = sa_of(t->addr, t->kind == PKT_RAW_PROTO ? 0 : 4433, &ss, &len);
 	if (fam < 0)
@@ -592,6 +596,17 @@ TEST_F(bypass, ping_socket)
 	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4 }));
 	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW6 }));
 	EXPECT_EQ(denied + 3, counter(&self->env, SG_CNT_DENY));
+}
+
+/*
+ * The subject of a packet is the socket's creator, recorded at socket():
+ * a uid rule decides ping sockets too.
+ */
+TEST_F(bypass, ping_subject)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup,
+				 &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4, .uid = 65534 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4 }));
 }
 
 /* `icmp` names ICMP alone; `udp` does not name it. */

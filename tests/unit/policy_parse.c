@@ -141,7 +141,7 @@ TEST_F(parse, every_construct)
 	ASSERT_EQ(2, r->nr_ports);
 	EXPECT_EQ(8000, r->ports[1].lo);
 	EXPECT_EQ(8080, r->ports[1].hi);
-	EXPECT_EQ(SG_PROTO_ANY, r->proto_mask);
+	EXPECT_EQ(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE, r->proto_mask);
 
 	r = &p->rules[5];
 	EXPECT_STREQ("/opt/my app/bin", r->subject.exe);
@@ -161,6 +161,21 @@ TEST_F(parse, every_construct)
 	EXPECT_FALSE(z->builtin);
 	EXPECT_STREQ("t.rules:1", z->defined_at);
 	EXPECT_EQ(3, z->nr_atoms);
+}
+
+/* icmp and raw: protocols without ports, beside the ported ones. */
+TEST_F(parse, icmp_and_raw)
+{
+	const struct sg_policy *p;
+
+	ASSERT_EQ(0, fx_parse(self->data, "deny to de icmp\ndeny proto raw, tcp port 22\n"
+				"allow to fr\n", &self->pol, &self->diag));
+	p = self->pol;
+	ASSERT_EQ(3, p->nr_rules);
+	EXPECT_EQ(SG_PROTO_ICMP, p->rules[0].proto_mask);
+	EXPECT_EQ(SG_PROTO_RAW | SG_PROTO_TCP, p->rules[1].proto_mask);
+	EXPECT_EQ(SG_PROTO_ANY, p->rules[2].proto_mask);
+	EXPECT_TRUE(p->rules[2].proto_mask & SG_PROTO_ICMP);
 }
 
 TEST_F(parse, zone_extended)
@@ -321,7 +336,9 @@ static const struct {
 	{ "deny port 90-80\n", "t.rules:1:11: bad port range '90-80'\n" },
 	{ "deny port 65536\n", "t.rules:1:11: '65536' is not a port (1-65535) or range (LO-HI)\n" },
 	{ "deny port http\n", "t.rules:1:11: 'http' is not a port (1-65535) or range (LO-HI)\n" },
-	{ "deny proto icmp\n", "t.rules:1:12: expected tcp, udp or udplite, got 'icmp'\n" },
+	{ "deny proto sctp\n", "t.rules:1:12: expected tcp, udp, udplite, icmp or raw, got 'sctp'\n" },
+	{ "deny icmp port 53\n", "t.rules:1:11: icmp and raw have no ports\n" },
+	{ "deny port 53 proto raw, icmp\n", "t.rules:1:6: icmp and raw have no ports\n" },
 	{ "deny name x.y.z name q12\n", "t.rules:1:17: 'name' given twice in one rule\n" },
 	{ "deny name abc to de\nallow name abc\n",
 	  "t.rules:2:7: duplicate rule name 'abc' (first at t.rules:1)\n" },

@@ -479,8 +479,8 @@ static __always_inline bool sg_chunk_candidates(struct sg_decide_ctx *c, __u32 c
 
 /*
  * Where (protocol, port) sits in the port tables: TCP, UDP and UDP-Lite by
- * port, ICMP and ICMPv6 in one table and every other protocol in the last,
- * both at port 0 (they have no ports).
+ * port, ICMP and ICMPv6 in one table and every other protocol in the next,
+ * both at port 0 (they have no ports); socket creation by its kind.
  */
 static __always_inline __u32 sg_port_index(__u32 protocol, __u32 port)
 {
@@ -494,6 +494,8 @@ static __always_inline __u32 sg_port_index(__u32 protocol, __u32 port)
 	case SG_IPPROTO_ICMP:
 	case SG_IPPROTO_ICMPV6:
 		return SG_PORT_PROTO_ICMP * 65536;
+	case SG_IPPROTO_SOCKET:
+		return SG_PORT_PROTO_SOCKET * 65536 + (port & 0xffff);
 	}
 	return SG_PORT_PROTO_OTHER * 65536;
 }

@@ -291,6 +291,12 @@ static __always_inline __u32 sg_cfg(__u32 *fail)
 
 #define SG_FAILED	2	/* sg_decide_in(): the rules could not decide */
 
+/* A protocol as a destination's query takes it: 255 is socket creation's. */
+static __always_inline __u8 sg_wire_proto(__u32 protocol)
+{
+	return protocol == SG_IPPROTO_SOCKET ? 253 : protocol;
+}
+
 static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode,
 					  const int skb)
 {
@@ -314,6 +320,9 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		return SG_FAILED;
 	}
 	sg_obs_answer(slot, &ans);
+	/* socket creation: only a socket rule refuses, never the default */
+	if (hook == SG_HOOK_SOCK_CREATE && ans.rule == SG_RULE_DEFAULT)
+		ans.verdict = SG_VERDICT_ALLOW;
 
 	switch (sg_effective_verdict(mode, ans.verdict)) {
 	case SG_VERDICT_ALLOW:
@@ -496,7 +505,7 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	/* The inputs; the work area behind them is written before it is read. */
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
 	q->port = bpf_ntohs(ctx->user_port);
-	q->protocol = ctx->protocol;
+	q->protocol = sg_wire_proto(ctx->protocol);
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
 	sg_obs_answer(slot, NULL);
@@ -633,7 +642,7 @@ __noinline int sg_decide_hop(struct bpf_sockopt *ctx, __u32 off, __u32 fp)
 	}
 	q = &slot->q;
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
-	q->protocol = protocol;
+	q->protocol = sg_wire_proto(protocol);
 	q->family = family;
 	__builtin_memcpy(q->addr, a.w, 16);
 	ret = sg_decide_in(slot, SG_HOOK_SETSOCKOPT);
@@ -824,6 +833,7 @@ struct {
 #define SG_ETH_P_IP		0x0800
 #define SG_ETH_P_IPV6		0x86DD
 #define SG_SOCK_STREAM		1
+#define SG_SOCK_DGRAM		2
 #define SG_SOCK_RAW		3
 #define SG_ICMP_ECHO		8
 #define SG_ICMPV6_ECHO		128
@@ -925,7 +935,7 @@ __noinline int sg_skb_hop(struct __sk_buff *skb, __u32 off, __u32 fpp)
 		sg_count(SG_CNT_LOOPBACK);
 	if (ret == SG_FAILED + 1) {
 		slot->q.port = fpp >> 16;
-		slot->q.protocol = fpp & 0xff;
+		slot->q.protocol = sg_wire_proto(fpp & 0xff);
 		slot->q.family = (fpp >> 8) & 0xff;
 		sg_skb_subject(skb, slot);
 		ret = sg_decide_in_skb(slot, SG_HOOK_SKB_EGRESS);
@@ -1149,8 +1159,42 @@ int sg_skb_egress(struct __sk_buff *skb)
 }
 
 /*
+ * Creation of a raw or ping socket, decided by the socket rules (`deny
+ * socket raw`) as a query of its own (include/sovguard_egress.h): EPERM to
+ * socket() when one refuses it.
+ */
+static __noinline int sg_socket_decide(__u32 kind)
+{
+	struct sg_addr a = {};
+	struct sg_slot *slot;
+	__u64 *busy = NULL, bit = 0;
+	__u32 fail;
+	int ret;
+
+	if (sg_cfg(&fail) == SG_MODE_OFF)
+		return SG_ALLOW;
+	slot = sg_slot_claim(&busy, &bit);
+	if (!slot || !busy) {
+		ret = sg_decide_none(&a, SG_DST(kind, SG_AF_INET, SG_IPPROTO_SOCKET),
+				     SG_HOOK_SOCK_CREATE, SG_CNT_NO_WORK);
+		return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
+	}
+	__builtin_memset(&slot->q, 0, offsetof(struct sg_query, cgroup));
+	slot->q.port = kind;
+	slot->q.protocol = SG_IPPROTO_SOCKET;
+	slot->q.family = SG_AF_INET;
+	ret = sg_decide_in(slot, SG_HOOK_SOCK_CREATE);
+	if (ret == SG_FAILED)
+		ret = sg_decide_none(&a, SG_DST(kind, SG_AF_INET, SG_IPPROTO_SOCKET),
+				     SG_HOOK_SOCK_CREATE, 0);
+	__sync_fetch_and_and(busy, ~bit);
+	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
+}
+
+/*
  * Who creates a socket: recorded for the packet-level decision. TCP
- * stream sockets are left out: their packets pass it at once.
+ * stream sockets are left out: their packets pass it at once. Raw and ping
+ * sockets are decided first (sg_socket_decide()).
  */
 SEC("cgroup/sock_create")
 int sg_sock_create(struct bpf_sock *sk)
@@ -1158,10 +1202,18 @@ int sg_sock_create(struct bpf_sock *sk)
 	struct task_struct *task;
 	struct sg_sk_subject *s;
 	struct inode *inode;
+	__u32 kind = 0;
 	__u64 ugid;
 
 	if (sk->protocol == SG_IPPROTO_TCP && sk->type == SG_SOCK_STREAM)
 		return SG_ALLOW;
+	if (sk->type == SG_SOCK_RAW)
+		kind = SG_SOCKET_RAW;
+	else if (sk->type == SG_SOCK_DGRAM &&
+		 (sk->protocol == SG_IPPROTO_ICMP || sk->protocol == SG_IPPROTO_ICMPV6))
+		kind = SG_SOCKET_PING;
+	if (kind && sg_socket_decide(kind) == SG_REFUSE)
+		return SG_REFUSE;
 	s = bpf_sk_storage_get(&sg_sk_subj, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s)
 		return SG_ALLOW;

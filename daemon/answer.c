@@ -97,7 +97,7 @@ int sg_check_query(const struct sg_resolver *res, struct json_object *req, struc
 	else if (s && !strcmp(s, "icmp"))
 		q->protocol = SG_IPPROTO_ICMP;
 	else if (s && !strcmp(s, "raw"))
-		q->protocol = 255;	/* IPPROTO_RAW: any protocol without a table */
+		q->protocol = 253;	/* a protocol without a table (RFC 3692) */
 	else if (s && strcmp(s, "tcp"))
 		return FAIL("\"proto\" must be tcp, udp, udplite, icmp or raw, not %s", s);
 	err = sg_req_int(req, "port", 0, 65535, &n);

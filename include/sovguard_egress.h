@@ -95,10 +95,11 @@
  *              holds its class + 1 and the decision reads no range at all
  *   v6_ranges  struct sg_v6_range, 2 a block, sorted by start, covering all
  *              of IPv6 except ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
- *   port_class 5 x 65536 __u16 (TCP, UDP, UDP-Lite, ICMP, other;
+ *   port_class 6 x 65536 __u16 (TCP, UDP, UDP-Lite, ICMP, other, socket;
  *              SG_PORT_PROTO_*), 32 a block: port class. ICMP and ICMPv6
- *              share a table, every other IP protocol uses the last one;
- *              both are read at port 0 only
+ *              share a table, every other IP protocol uses the fifth; both
+ *              are read at port 0 only. The sixth is socket creation, by
+ *              enum sg_socket_kind
  *   subjects   struct sg_subject_key, 4 a block: the subject atoms in an
  *              open-addressed hash table of subj_mask + 1 blocks (a power of
  *              two); an atom sits in one of the SG_SUBJECT_PROBES blocks
@@ -136,7 +137,7 @@
  *
  * Version history of the image (SG_IMAGE_MAGIC): SGP3 the layout without
  * the embed block and with two port tables; SGP4 with the embed block and
- * three port tables (other protocols read TCP's); SGP5 this one, five
+ * three port tables (other protocols read TCP's); SGP5 this one, six
  * port tables.
  */
 #ifndef SOVGUARD_EGRESS_H
@@ -304,6 +305,7 @@ enum sg_port_proto {
 	SG_PORT_PROTO_UDPLITE,
 	SG_PORT_PROTO_ICMP,	/* ICMP and ICMPv6, port 0 */
 	SG_PORT_PROTO_OTHER,	/* every other IP protocol, port 0 */
+	SG_PORT_PROTO_SOCKET,	/* socket creation: port is enum sg_socket_kind */
 	SG_PORT_PROTOS,
 };
 
@@ -472,6 +474,21 @@ struct sg_event {
 #define SG_IPPROTO_UDPLITE	136
 #define SG_IPPROTO_ICMP		1
 #define SG_IPPROTO_ICMPV6	58
+/*
+ * Socket creation, decided as a query of its own: protocol SG_IPPROTO_SOCKET
+ * (255, IANA's reserved number, which the packet-level decision reads as
+ * "other"), the kind as the port, destination 0.0.0.0 (every rule without
+ * `to` matches it; a socket rule has none). Only rules with `socket` have
+ * bits in that port table; when none matches, the socket is created,
+ * whatever the default.
+ */
+#define SG_IPPROTO_SOCKET	255
+
+enum sg_socket_kind {
+	SG_SOCKET_RAW = 1,	/* SOCK_RAW, AF_INET or AF_INET6, any protocol */
+	SG_SOCKET_PING = 2,	/* SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	SG_SOCKET_KINDS,
+};
 /* The subject of a socket nobody recorded (struct sg_sk_subject): no uid or
  * gid atom has this value, no executable inode 0. */
 #define SG_SUBJ_UNKNOWN		0xffffffffu

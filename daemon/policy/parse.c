@@ -435,6 +435,32 @@ static bool parse_protos(struct line *l, struct prule *r)
 	}
 }
 
+/* `socket raw, ping`: the kinds of socket whose creation the rule decides. */
+static bool parse_sockets(struct line *l, struct prule *r)
+{
+	for (;;) {
+		struct tok *t = next(l);
+
+		if (is_kw(t, "raw")) {
+			r->r.socket_mask |= 1u << SG_SOCKET_RAW;
+		} else if (is_kw(t, "ping")) {
+			r->r.socket_mask |= 1u << SG_SOCKET_PING;
+		} else if (t && t->type == T_WORD && !strcmp(t->s, "packet")) {
+			perr(l->p, &(struct pos){ l->file, l->lineno, t->col },
+			     "packet sockets cannot be refused at creation (no cgroup hook sees "
+			     "them); the packet-socket detector reports them");
+			return false;
+		} else {
+			sg_pol_expected(l, t, "raw or ping");
+			return false;
+		}
+		t = peek(l);
+		if (!t || t->type != T_COMMA)
+			return true;
+		next(l);
+	}
+}
+
 /* Clauses in any order, each at most once. */
 enum clause {
 	C_NAME,
@@ -448,11 +474,13 @@ enum clause {
 	C_OPERATOR,
 	C_PORT,
 	C_PROTO,
+	C_SOCKET,
 	C_MAX,
 };
 
 static const char *const clause_kw[C_MAX] = {
 	"name", "all", "unit", "cgroup", "exe", "uid", "gid", "to", "operator", "port", "proto",
+	"socket",
 };
 
 static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
@@ -575,6 +603,9 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		case C_PROTO:
 			ok = parse_protos(l, r);
 			break;
+		case C_SOCKET:
+			ok = parse_sockets(l, r);
+			break;
 		}
 		if (ok && peek(l) && peek(l)->type != T_WORD) {
 			sg_pol_expected(l, peek(l), "a keyword");
@@ -585,7 +616,12 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		perr(p, &(struct pos){ l->file, l->lineno, seen[C_SUBJ_ALL] },
 		     "'all' cannot be combined with another subject");
 	}
-	if (!r->r.proto_mask)
+	if (seen[C_SOCKET] && (seen[C_TO] || seen[C_OPERATOR] || seen[C_PORT] || seen[C_PROTO]))
+		perr(p, &(struct pos){ l->file, l->lineno, seen[C_SOCKET] },
+		     "a socket rule names a subject only (no to, operator, port or protocol)");
+	if (seen[C_SOCKET])
+		r->r.proto_mask = SG_PROTO_SOCKET;
+	else if (!r->r.proto_mask)
 		r->r.proto_mask = SG_PROTO_ANY;
 	else if (seen[C_PORT] && !(r->r.proto_mask & SG_PROTO_PORTED))
 		perr(p, &(struct pos){ l->file, l->lineno, seen[C_PORT] },

@@ -206,6 +206,11 @@ bool sg_country_valid(const char *cc);
 #define SG_PROTO_RAW	(1u << 4)	/* every other IP protocol (raw sockets) */
 #define SG_PROTO_ANY	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE | SG_PROTO_ICMP | \
 			 SG_PROTO_RAW)
+/*
+ * Socket creation (`socket raw`, `socket ping`): a rule of its own kind,
+ * decided at socket() and never for a packet; not in SG_PROTO_ANY.
+ */
+#define SG_PROTO_SOCKET	(1u << 5)
 /* Protocols with ports: a rule naming ports names only these. */
 #define SG_PROTO_PORTED	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE)
 
@@ -275,6 +280,7 @@ struct sg_rule {
 	struct sg_dest located;		/* `to ...` */
 	struct sg_dest operator;	/* `operator ...` */
 	uint8_t proto_mask;		/* SG_PROTO_*, never 0 */
+	uint8_t socket_mask;		/* SG_PROTO_SOCKET: bit SG_SOCKET_* of each kind */
 	uint32_t nr_ports;		/* 0: any port */
 	const struct sg_port_range *ports;
 };

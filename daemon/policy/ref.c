@@ -105,6 +105,8 @@ static bool subject_matches(const struct sg_subject *r, const struct sg_subject_
 
 static bool port_matches(const struct sg_rule *r, uint8_t proto, uint16_t port)
 {
+	if (proto == SG_PROTO_SOCKET)
+		return port < 8 && (r->socket_mask & (1u << port));
 	if (!(proto & SG_PROTO_PORTED))
 		port = 0;	/* icmp and raw have no ports */
 	if (!r->nr_ports)
@@ -124,7 +126,7 @@ int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 
 	if (!pol || !subj || !addr || !ret ||
 	    (proto != SG_PROTO_TCP && proto != SG_PROTO_UDP && proto != SG_PROTO_UDPLITE &&
-	     proto != SG_PROTO_ICMP && proto != SG_PROTO_RAW))
+	     proto != SG_PROTO_ICMP && proto != SG_PROTO_RAW && proto != SG_PROTO_SOCKET))
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
 	info.source = -1;

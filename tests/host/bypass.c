@@ -64,7 +64,7 @@
  */
 #define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n" \
 			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n" \
-			"deny uid 65534 to 9.9.9.0/24 icmp\n"
+			"deny uid 65534 to 9.9.9.0/24 icmp\ndeny gid 65533 socket raw, ping\n"
 #define NAT64_CONF	"nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:6400::/48\n"
 
 #define DENY4		"1.1.1.1"
@@ -350,6 +350,8 @@ struct pkt {
 	const char *hop;	/* PKT_UDP_CMSG_LSRR */
 	int proto;
 	uid_t uid;		/* the socket's creator, when not 0 */
+	gid_t gid;		/* its group, when not 0 (uid 0 keeps CAP_NET_RAW) */
+	int type;		/* PKT_SOCKET_ONLY: SOCK_DGRAM (ping) or SOCK_RAW (0) */
 };
 
 static const char *const world4[] = { DENY4, ALLOW4, "8.8.8.8", "194.0.0.1", "193.0.6.1" };
@@ -492,6 +494,8 @@ static int do_pkt(const struct pkt *t)
 	r = world_up();
 	if (r)
 		return r;
+	if (t->gid && setresgid(t->gid, t->gid, t->gid))
+		return 210;
 	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
 		return 210;
 	/* port 0: a raw IPv6 socket takes sin6_port for its protocol */
@@ -545,7 +549,7 @@ static int do_pkt(const struct pkt *t)
 		plen = sizeof(peer);
 		return accept(lfd, (struct sockaddr *)&peer, &plen) < 0 ? errno : 0;
 	case PKT_SOCKET_ONLY:
-		fd = socket(fam, SOCK_RAW, t->proto);
+		fd = socket(fam, t->type ? t->type : SOCK_RAW, t->proto);
 		return fd < 0 ? errno : 0;
 	}
 	return 200;
@@ -661,6 +665,27 @@ TEST_F(bypass, ipv4_source_route_cmsg)
 								   .hop = ALLOW4 }));
 	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDP_CMSG_LSRR, .addr = ALLOW4,
 							       .hop = "9.9.9.9" }));
+}
+
+/*
+ * `deny gid 65533 socket raw, ping`: socket() refused for that group (uid 0
+ * keeps CAP_NET_RAW, so only the rule can refuse), created for others.
+ */
+TEST_F(bypass, socket_rule)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = 253, .gid = 65533 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW6, .proto = IPPROTO_ICMPV6, .gid = 65533 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_ICMP, .type = SOCK_DGRAM, .gid = 65533 }));
+	/* other sockets of the group, and raw sockets of other groups */
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_UDP, .type = SOCK_DGRAM, .gid = 65533 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = 253 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_ICMP, .type = SOCK_DGRAM }));
 }
 
 /* What allowed flows get back still arrives: errors, and TCP works. */

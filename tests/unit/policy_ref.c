@@ -419,4 +419,14 @@ TEST_F(ref, icmp_and_raw)
 	EXPECT_EQ(3, decide(self, "10.4.0.1", 0, SG_PROTO_RAW).rule);
 }
 
+/* A socket rule decides socket creation only; other rules never do. */
+TEST_F(ref, socket_rule)
+{
+	POLICY("deny to 10.4.0.0/16\ndeny socket ping\naudit socket raw\n");
+	EXPECT_EQ(1, decide(self, "0.0.0.0", SG_SOCKET_PING, SG_PROTO_SOCKET).rule);
+	EXPECT_EQ(2, decide(self, "0.0.0.0", SG_SOCKET_RAW, SG_PROTO_SOCKET).rule);
+	EXPECT_EQ(0, decide(self, "10.4.0.1", 0, SG_PROTO_RAW).rule);
+	EXPECT_EQ(-1, decide(self, "10.5.0.1", 0, SG_PROTO_ICMP).rule);
+}
+
 TEST_HARNESS_MAIN

@@ -6,8 +6,10 @@
  * sendmsg from the attached cgroup subtree is decided from the live policy
  * image (bpf/decide.h); the program returns 0 (the caller sees EPERM) for a
  * deny in enforce mode and 1 otherwise. cgroup/setsockopt decides the hops
- * of a source route the same way (at the end of this file). Maps:
- * include/sovguard_egress.h.
+ * of a source route the same way; cgroup_skb/egress decides, per packet,
+ * what those hooks do not see, and cgroup/sock_create records each
+ * socket's creator for it and decides raw and ping socket creation (at
+ * the end of this file). Maps: include/sovguard_egress.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -231,7 +231,8 @@ enum sg_hook {
 	SG_HOOK_SENDMSG6 = 3,
 	SG_HOOK_SETSOCKOPT = 4,	/* a source route's hop (its address) */
 	SG_HOOK_SKB_EGRESS = 5,	/* a packet the socket hooks do not decide */
-	SG_HOOK_SOCK_CREATE = 6,	/* socket creation: records the subject */
+	SG_HOOK_SOCK_CREATE = 6,	/* raw or ping socket creation (socket rules);
+					 * records every socket's creator */
 	SG_HOOK_MAX,
 };
 

@@ -477,6 +477,29 @@ static __always_inline bool sg_chunk_candidates(struct sg_decide_ctx *c, __u32 c
 	return any;
 }
 
+/*
+ * Where (protocol, port) sits in the port tables: TCP, UDP and UDP-Lite by
+ * port, ICMP and ICMPv6 in one table and every other protocol in the next,
+ * both at port 0 (they have no ports); socket creation by its kind.
+ */
+static __always_inline __u32 sg_port_index(__u32 protocol, __u32 port)
+{
+	switch (protocol) {
+	case SG_IPPROTO_TCP:
+		return SG_PORT_PROTO_TCP * 65536 + (port & 0xffff);
+	case SG_IPPROTO_UDP:
+		return SG_PORT_PROTO_UDP * 65536 + (port & 0xffff);
+	case SG_IPPROTO_UDPLITE:
+		return SG_PORT_PROTO_UDPLITE * 65536 + (port & 0xffff);
+	case SG_IPPROTO_ICMP:
+	case SG_IPPROTO_ICMPV6:
+		return SG_PORT_PROTO_ICMP * 65536;
+	case SG_IPPROTO_SOCKET:
+		return SG_PORT_PROTO_SOCKET * 65536 + (port & 0xffff);
+	}
+	return SG_PORT_PROTO_OTHER * 65536;
+}
+
 /**
  * sg_decide_dst() - the first half of a decision: destination and port.
  * @c: the decision's context, filled here for the second half.
@@ -527,8 +550,7 @@ static __always_inline int sg_decide_dst(SG_IMG_T img, const struct sg_image_hdr
 		return 0;
 	}
 
-	i = (q->protocol == SG_IPPROTO_UDP ? SG_PORT_PROTO_UDP * 65536 :
-	     q->protocol == SG_IPPROTO_UDPLITE ? SG_PORT_PROTO_UDPLITE * 65536 : 0) + q->port;
+	i = sg_port_index(q->protocol, q->port);
 	b = SG_BLK(img, SG_IMG_PORT_CLASS + i / 32);
 	if (!b)
 		return -1;

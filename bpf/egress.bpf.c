@@ -6,8 +6,10 @@
  * sendmsg from the attached cgroup subtree is decided from the live policy
  * image (bpf/decide.h); the program returns 0 (the caller sees EPERM) for a
  * deny in enforce mode and 1 otherwise. cgroup/setsockopt decides the hops
- * of a source route the same way (at the end of this file). Maps:
- * include/sovguard_egress.h.
+ * of a source route the same way; cgroup_skb/egress decides, per packet,
+ * what those hooks do not see, and cgroup/sock_create records each
+ * socket's creator for it and decides raw and ping socket creation (at
+ * the end of this file). Maps: include/sovguard_egress.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -85,18 +87,32 @@ static __always_inline void sg_count(__u32 idx)
 		*val += 1;
 }
 
-/* Fill an event of the calling task: everything but the destination and answer. */
+/*
+ * Fill an event of the calling task, or with @skb of the subject given in
+ * @slot (NULL: unknown): everything but the destination and answer. @skb
+ * is a constant: the packet-level program must not reach a helper about
+ * the current task, which cgroup_skb programs do not have.
+ */
 static __always_inline void sg_event_task(struct sg_event *ev, __u8 hook, __u32 mode,
-					  __u8 verdict)
+					  __u8 verdict, const int skb, const struct sg_slot *slot)
 {
 	ev->ts_ns = bpf_ktime_get_ns();
-	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->uid = (__u32)bpf_get_current_uid_gid();	/* q->uid is 0 unless rules use it */
 	ev->hook = hook;
 	ev->verdict = verdict;
 	ev->mode = mode;
 	ev->pad = 0;
+	if (skb) {
+		ev->cgroup_id = slot ? slot->given_cg : 0;
+		ev->pid = slot ? slot->given_pid : 0;
+		ev->uid = slot ? slot->q.uid : SG_SUBJ_UNKNOWN;
+		__builtin_memset(ev->comm, 0, sizeof(ev->comm));
+		if (slot)
+			__builtin_memcpy(ev->comm, slot->given_comm, sizeof(ev->comm));
+		return;
+	}
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->uid = (__u32)bpf_get_current_uid_gid();	/* q->uid is 0 unless rules use it */
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
@@ -105,9 +121,10 @@ static __always_inline void sg_event_task(struct sg_event *ev, __u8 hook, __u32 
  * reserved: values carried across the helper call would cost the verifier
  * dearly in the decision's many paths.
  */
-static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32 mode,
-				      const struct sg_answer *ans, __u8 verdict)
+static __always_inline void sg_report(const struct sg_slot *slot, __u8 hook, __u32 mode,
+				      const struct sg_answer *ans, __u8 verdict, const int skb)
 {
+	const struct sg_query *q = &slot->q;
 	struct sg_event *ev;
 
 	ev = bpf_ringbuf_reserve(&sg_events, sizeof(*ev), 0);
@@ -121,13 +138,14 @@ static __always_inline void sg_report(const struct sg_query *q, __u8 hook, __u32
 	ev->family = q->family;
 	ev->protocol = q->protocol;
 	__builtin_memcpy(ev->addr, q->addr, 16);
-	sg_event_task(ev, hook, mode, verdict);
+	sg_event_task(ev, hook, mode, verdict, skb, slot);
 	bpf_ringbuf_submit(ev, 0);
 }
 
 /* Report a fail verdict (rule SG_RULE_FAIL) for the destination @addr. */
 static __always_inline void sg_report_fail(const __u8 *addr, __u32 dst, __u8 hook, __u32 mode,
-					   __u8 verdict)
+					   __u8 verdict, const int skb,
+					   const struct sg_slot *slot)
 {
 	struct sg_event *ev;
 
@@ -142,7 +160,7 @@ static __always_inline void sg_report_fail(const __u8 *addr, __u32 dst, __u8 hoo
 	ev->family = (__u8)(dst >> 8);
 	ev->protocol = (__u8)dst;
 	__builtin_memcpy(ev->addr, addr, 16);
-	sg_event_task(ev, hook, mode, verdict);
+	sg_event_task(ev, hook, mode, verdict, skb, slot);
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -172,10 +190,12 @@ static __always_inline void sg_task_exe(struct sg_query *q)
  * read. Otherwise the subject decides, and only what the image decides on
  * is read (uid and gid, executable, cgroup); the rules that subject matches
  * come from the slot's memo when it has them for this image, else they are
- * computed and memoized.
+ * computed and memoized. With @skb (a constant) the subject is the one the
+ * caller gave in the slot: uid, gid and executable in the query, the
+ * cgroup ancestry in q->cgroup and the own cgroup in given_cg.
  */
 static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h,
-					 struct sg_slot *slot, struct sg_answer *ans)
+					 struct sg_slot *slot, struct sg_answer *ans, const int skb)
 {
 	struct sg_query *q = &slot->q;
 	struct sg_decide_ctx c;
@@ -188,16 +208,21 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	if (r <= 0)
 		return r;
 
-	if (h->subj_kinds & (1u << SG_SUBJ_KIND_UID | 1u << SG_SUBJ_KIND_GID)) {
-		__u64 ugid = bpf_get_current_uid_gid();
+	if (skb) {
+		if (h->cgroup_levels)
+			cg = slot->given_cg;
+	} else {
+		if (h->subj_kinds & (1u << SG_SUBJ_KIND_UID | 1u << SG_SUBJ_KIND_GID)) {
+			__u64 ugid = bpf_get_current_uid_gid();
 
-		q->uid = (__u32)ugid;
-		q->gid = ugid >> 32;
+			q->uid = (__u32)ugid;
+			q->gid = ugid >> 32;
+		}
+		if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
+			sg_task_exe(q);
+		if (h->cgroup_levels)
+			cg = bpf_get_current_cgroup_id();
 	}
-	if (h->subj_kinds & (1u << SG_SUBJ_KIND_EXE))
-		sg_task_exe(q);
-	if (h->cgroup_levels)
-		cg = bpf_get_current_cgroup_id();
 
 	for (m = 0; m < SG_MEMO_ENTRIES; m++)
 		if (h->image_id && sg_memo_same(&slot->key[m], q, cg, h->image_id))
@@ -213,7 +238,7 @@ static __always_inline int sg_answer_get(void *img, const struct sg_image_hdr *h
 	if (hit) {
 		sg_count(SG_CNT_CACHE_HIT);
 	} else {
-		if (h->cgroup_levels)
+		if (h->cgroup_levels && !skb)
 			sg_fill_cgroups(q, h);
 		k->image_id = 0;
 		if (sg_subject_mask(&c, slot->mask[m]))
@@ -268,9 +293,15 @@ static __always_inline __u32 sg_cfg(__u32 *fail)
 
 #define SG_FAILED	2	/* sg_decide_in(): the rules could not decide */
 
-static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode)
+/* A protocol as a destination's query takes it: 255 is socket creation's. */
+static __always_inline __u8 sg_wire_proto(__u32 protocol)
 {
-	struct sg_query *q = &slot->q;
+	return protocol == SG_IPPROTO_SOCKET ? 253 : protocol;
+}
+
+static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32 mode,
+					  const int skb)
+{
 	struct sg_answer ans = {};
 	const struct sg_image_hdr *h;
 	void *img = NULL;
@@ -286,11 +317,14 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 		sg_count(SG_CNT_NO_POLICY);
 		return SG_FAILED;
 	}
-	if (sg_answer_get(img, h, slot, &ans)) {
+	if (sg_answer_get(img, h, slot, &ans, skb)) {
 		sg_count(SG_CNT_IMAGE_ERROR);
 		return SG_FAILED;
 	}
 	sg_obs_answer(slot, &ans);
+	/* socket creation: only a socket rule refuses, never the default */
+	if (hook == SG_HOOK_SOCK_CREATE && ans.rule == SG_RULE_DEFAULT)
+		ans.verdict = SG_VERDICT_ALLOW;
 
 	switch (sg_effective_verdict(mode, ans.verdict)) {
 	case SG_VERDICT_ALLOW:
@@ -299,11 +333,11 @@ static __always_inline int sg_decide_slot(struct sg_slot *slot, __u8 hook, __u32
 	case SG_VERDICT_AUDIT:
 		/* An audit rule, or a deny that audit mode lets through. */
 		sg_count(ans.verdict == SG_VERDICT_DENY ? SG_CNT_WOULD_DENY : SG_CNT_AUDIT);
-		sg_report(q, hook, mode, &ans, SG_VERDICT_AUDIT);
+		sg_report(slot, hook, mode, &ans, SG_VERDICT_AUDIT, skb);
 		return SG_ALLOW;
 	}
 	sg_count(SG_CNT_DENY);
-	sg_report(q, hook, mode, &ans, SG_VERDICT_DENY);
+	sg_report(slot, hook, mode, &ans, SG_VERDICT_DENY, skb);
 	return SG_REFUSE;
 }
 
@@ -319,7 +353,17 @@ __noinline int sg_decide_in(struct sg_slot *slot, __u32 hook)
 
 	if (!slot)
 		return SG_FAILED;
-	return sg_decide_slot(slot, hook, mode);
+	return sg_decide_slot(slot, hook, mode, 0);
+}
+
+/* The same with the subject given in @slot (the packet-level program). */
+__noinline int sg_decide_in_skb(struct sg_slot *slot, __u32 hook)
+{
+	__u32 fail, mode = sg_cfg(&fail);
+
+	if (!slot)
+		return SG_FAILED;
+	return sg_decide_slot(slot, hook, mode, 1);
 }
 
 /* An IPv4 or IPv6 destination, network order, IPv4 in the first word. */
@@ -333,28 +377,43 @@ struct sg_addr {
  * SG_CNT_FAIL and always reported with rule SG_RULE_FAIL; audit mode never
  * refuses. Never the image's default, never "allow" unless configured.
  */
-__noinline int sg_decide_none(const struct sg_addr *a, __u32 dst, __u32 hook, __u32 why)
+static __always_inline int sg_none(const struct sg_addr *a, __u32 dst, __u32 hook, __u32 why,
+				   const int skb, const struct sg_slot *slot)
 {
 	__u32 fail, mode = sg_cfg(&fail);
 
-	if (!a)
-		return SG_REFUSE;
 	if (why)
 		sg_count(why);
 	sg_count(SG_CNT_FAIL);
 	if (fail == SG_FAIL_ALLOW) {
 		sg_count(SG_CNT_ALLOW);
-		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_ALLOW);
+		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_ALLOW, skb, slot);
 		return SG_ALLOW;
 	}
 	if (mode == SG_MODE_AUDIT) {
 		sg_count(SG_CNT_WOULD_DENY);
-		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_AUDIT);
+		sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_AUDIT, skb, slot);
 		return SG_ALLOW;
 	}
 	sg_count(SG_CNT_DENY);
-	sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_DENY);
+	sg_report_fail((const __u8 *)a->w, dst, hook, mode, SG_VERDICT_DENY, skb, slot);
 	return SG_REFUSE;
+}
+
+__noinline int sg_decide_none(const struct sg_addr *a, __u32 dst, __u32 hook, __u32 why)
+{
+	if (!a)
+		return SG_REFUSE;
+	return sg_none(a, dst, hook, why, 0, NULL);
+}
+
+/* The same for the packet-level program: the subject in @slot, if any. */
+__noinline int sg_decide_none_skb(const struct sg_addr *a, __u32 dst, __u32 hook, __u32 why,
+				  const struct sg_slot *slot)
+{
+	if (!a)
+		return SG_REFUSE;
+	return sg_none(a, dst, hook, why, 1, slot);
 }
 
 /*
@@ -448,7 +507,7 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	/* The inputs; the work area behind them is written before it is read. */
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
 	q->port = bpf_ntohs(ctx->user_port);
-	q->protocol = ctx->protocol;
+	q->protocol = sg_wire_proto(ctx->protocol);
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
 	sg_obs_answer(slot, NULL);
@@ -585,7 +644,7 @@ __noinline int sg_decide_hop(struct bpf_sockopt *ctx, __u32 off, __u32 fp)
 	}
 	q = &slot->q;
 	__builtin_memset(q, 0, offsetof(struct sg_query, cgroup));
-	q->protocol = protocol;
+	q->protocol = sg_wire_proto(protocol);
 	q->family = family;
 	__builtin_memcpy(q->addr, a.w, 16);
 	ret = sg_decide_in(slot, SG_HOOK_SETSOCKOPT);
@@ -755,4 +814,419 @@ int sg_setsockopt(struct bpf_sockopt *ctx)
 	if (ret == SG_ALLOW && ctx->optlen > SG_PAGE_SIZE)
 		ctx->optlen = 0;
 	return ret;
+}
+
+/*
+ * The packet-level backstop (cgroup_skb/egress): what the socket hooks do
+ * not decide. include/sovguard_egress.h says what it decides; docs/design.md
+ * ("Routes") says why. The subject comes from sg_sk_subj, recorded at
+ * socket creation (cgroup/sock_create, below): a cgroup_skb program may
+ * run in softirq or for another task, and has no helper about the current
+ * task on the kernels sovguard supports.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sg_sk_subject);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_sk_subj SEC(".maps");
+
+#define SG_ETH_P_IP		0x0800
+#define SG_ETH_P_IPV6		0x86DD
+#define SG_SOCK_STREAM		1
+#define SG_SOCK_DGRAM		2
+#define SG_SOCK_RAW		3
+#define SG_ICMP_ECHO		8
+#define SG_ICMPV6_ECHO		128
+#define SG_NEXTHDR_HOP		0
+#define SG_NEXTHDR_ROUTING	43
+#define SG_NEXTHDR_FRAGMENT	44
+#define SG_NEXTHDR_AUTH		51
+#define SG_NEXTHDR_DEST		60
+#define SG_V6_EXT_MAX		8	/* extension headers walked; more: refused */
+
+/* The subject of the packet's socket, into @slot: its record, or unknown. */
+static __noinline int sg_skb_subject(struct __sk_buff *skb, struct sg_slot *slot)
+{
+	const struct sg_sk_subject *s = NULL;
+	struct sg_query *q;
+	struct bpf_sock *sk;
+	__u32 L;
+
+	if (!slot)
+		return 0;
+	q = &slot->q;
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk)
+		s = bpf_sk_storage_get(&sg_sk_subj, sk, 0, 0);
+	if (s) {
+		q->uid = s->uid;
+		q->gid = s->gid;
+		q->exe_dev = s->exe_dev;
+		q->exe_ino = s->exe_ino;
+		slot->given_pid = s->pid;
+		__builtin_memcpy(slot->given_comm, s->comm, SG_COMM_LEN);
+	} else {
+		q->uid = SG_SUBJ_UNKNOWN;
+		q->gid = SG_SUBJ_UNKNOWN;
+		slot->given_pid = 0;
+		__builtin_memset(slot->given_comm, 0, SG_COMM_LEN);
+	}
+	slot->given = 1;
+	slot->given_cg = bpf_skb_cgroup_id(skb);
+#pragma clang loop unroll(full)
+	for (L = 0; L < SG_CGROUP_LEVELS; L++)
+		q->cgroup[L] = bpf_skb_ancestor_cgroup_id(skb, L);
+	return 0;
+}
+
+/* The packet's protocol, port and the family, for sg_skb_hop(). */
+#define SG_PKT(family, protocol, port) ((__u32)(port) << 16 | (family) << 8 | (protocol))
+
+/* No work slot free anywhere: the fail verdict for the address at @off. */
+static __noinline int sg_skb_nowork(struct __sk_buff *skb, __u32 off, __u32 fpp)
+{
+	struct sg_addr a = {};
+	int ret;
+
+	bpf_skb_load_bytes(skb, off, a.w, ((fpp >> 8) & 0xff) == SG_AF_INET ? 4 : 16);
+	ret = sg_decide_none_skb(&a, SG_DST(fpp >> 16, (fpp >> 8) & 0xff, fpp & 0xff),
+				 SG_HOOK_SKB_EGRESS, SG_CNT_NO_WORK, NULL);
+	return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
+}
+
+/*
+ * Decide the address at byte @off of the packet as a destination of
+ * SG_PKT @fpp, for the socket's recorded subject (unknown without one).
+ */
+__noinline int sg_skb_hop(struct __sk_buff *skb, __u32 off, __u32 fpp)
+{
+	struct sg_slot *slot;
+	__u64 *busy = NULL, bit = 0;
+	__u32 fail, *w;
+	int ret;
+
+	if (sg_cfg(&fail) == SG_MODE_OFF) {
+		sg_count(SG_CNT_ALLOW);
+		return SG_ALLOW;
+	}
+	slot = sg_slot_claim(&busy, &bit);
+	if (!slot || !busy)
+		return sg_skb_nowork(skb, off, fpp);
+	/* The address straight into the query: no copy of it on this frame. */
+	__builtin_memset(&slot->q, 0, offsetof(struct sg_query, cgroup));
+	w = (__u32 *)slot->q.addr;
+	ret = SG_FAILED + 1;
+	if (((fpp >> 8) & 0xff) == SG_AF_INET) {
+		if (bpf_skb_load_bytes(skb, off, slot->q.addr, 4))
+			ret = SG_REFUSE;
+		else if ((bpf_ntohl(w[0]) >> 24) == 127)
+			ret = SG_ALLOW;
+	} else {
+		if (bpf_skb_load_bytes(skb, off, slot->q.addr, 16))
+			ret = SG_REFUSE;
+		else if (!w[0] && !w[1] &&
+			 ((!w[2] && w[3] == bpf_htonl(1)) ||
+			  (w[2] == bpf_htonl(0xffff) && (bpf_ntohl(w[3]) >> 24) == 127)))
+			ret = SG_ALLOW;
+	}
+	if (ret == SG_ALLOW)
+		sg_count(SG_CNT_LOOPBACK);
+	if (ret == SG_FAILED + 1) {
+		slot->q.port = fpp >> 16;
+		slot->q.protocol = sg_wire_proto(fpp & 0xff);
+		slot->q.family = (fpp >> 8) & 0xff;
+		sg_skb_subject(skb, slot);
+		ret = sg_decide_in_skb(slot, SG_HOOK_SKB_EGRESS);
+		if (ret == SG_FAILED)
+			ret = sg_decide_none_skb((const struct sg_addr *)slot->q.addr,
+						 SG_DST(fpp >> 16, (fpp >> 8) & 0xff, fpp & 0xff),
+						 SG_HOOK_SKB_EGRESS, 0, slot);
+		slot->given = 0;
+	}
+	__sync_fetch_and_and(busy, ~bit);
+	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
+}
+
+/*
+ * What a packet's headers say, for the decisions, in one register (the
+ * program's own frame stays empty: the decision's frames leave little of
+ * the stack): SG_PKT() of the destination in bits 0-31, the offset of a
+ * source route's first address in 32-43 and its number of addresses in
+ * 44-49, and two flags.
+ */
+#define SG_PI_HOPS(off, n)	((__u64)((off) & 0xfff) << 32 | (__u64)((n) > 63 ? 63 : (n)) << 44)
+#define SG_PI_PASS		(1ULL << 50)	/* passes undecided */
+#define SG_PI_REFUSE		(1ULL << 51)	/* refused without a decision */
+
+/* The IPv6 extension headers walked by sg_skb_v6_walk(). */
+struct sg_v6_walk {
+	__u32 off;		/* the next header's offset */
+	__u32 next;		/* its type */
+	__u32 rh;		/* the routing header's offset; 0: none */
+	__u32 first_frag;	/* 0: a fragment that is not the first */
+	__u32 bad;		/* too many headers, or unreadable */
+};
+
+static __always_inline void sg_skb_v6_walk(struct __sk_buff *skb, struct sg_v6_walk *w)
+{
+	__u8 b[4];
+	__u32 k;
+
+	for (k = 0; k < SG_V6_EXT_MAX; k++) {
+		if (w->next != SG_NEXTHDR_HOP && w->next != SG_NEXTHDR_ROUTING &&
+		    w->next != SG_NEXTHDR_FRAGMENT && w->next != SG_NEXTHDR_DEST &&
+		    w->next != SG_NEXTHDR_AUTH)
+			return;
+		if (w->off > 2048 || bpf_skb_load_bytes(skb, w->off, b, 4)) {
+			w->bad = 1;
+			return;
+		}
+		if (w->next == SG_NEXTHDR_ROUTING) {
+			if (w->rh) {
+				w->bad = 1;	/* two routing headers */
+				return;
+			}
+			w->rh = w->off;
+		}
+		if (w->next == SG_NEXTHDR_FRAGMENT)
+			w->first_frag = !((b[2] << 8 | b[3]) & 0xfff8);
+		w->off += w->next == SG_NEXTHDR_FRAGMENT ? 8 :
+			  w->next == SG_NEXTHDR_AUTH	 ? (b[1] + 2) * 4 :
+							   (b[1] + 1) * 8;
+		w->next = b[0];
+	}
+	w->bad = 1;
+}
+
+/*
+ * The destination port of a TCP, UDP or UDP-Lite header at @l4 (0 for
+ * other protocols and for a fragment that is not the first), and in *type
+ * the first byte there (an ICMP message's type).
+ */
+static __always_inline __u32 sg_skb_port(struct __sk_buff *skb, __u32 l4, __u32 protocol,
+					 bool first_frag, __u32 *type)
+{
+	__u8 b[4] = {};
+
+	*type = 0xff;
+	if (!first_frag || bpf_skb_load_bytes(skb, l4, b, 4))
+		return 0;
+	*type = b[0];
+	if (protocol != SG_IPPROTO_TCP && protocol != SG_IPPROTO_UDP &&
+	    protocol != SG_IPPROTO_UDPLITE)
+		return 0;
+	return (__u32)b[2] << 8 | b[3];
+}
+
+/*
+ * A socket nobody recorded (a kernel control socket, or one created before
+ * the programs were attached) sending what the kernel's own ICMP and TCP
+ * control sockets send for inbound traffic: an ICMP error or echo reply, a
+ * TCP reset. It passes undecided.
+ */
+static __always_inline bool sg_skb_kernel_reply(struct bpf_sock *sk, __u32 protocol, __u32 type)
+{
+	if (sk->type != SG_SOCK_RAW || bpf_sk_storage_get(&sg_sk_subj, sk, 0, 0))
+		return false;
+	return protocol == SG_IPPROTO_TCP ||
+	       (protocol == SG_IPPROTO_ICMP && type != SG_ICMP_ECHO) ||
+	       (protocol == SG_IPPROTO_ICMPV6 && type != SG_ICMPV6_ECHO);
+}
+
+/*
+ * Read the packet's headers into @pi: the destination, its protocol and
+ * port, and where a source route's addresses are (IPv4 LSRR/SSRR option:
+ * the hops still to go, then the destination; IPv6 routing header of type
+ * 0, 2 or 4: its addresses). A frame of its own, beside the decisions
+ * rather than under them: the decision's frames leave little of the stack.
+ */
+static __noinline __u64 sg_skb_parse(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	__u32 ihl, protocol, port, type, n, eth;
+	__u64 pi;
+	__u8 h[10];
+
+	if (!sk)
+		return SG_PI_PASS;
+	eth = skb->protocol;
+	if (eth == bpf_htons(SG_ETH_P_IP)) {
+		struct sg_ipopt_walk w = {};
+
+		if (bpf_skb_load_bytes(skb, 0, h, 10))
+			return SG_PI_PASS;	/* no IPv4 header: nothing the kernel sends */
+		ihl = (h[0] & 15) * 4;
+		if (ihl < 20)
+			ihl = 20;
+		protocol = h[9];
+		port = sg_skb_port(skb, ihl, protocol, !((h[6] & 0x1f) | h[7]), &type);
+		if (sg_skb_kernel_reply(sk, protocol, type))
+			return SG_PI_PASS;
+		pi = SG_PKT(SG_AF_INET, protocol, port);
+		n = ihl - 20;
+		if (!n || n > SG_IPOPT_MAX)
+			return pi;
+		if (bpf_skb_load_bytes(skb, 20, w.buf, n))
+			return SG_PI_REFUSE;
+		w.len = n;
+		bpf_loop(SG_IPOPT_MAX, sg_ipopt_cb, &w, 0);
+		if (!w.srr || w.srr > SG_IPOPT_MAX || w.srr_len < 3)
+			return pi;
+		return pi | SG_PI_HOPS(20 + w.srr - 1 + 3, (w.srr_len - 3) / 4);
+	}
+	if (eth == bpf_htons(SG_ETH_P_IPV6)) {
+		struct sg_v6_walk w = { .off = 40, .first_frag = 1 };
+
+		if (bpf_skb_load_bytes(skb, 6, h, 1))
+			return SG_PI_PASS;
+		w.next = h[0];
+		sg_skb_v6_walk(skb, &w);
+		if (w.bad)
+			return SG_PI_REFUSE;
+		port = sg_skb_port(skb, w.off, w.next, w.first_frag, &type);
+		if (sg_skb_kernel_reply(sk, w.next, type))
+			return SG_PI_PASS;
+		pi = SG_PKT(SG_AF_INET6, w.next, port);
+		if (!w.rh)
+			return pi;
+		if (bpf_skb_load_bytes(skb, w.rh, h, 8))
+			return SG_PI_REFUSE;
+		/* type 0 (deprecated), 2 (home address), 4 (segment routing) */
+		if (h[2] != 0 && h[2] != 2 && h[2] != 4)
+			return SG_PI_REFUSE;
+		n = h[1] / 2;
+		if (h[2] == 4 && h[4] + 1 < n)
+			n = h[4] + 1;	/* segments, then TLVs */
+		if (w.rh + 8 > 0xfff)
+			return SG_PI_REFUSE;
+		return pi | SG_PI_HOPS(w.rh + 8, n);
+	}
+	return SG_PI_PASS;
+}
+
+/* A packet without IPv4 options or IPv6 extension headers: 1. */
+static __noinline int sg_skb_plain(struct __sk_buff *skb, __u32 eth)
+{
+	__u8 b = 0;
+
+	if (eth == bpf_htons(SG_ETH_P_IP))
+		return !bpf_skb_load_bytes(skb, 0, &b, 1) && b == 0x45;
+	if (eth == bpf_htons(SG_ETH_P_IPV6))
+		return !bpf_skb_load_bytes(skb, 6, &b, 1) && b == SG_IPPROTO_UDP;
+	return 0;
+}
+
+SEC("cgroup_skb/egress")
+int sg_skb_egress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	__u32 k, fp, nhops, hops, step, eth = skb->protocol;
+	__u64 pi;
+
+	if (!sk)
+		return SG_ALLOW;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return SG_ALLOW;
+	/* the connect hooks decided it (IP options: cgroup/setsockopt) */
+	if (sk->protocol == SG_IPPROTO_TCP && sk->type == SG_SOCK_STREAM)
+		return SG_ALLOW;
+	/* UDP without IPv4 options or IPv6 extension headers: sendmsg and connect decided it */
+	if (sk->protocol == SG_IPPROTO_UDP && sk->type != SG_SOCK_RAW && sg_skb_plain(skb, eth))
+		return SG_ALLOW;
+	pi = sg_skb_parse(skb, sk);
+	if (pi & SG_PI_PASS)
+		return SG_ALLOW;
+	nhops = (pi >> 44) & 63;
+	if ((pi & SG_PI_REFUSE) || nhops > SG_ROUTE_HOPS_MAX) {
+		sg_count(SG_CNT_DENY);
+		return SG_REFUSE;
+	}
+	fp = (__u32)pi;
+	step = ((fp >> 8) & 0xff) == SG_AF_INET ? 4 : 16;
+	if (sg_skb_hop(skb, step == 4 ? 16 : 24, fp) == SG_REFUSE)
+		return SG_REFUSE;
+	/* a hop is a destination on port 0, as cgroup/setsockopt decides it */
+	hops = (pi >> 32) & 0xfff;
+	for (k = 0; k < SG_ROUTE_HOPS_MAX; k++) {
+		if (k >= nhops)
+			break;
+		if (sg_skb_hop(skb, hops + k * step, fp & 0xffff) == SG_REFUSE)
+			return SG_REFUSE;
+	}
+	return SG_ALLOW;
+}
+
+/*
+ * Creation of a raw or ping socket, decided by the socket rules (`deny
+ * socket raw`) as a query of its own (include/sovguard_egress.h): EPERM to
+ * socket() when one refuses it.
+ */
+static __noinline int sg_socket_decide(__u32 kind)
+{
+	struct sg_addr a = {};
+	struct sg_slot *slot;
+	__u64 *busy = NULL, bit = 0;
+	__u32 fail;
+	int ret;
+
+	if (sg_cfg(&fail) == SG_MODE_OFF)
+		return SG_ALLOW;
+	slot = sg_slot_claim(&busy, &bit);
+	if (!slot || !busy) {
+		ret = sg_decide_none(&a, SG_DST(kind, SG_AF_INET, SG_IPPROTO_SOCKET),
+				     SG_HOOK_SOCK_CREATE, SG_CNT_NO_WORK);
+		return ret == SG_ALLOW ? SG_ALLOW : SG_REFUSE;
+	}
+	__builtin_memset(&slot->q, 0, offsetof(struct sg_query, cgroup));
+	slot->q.port = kind;
+	slot->q.protocol = SG_IPPROTO_SOCKET;
+	slot->q.family = SG_AF_INET;
+	ret = sg_decide_in(slot, SG_HOOK_SOCK_CREATE);
+	if (ret == SG_FAILED)
+		ret = sg_decide_none(&a, SG_DST(kind, SG_AF_INET, SG_IPPROTO_SOCKET),
+				     SG_HOOK_SOCK_CREATE, 0);
+	__sync_fetch_and_and(busy, ~bit);
+	return ret == SG_REFUSE ? SG_REFUSE : SG_ALLOW;
+}
+
+/*
+ * Who creates a socket: recorded for the packet-level decision. TCP
+ * stream sockets are left out: their packets pass it at once. Raw and ping
+ * sockets are decided first (sg_socket_decide()).
+ */
+SEC("cgroup/sock_create")
+int sg_sock_create(struct bpf_sock *sk)
+{
+	struct task_struct *task;
+	struct sg_sk_subject *s;
+	struct inode *inode;
+	__u32 kind = 0;
+	__u64 ugid;
+
+	if (sk->protocol == SG_IPPROTO_TCP && sk->type == SG_SOCK_STREAM)
+		return SG_ALLOW;
+	if (sk->type == SG_SOCK_RAW)
+		kind = SG_SOCKET_RAW;
+	else if (sk->type == SG_SOCK_DGRAM &&
+		 (sk->protocol == SG_IPPROTO_ICMP || sk->protocol == SG_IPPROTO_ICMPV6))
+		kind = SG_SOCKET_PING;
+	if (kind && sg_socket_decide(kind) == SG_REFUSE)
+		return SG_REFUSE;
+	s = bpf_sk_storage_get(&sg_sk_subj, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!s)
+		return SG_ALLOW;
+	ugid = bpf_get_current_uid_gid();
+	s->uid = (__u32)ugid;
+	s->gid = ugid >> 32;
+	s->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	task = (struct task_struct *)bpf_get_current_task();
+	inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	s->exe_ino = BPF_CORE_READ(inode, i_ino);
+	s->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return SG_ALLOW;
 }

@@ -94,8 +94,12 @@ int sg_check_query(const struct sg_resolver *res, struct json_object *req, struc
 		q->protocol = IPPROTO_UDP;
 	else if (s && !strcmp(s, "udplite"))
 		q->protocol = SG_IPPROTO_UDPLITE;
+	else if (s && !strcmp(s, "icmp"))
+		q->protocol = SG_IPPROTO_ICMP;
+	else if (s && !strcmp(s, "raw"))
+		q->protocol = 253;	/* a protocol without a table (RFC 3692) */
 	else if (s && strcmp(s, "tcp"))
-		return FAIL("\"proto\" must be tcp, udp or udplite, not %s", s);
+		return FAIL("\"proto\" must be tcp, udp, udplite, icmp or raw, not %s", s);
 	err = sg_req_int(req, "port", 0, 65535, &n);
 	if (err && err != -ENOENT)
 		return FAIL("\"port\" must be a number from 0 to 65535");

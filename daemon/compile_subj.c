@@ -20,6 +20,9 @@ static const __u8 table_proto[SG_PORT_PROTOS] = {
 	[SG_PORT_PROTO_TCP] = SG_PROTO_TCP,
 	[SG_PORT_PROTO_UDP] = SG_PROTO_UDP,
 	[SG_PORT_PROTO_UDPLITE] = SG_PROTO_UDPLITE,
+	[SG_PORT_PROTO_ICMP] = SG_PROTO_ICMP,
+	[SG_PORT_PROTO_OTHER] = SG_PROTO_RAW,
+	[SG_PORT_PROTO_SOCKET] = SG_PROTO_SOCKET,
 };
 
 static bool rule_port(const struct sg_rule *r, unsigned int proto, __u32 port)
@@ -28,6 +31,8 @@ static bool rule_port(const struct sg_rule *r, unsigned int proto, __u32 port)
 
 	if (!(r->proto_mask & table_proto[proto]))
 		return false;
+	if (proto == SG_PORT_PROTO_SOCKET)
+		return port < SG_SOCKET_KINDS && (r->socket_mask & (1u << port));
 	if (!r->nr_ports)
 		return true;
 	for (i = 0; i < r->nr_ports; i++)
@@ -46,6 +51,8 @@ static int port_classes(struct compiler *c, struct bitset_tab *pt, __u16 *pclass
 	if (!cut)
 		return -ENOMEM;
 	cut[0] = 1;
+	for (p = 1; p <= SG_SOCKET_KINDS; p++)
+		cut[p] = 1;	/* the socket kinds */
 	for (r = 0; r < c->nr_rules; r++) {
 		for (i = 0; i < c->pol->rules[r].nr_ports; i++) {
 			cut[c->pol->rules[r].ports[i].lo] = 1;

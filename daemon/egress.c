@@ -21,7 +21,7 @@
 
 /* Map names, for sg_egress_remove(): the same names the BPF object pins. */
 static const char *const sg_map_names[] = {
-	SG_PIN_POLICY, SG_PIN_CONFIG, SG_PIN_COUNTERS, SG_PIN_EVENTS,
+	SG_PIN_POLICY, SG_PIN_CONFIG, SG_PIN_COUNTERS, SG_PIN_EVENTS, SG_PIN_SK_SUBJ,
 };
 
 static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
@@ -35,6 +35,10 @@ static struct bpf_program *hook_prog(struct sg_egress_bpf *skel, int hook)
 		return skel->progs.sg_sendmsg4;
 	case SG_HOOK_SETSOCKOPT:
 		return skel->progs.sg_setsockopt;
+	case SG_HOOK_SKB_EGRESS:
+		return skel->progs.sg_skb_egress;
+	case SG_HOOK_SOCK_CREATE:
+		return skel->progs.sg_sock_create;
 	default:
 		return skel->progs.sg_sendmsg6;
 	}
@@ -129,6 +133,26 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 		}
 	}
 	if (err) {
+		/* The packet-level backstop is the other newcomer: without it too. */
+		sg_egress_bpf__destroy(e->skel);
+		e->skel = sg_egress_bpf__open_opts(&opts);
+		if (!e->skel) {
+			err = sg_error_errno(-errno, "Failed to open BPF object: %m");
+			goto err_free;
+		}
+		bpf_program__set_autoload(e->skel->progs.sg_setsockopt, false);
+		bpf_program__set_autoload(e->skel->progs.sg_skb_egress, false);
+		bpf_program__set_autoload(e->skel->progs.sg_sock_create, false);
+		err = sg_egress_bpf__load(e->skel);
+		if (!err) {
+			e->no_setsockopt = true;
+			e->no_skb = true;
+			sg_warn("this kernel refuses the cgroup/setsockopt and cgroup_skb/egress "
+				"programs: source routes, ping and raw sockets and other protocols "
+				"are not decided (docs/design.md, Routes)");
+		}
+	}
+	if (err) {
 		err = sg_error_errno(err, "Failed to load BPF programs: %m; pins in %s made by "
 				     "another sovguard version? Run 'sovguardd --remove' once, "
 				     "then start again", pin_root);
@@ -163,7 +187,7 @@ int sg_egress_attach(struct sg_egress *e, const char *cgroup_path)
 	if (err)
 		return err;
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
-		if (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt)
+		if (sg_egress_hook_off(e, hook))
 			continue;
 		err = adopt_or_attach(e, hook, cg_fd, cg_id);
 		if (err)

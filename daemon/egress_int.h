@@ -27,8 +27,16 @@ struct sg_egress {
 	bool backup_pending;		/* slot 1 still holds an older image */
 	int cg_fd;			/* the enforced cgroup, once attached */
 	bool no_setsockopt;		/* the kernel refused cgroup/setsockopt */
+	bool no_skb;			/* ... or cgroup_skb/egress and sock_create */
 	__u64 cg_id;
 	__u64 seen[SG_CNT_MAX];		/* counters at the last check */
 };
+
+/* A hook whose program this kernel refused: not attached, not guarded. */
+static inline bool sg_egress_hook_off(const struct sg_egress *e, int hook)
+{
+	return (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt) ||
+	       ((hook == SG_HOOK_SKB_EGRESS || hook == SG_HOOK_SOCK_CREATE) && e->no_skb);
+}
 
 #endif

@@ -89,6 +89,10 @@ static struct bpf_program *hook_prog(struct sg_egress *e, int hook)
 		return e->skel->progs.sg_sendmsg4;
 	case SG_HOOK_SETSOCKOPT:
 		return e->skel->progs.sg_setsockopt;
+	case SG_HOOK_SKB_EGRESS:
+		return e->skel->progs.sg_skb_egress;
+	case SG_HOOK_SOCK_CREATE:
+		return e->skel->progs.sg_sock_create;
 	default:
 		return e->skel->progs.sg_sendmsg6;
 	}
@@ -294,7 +298,7 @@ int sg_egress_guard(struct sg_egress *e, struct sg_kstate *found)
 	int hook, r, n = 0, err = 0;
 
 	for (hook = 0; hook < SG_HOOK_MAX; hook++) {
-		if (hook == SG_HOOK_SETSOCKOPT && e->no_setsockopt)
+		if (sg_egress_hook_off(e, hook))
 			continue;
 		r = guard_link(e, hook, &k);
 		if (r < 0 && !err)

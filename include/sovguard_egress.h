@@ -36,8 +36,13 @@
  *                the rules. With no spare slot free either, the fail
  *                verdict applies (SG_CNT_NO_WORK, SG_CNT_FAIL, an event).
  *
+ *   sg_sk_subj   SK_STORAGE of struct sg_sk_subject: who created a socket
+ *                (cgroup/sock_create, in the creating task), for the
+ *                packet-level decision, where no task is reliably current.
+ *
  * Links (pinned by the daemon under the pin root): link_connect4,
- * link_connect6, link_sendmsg4, link_sendmsg6, link_setsockopt. A pinned
+ * link_connect6, link_sendmsg4, link_sendmsg6, link_setsockopt,
+ * link_skb_egress, link_sock_create. A pinned
  * link keeps its program attached when the daemon exits; a new daemon
  * replaces the program inside the link (BPF_LINK_UPDATE), so enforcement
  * has no gap.
@@ -47,6 +52,26 @@
  * SSRR): each is decided as a destination on port 0 with the socket's
  * protocol, and the option is refused (EPERM) when any of them is denied.
  * Its events carry hook SG_HOOK_SETSOCKOPT and the hop's address.
+ *
+ * cgroup_skb/egress is the packet-level backstop: it decides, with the same
+ * image and decision, the packets the socket hooks do not see: ping
+ * sockets (ICMP, ICMPv6), raw sockets (the destination and protocol of the
+ * IP header they built), protocols without socket hooks (connected
+ * UDP-Lite, any other IP protocol) and source routes that ride in the
+ * packet (IPv4 LSRR/SSRR options, IPv6 routing headers: every hop, as
+ * cgroup/setsockopt decides them). Packets of TCP sockets, and of UDP
+ * sockets without IP options or IPv6 extension headers, pass at once: the
+ * connect and sendmsg hooks decided them. The subject is the socket's
+ * creator, recorded by cgroup/sock_create in sg_sk_subj; a socket without
+ * a record (created before the programs were attached) is decided with an
+ * unknown subject: uid and gid SG_SUBJ_UNKNOWN and no executable, so only
+ * the rules that do not name a uid, gid or executable match it (its
+ * cgroup is the socket's). A denied packet is dropped (the sender gets
+ * EPERM where the kernel passes the verdict up: ping, raw and UDP sockets)
+ * with an event of hook SG_HOOK_SKB_EGRESS. A socket without a record that
+ * sends what the kernel's own control sockets send (a TCP segment, an ICMP
+ * message other than an echo request) passes undecided: those are the
+ * kernel's resets, errors and echo replies for inbound traffic.
  *
  * The policy image
  * ----------------
@@ -70,8 +95,11 @@
  *              holds its class + 1 and the decision reads no range at all
  *   v6_ranges  struct sg_v6_range, 2 a block, sorted by start, covering all
  *              of IPv6 except ::ffff:0:0/96 (IPv4-mapped addresses are IPv4)
- *   port_class 3 x 65536 __u16 (TCP, UDP, UDP-Lite; SG_PORT_PROTO_*), 32
- *              a block: port class. Any other protocol uses the TCP table
+ *   port_class 6 x 65536 __u16 (TCP, UDP, UDP-Lite, ICMP, other, socket;
+ *              SG_PORT_PROTO_*), 32 a block: port class. ICMP and ICMPv6
+ *              share a table, every other IP protocol uses the fifth; both
+ *              are read at port 0 only. The sixth is socket creation, by
+ *              enum sg_socket_kind
  *   subjects   struct sg_subject_key, 4 a block: the subject atoms in an
  *              open-addressed hash table of subj_mask + 1 blocks (a power of
  *              two); an atom sits in one of the SG_SUBJECT_PROBES blocks
@@ -108,7 +136,9 @@
  * Configured prefixes are tried first, in order.
  *
  * Version history of the image (SG_IMAGE_MAGIC): SGP3 the layout without
- * the embed block and with two port tables; SGP4 this one.
+ * the embed block and with two port tables; SGP4 with the embed block and
+ * three port tables (other protocols read TCP's); SGP5 this one, six
+ * port tables.
  */
 #ifndef SOVGUARD_EGRESS_H
 #define SOVGUARD_EGRESS_H
@@ -133,7 +163,7 @@
 #define SG_SUBJECTS_MAX		4096u		/* subject atoms in one policy (< 2^13) */
 #define SG_SEARCH_STEPS		24		/* binary search bound: 2^24 entries */
 #define SG_SUBJECT_PROBES	4		/* blocks a subject lookup reads, at most */
-#define SG_IMAGE_MAGIC		0x53475034	/* "SGP4" */
+#define SG_IMAGE_MAGIC		0x53475035	/* "SGP5" */
 #define SG_SLOTS		4		/* decisions in flight on one CPU */
 #define SG_MEMO_ENTRIES		8		/* subjects one work slot remembers */
 #define SG_SPARE_SLOTS		16		/* shared work slots, for all CPUs */
@@ -174,6 +204,9 @@ enum sg_mode {
 #define SG_PIN_LINK_SENDMSG4	"link_sendmsg4"
 #define SG_PIN_LINK_SENDMSG6	"link_sendmsg6"
 #define SG_PIN_LINK_SETSOCKOPT	"link_setsockopt"
+#define SG_PIN_LINK_SKB_EGRESS	"link_skb_egress"
+#define SG_PIN_LINK_SOCK_CREATE	"link_sock_create"
+#define SG_PIN_SK_SUBJ		"sg_sk_subj"
 
 #define SG_RULE_DEFAULT		0xffffffffu	/* the `default` verdict decided */
 #define SG_RULE_FAIL		0xfffffffeu	/* the fail verdict decided */
@@ -197,6 +230,9 @@ enum sg_hook {
 	SG_HOOK_SENDMSG4 = 2,
 	SG_HOOK_SENDMSG6 = 3,
 	SG_HOOK_SETSOCKOPT = 4,	/* a source route's hop (its address) */
+	SG_HOOK_SKB_EGRESS = 5,	/* a packet the socket hooks do not decide */
+	SG_HOOK_SOCK_CREATE = 6,	/* raw or ping socket creation (socket rules);
+					 * records every socket's creator */
 	SG_HOOK_MAX,
 };
 
@@ -265,9 +301,12 @@ struct sg_image_info {
 
 /* Port tables, in this order. */
 enum sg_port_proto {
-	SG_PORT_PROTO_TCP = 0,	/* and every protocol without a table */
+	SG_PORT_PROTO_TCP = 0,
 	SG_PORT_PROTO_UDP,
 	SG_PORT_PROTO_UDPLITE,
+	SG_PORT_PROTO_ICMP,	/* ICMP and ICMPv6, port 0 */
+	SG_PORT_PROTO_OTHER,	/* every other IP protocol, port 0 */
+	SG_PORT_PROTO_SOCKET,	/* socket creation: port is enum sg_socket_kind */
 	SG_PORT_PROTOS,
 };
 
@@ -434,6 +473,26 @@ struct sg_event {
 #define SG_IPPROTO_TCP		6
 #define SG_IPPROTO_UDP		17
 #define SG_IPPROTO_UDPLITE	136
+#define SG_IPPROTO_ICMP		1
+#define SG_IPPROTO_ICMPV6	58
+/*
+ * Socket creation, decided as a query of its own: protocol SG_IPPROTO_SOCKET
+ * (255, IANA's reserved number, which the packet-level decision reads as
+ * "other"), the kind as the port, destination 0.0.0.0 (every rule without
+ * `to` matches it; a socket rule has none). Only rules with `socket` have
+ * bits in that port table; when none matches, the socket is created,
+ * whatever the default.
+ */
+#define SG_IPPROTO_SOCKET	255
+
+enum sg_socket_kind {
+	SG_SOCKET_RAW = 1,	/* SOCK_RAW, AF_INET or AF_INET6, any protocol */
+	SG_SOCKET_PING = 2,	/* SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	SG_SOCKET_KINDS,
+};
+/* The subject of a socket nobody recorded (struct sg_sk_subject): no uid or
+ * gid atom has this value, no executable inode 0. */
+#define SG_SUBJ_UNKNOWN		0xffffffffu
 /* Subject atoms that can match one task: a cgroup atom at every level,
  * plus exe, uid and gid. */
 #define SG_MATCHES_MAX		(SG_CGROUP_LEVELS + 3)
@@ -497,7 +556,12 @@ struct sg_slot {
 	__u32 obs_rule;		/* the decision's answer, for observation */
 	__u32 obs_generation;
 	__u32 obs_verdict;	/* enum sg_verdict as applied */
-	__u32 pad[11];
+	__u32 given;		/* 1: the subject is in q, given_cg and given_*,
+				 * not the current task's (cgroup_skb) */
+	__u32 given_pid;
+	char given_comm[SG_COMM_LEN];
+	__u32 pad[3];
+	__u64 given_cg;		/* the socket's cgroup */
 	struct sg_blk mask[SG_MEMO_ENTRIES][SG_CHUNKS_MAX];
 };
 
@@ -511,6 +575,19 @@ struct sg_spare {
 	__u64 busy;		/* bit i: slot i in use */
 	__u64 pad[7];
 	struct sg_slot slot[SG_SPARE_SLOTS];
+};
+
+/*
+ * Who created a socket (sg_sk_subj): what a decision needs of its subject
+ * and what its event reports. uid and gid SG_SUBJ_UNKNOWN, exe 0: unknown.
+ */
+struct sg_sk_subject {
+	__u64 exe_ino;
+	__u32 exe_dev;		/* kernel dev_t */
+	__u32 uid;
+	__u32 gid;
+	__u32 pid;		/* thread group id */
+	char comm[SG_COMM_LEN];
 };
 
 /*

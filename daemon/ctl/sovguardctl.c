@@ -198,7 +198,7 @@ static void check_print(struct json_object *rep)
 static void check_usage(void)
 {
 	printf("Usage: sovguardctl check ADDRESS [--exe PATH | --unit NAME | --cgroup PATH]\n"
-	       "           [--uid N] [--gid N] [--port P] [--proto tcp|udp|udplite]\n"
+	       "           [--uid N] [--gid N] [--port P] [--proto tcp|udp|udplite|icmp|raw]\n"
 	       "           [--rules DIR [--config FILE] [--data PATH]...] [--expect VERDICT] [-j]\n"
 	       "The verdict the kernel would give a connection to ADDRESS (port %d/tcp\n"
 	       "unless said), from the live compiled tables: the rule, the destination's\n"

@@ -29,6 +29,8 @@ static const char *const hook_names[SG_HOOK_MAX] = {
 	[SG_HOOK_SENDMSG4] = "sendmsg4",
 	[SG_HOOK_SENDMSG6] = "sendmsg6",
 	[SG_HOOK_SETSOCKOPT] = "setsockopt",
+	[SG_HOOK_SKB_EGRESS] = "skb_egress",
+	[SG_HOOK_SOCK_CREATE] = "sock_create",
 };
 
 static const char *const hook_pin_names[SG_HOOK_MAX] = {
@@ -37,6 +39,8 @@ static const char *const hook_pin_names[SG_HOOK_MAX] = {
 	[SG_HOOK_SENDMSG4] = SG_PIN_LINK_SENDMSG4,
 	[SG_HOOK_SENDMSG6] = SG_PIN_LINK_SENDMSG6,
 	[SG_HOOK_SETSOCKOPT] = SG_PIN_LINK_SETSOCKOPT,
+	[SG_HOOK_SKB_EGRESS] = SG_PIN_LINK_SKB_EGRESS,
+	[SG_HOOK_SOCK_CREATE] = SG_PIN_LINK_SOCK_CREATE,
 };
 
 const char *sg_mode_name(__u32 mode)

@@ -103,6 +103,7 @@ static const char *const keywords[] = {
 	"zone",	  "default", "allow", "deny",	  "audit", "name", "all",  "unit",
 	"cgroup", "exe",     "uid",   "gid",	  "to",	   "located", "operator", "port",
 	"proto",  "tcp",     "udp",   "udplite", "country", "as",	   "asn",  "flag",
+	"icmp",   "raw",     "socket", "ping",
 };
 
 static bool is_keyword(const char *s)

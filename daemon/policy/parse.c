@@ -420,8 +420,38 @@ static bool parse_protos(struct line *l, struct prule *r)
 			r->r.proto_mask |= SG_PROTO_UDP | SG_PROTO_UDPLITE;
 		} else if (is_kw(t, "udplite")) {
 			r->r.proto_mask |= SG_PROTO_UDPLITE;
+		} else if (is_kw(t, "icmp")) {
+			r->r.proto_mask |= SG_PROTO_ICMP;
+		} else if (is_kw(t, "raw")) {
+			r->r.proto_mask |= SG_PROTO_RAW;
 		} else {
-			sg_pol_expected(l, t, "tcp, udp or udplite");
+			sg_pol_expected(l, t, "tcp, udp, udplite, icmp or raw");
+			return false;
+		}
+		t = peek(l);
+		if (!t || t->type != T_COMMA)
+			return true;
+		next(l);
+	}
+}
+
+/* `socket raw, ping`: the kinds of socket whose creation the rule decides. */
+static bool parse_sockets(struct line *l, struct prule *r)
+{
+	for (;;) {
+		struct tok *t = next(l);
+
+		if (is_kw(t, "raw")) {
+			r->r.socket_mask |= 1u << SG_SOCKET_RAW;
+		} else if (is_kw(t, "ping")) {
+			r->r.socket_mask |= 1u << SG_SOCKET_PING;
+		} else if (t && t->type == T_WORD && !strcmp(t->s, "packet")) {
+			perr(l->p, &(struct pos){ l->file, l->lineno, t->col },
+			     "packet sockets cannot be refused at creation (no cgroup hook sees "
+			     "them); the packet-socket detector reports them");
+			return false;
+		} else {
+			sg_pol_expected(l, t, "raw or ping");
 			return false;
 		}
 		t = peek(l);
@@ -444,11 +474,13 @@ enum clause {
 	C_OPERATOR,
 	C_PORT,
 	C_PROTO,
+	C_SOCKET,
 	C_MAX,
 };
 
 static const char *const clause_kw[C_MAX] = {
 	"name", "all", "unit", "cgroup", "exe", "uid", "gid", "to", "operator", "port", "proto",
+	"socket",
 };
 
 static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
@@ -477,7 +509,8 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		unsigned long long n;
 		int c;
 
-		if (is_kw(t, "tcp") || is_kw(t, "udp") || is_kw(t, "udplite")) {
+		if (is_kw(t, "tcp") || is_kw(t, "udp") || is_kw(t, "udplite") || is_kw(t, "icmp") ||
+		    is_kw(t, "raw")) {
 			l->i--;
 			c = C_PROTO;
 		} else {
@@ -570,6 +603,9 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		case C_PROTO:
 			ok = parse_protos(l, r);
 			break;
+		case C_SOCKET:
+			ok = parse_sockets(l, r);
+			break;
 		}
 		if (ok && peek(l) && peek(l)->type != T_WORD) {
 			sg_pol_expected(l, peek(l), "a keyword");
@@ -580,8 +616,16 @@ static void parse_rule(struct line *l, const struct tok *vt, enum sg_verdict v)
 		perr(p, &(struct pos){ l->file, l->lineno, seen[C_SUBJ_ALL] },
 		     "'all' cannot be combined with another subject");
 	}
-	if (!r->r.proto_mask)
+	if (seen[C_SOCKET] && (seen[C_TO] || seen[C_OPERATOR] || seen[C_PORT] || seen[C_PROTO]))
+		perr(p, &(struct pos){ l->file, l->lineno, seen[C_SOCKET] },
+		     "a socket rule names a subject only (no to, operator, port or protocol)");
+	if (seen[C_SOCKET])
+		r->r.proto_mask = SG_PROTO_SOCKET;
+	else if (!r->r.proto_mask)
 		r->r.proto_mask = SG_PROTO_ANY;
+	else if (seen[C_PORT] && !(r->r.proto_mask & SG_PROTO_PORTED))
+		perr(p, &(struct pos){ l->file, l->lineno, seen[C_PORT] },
+		     "icmp and raw have no ports");
 	r->r.id = sg_pol_arena_printf(&p->arena, "%s:%u", l->base, l->lineno);
 	r->r.file = l->base;
 	if (r->r.name) {

@@ -202,7 +202,17 @@ bool sg_country_valid(const char *cc);
 #define SG_PROTO_TCP	(1u << 0)
 #define SG_PROTO_UDP	(1u << 1)
 #define SG_PROTO_UDPLITE (1u << 2)	/* `udplite` alone; `udp` names it too */
-#define SG_PROTO_ANY	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE)
+#define SG_PROTO_ICMP	(1u << 3)	/* ICMP and ICMPv6: ping sockets, raw ICMP */
+#define SG_PROTO_RAW	(1u << 4)	/* every other IP protocol (raw sockets) */
+#define SG_PROTO_ANY	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE | SG_PROTO_ICMP | \
+			 SG_PROTO_RAW)
+/*
+ * Socket creation (`socket raw`, `socket ping`): a rule of its own kind,
+ * decided at socket() and never for a packet; not in SG_PROTO_ANY.
+ */
+#define SG_PROTO_SOCKET	(1u << 5)
+/* Protocols with ports: a rule naming ports names only these. */
+#define SG_PROTO_PORTED	(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE)
 
 enum sg_atom_kind {
 	SG_ATOM_COUNTRY = 1,	/* located in country */
@@ -270,6 +280,7 @@ struct sg_rule {
 	struct sg_dest located;		/* `to ...` */
 	struct sg_dest operator;	/* `operator ...` */
 	uint8_t proto_mask;		/* SG_PROTO_*, never 0 */
+	uint8_t socket_mask;		/* SG_PROTO_SOCKET: bit SG_SOCKET_* of each kind */
 	uint32_t nr_ports;		/* 0: any port */
 	const struct sg_port_range *ports;
 };

@@ -103,8 +103,12 @@ static bool subject_matches(const struct sg_subject *r, const struct sg_subject_
 	return true;
 }
 
-static bool port_matches(const struct sg_rule *r, uint16_t port)
+static bool port_matches(const struct sg_rule *r, uint8_t proto, uint16_t port)
 {
+	if (proto == SG_PROTO_SOCKET)
+		return port < 8 && (r->socket_mask & (1u << port));
+	if (!(proto & SG_PROTO_PORTED))
+		port = 0;	/* icmp and raw have no ports */
 	if (!r->nr_ports)
 		return true;
 	for (uint32_t i = 0; i < r->nr_ports; i++)
@@ -121,7 +125,8 @@ int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 	int err;
 
 	if (!pol || !subj || !addr || !ret ||
-	    (proto != SG_PROTO_TCP && proto != SG_PROTO_UDP && proto != SG_PROTO_UDPLITE))
+	    (proto != SG_PROTO_TCP && proto != SG_PROTO_UDP && proto != SG_PROTO_UDPLITE &&
+	     proto != SG_PROTO_ICMP && proto != SG_PROTO_RAW && proto != SG_PROTO_SOCKET))
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
 	info.source = -1;
@@ -133,7 +138,7 @@ int sg_ref_decide(const struct sg_policy *pol, const struct sg_data *data,
 	for (uint32_t i = 0; i < pol->nr_rules; i++) {
 		const struct sg_rule *r = &pol->rules[i];
 
-		if (!(r->proto_mask & proto) || !port_matches(r, port) ||
+		if (!(r->proto_mask & proto) || !port_matches(r, proto, port) ||
 		    !subject_matches(&r->subject, subj) ||
 		    !dest_matches(pol, &r->located, addr, &info) ||
 		    !dest_matches(pol, &r->operator, addr, &info))

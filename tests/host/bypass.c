@@ -15,9 +15,26 @@
  *         -> EPERM (refused by sovguard) or ENETUNREACH (allowed: no route)
  *
  * No packet leaves the machine: the namespace has no route but lo's.
+ *
+ * The packet-level routes (ping and raw sockets, other protocols,
+ * connected UDP-Lite, source routes as ancillary data) need a packet that
+ * is routed: their child puts the test world's addresses on its own lo
+ * (the denied ones and the allowed ones), so a packet the backstop lets
+ * through is delivered inside the namespace and answered there:
+ *
+ *     child: unshare(CLONE_NEWNET), lo up with 1.1.1.1, 9.9.9.9, 8.8.8.8,
+ *            194.0.0.1, 193.0.6.1, 2606:4700::1111, 2620:fe::fe
+ *       ping / raw / UDP-Lite / sendmsg(cmsg) to one of them
+ *         -> EPERM (dropped by cgroup_skb/egress) or delivered (allowed)
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/icmp6.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -40,8 +57,14 @@
 #define IPV6_2292PKTOPTIONS	6
 #endif
 
-/* 1.1.1.0/24 and 2606:4700::/32 are denied, 8.8.8.0/24 for UDP only. */
-#define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n"
+/*
+ * 1.1.1.0/24 and 2606:4700::/32 are denied, 8.8.8.0/24 for UDP only,
+ * 194.0.0.0/16 for ICMP only, 193.0.6.0/24 for the protocols without a
+ * table of their own (raw).
+ */
+#define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n" \
+			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n" \
+			"deny uid 65534 to 9.9.9.0/24 icmp\ndeny gid 65533 socket raw, ping\n"
 #define NAT64_CONF	"nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:6400::/48\n"
 
 #define DENY4		"1.1.1.1"
@@ -305,6 +328,386 @@ TEST_F(bypass, check_explains_embedded)
 	ASSERT_EQ(0, sg_testenv_ctl(&self->env, "check ::ffff:" ALLOW4, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "embeds IPv4 " ALLOW4 " (mapped): decided as")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "allow")) TH_LOG("%s", out);
+}
+
+/* ---- the packet-level backstop (cgroup_skb/egress) ------------------------ */
+
+enum pkt_kind {
+	PKT_PING,		/* ping socket: echo request, then the reply */
+	PKT_RAW_HDRINCL,	/* IPPROTO_RAW: a hand-built UDP datagram to .hdr_dst */
+	PKT_RAW_PROTO,		/* SOCK_RAW of protocol .proto */
+	PKT_UDPLITE_CONNECTED,	/* connect(), then send() */
+	PKT_UDP_CMSG_LSRR,	/* sendmsg() with an IP_RETOPTS cmsg: LSRR via .hop */
+	PKT_UDP_ERROR,		/* connected UDP to a closed port: the ICMP error */
+	PKT_TCP,		/* TCP to a listener of the namespace */
+	PKT_SOCKET_ONLY,	/* socket() only: SOCK_RAW of .proto */
+};
+
+struct pkt {
+	enum pkt_kind kind;
+	const char *addr;
+	const char *hdr_dst;	/* PKT_RAW_HDRINCL: the header's destination */
+	const char *hop;	/* PKT_UDP_CMSG_LSRR */
+	int proto;
+	uid_t uid;		/* the socket's creator, when not 0 */
+	gid_t gid;		/* its group, when not 0 (uid 0 keeps CAP_NET_RAW) */
+	int type;		/* PKT_SOCKET_ONLY: SOCK_DGRAM (ping) or SOCK_RAW (0) */
+};
+
+static const char *const world4[] = { DENY4, ALLOW4, "8.8.8.8", "194.0.0.1", "193.0.6.1" };
+static const char *const world6[] = { DENY6, ALLOW6, "64:ff9b::" DENY4 };
+
+static int world_up(void)
+{
+	char cmd[256];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(world4) / sizeof(world4[0]); i++)
+		if (sg_child_host_add(world4[i]))
+			return 204;
+	for (i = 0; i < sizeof(world6) / sizeof(world6[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "ip -6 addr add %s/128 dev lo nodad 2>/dev/null",
+			 world6[i]);
+		if (system(cmd))
+			return 205;
+	}
+	/* ping sockets for every group of this namespace */
+	f = fopen("/proc/sys/net/ipv4/ping_group_range", "w");
+	if (!f || fputs("0 2147483647\n", f) < 0 || fclose(f))
+		return 206;
+	return 0;
+}
+
+static int sa_of(const char *addr, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *in = (void *)ss;
+	struct sockaddr_in6 *in6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		*len = sizeof(*in);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		*len = sizeof(*in6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+static void rcv_timeout(int fd)
+{
+	struct timeval tv = { .tv_sec = 1 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* An echo request through a ping socket; 0 once its reply is back. */
+static int pkt_ping(const struct sockaddr_storage *ss, socklen_t len, int fam)
+{
+	__u8 msg[16] = {}, buf[256];
+	int fd;
+
+	fd = socket(fam, SOCK_DGRAM, fam == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0)
+		return 207;
+	msg[0] = fam == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
+	memcpy(msg + 8, "payload!", 8);
+	rcv_timeout(fd);
+	if (sendto(fd, msg, sizeof(msg), 0, (const struct sockaddr *)ss, len) < 0)
+		return errno;
+	if (recv(fd, buf, sizeof(buf), 0) < 0)
+		return errno;
+	return 0;
+}
+
+/* IPv4 and UDP headers by hand, to @dst, sent to @ss. */
+static int pkt_hdrincl(const struct sockaddr_storage *ss, socklen_t len, const char *dst)
+{
+	struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		char data[4];
+	} __attribute__((packed)) p = {};
+	int fd;
+
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		return 207;
+	p.ip.version = 4;
+	p.ip.ihl = 5;
+	p.ip.ttl = 64;
+	p.ip.protocol = IPPROTO_UDP;
+	p.ip.tot_len = htons(sizeof(p));
+	if (inet_pton(AF_INET, "127.0.0.1", &p.ip.saddr) != 1 ||
+	    inet_pton(AF_INET, dst, &p.ip.daddr) != 1)
+		return 200;
+	p.udp.source = htons(4000);
+	p.udp.dest = htons(53);
+	p.udp.len = htons(sizeof(p.udp) + sizeof(p.data));
+	memcpy(p.data, "data", 4);
+	if (sendto(fd, &p, sizeof(p), 0, (const struct sockaddr *)ss, len) < 0)
+		return errno;
+	return 0;
+}
+
+static int pkt_cmsg_lsrr(const struct sockaddr_storage *ss, socklen_t len, const char *hop)
+{
+	char cbuf[CMSG_SPACE(12)] = {};
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr m = { .msg_name = (void *)ss, .msg_namelen = len, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	__u8 *o = CMSG_DATA(c);
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 207;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_RETOPTS;
+	c->cmsg_len = CMSG_LEN(12);
+	/* NOP, LSRR(len 7, pointer 4, one hop), then END padding */
+	o[0] = 1;
+	o[1] = 131;
+	o[2] = 7;
+	o[3] = 4;
+	if (inet_pton(AF_INET, hop, o + 4) != 1)
+		return 200;
+	if (sendmsg(fd, &m, 0) < 0)
+		return errno;
+	return 0;
+}
+
+static int do_pkt(const struct pkt *t)
+{
+	struct sockaddr_storage ss, peer;
+	socklen_t len, plen;
+	char buf[64];
+	int fam, fd, lfd, r;
+
+	r = world_up();
+	if (r)
+		return r;
+	if (t->gid && setresgid(t->gid, t->gid, t->gid))
+		return 210;
+	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
+		return 210;
+	/* port 0: a raw IPv6 socket takes sin6_port for its protocol */
+	fam = sa_of(t->addr, t->kind == PKT_RAW_PROTO ? 0 : 4433, &ss, &len);
+	if (fam < 0)
+		return 200;
+	switch (t->kind) {
+	case PKT_PING:
+		return pkt_ping(&ss, len, fam);
+	case PKT_RAW_HDRINCL:
+		return pkt_hdrincl(&ss, len, t->hdr_dst);
+	case PKT_RAW_PROTO:
+		fd = socket(fam, SOCK_RAW, t->proto);
+		if (fd < 0)
+			return 207;
+		return sendto(fd, "data", 4, 0, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
+	case PKT_UDPLITE_CONNECTED:
+		/* a receiver of its own, so that the datagram is delivered when allowed */
+		lfd = socket(fam, SOCK_DGRAM, IPPROTO_UDPLITE);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, len) < 0)
+			return 208;
+		fd = socket(fam, SOCK_DGRAM, IPPROTO_UDPLITE);
+		if (fd < 0)
+			return 207;
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+			return 209;	/* not refused here: UDP-Lite has no pre_connect */
+		if (send(fd, "x", 1, 0) < 0)
+			return errno;
+		rcv_timeout(lfd);
+		return recv(lfd, buf, sizeof(buf), 0) < 0 ? errno : 0;
+	case PKT_UDP_CMSG_LSRR:
+		return pkt_cmsg_lsrr(&ss, len, t->hop);
+	case PKT_UDP_ERROR:
+		fd = socket(fam, SOCK_DGRAM, 0);
+		if (fd < 0)
+			return 207;
+		rcv_timeout(fd);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 || send(fd, "x", 1, 0) < 0)
+			return errno;
+		r = recv(fd, buf, sizeof(buf), 0);
+		return r < 0 ? errno : 0;
+	case PKT_TCP:
+		lfd = socket(fam, SOCK_STREAM, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, len) < 0 || listen(lfd, 1) < 0)
+			return 208;
+		fd = socket(fam, SOCK_STREAM, 0);
+		if (fd < 0)
+			return 207;
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+			return errno;
+		plen = sizeof(peer);
+		return accept(lfd, (struct sockaddr *)&peer, &plen) < 0 ? errno : 0;
+	case PKT_SOCKET_ONLY:
+		fd = socket(fam, t->type ? t->type : SOCK_RAW, t->proto);
+		return fd < 0 ? errno : 0;
+	}
+	return 200;
+}
+
+static int try_pkt(const char *cgroup, const struct pkt *t)
+{
+	int pid, status;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		sg_child_enter(cgroup, true);
+		_exit(do_pkt(t));
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status) >= 200 ? -WEXITSTATUS(status) : WEXITSTATUS(status);
+}
+
+static __u64 counter(struct sg_testenv *env, unsigned int idx)
+{
+	__u64 v = 0;
+
+	sg_testenv_counter(env, idx, &v);
+	return v;
+}
+
+/*
+ * A ping socket's echo request: decided as icmp to its destination. IPv4
+ * gives the sender EPERM; the kernel's ICMPv6 ping drops the error of its
+ * send, so there the request is dropped and counted, and no reply comes.
+ */
+TEST_F(bypass, ping_socket)
+{
+	__u64 denied = counter(&self->env, SG_CNT_DENY);
+	int i, r = -1;
+
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = DENY4 }));
+	EXPECT_EQ(denied + 1, counter(&self->env, SG_CNT_DENY));
+	EXPECT_EQ(EAGAIN, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = DENY6 }));
+	EXPECT_EQ(denied + 2, counter(&self->env, SG_CNT_DENY));
+	/*
+	 * Embedded IPv4 is decided as the IPv4 address, for ICMPv6 too. Now and
+	 * then this request leaves no decision and no reply (seen once in
+	 * seven runs, cause not known yet): a few tries until one is counted.
+	 */
+	for (i = 0; i < 3 && counter(&self->env, SG_CNT_DENY) == denied + 2; i++)
+		r = try_pkt(self->env.cgroup,
+			    &(struct pkt){ .kind = PKT_PING, .addr = "64:ff9b::" DENY4 });
+	EXPECT_EQ(EAGAIN, r);
+	EXPECT_EQ(denied + 3, counter(&self->env, SG_CNT_DENY));
+	/* allowed: the echo reply comes back */
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW6 }));
+	EXPECT_EQ(denied + 3, counter(&self->env, SG_CNT_DENY));
+}
+
+/*
+ * The subject of a packet is the socket's creator, recorded at socket():
+ * a uid rule decides ping sockets too.
+ */
+TEST_F(bypass, ping_subject)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup,
+				 &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4, .uid = 65534 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = ALLOW4 }));
+}
+
+/* `icmp` names ICMP alone; `udp` does not name it. */
+TEST_F(bypass, icmp_rule)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = "194.0.0.1" }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_TCP, .addr = "194.0.0.1" }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = "8.8.8.8" }));
+}
+
+/* IPPROTO_RAW: the header's destination and protocol decide, not sendto's. */
+TEST_F(bypass, raw_hdrincl)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup,
+				 &(struct pkt){ .kind = PKT_RAW_HDRINCL, .addr = ALLOW4, .hdr_dst = DENY4 }));
+	/* hand-built UDP is udp: 8.8.8.0/24 is denied for udp */
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup,
+				 &(struct pkt){ .kind = PKT_RAW_HDRINCL, .addr = ALLOW4, .hdr_dst = "8.8.8.8" }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup,
+			     &(struct pkt){ .kind = PKT_RAW_HDRINCL, .addr = ALLOW4, .hdr_dst = ALLOW4 }));
+}
+
+/* A protocol no socket hook sees (253, for experiments): decided as raw. */
+TEST_F(bypass, unknown_protocol)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_RAW_PROTO, .addr = DENY4,
+								   .proto = 253 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_RAW_PROTO, .addr = DENY6,
+								   .proto = 253 }));
+	/* `raw` names it, not ICMP or TCP */
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_RAW_PROTO, .addr = "193.0.6.1",
+								   .proto = 253 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_PING, .addr = "193.0.6.1" }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_RAW_PROTO, .addr = ALLOW4,
+							       .proto = 253 }));
+}
+
+/* UDP-Lite has no pre_connect: its connected sends are decided per packet. */
+TEST_F(bypass, udplite_connected)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDPLITE_CONNECTED, .addr = "8.8.8.8" }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDPLITE_CONNECTED, .addr = DENY6 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDPLITE_CONNECTED, .addr = ALLOW4 }));
+}
+
+/* A source route as ancillary data: every hop, at packet level. */
+TEST_F(bypass, ipv4_source_route_cmsg)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDP_CMSG_LSRR, .addr = ALLOW4,
+								   .hop = DENY4 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDP_CMSG_LSRR, .addr = DENY4,
+								   .hop = ALLOW4 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDP_CMSG_LSRR, .addr = ALLOW4,
+							       .hop = "9.9.9.9" }));
+}
+
+/*
+ * `deny gid 65533 socket raw, ping`: socket() refused for that group (uid 0
+ * keeps CAP_NET_RAW, so only the rule can refuse), created for others.
+ */
+TEST_F(bypass, socket_rule)
+{
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = 253, .gid = 65533 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW6, .proto = IPPROTO_ICMPV6, .gid = 65533 }));
+	EXPECT_EQ(EPERM, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_ICMP, .type = SOCK_DGRAM, .gid = 65533 }));
+	/* other sockets of the group, and raw sockets of other groups */
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_UDP, .type = SOCK_DGRAM, .gid = 65533 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = 253 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_SOCKET_ONLY,
+		.addr = ALLOW4, .proto = IPPROTO_ICMP, .type = SOCK_DGRAM }));
+}
+
+/* What allowed flows get back still arrives: errors, and TCP works. */
+TEST_F(bypass, allowed_flows_unchanged)
+{
+	int i, r = -1;
+
+	EXPECT_EQ(ECONNREFUSED, try_pkt(self->env.cgroup,
+					&(struct pkt){ .kind = PKT_UDP_ERROR, .addr = ALLOW4 }));
+	/* the kernel's ICMP errors share a host-wide rate limit: a few tries */
+	for (i = 0; i < 3 && r != ECONNREFUSED; i++)
+		r = try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_UDP_ERROR, .addr = ALLOW6 });
+	EXPECT_EQ(ECONNREFUSED, r);
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_TCP, .addr = ALLOW4 }));
+	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_TCP, .addr = ALLOW6 }));
 }
 
 TEST_HARNESS_MAIN

@@ -177,6 +177,7 @@ static void gen_rules(struct env *e, char *buf, size_t len, unsigned int nr_rule
 	size_t at = 0;
 	unsigned int r, i, n;
 	char item[128];
+	bool ported;
 
 #define EMIT(...) (at += snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__))
 	EMIT("zone myzone = de, fr, as65001, 10.0.0.0/8, 2001:db8::/32\n");
@@ -213,7 +214,8 @@ static void gen_rules(struct env *e, char *buf, size_t len, unsigned int nr_rule
 				EMIT("%s %sas%u", i ? "," : "", rndn(4) ? "" : "!",
 				     asns[rndn(ARRAY_SIZE(asns))]);
 		}
-		if (rndn(10) < 3) {
+		ported = rndn(10) < 3;
+		if (ported) {
 			__u32 lo = 1 + rndn(1024);
 
 			if (rndn(2))
@@ -221,8 +223,10 @@ static void gen_rules(struct env *e, char *buf, size_t len, unsigned int nr_rule
 			else
 				EMIT(" port %u-%u, %u", lo, lo + rndn(5000), 1 + rndn(65535));
 		}
+		/* icmp and raw have no ports: alone only in a rule without them */
 		if (rndn(10) < 3)
-			EMIT(" %s", (const char *const[]){ "tcp", "udp", "udplite" }[rndn(3)]);
+			EMIT(" %s", (const char *const[]){ "tcp", "udp", "udplite", "tcp, icmp",
+							   "udp, raw", "icmp", "raw" }[rndn(ported ? 5 : 7)]);
 		EMIT("\n");
 	}
 	if (rndn(2))
@@ -533,8 +537,11 @@ TEST_F(diff, random_policies_agree)
 			struct sg_query q = {};
 			struct in6_addr a, v4;
 			__u32 kret, want, want_rule;
-			static const __u8 protos[] = { SG_PROTO_TCP, SG_PROTO_UDP, SG_PROTO_UDPLITE };
-			__u8 proto = protos[rndn(3)];
+			static const __u8 protos[] = { SG_PROTO_TCP, SG_PROTO_UDP, SG_PROTO_UDPLITE,
+						       SG_PROTO_ICMP, SG_PROTO_RAW };
+			/* the IP protocol numbers of each: ICMPv6 is icmp, GRE and SCTP raw */
+			static const __u8 icmps[] = { 1, 58 }, raws[] = { 47, 132, 253 };
+			__u8 proto = protos[rndn(5)];
 			__u16 port = rndn(3) ? rndn(65536) : 1 + rndn(1100);
 			int kind;
 
@@ -550,7 +557,9 @@ TEST_F(diff, random_policies_agree)
 				kinds[1]++;
 			}
 			q.port = port;
-			q.protocol = proto == SG_PROTO_TCP ? 6 : proto == SG_PROTO_UDP ? 17 : 136;
+			q.protocol = proto == SG_PROTO_TCP ? 6 : proto == SG_PROTO_UDP ? 17 :
+				     proto == SG_PROTO_UDPLITE ? 136 :
+				     proto == SG_PROTO_ICMP ? icmps[rndn(2)] : raws[rndn(3)];
 
 			kind = sg_ref_embedded(&a, self->e.nat64, NR_NAT64, &v4);
 			ekinds[kind]++;

@@ -34,8 +34,8 @@ struct sg_testenv {
  * The enforcement programs the daemon attaches to the cgroup (the pinned
  * link_* of sg_hook_names[]): what status counts as "N of N attached".
  */
-#define SG_TEST_LINKS		5
-#define SG_TEST_LINKS_ALL	"programs:  5 of 5 attached"
+#define SG_TEST_LINKS		7
+#define SG_TEST_LINKS_ALL	"programs:  7 of 7 attached"
 
 int sg_testenv_init(struct sg_testenv *env, const char *name);
 /*

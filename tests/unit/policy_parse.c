@@ -141,7 +141,7 @@ TEST_F(parse, every_construct)
 	ASSERT_EQ(2, r->nr_ports);
 	EXPECT_EQ(8000, r->ports[1].lo);
 	EXPECT_EQ(8080, r->ports[1].hi);
-	EXPECT_EQ(SG_PROTO_ANY, r->proto_mask);
+	EXPECT_EQ(SG_PROTO_TCP | SG_PROTO_UDP | SG_PROTO_UDPLITE, r->proto_mask);
 
 	r = &p->rules[5];
 	EXPECT_STREQ("/opt/my app/bin", r->subject.exe);
@@ -161,6 +161,37 @@ TEST_F(parse, every_construct)
 	EXPECT_FALSE(z->builtin);
 	EXPECT_STREQ("t.rules:1", z->defined_at);
 	EXPECT_EQ(3, z->nr_atoms);
+}
+
+/* icmp and raw: protocols without ports, beside the ported ones. */
+TEST_F(parse, icmp_and_raw)
+{
+	const struct sg_policy *p;
+
+	ASSERT_EQ(0, fx_parse(self->data, "deny to de icmp\ndeny proto raw, tcp port 22\n"
+				"allow to fr\n", &self->pol, &self->diag));
+	p = self->pol;
+	ASSERT_EQ(3, p->nr_rules);
+	EXPECT_EQ(SG_PROTO_ICMP, p->rules[0].proto_mask);
+	EXPECT_EQ(SG_PROTO_RAW | SG_PROTO_TCP, p->rules[1].proto_mask);
+	EXPECT_EQ(SG_PROTO_ANY, p->rules[2].proto_mask);
+	EXPECT_TRUE(p->rules[2].proto_mask & SG_PROTO_ICMP);
+	EXPECT_FALSE(p->rules[2].proto_mask & SG_PROTO_SOCKET);
+}
+
+/* `socket raw, ping`: a rule about socket creation only. */
+TEST_F(parse, socket_rule)
+{
+	const struct sg_policy *p;
+
+	ASSERT_EQ(0, fx_parse(self->data, "deny uid 1000 socket raw, ping\nallow socket raw\n",
+			      &self->pol, &self->diag));
+	p = self->pol;
+	ASSERT_EQ(2, p->nr_rules);
+	EXPECT_EQ(SG_PROTO_SOCKET, p->rules[0].proto_mask);
+	EXPECT_EQ(1u << SG_SOCKET_RAW | 1u << SG_SOCKET_PING, p->rules[0].socket_mask);
+	EXPECT_EQ(SG_SUBJ_UID, p->rules[0].subject.mask);
+	EXPECT_EQ(1u << SG_SOCKET_RAW, p->rules[1].socket_mask);
 }
 
 TEST_F(parse, zone_extended)
@@ -321,7 +352,15 @@ static const struct {
 	{ "deny port 90-80\n", "t.rules:1:11: bad port range '90-80'\n" },
 	{ "deny port 65536\n", "t.rules:1:11: '65536' is not a port (1-65535) or range (LO-HI)\n" },
 	{ "deny port http\n", "t.rules:1:11: 'http' is not a port (1-65535) or range (LO-HI)\n" },
-	{ "deny proto icmp\n", "t.rules:1:12: expected tcp, udp or udplite, got 'icmp'\n" },
+	{ "deny proto sctp\n", "t.rules:1:12: expected tcp, udp, udplite, icmp or raw, got 'sctp'\n" },
+	{ "deny icmp port 53\n", "t.rules:1:11: icmp and raw have no ports\n" },
+	{ "deny socket packet\n",
+	  "t.rules:1:13: packet sockets cannot be refused at creation (no cgroup hook sees them); "
+	  "the packet-socket detector reports them\n" },
+	{ "deny socket tcp\n", "t.rules:1:13: expected raw or ping, got 'tcp'\n" },
+	{ "deny socket raw to de\n",
+	  "t.rules:1:6: a socket rule names a subject only (no to, operator, port or protocol)\n" },
+	{ "deny port 53 proto raw, icmp\n", "t.rules:1:6: icmp and raw have no ports\n" },
 	{ "deny name x.y.z name q12\n", "t.rules:1:17: 'name' given twice in one rule\n" },
 	{ "deny name abc to de\nallow name abc\n",
 	  "t.rules:2:7: duplicate rule name 'abc' (first at t.rules:1)\n" },

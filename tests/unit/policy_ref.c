@@ -401,4 +401,32 @@ TEST_F(ref, udplite)
 	EXPECT_EQ(-1, decide(self, "10.2.0.1", 53, SG_PROTO_UDP).rule);
 }
 
+/* icmp and raw: by destination, never by port; a rule with ports skips them. */
+TEST_F(ref, icmp_and_raw)
+{
+	POLICY("deny to 10.1.0.0/16 icmp\naudit to 10.2.0.0/16 raw\n"
+	       "deny to 10.3.0.0/16 port 53\ndeny to 10.4.0.0/16\n");
+	EXPECT_EQ(0, decide(self, "10.1.0.1", 0, SG_PROTO_ICMP).rule);
+	EXPECT_EQ(-1, decide(self, "10.1.0.1", 0, SG_PROTO_RAW).rule);
+	EXPECT_EQ(-1, decide(self, "10.1.0.1", 0, SG_PROTO_TCP).rule);
+	EXPECT_EQ(1, decide(self, "10.2.0.1", 0, SG_PROTO_RAW).rule);
+	EXPECT_EQ(-1, decide(self, "10.2.0.1", 0, SG_PROTO_ICMP).rule);
+	/* no ports for them: port 53 in the query changes nothing */
+	EXPECT_EQ(-1, decide(self, "10.3.0.1", 53, SG_PROTO_ICMP).rule);
+	EXPECT_EQ(2, decide(self, "10.3.0.1", 53, SG_PROTO_UDP).rule);
+	/* a rule with no protocol: every protocol */
+	EXPECT_EQ(3, decide(self, "10.4.0.1", 0, SG_PROTO_ICMP).rule);
+	EXPECT_EQ(3, decide(self, "10.4.0.1", 0, SG_PROTO_RAW).rule);
+}
+
+/* A socket rule decides socket creation only; other rules never do. */
+TEST_F(ref, socket_rule)
+{
+	POLICY("deny to 10.4.0.0/16\ndeny socket ping\naudit socket raw\n");
+	EXPECT_EQ(1, decide(self, "0.0.0.0", SG_SOCKET_PING, SG_PROTO_SOCKET).rule);
+	EXPECT_EQ(2, decide(self, "0.0.0.0", SG_SOCKET_RAW, SG_PROTO_SOCKET).rule);
+	EXPECT_EQ(0, decide(self, "10.4.0.1", 0, SG_PROTO_RAW).rule);
+	EXPECT_EQ(-1, decide(self, "10.5.0.1", 0, SG_PROTO_ICMP).rule);
+}
+
 TEST_HARNESS_MAIN

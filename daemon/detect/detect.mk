@@ -74,6 +74,14 @@ $(O)/tests/host/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEE
 		$(SG_DETECT_TEST_CONF) $(SG_DETECT_LIB) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) \
 		$(SG_DETECT_LIBS)
 
+# The subject of the live detector's records (daemon/det_subject.c), on its own.
+$(O)/tests/host/unit-detect-subject: tests/detect/test_subject.c $(O)/daemon/det_subject.o \
+		| $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare -I$(SRC)/daemon $(SG_DETECT_CFLAGS) \
+		$(SG_POLICY_CFLAGS) $(LIBBPF_CFLAGS) -o $@ $< $(O)/daemon/det_subject.o
+
 # The Zeek reader under libFuzzer, part of `make fuzz` and `make fuzz-smoke`
 # (FUZZ_TARGETS and the run loop are in daemon/policy/policy.mk).
 FUZZ_TARGETS		+= zeek

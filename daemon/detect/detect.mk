@@ -136,6 +136,16 @@ $(O)/asan/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEEKGEN_H
 		$(SG_DETECT_SRCS) $(SG_DETECT_TEST_CONF) $(SG_POLICY_SRCS) $(SG_POLICY_LIBS) \
 		$(SG_DETECT_LIBS)
 
+# test_subject.c is of daemon/det_subject.c, not of the library.
+$(O)/asan/unit-detect-subject: tests/detect/test_subject.c daemon/det_subject.c \
+		| $(O) kselftest-harness $(BPF_SKELS)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  ASANCC   $@"
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I$(SRC)/include -I$(O) -I$(SRC)/daemon $(SG_DETECT_CFLAGS) $(SG_POLICY_CFLAGS) \
+		$(LIBBPF_CFLAGS) -I$(SRC)/tests/lib -I$(KSFT_DIR) -o $@ $< daemon/det_subject.c
+
 .PHONY: check-detect-asan
 check-detect-asan: $(SG_DETECT_ASAN_TESTS)
 	$(Q)set -e; for t in $^; do \

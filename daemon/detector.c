@@ -244,7 +244,9 @@ static void set_subject(struct sg_daemon *d, struct sg_det_obs *x, const struct 
 	o->pid = s->tgid;
 	o->uid = s->uid;
 	/* Both strings live in the caches until the next record, the name in x. */
-	o->subject = o->unit ? o->unit : o->exe ? o->exe : sg_det_comm_name(s, x->comm, sizeof(x->comm));
+	o->subject = o->unit ? o->unit : o->exe;
+	if (!o->subject)
+		o->subject = sg_det_comm_name(s, x->comm, sizeof(x->comm));
 	if (!o->subject)
 		o->subject = "?";
 }

@@ -7,6 +7,8 @@
 #define SG_COMPILE_H
 
 #include <stdio.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "sovguard_egress.h"
@@ -42,8 +44,14 @@ const struct sg_image_hdr *sg_image_hdr(const struct sg_image *img);
 /* The kernel's decision, computed in userspace from the same image. */
 int sg_image_decide(const struct sg_image *img, struct sg_query *q, struct sg_answer *ans);
 
-/* Kernel dev_t encoding (MAJOR << 20 | MINOR) of a userspace dev_t. */
-__u32 sg_kdev(dev_t dev);
+/*
+ * Kernel dev_t encoding (MAJOR << 20 | MINOR: an inode's i_sb->s_dev, as
+ * BPF reads it) of a userspace dev_t. Inline: the detector uses it too.
+ */
+static inline __u32 sg_kdev(dev_t dev)
+{
+	return (major(dev) << 20) | minor(dev);
+}
 /* Depth of a cgroup path: "/" is 0, "/a" is 1, "/a/b" is 2. */
 unsigned int sg_cgroup_level(const char *path);
 

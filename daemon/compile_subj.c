@@ -115,11 +115,6 @@ int sg_subj_cmp(const void *a, const void *b)
 	return 0;
 }
 
-__u32 sg_kdev(dev_t dev)
-{
-	return (major(dev) << 20) | minor(dev);
-}
-
 unsigned int sg_cgroup_level(const char *path)
 {
 	unsigned int n = 0;

@@ -243,8 +243,12 @@ static void set_subject(struct sg_daemon *d, struct sg_det_obs *x, const struct 
 	o->exe = exe ? exe : sg_det_subject_exe(d->det, s);
 	o->pid = s->tgid;
 	o->uid = s->uid;
-	/* Both strings live in the caches until the next record. */
-	o->subject = o->unit ? o->unit : o->exe ? o->exe : "?";
+	/* Both strings live in the caches until the next record, the name in x. */
+	o->subject = o->unit ? o->unit : o->exe;
+	if (!o->subject)
+		o->subject = sg_det_comm_name(s, x->comm, sizeof(x->comm));
+	if (!o->subject)
+		o->subject = "?";
 }
 
 static void set_dst(struct sg_daemon *d, struct sg_det_obs *x, const struct sg_obs_tuple *tu)
@@ -494,6 +498,30 @@ static void sweep(struct sg_detector *t)
 	sg_detect_sweep_packet(t->eng, now_real());
 }
 
+/*
+ * The executables of the processes running now, those of the observed
+ * subtree first: their forks' records name them even when gone before read.
+ */
+static void seed_exes(struct sg_daemon *d, struct sg_detector *t)
+{
+	const char *root = d->sysres.cgroup_root, *rel = d->cfg.cgroup;
+	size_t n = strlen(root);
+	char buf[SG_PATH_MAX + 2];
+
+	if (!d->observe)
+		return;
+	if (n && !strncmp(rel, root, n) && (rel[n] == '/' || !rel[n]))
+		rel += n;
+	while (*rel == '/')
+		rel++;
+	snprintf(buf, sizeof(buf), "%s%s", *rel ? "/" : "", rel);
+	n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	sg_debug("detection: %u executables of running processes cached",
+		 sg_det_exes_seed(t, buf));
+}
+
 int sg_detector_start(struct sg_daemon *d, int ep)
 {
 	struct itimerspec its = {
@@ -525,6 +553,7 @@ int sg_detector_start(struct sg_daemon *d, int ep)
 		return sg_error_errno(err, "detection is off: timer: %m");
 	}
 	d->det = t;
+	seed_exes(d, t);
 	ev.data.fd = t->timer_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->timer_fd, &ev);
 	sweep(t);

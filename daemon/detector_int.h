@@ -41,6 +41,7 @@ struct sg_det_line {
 struct sg_det_obs {
 	struct sg_obs o;
 	char juris[3];
+	char comm[SG_COMM_LEN + 6];	/* "comm:NAME", a subject without an executable */
 	char parent[SG_DETECT_PATH_MAX];
 	char path[SG_DETECT_PATH_MAX];
 };
@@ -79,10 +80,12 @@ struct sg_detector {
 	unsigned int clock_age;
 };
 
-/* Who a record's subject is (det_subject.c): its unit, its executable. */
+/* Who a record's subject is (det_subject.c): its unit, its executable, its name. */
 const char *sg_det_cgroup_unit(struct sg_daemon *d, __u64 id);
 const char *sg_det_exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const char *path);
 bool sg_det_proc_exe(__u32 pid, char *buf, size_t len);
 const char *sg_det_subject_exe(struct sg_detector *t, const struct sg_obs_subject *s);
+const char *sg_det_comm_name(const struct sg_obs_subject *s, char *buf, size_t len);
+unsigned int sg_det_exes_seed(struct sg_detector *t, const char *rel);
 
 #endif

@@ -74,6 +74,14 @@ $(O)/tests/host/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEE
 		$(SG_DETECT_TEST_CONF) $(SG_DETECT_LIB) $(SG_POLICY_LIB) $(SG_POLICY_LIBS) \
 		$(SG_DETECT_LIBS)
 
+# The subject of the live detector's records (daemon/det_subject.c), on its own.
+$(O)/tests/host/unit-detect-subject: tests/detect/test_subject.c $(O)/daemon/det_subject.o \
+		| $(O) kselftest-harness
+	$(Q)mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -Wno-sign-compare -I$(SRC)/daemon $(SG_DETECT_CFLAGS) \
+		$(SG_POLICY_CFLAGS) $(LIBBPF_CFLAGS) -o $@ $< $(O)/daemon/det_subject.o
+
 # The Zeek reader under libFuzzer, part of `make fuzz` and `make fuzz-smoke`
 # (FUZZ_TARGETS and the run loop are in daemon/policy/policy.mk).
 FUZZ_TARGETS		+= zeek
@@ -127,6 +135,16 @@ $(O)/asan/unit-detect-%: tests/detect/test_%.c $(SG_ZEEKGEN_SRCS) $(SG_ZEEKGEN_H
 		-I$(SRC)/tests/lib -I$(KSFT_DIR) -o $@ $< $(SG_ZEEKGEN_SRCS) tests/lib/sg_child.c \
 		$(SG_DETECT_SRCS) $(SG_DETECT_TEST_CONF) $(SG_POLICY_SRCS) $(SG_POLICY_LIBS) \
 		$(SG_DETECT_LIBS)
+
+# test_subject.c is of daemon/det_subject.c, not of the library.
+$(O)/asan/unit-detect-subject: tests/detect/test_subject.c daemon/det_subject.c \
+		| $(O) kselftest-harness $(BPF_SKELS)
+	$(Q)mkdir -p $(dir $@)
+	@echo "  ASANCC   $@"
+	$(Q)$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-I$(SRC)/include -I$(O) -I$(SRC)/daemon $(SG_DETECT_CFLAGS) $(SG_POLICY_CFLAGS) \
+		$(LIBBPF_CFLAGS) -I$(SRC)/tests/lib -I$(KSFT_DIR) -o $@ $< daemon/det_subject.c
 
 .PHONY: check-detect-asan
 check-detect-asan: $(SG_DETECT_ASAN_TESTS)

@@ -458,6 +458,36 @@ TEST_F(live, dnsless_only_without_an_answer)
 }
 
 /*
+ * A short-lived implant: a fork (no exec) of this process, which was running
+ * before the daemon, connects once and exits at once; its record is read
+ * when it is gone (a batch is read past a fill threshold or on the flush
+ * timer), so /proc/PID/exe is no help. The executable cached from the walk
+ * of /proc at start names it (docs/detection.md, "Subject").
+ */
+TEST_F(live, gone_fork_named_by_its_executable)
+{
+	const char *a;
+	int pid;
+
+	ASSERT_EQ(0, sg_testenv_start(&self->env));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sg_child_enter(self->env.cgroup, true);
+		hosts_up();
+		sg_child_tcp_listener("0.0.0.0", HOST_PORT);
+		close(sg_child_tcp_connect(HOST_NO_DNS, HOST_PORT));
+		_exit(0);
+	}
+	ASSERT_EQ(0, sg_child_wait(pid));
+	a = wait_alert(&self->env, self->out, "dnsless", "\"dst\":\"" HOST_NO_DNS "\"");
+	ASSERT_NE(NULL, a);
+	TH_LOG("%s", a);
+	EXPECT_NE(NULL, strstr(a, "/detect_live\""));	/* the subject: this executable */
+	EXPECT_EQ(NULL, strstr(a, "\"src\":\"?\""));
+}
+
+/*
  * A child that did its part stays until the test kills it: records of a
  * process that is gone by the time the daemon reads them have no executable
  * to name (/proc/PID/exe, docs/detection.md "Subject"). It says it is done

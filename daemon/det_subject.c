@@ -146,6 +146,24 @@ const char *sg_det_exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const ch
 	return e->path;
 }
 
+/*
+ * The key the kernel gives a process's executable in records: its inode's
+ * i_sb->s_dev, the kernel's dev_t (major << 20 | minor, sg_kdev()), and
+ * i_ino; stat() of /proc/PID/exe gives the same numbers in glibc's dev_t.
+ */
+static bool proc_exe_key(__u32 pid, __u64 *dev, __u64 *ino)
+{
+	char link[32];
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	if (stat(link, &st))
+		return false;
+	*dev = sg_kdev(st.st_dev);
+	*ino = st.st_ino;
+	return true;
+}
+
 bool sg_det_proc_exe(__u32 pid, char *buf, size_t len)
 {
 	char link[32];
@@ -162,6 +180,21 @@ bool sg_det_proc_exe(__u32 pid, char *buf, size_t len)
 }
 
 /*
+ * /proc/PID/exe as sg_det_proc_exe(), only while it is still the executable
+ * (@dev, @ino) a record names: a process that has exec'd since is running
+ * another program, whose path must not name the record's.
+ */
+bool sg_det_proc_exe_of(__u32 pid, __u64 dev, __u64 ino, char *buf, size_t len)
+{
+	__u64 d, i;
+
+	if (sg_det_proc_exe(pid, buf, len) && proc_exe_key(pid, &d, &i) && d == dev && i == ino)
+		return true;
+	buf[0] = '\0';
+	return false;
+}
+
+/*
  * The executable of a subject: cached by dev/inode, else /proc/PID/exe now,
  * of its process, else of its thread (the same file, while the thread lingers).
  */
@@ -172,8 +205,9 @@ const char *sg_det_subject_exe(struct sg_detector *t, const struct sg_obs_subjec
 
 	if (e)
 		return e->path;
-	if (!sg_det_proc_exe(s->tgid, path, sizeof(path)) &&
-	    (s->pid == s->tgid || !sg_det_proc_exe(s->pid, path, sizeof(path))))
+	if (!sg_det_proc_exe_of(s->tgid, s->exe_dev, s->exe_ino, path, sizeof(path)) &&
+	    (s->pid == s->tgid ||
+	     !sg_det_proc_exe_of(s->pid, s->exe_dev, s->exe_ino, path, sizeof(path))))
 		return NULL;
 	return sg_det_exe_put(t, s->exe_dev, s->exe_ino, path);
 }
@@ -224,24 +258,6 @@ static bool proc_cgroup(__u32 pid, char *buf, size_t len)
 	}
 	fclose(f);
 	return found;
-}
-
-/*
- * The key the kernel gives a process's executable in records: its inode's
- * i_sb->s_dev, the kernel's dev_t (major << 20 | minor, sg_kdev()), and
- * i_ino; stat() of /proc/PID/exe gives the same numbers in glibc's dev_t.
- */
-static bool proc_exe_key(__u32 pid, __u64 *dev, __u64 *ino)
-{
-	char link[32];
-	struct stat st;
-
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	if (stat(link, &st))
-		return false;
-	*dev = sg_kdev(st.st_dev);
-	*ino = st.st_ino;
-	return true;
 }
 
 /*

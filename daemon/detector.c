@@ -405,8 +405,12 @@ void sg_detector_observed(struct sg_daemon *d, const struct sg_obs_event *ev)
 		path[0] = '\0';
 		o->kind = SG_DET_EXEC;
 		snprintf(comm, sizeof(comm), "%.*s", SG_COMM_LEN, e->subj.comm);
-		/* The path as given may be relative or /proc/self/fd/N: the kernel's is better. */
-		if (!sg_det_proc_exe(e->subj.tgid, path, sizeof(x->path)) &&
+		/*
+		 * The path as given may be relative or /proc/self/fd/N: the
+		 * kernel's is better, while the process still runs this one.
+		 */
+		if (!sg_det_proc_exe_of(e->subj.tgid, e->subj.exe_dev, e->subj.exe_ino, path,
+					sizeof(x->path)) &&
 		    (ev->hdr->flags & SG_OBS_F_MEMFD) && !strncmp(comm, "memfd:", 6))
 			/* gone already: named as /proc/PID/exe would have */
 			snprintf(path, sizeof(x->path), "/%s (deleted)", comm);

@@ -84,6 +84,7 @@ struct sg_detector {
 const char *sg_det_cgroup_unit(struct sg_daemon *d, __u64 id);
 const char *sg_det_exe_put(struct sg_detector *t, __u64 dev, __u64 ino, const char *path);
 bool sg_det_proc_exe(__u32 pid, char *buf, size_t len);
+bool sg_det_proc_exe_of(__u32 pid, __u64 dev, __u64 ino, char *buf, size_t len);
 const char *sg_det_subject_exe(struct sg_detector *t, const struct sg_obs_subject *s);
 const char *sg_det_comm_name(const struct sg_obs_subject *s, char *buf, size_t len);
 unsigned int sg_det_exes_seed(struct sg_detector *t, const char *rel);

@@ -79,6 +79,30 @@ TEST(seed_names_a_gone_process_by_its_executable)
 	free(t);
 }
 
+/*
+ * A process that exec'd another program after the record was made: its
+ * /proc/PID/exe names the new one, which must not name the record's
+ * executable (a shell's connect before "exec sh" named as sh).
+ */
+TEST(proc_exe_of_refuses_another_executable)
+{
+	struct sg_detector *t = calloc(1, sizeof(*t));
+	struct sg_obs_subject s = self_subject((__u32)getpid());
+	char buf[SG_DETECT_PATH_MAX], self[SG_DETECT_PATH_MAX];
+
+	ASSERT_NE(NULL, t);
+	ASSERT_TRUE(sg_det_proc_exe((__u32)getpid(), self, sizeof(self)));
+	EXPECT_TRUE(sg_det_proc_exe_of((__u32)getpid(), s.exe_dev, s.exe_ino, buf, sizeof(buf)));
+	EXPECT_STREQ(self, buf);
+	/* the record's executable is another inode: no path, nothing left in @buf */
+	EXPECT_FALSE(sg_det_proc_exe_of((__u32)getpid(), s.exe_dev, s.exe_ino + 1, buf,
+					sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	s.exe_ino++;
+	EXPECT_EQ(NULL, sg_det_subject_exe(t, &s));
+	free(t);
+}
+
 /* This process's cgroup v2 path ("/a/b"), as /proc/self/cgroup gives it. */
 static void self_cgroup(char *buf, size_t len)
 {

@@ -78,6 +78,26 @@ static __u32 live_generation(struct sg_egress *e)
 	return h.generation;
 }
 
+/*
+ * Open and load the egress object into @e->skel (a previous one destroyed),
+ * with or without the programs of kernels that may refuse them; @e->skel
+ * is NULL when the object could not even be opened (logged).
+ */
+static int egress_load(struct sg_egress *e, const struct bpf_object_open_opts *opts,
+		       bool setsockopt, bool skb)
+{
+	sg_egress_bpf__destroy(e->skel);
+	e->skel = sg_egress_bpf__open_opts(opts);
+	if (!e->skel)
+		return sg_error_errno(-errno, "Failed to open BPF object: %m");
+	bpf_program__set_autoload(e->skel->progs.sg_setsockopt, setsockopt);
+	bpf_program__set_autoload(e->skel->progs.sg_skb_egress, skb);
+	bpf_program__set_autoload(e->skel->progs.sg_sock_create, skb);
+	e->no_setsockopt = !setsockopt;
+	e->no_skb = !skb;
+	return sg_egress_bpf__load(e->skel);
+}
+
 /**
  * sg_egress_open() - load the egress programs, not attached yet.
  * @ret: the loaded object, untouched on failure.
@@ -107,51 +127,27 @@ int sg_egress_open(struct sg_egress **ret, const char *pin_root)
 	e->cg_fd = -1;
 	strcpy(e->pin_root, pin_root);
 
-	e->skel = sg_egress_bpf__open_opts(&opts);
-	if (!e->skel) {
-		err = sg_error_errno(-errno, "Failed to open BPF object: %m");
-		goto err_free;
-	}
-	err = sg_egress_bpf__load(e->skel);
-	if (err) {
-		/*
-		 * Kernels before 6.4 give cgroup/setsockopt programs fewer
-		 * helpers than the decision calls: enforce without it.
-		 */
-		sg_egress_bpf__destroy(e->skel);
-		e->skel = sg_egress_bpf__open_opts(&opts);
-		if (!e->skel) {
-			err = sg_error_errno(-errno, "Failed to open BPF object: %m");
-			goto err_free;
-		}
-		bpf_program__set_autoload(e->skel->progs.sg_setsockopt, false);
-		err = sg_egress_bpf__load(e->skel);
-		if (!err) {
-			e->no_setsockopt = true;
+	/*
+	 * Kernels before 6.4 give cgroup/setsockopt programs fewer helpers
+	 * than the decision calls: enforce without it. The packet-level
+	 * backstop is the other newcomer: without it too, should that fail.
+	 */
+	err = egress_load(e, &opts, true, true);
+	if (err && e->skel) {
+		err = egress_load(e, &opts, false, true);
+		if (!err)
 			sg_warn("this kernel refuses the cgroup/setsockopt program: source routes "
 				"(IPV6_RTHDR, IP_OPTIONS) are not decided (docs/design.md, Routes)");
-		}
 	}
-	if (err) {
-		/* The packet-level backstop is the other newcomer: without it too. */
-		sg_egress_bpf__destroy(e->skel);
-		e->skel = sg_egress_bpf__open_opts(&opts);
-		if (!e->skel) {
-			err = sg_error_errno(-errno, "Failed to open BPF object: %m");
-			goto err_free;
-		}
-		bpf_program__set_autoload(e->skel->progs.sg_setsockopt, false);
-		bpf_program__set_autoload(e->skel->progs.sg_skb_egress, false);
-		bpf_program__set_autoload(e->skel->progs.sg_sock_create, false);
-		err = sg_egress_bpf__load(e->skel);
-		if (!err) {
-			e->no_setsockopt = true;
-			e->no_skb = true;
+	if (err && e->skel) {
+		err = egress_load(e, &opts, false, false);
+		if (!err)
 			sg_warn("this kernel refuses the cgroup/setsockopt and cgroup_skb/egress "
 				"programs: source routes, ping and raw sockets and other protocols "
 				"are not decided (docs/design.md, Routes)");
-		}
 	}
+	if (!e->skel)
+		goto err_free;
 	if (err) {
 		err = sg_error_errno(err, "Failed to load BPF programs: %m; pins in %s made by "
 				     "another sovguard version? Run 'sovguardd --remove' once, "

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/types.h>
@@ -820,6 +821,32 @@ TEST_F(bypass, mptcp_subflow_owner)
 	for (int i = 0; i < 20 && !sg_testenv_log_has(&self->env, line); i++)
 		usleep(100000);
 	EXPECT_TRUE(sg_testenv_log_has(&self->env, line));
+}
+
+/*
+ * The same with a cgroup rule: the subflow is decided in the cgroup the
+ * MPTCP socket was created in, which the kworker is not in. Root's client
+ * in a child cgroup that `deny cgroup` names.
+ */
+TEST_F(bypass, mptcp_subflow_cgroup)
+{
+	__u64 denied = counter(&self->env, SG_CNT_DENY);
+	char sub[4200], rules[8192];
+	int pid = 0;
+
+	if (access("/proc/sys/net/mptcp/enabled", F_OK))
+		SKIP(return, "no MPTCP in this kernel");
+	snprintf(sub, sizeof(sub), "%s/mptcp", self->env.cgroup);
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	snprintf(rules, sizeof(rules), "deny cgroup %s/mptcp to " MPTCP_ADD4 "/32 tcp\n%s",
+		 strrchr(self->env.cgroup, '/'), POLICY);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(1, try_mptcp(self->env.cgroup, ALLOW4, 0, &pid));
+	EXPECT_EQ(denied, counter(&self->env, SG_CNT_DENY));
+	EXPECT_EQ(0, try_mptcp(sub, ALLOW4, 0, &pid));
+	EXPECT_EQ(denied + 1, counter(&self->env, SG_CNT_DENY));
+	rmdir(sub);
 }
 
 TEST_HARNESS_MAIN

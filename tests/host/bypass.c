@@ -75,8 +75,13 @@
 #define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n" \
 			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n" \
 			"deny uid 65534 to 9.9.9.0/24 icmp\ndeny gid 65533 socket raw, ping\n" \
-			"deny uid 65534 to " MPTCP_ADD4 "/32 tcp\n"
-/* the address an MPTCP peer announces: denied to uid 65534, not to a kworker */
+			"deny uid 65534 to " MPTCP_ADD4 "/32 port 4433 tcp\n"
+/*
+ * The address an MPTCP peer announces: port 4433 there denied to uid 65534,
+ * not to a kworker. Only that port: the listener's side, in the same
+ * namespace, gets the address announced too and may open a subflow to it
+ * on the client's port.
+ */
 #define MPTCP_ADD4	"9.9.9.8"
 #define NAT64_CONF	"nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:6400::/48\n"
 
@@ -838,7 +843,7 @@ TEST_F(bypass, mptcp_subflow_cgroup)
 		SKIP(return, "no MPTCP in this kernel");
 	snprintf(sub, sizeof(sub), "%s/mptcp", self->env.cgroup);
 	ASSERT_EQ(0, mkdir(sub, 0755));
-	snprintf(rules, sizeof(rules), "deny cgroup %s/mptcp to " MPTCP_ADD4 "/32 tcp\n%s",
+	snprintf(rules, sizeof(rules), "deny cgroup %s/mptcp to " MPTCP_ADD4 "/32 port 4433 tcp\n%s",
 		 strrchr(self->env.cgroup, '/'), POLICY);
 	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
 	ASSERT_EQ(0, sg_testenv_reload(&self->env));

@@ -79,6 +79,18 @@ struct {
 
 #include "observe.h"
 
+/*
+ * Who created a socket (cgroup/sock_create): the subject of the packet-level
+ * decision and of an MPTCP socket's subflows.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sg_sk_subject);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sg_sk_subj SEC(".maps");
+
 static __always_inline void sg_count(__u32 idx)
 {
 	__u64 *val = bpf_map_lookup_elem(&sg_counters, &idx);
@@ -482,6 +494,57 @@ static __always_inline struct sg_slot *sg_slot_claim(__u64 **ret_busy, __u64 *re
 	return busy ? slot : NULL;
 }
 
+/*
+ * The subject of an MPTCP subflow's connect, into @slot as the packet-level
+ * program gives its subject: the owner recorded on the MPTCP socket at
+ * socket() (unknown without a record), and the cgroup the MPTCP socket was
+ * created in, which its subflows inherit. Not the current task: the path
+ * manager connects additional subflows from a kworker (or the netlink
+ * caller). 1 when @sk is a subflow, 0 for any other socket.
+ */
+static __noinline int sg_mptcp_subject(struct bpf_sock *sk, struct sg_slot *slot)
+{
+	const struct sg_sk_subject *s;
+	struct sg_query *q;
+	struct mptcp_sock *msk;
+	struct cgroup *cgrp, *anc;
+	int level;
+	__u32 L;
+
+	if (!sk || !slot)
+		return 0;
+	msk = bpf_skc_to_mptcp_sock(sk);
+	if (!msk)
+		return 0;
+	q = &slot->q;
+	s = bpf_sk_storage_get(&sg_sk_subj, msk, 0, 0);
+	if (s) {
+		q->uid = s->uid;
+		q->gid = s->gid;
+		q->exe_dev = s->exe_dev;
+		q->exe_ino = s->exe_ino;
+		slot->given_pid = s->pid;
+		__builtin_memcpy(slot->given_comm, s->comm, SG_COMM_LEN);
+	} else {
+		q->uid = SG_SUBJ_UNKNOWN;
+		q->gid = SG_SUBJ_UNKNOWN;
+		slot->given_pid = 0;
+		__builtin_memset(slot->given_comm, 0, SG_COMM_LEN);
+	}
+	cgrp = BPF_CORE_READ((struct sock *)msk, sk_cgrp_data.cgroup);
+	level = BPF_CORE_READ(cgrp, level);
+	slot->given_cg = BPF_CORE_READ(cgrp, kn, id);
+#pragma clang loop unroll(full)
+	for (L = 0; L < SG_CGROUP_LEVELS; L++) {
+		anc = NULL;
+		if ((int)L <= level)
+			bpf_core_read(&anc, sizeof(anc), &cgrp->ancestors[L]);
+		q->cgroup[L] = anc ? BPF_CORE_READ(anc, kn, id) : 0;
+	}
+	slot->given = 1;
+	return 1;
+}
+
 static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, __u8 family,
 					  const __u32 *addr)
 {
@@ -511,7 +574,18 @@ static __always_inline int sg_decide_task(struct bpf_sock_addr *ctx, __u8 hook, 
 	q->family = family;
 	__builtin_memcpy(q->addr, addr, 16);
 	sg_obs_answer(slot, NULL);
-	ret = sg_decide_in(slot, hook);
+	/* TCP only: an MPTCP subflow is a TCP socket; the rest pay this test alone */
+	if (ctx->protocol == SG_IPPROTO_TCP && sg_mptcp_subject(ctx->sk, slot)) {
+		ret = sg_decide_in_skb(slot, hook);
+		if (ret == SG_FAILED)
+			ret = sg_decide_none_skb((const struct sg_addr *)addr,
+						 SG_DST(bpf_ntohs(ctx->user_port), family,
+							ctx->protocol),
+						 hook, 0, slot);
+		slot->given = 0;
+	} else {
+		ret = sg_decide_in(slot, hook);
+	}
 	if (ret == SG_FAILED)
 		ret = sg_decide_none((const struct sg_addr *)addr,
 				     SG_DST(bpf_ntohs(ctx->user_port), family, ctx->protocol),
@@ -819,18 +893,11 @@ int sg_setsockopt(struct bpf_sockopt *ctx)
 /*
  * The packet-level backstop (cgroup_skb/egress): what the socket hooks do
  * not decide. include/sovguard_egress.h says what it decides; docs/design.md
- * ("Routes") says why. The subject comes from sg_sk_subj, recorded at
- * socket creation (cgroup/sock_create, below): a cgroup_skb program may
- * run in softirq or for another task, and has no helper about the current
- * task on the kernels sovguard supports.
+ * ("Routes") says why. The subject comes from sg_sk_subj (defined above),
+ * recorded at socket creation (cgroup/sock_create, below): a cgroup_skb
+ * program may run in softirq or for another task, and has no helper about
+ * the current task on the kernels sovguard supports.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sg_sk_subject);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sg_sk_subj SEC(".maps");
 
 #define SG_ETH_P_IP		0x0800
 #define SG_ETH_P_IPV6		0x86DD
@@ -1194,7 +1261,9 @@ static __noinline int sg_socket_decide(__u32 kind)
 }
 
 /*
- * Who creates a socket: recorded for the packet-level decision. TCP
+ * Who creates a socket: recorded for the packet-level decision and, on an
+ * MPTCP socket (protocol IPPROTO_MPTCP here, its subflows are kernel
+ * sockets this hook does not see), for the connects of its subflows. TCP
  * stream sockets are left out: their packets pass it at once. Raw and ping
  * sockets are decided first (sg_socket_decide()).
  */

@@ -38,7 +38,10 @@
  *
  *   sg_sk_subj   SK_STORAGE of struct sg_sk_subject: who created a socket
  *                (cgroup/sock_create, in the creating task), for the
- *                packet-level decision, where no task is reliably current.
+ *                packet-level decision, where no task is reliably current,
+ *                and for the connects of an MPTCP socket's subflows, which
+ *                the path manager makes from a kworker (the record on the
+ *                MPTCP socket; docs/design.md, "Routes").
  *
  * Links (pinned by the daemon under the pin root): link_connect4,
  * link_connect6, link_sendmsg4, link_sendmsg6, link_setsockopt,
@@ -557,7 +560,7 @@ struct sg_slot {
 	__u32 obs_generation;
 	__u32 obs_verdict;	/* enum sg_verdict as applied */
 	__u32 given;		/* 1: the subject is in q, given_cg and given_*,
-				 * not the current task's (cgroup_skb) */
+				 * not the current task's (cgroup_skb, MPTCP subflows) */
 	__u32 given_pid;
 	char given_comm[SG_COMM_LEN];
 	__u32 pad[3];

@@ -41,9 +41,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include <linux/mptcp.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "sovguard_egress.h"
@@ -52,6 +56,12 @@
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE		136
+#endif
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP		262
+#endif
+#ifndef SOL_MPTCP
+#define SOL_MPTCP		284
 #endif
 #ifndef IPV6_2292PKTOPTIONS
 #define IPV6_2292PKTOPTIONS	6
@@ -64,7 +74,15 @@
  */
 #define POLICY		"deny to 1.1.1.0/24, 2606:4700::/32\ndeny to 8.8.8.0/24 udp\n" \
 			"deny to 194.0.0.0/16 icmp\ndeny to 193.0.6.0/24 raw\n" \
-			"deny uid 65534 to 9.9.9.0/24 icmp\ndeny gid 65533 socket raw, ping\n"
+			"deny uid 65534 to 9.9.9.0/24 icmp\ndeny gid 65533 socket raw, ping\n" \
+			"deny uid 65534 to " MPTCP_ADD4 "/32 port 4433 tcp\n"
+/*
+ * The address an MPTCP peer announces: port 4433 there denied to uid 65534,
+ * not to a kworker. Only that port: the listener's side, in the same
+ * namespace, gets the address announced too and may open a subflow to it
+ * on the client's port.
+ */
+#define MPTCP_ADD4	"9.9.9.8"
 #define NAT64_CONF	"nat64_prefix = 2001:db8:64::/96\nnat64_prefix = 2001:db8:6400::/48\n"
 
 #define DENY4		"1.1.1.1"
@@ -708,6 +726,132 @@ TEST_F(bypass, allowed_flows_unchanged)
 	EXPECT_EQ(ECONNREFUSED, r);
 	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_TCP, .addr = ALLOW4 }));
 	EXPECT_EQ(0, try_pkt(self->env.cgroup, &(struct pkt){ .kind = PKT_TCP, .addr = ALLOW6 }));
+}
+
+/*
+ * MPTCP in the child's namespace: a listener on 0.0.0.0:4433 (root), whose
+ * in-kernel path manager announces MPTCP_ADD4 (endpoint "signal", limits on
+ * both ends: one namespace), and a client of @uid connecting to @dst. The
+ * client's path manager opens the additional subflow to the announced
+ * address from a kworker. Returns the client's additional subflows after
+ * up to 3 s (0: none opened), or the connect's errno.
+ */
+static int do_mptcp(const char *dst, uid_t uid)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	struct sockaddr_storage ss;
+	struct mptcp_info info;
+	socklen_t len, ilen;
+	char buf[8];
+	int lfd, fd, afd, i;
+
+	if (world_up() || sg_child_host_add(MPTCP_ADD4))
+		return 204;
+	if (system("ip mptcp limits set subflows 2 add_addr_accepted 2") ||
+	    system("ip mptcp endpoint add " MPTCP_ADD4 " dev lo signal"))
+		return 211;
+	prctl(PR_SET_NAME, "sg-mptcp");
+	lfd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&any, sizeof(any)) < 0 || listen(lfd, 4) < 0)
+		return 208;
+	if (uid && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+		return 210;
+	if (sa_of(dst, 4433, &ss, &len) != AF_INET)
+		return 200;
+	fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	if (fd < 0)
+		return 207;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return errno;
+	/* data both ways: the connection is fully established, the address announced */
+	afd = accept(lfd, NULL, NULL);
+	if (afd < 0 || send(fd, "x", 1, 0) != 1 || recv(afd, buf, 1, 0) != 1 ||
+	    send(afd, "y", 1, 0) != 1 || recv(fd, buf, 1, 0) != 1)
+		return 212;
+	for (i = 0; i < 30; i++) {
+		struct timespec ts = { .tv_nsec = 100000000 };
+
+		memset(&info, 0, sizeof(info));
+		ilen = sizeof(info);
+		if (getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &info, &ilen) < 0)
+			return 213;
+		if (info.mptcpi_subflows)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return info.mptcpi_subflows;
+}
+
+static int try_mptcp(const char *cgroup, const char *dst, uid_t uid, int *ret_pid)
+{
+	int pid, status;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		sg_child_enter(cgroup, true);
+		_exit(do_mptcp(dst, uid));
+	}
+	*ret_pid = pid;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status) >= 200 ? -WEXITSTATUS(status) : WEXITSTATUS(status);
+}
+
+/*
+ * MPTCP subflows are decided for the MPTCP socket's owner: the first one
+ * (connected in the owner's task) and the one the path manager opens from
+ * a kworker to the address the peer announces. `deny uid 65534 to
+ * MPTCP_ADD4` does not match a kworker (uid 0): decided by the current
+ * task, that subflow would be opened. The owner is named in the event.
+ */
+TEST_F(bypass, mptcp_subflow_owner)
+{
+	__u64 denied = counter(&self->env, SG_CNT_DENY);
+	char line[128];
+	int pid = 0;
+
+	if (access("/proc/sys/net/mptcp/enabled", F_OK))
+		SKIP(return, "no MPTCP in this kernel");
+	/* the scenario builds: root's client gets its additional subflow */
+	ASSERT_EQ(1, try_mptcp(self->env.cgroup, ALLOW4, 0, &pid));
+	/* the first subflow, connected by the owner */
+	EXPECT_EQ(EPERM, try_mptcp(self->env.cgroup, MPTCP_ADD4, 65534, &pid));
+	EXPECT_EQ(denied + 1, counter(&self->env, SG_CNT_DENY));
+	/* the announced address, connected from a kworker */
+	EXPECT_EQ(0, try_mptcp(self->env.cgroup, ALLOW4, 65534, &pid));
+	EXPECT_EQ(denied + 2, counter(&self->env, SG_CNT_DENY));
+	snprintf(line, sizeof(line), MPTCP_ADD4 " port 4433 by sg-mptcp[%d] uid 65534", pid);
+	for (int i = 0; i < 20 && !sg_testenv_log_has(&self->env, line); i++)
+		usleep(100000);
+	EXPECT_TRUE(sg_testenv_log_has(&self->env, line));
+}
+
+/*
+ * The same with a cgroup rule: the subflow is decided in the cgroup the
+ * MPTCP socket was created in, which the kworker is not in. Root's client
+ * in a child cgroup that `deny cgroup` names.
+ */
+TEST_F(bypass, mptcp_subflow_cgroup)
+{
+	__u64 denied = counter(&self->env, SG_CNT_DENY);
+	char sub[4200], rules[8192];
+	int pid = 0;
+
+	if (access("/proc/sys/net/mptcp/enabled", F_OK))
+		SKIP(return, "no MPTCP in this kernel");
+	snprintf(sub, sizeof(sub), "%s/mptcp", self->env.cgroup);
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	snprintf(rules, sizeof(rules), "deny cgroup %s/mptcp to " MPTCP_ADD4 "/32 port 4433 tcp\n%s",
+		 strrchr(self->env.cgroup, '/'), POLICY);
+	ASSERT_EQ(0, sg_testenv_write_rules(&self->env, rules));
+	ASSERT_EQ(0, sg_testenv_reload(&self->env));
+	EXPECT_EQ(1, try_mptcp(self->env.cgroup, ALLOW4, 0, &pid));
+	EXPECT_EQ(denied, counter(&self->env, SG_CNT_DENY));
+	EXPECT_EQ(0, try_mptcp(sub, ALLOW4, 0, &pid));
+	EXPECT_EQ(denied + 1, counter(&self->env, SG_CNT_DENY));
+	rmdir(sub);
 }
 
 TEST_HARNESS_MAIN

@@ -72,12 +72,21 @@ static void unlink_node(struct sg_lru *t, struct sg_lru_node *n)
 	t->n--;
 }
 
-void sg_lru_remove(struct sg_lru *t, struct sg_lru_node *n)
+/* Unlink and release n, keeping its memory: the caller frees or reuses it. */
+static size_t detach(struct sg_lru *t, struct sg_lru_node *n)
 {
+	size_t len = strlen(n->key);
+
 	unlink_node(t, n);
 	if (t->release)
 		t->release(t, n);
-	t->bytes -= t->entry_size + strlen(n->key) + 1;
+	t->bytes -= t->entry_size + len + 1;
+	return len;
+}
+
+void sg_lru_remove(struct sg_lru *t, struct sg_lru_node *n)
+{
+	detach(t, n);
 	free(n);
 }
 
@@ -141,8 +150,11 @@ void sg_lru_prefetch_entry(const struct sg_lru *t, const struct sg_lru_key *k)
 {
 	const struct sg_lru_node *n = t->buckets[k->hash & (t->nbuckets - 1)];
 
-	if (n)
+	if (n) {
 		__builtin_prefetch(n);
+		/* its key follows the entry, a line or more further on */
+		__builtin_prefetch((const char *)n + t->entry_size);
+	}
 }
 
 static struct sg_lru_node *get(struct sg_lru *t, const char *key, size_t len, uint64_t h,
@@ -161,10 +173,22 @@ static struct sg_lru_node *get(struct sg_lru *t, const char *key, size_t len, ui
 	if (!create)
 		return NULL;
 	if (t->n >= t->cap) {
-		sg_lru_remove(t, t->head.prev);
+		/*
+		 * At the cap every new entry evicts one: its memory takes the
+		 * new entry when the key fits (keys are a few bytes apart), a
+		 * free() and a calloc() fewer per new entry.
+		 */
+		n = t->head.prev;
 		t->evictions++;
+		if (detach(t, n) >= len) {
+			memset(n, 0, t->entry_size);
+		} else {
+			free(n);
+			n = NULL;
+		}
 	}
-	n = calloc(1, t->entry_size + len + 1);
+	if (!n)
+		n = calloc(1, t->entry_size + len + 1);
 	if (!n)
 		return NULL;
 	t->bytes += t->entry_size + len + 1;

@@ -391,34 +391,38 @@ static void make_mix(const struct env *e, struct recs *r, unsigned long long n)
 	}
 }
 
-/* Every destination of the mix named once, before the run (not timed). */
-static void name_all(struct env *e)
-{
-	struct recs r = { 0 };
-	__u64 t0 = mono_ns() - 7200ULL * 1000000000ULL;
-	unsigned long long i;
-
-	for (i = 0; i < DESTS_MIX; i++)
-		add_dns(e, &r, t0 + i, 0, dest(i), i);
-	for (i = 0; i < r.n; i++) {
-		const struct sg_obs_dns *d = (const void *)(r.buf + r.off[i]);
-		struct sg_dns_answer ans;
-		struct sg_obs_event ev = { .kind = SG_OBS_DNS, .hdr = &d->hdr, .dns = d };
-
-		if (!sg_dns_parse(d->msg, d->len, &ans))
-			ev.answer = &ans;
-		sg_detector_observed(&e->d, &ev);
-	}
-	free(r.buf);
-	free(r.off);
-}
-
 /* What observe.c's reader does with a record before the callback. */
 static bool decode(const __u8 *rec, struct sg_obs_event *ev, struct sg_dns_answer *ans)
 {
 	const struct sg_obs_hdr *h = (const void *)rec;
 
 	return sg_obs_decode(rec, h->size, ev, ans) != -EBADMSG;
+}
+
+/*
+ * Before the run (not timed): the EXES executables started (their EXEC
+ * records name the made-up inodes, as a real start would), then every
+ * destination of the mix named once.
+ */
+static void name_all(struct env *e)
+{
+	struct recs r = { 0 };
+	__u64 t0 = mono_ns() - 7200ULL * 1000000000ULL;
+	unsigned long long i;
+
+	for (i = 0; i < EXES; i++)
+		add_exec(e, &r, t0, (unsigned int)i);
+	for (i = 0; i < DESTS_MIX; i++)
+		add_dns(e, &r, t0 + i, 0, dest(i), i);
+	for (i = 0; i < r.n; i++) {
+		struct sg_dns_answer ans;
+		struct sg_obs_event ev;
+
+		if (decode(r.buf + r.off[i], &ev, &ans))
+			sg_detector_observed(&e->d, &ev);
+	}
+	free(r.buf);
+	free(r.off);
 }
 
 static void pin_to_this_cpu(void)

@@ -27,23 +27,12 @@ mkdir -p "$CG" "$DIR/rules.d"
 ip link set lo up
 printf '1.1.1.0/24 AU as13335\n' >"$DIR/data.cidr"
 echo 'deny to au' >"$DIR/rules.d/t.rules"
-cat >"$DIR/sovguard.conf" <<CONF
-mode = enforce
-cgroup = /sgvmd
-pin_root = $PIN
-run_dir = $DIR/run
-rules_dir = $DIR/rules.d
-data = $DIR/data.cidr
-data_unsigned = unsignable
-scan_interval = 0
-detect.state_dir = $DIR/state
-detect.firstseen.learn = 0
-CONF
+sg_daemon_conf /sgvmd "detect.state_dir = $DIR/state
+detect.firstseen.learn = 0"
 
 cleanup()
 {
-	local k
-	for k in $(cat "$DIR/kids" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+	sg_bg_kill
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
 	"$SG_BUILD/sovguardd" --remove --stderr -c "$DIR/sovguard.conf" >/dev/null 2>&1
 	rmdir "$CG" 2>/dev/null
@@ -51,18 +40,10 @@ cleanup()
 }
 trap cleanup EXIT
 
-# bg CMD...: CMD in the background, its output in $DIR/kids.log (not the
-# test's: ktap_check reads that to its end), its pid in $DIR/kids for the
-# cleanup. in_cg: the same in the guarded cgroup.
-bg()
-{
-	"$@" >>"$DIR/kids.log" 2>&1 </dev/null &
-	echo $! >>"$DIR/kids"
-}
-
+# in_cg CMD...: sg_bg in the guarded cgroup.
 in_cg()
 {
-	bg sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+	sg_bg sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"
 }
 
 listening()
@@ -102,7 +83,7 @@ ktap_check "a new listener in the cgroup raises a listener alert" t_listener
 
 t_revshell()
 {
-	bg perl -MIO::Socket::INET -e \
+	sg_bg perl -MIO::Socket::INET -e \
 		'$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:7202", Listen => 1,
 					    ReuseAddr => 1, Timeout => 60) or die;
 		 $c = $s->accept or exit 1; print $c "sleep 2; exit\n"; sleep 5'
@@ -123,7 +104,7 @@ t_dns()
 {
 	local before
 	before=$(detection dns)
-	bg perl -MIO::Socket::INET -e \
+	sg_bg perl -MIO::Socket::INET -e \
 		'$s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:53", Proto => "udp") or die;
 		 $s->recv($q, 512); $a = substr($q, 0, 2) . pack("n4", 0x8180, 1, 1, 0) .
 		 pack("n", 0) . substr($q, 12) . pack("nnnNn", 0xc00c, 1, 1, 60, 4) .

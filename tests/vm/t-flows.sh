@@ -28,22 +28,11 @@ PID=
 mkdir -p "$CG" "$DIR/rules.d"
 printf '193.0.6.0/24 NL as3333\n9.9.9.0/24 CH as19281\n' >"$DIR/data.cidr"
 echo 'default allow' >"$DIR/rules.d/t.rules"
-cat >"$DIR/sovguard.conf" <<CONF
-mode = enforce
-cgroup = /sgvmf
-pin_root = $PIN
-run_dir = $DIR/run
-rules_dir = $DIR/rules.d
-data = $DIR/data.cidr
-data_unsigned = unsignable
-scan_interval = 0
-detect.state_dir = $DIR/state
-CONF
+sg_daemon_conf /sgvmf "detect.state_dir = $DIR/state"
 
 cleanup()
 {
-	local k
-	for k in $(cat "$DIR/kids" 2>/dev/null); do kill -KILL "$k" 2>/dev/null; done
+	sg_bg_kill
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
 	"$SG_BUILD/sovguardd" --remove --stderr -c "$DIR/sovguard.conf" >/dev/null 2>&1
 	ip netns del "$NS" 2>/dev/null
@@ -57,19 +46,12 @@ ip -n "$NS" link set lo up
 ip -n "$NS" addr add 193.0.6.10/32 dev lo
 ip -n "$NS" addr add 9.9.9.10/32 dev lo
 
-# bg CMD...: in the background, output to $DIR/kids.log, pid to $DIR/kids.
-bg()
-{
-	"$@" >>"$DIR/kids.log" 2>&1 </dev/null &
-	echo $! >>"$DIR/kids"
-}
-
 # client NAME ADDR: a process of the guarded cgroup in the world's
 # namespace connects to ADDR:7310, says "connected" in $DIR/NAME, then waits
 # on its socket and writes what the wait ended with: "eof" or the error.
 client()
 {
-	bg sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
+	sg_bg sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" \
 		ip netns exec "$NS" perl -MIO::Socket::INET -e '
 			open(my $o, ">", $ARGV[0]) or die; $o->autoflush(1);
 			my $s = IO::Socket::INET->new(PeerAddr => "$ARGV[1]:7310") or
@@ -91,7 +73,7 @@ aborted()
 }
 
 # The world's server: holds every connection it accepts, sends nothing.
-bg ip netns exec "$NS" perl -MIO::Socket::INET -e '
+sg_bg ip netns exec "$NS" perl -MIO::Socket::INET -e '
 	my @l = map { IO::Socket::INET->new(LocalAddr => "$_:7310", Listen => 8, ReuseAddr => 1)
 		or die "$_: $!" } ("193.0.6.10", "9.9.9.10");
 	my @held; my $r = ""; vec($r, fileno($_), 1) = 1 for @l;

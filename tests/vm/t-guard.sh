@@ -28,17 +28,7 @@ printf '1.1.1.0/24 AU as13335\n9.9.9.0/24 CH as19281\n' >"$DIR/data.cidr"
 echo 'deny to au' >"$DIR/rules.d/t.rules"
 write_config()
 {
-	cat >"$DIR/sovguard.conf" <<CONF
-mode = enforce
-cgroup = /sgguard
-pin_root = $PIN
-run_dir = $DIR/run
-rules_dir = $DIR/rules.d
-data = $DIR/data.cidr
-data_unsigned = unsignable
-scan_interval = 0
-$1
-CONF
+	sg_daemon_conf /sgguard "$1"
 }
 write_config ""
 

@@ -495,6 +495,29 @@ static __always_inline struct sg_slot *sg_slot_claim(__u64 **ret_busy, __u64 *re
 }
 
 /*
+ * A socket's creator record @s (sg_sk_subj) as the subject @slot gives the
+ * decision; no record: the unknown subject, which no uid or gid atom matches.
+ */
+static __always_inline void sg_slot_give(struct sg_slot *slot, const struct sg_sk_subject *s)
+{
+	struct sg_query *q = &slot->q;
+
+	if (s) {
+		q->uid = s->uid;
+		q->gid = s->gid;
+		q->exe_dev = s->exe_dev;
+		q->exe_ino = s->exe_ino;
+		slot->given_pid = s->pid;
+		__builtin_memcpy(slot->given_comm, s->comm, SG_COMM_LEN);
+	} else {
+		q->uid = SG_SUBJ_UNKNOWN;
+		q->gid = SG_SUBJ_UNKNOWN;
+		slot->given_pid = 0;
+		__builtin_memset(slot->given_comm, 0, SG_COMM_LEN);
+	}
+}
+
+/*
  * The subject of an MPTCP subflow's connect, into @slot as the packet-level
  * program gives its subject: the owner recorded on the MPTCP socket at
  * socket() (unknown without a record), and the cgroup the MPTCP socket was
@@ -518,19 +541,7 @@ static __noinline int sg_mptcp_subject(struct bpf_sock *sk, struct sg_slot *slot
 		return 0;
 	q = &slot->q;
 	s = bpf_sk_storage_get(&sg_sk_subj, msk, 0, 0);
-	if (s) {
-		q->uid = s->uid;
-		q->gid = s->gid;
-		q->exe_dev = s->exe_dev;
-		q->exe_ino = s->exe_ino;
-		slot->given_pid = s->pid;
-		__builtin_memcpy(slot->given_comm, s->comm, SG_COMM_LEN);
-	} else {
-		q->uid = SG_SUBJ_UNKNOWN;
-		q->gid = SG_SUBJ_UNKNOWN;
-		slot->given_pid = 0;
-		__builtin_memset(slot->given_comm, 0, SG_COMM_LEN);
-	}
+	sg_slot_give(slot, s);
 	cgrp = BPF_CORE_READ((struct sock *)msk, sk_cgrp_data.cgroup);
 	level = BPF_CORE_READ(cgrp, level);
 	slot->given_cg = BPF_CORE_READ(cgrp, kn, id);
@@ -929,19 +940,7 @@ static __noinline int sg_skb_subject(struct __sk_buff *skb, struct sg_slot *slot
 		sk = bpf_sk_fullsock(sk);
 	if (sk)
 		s = bpf_sk_storage_get(&sg_sk_subj, sk, 0, 0);
-	if (s) {
-		q->uid = s->uid;
-		q->gid = s->gid;
-		q->exe_dev = s->exe_dev;
-		q->exe_ino = s->exe_ino;
-		slot->given_pid = s->pid;
-		__builtin_memcpy(slot->given_comm, s->comm, SG_COMM_LEN);
-	} else {
-		q->uid = SG_SUBJ_UNKNOWN;
-		q->gid = SG_SUBJ_UNKNOWN;
-		slot->given_pid = 0;
-		__builtin_memset(slot->given_comm, 0, SG_COMM_LEN);
-	}
+	sg_slot_give(slot, s);
 	slot->given = 1;
 	slot->given_cg = bpf_skb_cgroup_id(skb);
 #pragma clang loop unroll(full)
